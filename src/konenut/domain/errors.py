@@ -1,0 +1,47 @@
+"""Domain exceptions: small, named, each mapped once to a problem type by the API."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A command that the rules refuse. `slug` names the problem type."""
+
+    slug = "domain-error"
+    status = 422
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(DomainError):
+    slug = "not-found"
+    status = 404
+
+
+class Conflict(DomainError):
+    slug = "conflict"
+    status = 409
+
+
+class Forbidden(DomainError):
+    slug = "forbidden"
+    status = 403
+
+
+class InvalidEvent(DomainError):
+    """An event of an unknown type or with a payload that does not fit its schema."""
+
+    slug = "invalid-event"
+    status = 422
+
+    def __init__(self, detail: str, errors: list[dict[str, str]] | None = None) -> None:
+        super().__init__(detail)
+        self.errors = errors or []
+
+
+class IdempotencyConflict(DomainError):
+    """The same Idempotency-Key was used before with another request body."""
+
+    slug = "idempotency-key-reused"
+    status = 409

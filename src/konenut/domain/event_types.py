@@ -1,0 +1,332 @@
+"""The one registry of event types: name, version, payload schema and audience.
+
+Adding an event type means adding it here; the store refuses any type not listed.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints, field_validator
+
+from konenut.domain.errors import InvalidEvent
+from konenut.domain.events import EventType, Payload, Scope, Visibility
+from konenut.domain.roles import Role, SubjectKind
+from konenut.domain.site_plan import SitePlan
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Ref = Annotated[str, StringConstraints(min_length=1, max_length=32, strip_whitespace=True)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
+Lang = Literal["he", "ar", "en", "th", "ne", "ru", "am", "fr", "es"]
+Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
+Stamp = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")]
+Hash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class SafeRoom(StrEnum):
+    IN_HOME = "in_home"
+    SHARED_SHELTER = "shared_shelter"
+    NONE = "none"
+
+
+class AgeGroup(StrEnum):
+    INFANT = "infant"
+    CHILD = "child"
+    ADULT = "adult"
+    ELDERLY = "elderly"
+
+
+class ResponderStatus(StrEnum):
+    NOTIFIED = "notified"
+    SEEN = "seen"
+    COMING = "coming"
+    CANNOT = "cannot"
+    EN_ROUTE = "en_route"
+    AT_RALLY_POINT = "at_rally_point"
+    IN_POSITION = "in_position"
+    WOUNDED = "wounded"
+    OUT = "out"
+
+
+class HouseholdStatus(StrEnum):
+    SAFE = "safe"
+    NEED_MEDIC = "need_medic"
+    INTRUDER = "intruder"
+    SMOKE = "smoke"
+    NOT_HOME = "not_home"
+
+
+class SightingCategory(StrEnum):
+    HOSTILE = "hostile"
+    UNKNOWN = "unknown"
+    FRIENDLY_UNKNOWN = "friendly_unknown"
+
+
+class SightingStatus(StrEnum):
+    REPORTED = "reported"
+    CONFIRMED = "confirmed"
+    DISMISSED = "dismissed"
+    MOVED = "moved"
+    NEUTRALISED = "neutralised"
+    MERGED = "merged"
+
+
+class SiteConfigured(Payload):
+    name: Name
+    names: dict[Lang, Name] = Field(default_factory=dict)
+    default_language: Lang = "he"
+    timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)] = "Asia/Jerusalem"
+    plan: dict[str, Any] | None = None
+
+    @field_validator("plan")
+    @classmethod
+    def _valid_plan(cls, plan: dict[str, Any] | None) -> dict[str, Any] | None:
+        if plan is not None:
+            SitePlan.model_validate(plan)
+        return plan
+
+
+class PersonAdded(Payload):
+    person_id: Id
+    ref: Ref
+    name: Name
+    roles: list[Role] = Field(default_factory=list, max_length=9)
+    phone: Phone | None = None
+    languages: list[Lang] = Field(default_factory=lambda: ["he"], min_length=1, max_length=5)
+    household_id: Id | None = None
+    callsign: Name | None = None
+    age_group: AgeGroup = AgeGroup.ADULT
+    special_needs: list[Annotated[str, StringConstraints(max_length=32)]] = Field(
+        default_factory=list, max_length=8
+    )
+
+
+class HouseholdAdded(Payload):
+    household_id: Id
+    ref: Ref
+    name: Name
+    building_ref: Ref | None = None
+    languages: list[Lang] = Field(default_factory=lambda: ["he"], min_length=1, max_length=5)
+    safe_room: SafeRoom = SafeRoom.IN_HOME
+    foreman_person_ref: Ref | None = None
+
+
+class EnrollmentCodeIssued(Payload):
+    code_id: Id
+    code_hash: Hash
+    subject_id: Id
+    subject_kind: SubjectKind
+    roles: list[Role] = Field(min_length=1, max_length=9)
+    incident_id: Id | None = None
+    expires_at: Stamp
+    token_expires_at: Stamp | None = None
+
+
+class DeviceEnrolled(Payload):
+    token_id: Id
+    token_hash: Hash
+    subject_id: Id
+    subject_kind: SubjectKind
+    roles: list[Role] = Field(min_length=1, max_length=9)
+    household_id: Id | None = None
+    incident_id: Id | None = None
+    expires_at: Stamp | None = None
+    device_name: Annotated[str, StringConstraints(max_length=100)] = ""
+    code_id: Id | None = None
+
+
+class TokenRevoked(Payload):
+    token_id: Id
+    reason: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
+class IncidentOpened(Payload):
+    incident_id: Id
+    ref: Ref
+    title: Name
+    kind: Annotated[str, StringConstraints(min_length=1, max_length=64)] = "hostile_infiltration"
+
+
+class IncidentClosed(Payload):
+    incident_id: Id
+    summary: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+
+class MusterCalled(Payload):
+    muster_id: Id
+    rally_point_ref: Ref
+    text: Annotated[str, StringConstraints(max_length=500)] = ""
+    targets: list[Id] = Field(default_factory=list, max_length=5000)  # empty: whole squad
+
+
+class ResponderStatusChanged(Payload):
+    person_id: Id
+    status: ResponderStatus
+    eta_secs: int | None = Field(default=None, ge=0, le=24 * 3600)
+    note: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
+class PositionReported(Payload):
+    subject_id: Id
+    callsign: Name | None = None
+    source: Literal["app", "manual", "tak"] = "app"
+
+
+class SightingReported(Payload):
+    sighting_id: Id
+    category: SightingCategory
+    count: int = Field(default=1, ge=1, le=500)
+    armed: bool | None = None
+    vehicle: bool = False
+    direction_deg: float | None = Field(default=None, ge=0, lt=360)
+    text: Annotated[str, StringConstraints(max_length=1000)] = ""
+    source: Literal["responder", "resident", "camera", "tak"] = "responder"
+
+
+class SightingUpdated(Payload):
+    sighting_id: Id
+    status: SightingStatus
+    merged_into: Id | None = None
+    count: int | None = Field(default=None, ge=1, le=500)
+    note: Annotated[str, StringConstraints(max_length=1000)] = ""
+
+
+class HouseholdCheckedIn(Payload):
+    household_id: Id
+    status: HouseholdStatus
+    people_count: int | None = Field(default=None, ge=0, le=500)
+    text: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
+class BroadcastSent(Payload):
+    broadcast_id: Id
+    texts: dict[Lang, Text] = Field(min_length=1)
+    template: Annotated[str, StringConstraints(max_length=64)] | None = None
+    household_ids: list[Id] = Field(default_factory=list, max_length=100_000)  # empty: all
+
+
+class OrderSent(Payload):
+    order_id: Id
+    text: Text
+    to_person_ids: list[Id] = Field(default_factory=list, max_length=5000)  # empty: all
+
+
+class OrderAcknowledged(Payload):
+    order_id: Id
+    person_id: Id
+
+
+class AccessDenied(Payload):
+    operation: Annotated[str, StringConstraints(max_length=100)]
+    reason: Annotated[str, StringConstraints(max_length=500)]
+    token_id: Id | None = None
+
+
+class LogExported(Payload):
+    incident_id: Id | None = None
+    format: Literal["jsonl", "csv", "geojson", "kml", "html", "pdf"] = "jsonl"
+    event_count: int = Field(ge=0)
+    via: Literal["api", "cli"] = "api"
+
+
+ALL_SEE = Visibility(Scope.ALL)
+INCIDENT_SEES = Visibility(Scope.INCIDENT)
+OWN_SEES = Visibility(Scope.OWN)
+PUBLIC = Visibility(Scope.ALL, envelope=False)
+PUBLIC_IN_INCIDENT = Visibility(Scope.INCIDENT, envelope=False)
+
+
+def _aud(**by_role: Visibility) -> dict[Role, Visibility]:
+    return {Role(name): seen for name, seen in by_role.items()}
+
+
+# Who sees the squad picture: the squad everywhere, volunteers and liaisons in their incident.
+PICTURE_AUDIENCE = _aud(
+    admin=ALL_SEE,
+    commander=ALL_SEE,
+    operator=ALL_SEE,
+    responder=ALL_SEE,
+    medic=ALL_SEE,
+    volunteer=INCIDENT_SEES,
+    liaison=INCIDENT_SEES,
+)
+# Positions: never admins in peacetime views, never residents or guests.
+POSITION_AUDIENCE = {r: v for r, v in PICTURE_AUDIENCE.items() if r is not Role.ADMIN}
+ADMIN_ONLY = _aud(admin=ALL_SEE)
+CONFIG_AUDIENCE = {**PICTURE_AUDIENCE, Role.RESIDENT: OWN_SEES}
+PUBLIC_AUDIENCE = {
+    **PICTURE_AUDIENCE,
+    Role.RESIDENT: PUBLIC,
+    Role.GUEST: PUBLIC_IN_INCIDENT,
+}
+
+EVENT_TYPES: tuple[EventType, ...] = (
+    EventType(
+        "site.configured",
+        1,
+        SiteConfigured,
+        {
+            **PICTURE_AUDIENCE,
+            Role.RESIDENT: Visibility(Scope.ALL, hide=frozenset({"plan"}), envelope=False),
+            Role.GUEST: Visibility(Scope.ALL, hide=frozenset({"plan"}), envelope=False),
+        },
+    ),
+    EventType(
+        "person.added", 1, PersonAdded, CONFIG_AUDIENCE,
+        subject_field="person_id", household_field="household_id",
+    ),
+    EventType(
+        "household.added", 1, HouseholdAdded, CONFIG_AUDIENCE, household_field="household_id"
+    ),
+    EventType(
+        "enrollment.code_issued", 1, EnrollmentCodeIssued, ADMIN_ONLY,
+        secret_fields=frozenset({"code_hash"}),
+    ),
+    EventType(
+        "device.enrolled", 1, DeviceEnrolled, ADMIN_ONLY,
+        secret_fields=frozenset({"token_hash"}),
+    ),
+    EventType("token.revoked", 1, TokenRevoked, ADMIN_ONLY),
+    EventType("incident.opened", 1, IncidentOpened, PUBLIC_AUDIENCE, requires_incident=True),
+    EventType("incident.closed", 1, IncidentClosed, PUBLIC_AUDIENCE, requires_incident=True),
+    EventType("muster.called", 1, MusterCalled, PICTURE_AUDIENCE, requires_incident=True),
+    EventType(
+        "responder.status_changed", 1, ResponderStatusChanged, PICTURE_AUDIENCE,
+        subject_field="person_id", requires_incident=True,
+    ),
+    EventType(
+        "position.reported", 1, PositionReported, POSITION_AUDIENCE,
+        subject_field="subject_id", requires_incident=True, requires_location=True,
+    ),
+    EventType(
+        "sighting.reported", 1, SightingReported,
+        {**POSITION_AUDIENCE, Role.RESIDENT: Visibility(Scope.OWN, envelope=False)},
+        requires_incident=True, requires_location=True,
+    ),
+    EventType("sighting.updated", 1, SightingUpdated, POSITION_AUDIENCE, requires_incident=True),
+    EventType(
+        "household.checked_in", 1, HouseholdCheckedIn,
+        {**PICTURE_AUDIENCE, Role.RESIDENT: OWN_SEES},
+        household_field="household_id", requires_incident=True,
+    ),
+    EventType("broadcast.sent", 1, BroadcastSent, PUBLIC_AUDIENCE, requires_incident=True),
+    EventType("order.sent", 1, OrderSent, PICTURE_AUDIENCE, requires_incident=True),
+    EventType(
+        "order.acknowledged", 1, OrderAcknowledged, PICTURE_AUDIENCE,
+        subject_field="person_id", requires_incident=True,
+    ),
+    EventType("audit.access_denied", 1, AccessDenied, ADMIN_ONLY),
+    EventType("audit.log_exported", 1, LogExported, ADMIN_ONLY),
+)
+
+REGISTRY: dict[str, EventType] = {etype.name: etype for etype in EVENT_TYPES}
+
+
+def event_type(name: str) -> EventType:
+    """The registered type called `name`; InvalidEvent when there is none."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise InvalidEvent(f"unknown event type {name!r}") from None

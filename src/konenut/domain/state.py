@@ -1,0 +1,380 @@
+"""A site's current state: a projection of its log, applied one event at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from konenut.domain.events import Event, JsonDict
+from konenut.domain.ids import format_time
+
+STATE_VERSION = 1  # bump when the shape changes: older snapshots are then ignored
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PersonView(_View):
+    person_id: str
+    ref: str
+    name: str
+    roles: list[str]
+    phone: str | None = None
+    languages: list[str]
+    household_id: str | None = None
+    callsign: str | None = None
+    age_group: str = "adult"
+    special_needs: list[str] = Field(default_factory=list)
+
+
+class HouseholdView(_View):
+    household_id: str
+    ref: str
+    name: str
+    building_ref: str | None = None
+    languages: list[str]
+    safe_room: str
+    foreman_person_ref: str | None = None
+
+
+class CodeView(_View):
+    code_id: str
+    code_hash: str
+    subject_id: str
+    subject_kind: str
+    roles: list[str]
+    incident_id: str | None = None
+    expires_at: str
+    token_expires_at: str | None = None
+    used_by_token: str | None = None
+
+
+class TokenView(_View):
+    token_id: str
+    token_hash: str
+    subject_id: str
+    subject_kind: str
+    roles: list[str]
+    household_id: str | None = None
+    incident_id: str | None = None
+    expires_at: str | None = None
+    revoked_at: str | None = None
+    device_name: str = ""
+    enrolled_at: str
+
+
+class ResponderView(_View):
+    person_id: str
+    status: str
+    eta_secs: int | None = None
+    changed_at: str
+    location: JsonDict | None = None
+
+
+class PositionView(_View):
+    subject_id: str
+    callsign: str | None = None
+    location: JsonDict
+    at: str
+    seq: int
+
+
+class SightingView(_View):
+    sighting_id: str
+    category: str
+    count: int
+    armed: bool | None = None
+    vehicle: bool = False
+    direction_deg: float | None = None
+    text: str = ""
+    source: str
+    status: str = "reported"
+    location: JsonDict
+    reported_at: str
+    updated_at: str
+    reporter: str | None = None
+    merged_into: str | None = None
+
+
+class CheckInView(_View):
+    household_id: str
+    status: str
+    people_count: int | None = None
+    text: str = ""
+    at: str
+
+
+class OrderView(_View):
+    order_id: str
+    text: str
+    to_person_ids: list[str]
+    sent_at: str
+    sent_by: str | None = None
+    acknowledged_by: dict[str, str] = Field(default_factory=dict)  # person -> time
+
+
+class IncidentView(_View):
+    incident_id: str
+    ref: str
+    title: str
+    kind: str
+    drill: bool
+    opened_at: str
+    opened_by: str | None = None
+    closed_at: str | None = None
+    summary: str = ""
+    musters: list[JsonDict] = Field(default_factory=list)
+    responders: dict[str, ResponderView] = Field(default_factory=dict)
+    positions: dict[str, PositionView] = Field(default_factory=dict)
+    sightings: dict[str, SightingView] = Field(default_factory=dict)
+    checkins: dict[str, CheckInView] = Field(default_factory=dict)
+    broadcasts: list[JsonDict] = Field(default_factory=list)
+    orders: dict[str, OrderView] = Field(default_factory=dict)
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class SiteState(_View):
+    """Everything the API reads about one site, as of `seq`."""
+
+    site_id: str
+    seq: int = 0
+    site: JsonDict | None = None
+    persons: dict[str, PersonView] = Field(default_factory=dict)
+    households: dict[str, HouseholdView] = Field(default_factory=dict)
+    codes: dict[str, CodeView] = Field(default_factory=dict)
+    tokens: dict[str, TokenView] = Field(default_factory=dict)
+    incidents: dict[str, IncidentView] = Field(default_factory=dict)
+    _token_by_hash: dict[str, str] = PrivateAttr(default_factory=dict)
+    _code_by_hash: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._token_by_hash = {t.token_hash: t.token_id for t in self.tokens.values()}
+        self._code_by_hash = {c.code_hash: c.code_id for c in self.codes.values()}
+
+    # --- queries ---------------------------------------------------------------------------
+    def token_by_hash(self, token_hash: str) -> TokenView | None:
+        token_id = self._token_by_hash.get(token_hash)
+        return self.tokens.get(token_id) if token_id else None
+
+    def code_by_hash(self, code_hash: str) -> CodeView | None:
+        code_id = self._code_by_hash.get(code_hash)
+        return self.codes.get(code_id) if code_id else None
+
+    def open_real_incident(self) -> IncidentView | None:
+        for incident in self.incidents.values():
+            if incident.is_open and not incident.drill:
+                return incident
+        return None
+
+    def person_by_ref(self, ref: str) -> PersonView | None:
+        return next((p for p in self.persons.values() if p.ref == ref), None)
+
+    def household_by_ref(self, ref: str) -> HouseholdView | None:
+        return next((h for h in self.households.values() if h.ref == ref), None)
+
+    # --- applying events -------------------------------------------------------------------
+    def apply(self, event: Event) -> None:
+        """Fold one event into the state. Events must arrive in seq order."""
+        if event.seq != self.seq + 1:
+            raise ValueError(f"site {self.site_id}: expected seq {self.seq + 1}, got {event.seq}")
+        handler = _APPLIERS.get(event.type)
+        if handler is not None:
+            handler(self, event)
+        self.seq = event.seq
+
+    def apply_all(self, events: Iterable[Event]) -> None:
+        for event in events:
+            self.apply(event)
+
+    def snapshot(self) -> JsonDict:
+        return {"version": STATE_VERSION, "state": self.model_dump(mode="json")}
+
+    @classmethod
+    def from_snapshot(cls, data: JsonDict) -> SiteState | None:
+        """The state in a snapshot, or None when it was written by another state version."""
+        if data.get("version") != STATE_VERSION:
+            return None
+        return cls.model_validate(data["state"])
+
+
+def _at(event: Event) -> str:
+    return format_time(event.occurred_at)
+
+
+def _incident(state: SiteState, event: Event) -> IncidentView | None:
+    return state.incidents.get(event.incident_id) if event.incident_id else None
+
+
+def _site_configured(state: SiteState, event: Event) -> None:
+    merged = dict(state.site or {})
+    merged.update(event.payload)
+    state.site = merged
+
+
+def _person_added(state: SiteState, event: Event) -> None:
+    person = PersonView.model_validate(event.payload)
+    state.persons[person.person_id] = person
+
+
+def _household_added(state: SiteState, event: Event) -> None:
+    household = HouseholdView.model_validate(event.payload)
+    state.households[household.household_id] = household
+
+
+def _code_issued(state: SiteState, event: Event) -> None:
+    code = CodeView.model_validate(event.payload)
+    state.codes[code.code_id] = code
+    state._code_by_hash[code.code_hash] = code.code_id
+
+
+def _device_enrolled(state: SiteState, event: Event) -> None:
+    fields = {k: v for k, v in event.payload.items() if k not in ("code_id",)}
+    token = TokenView.model_validate({**fields, "enrolled_at": _at(event)})
+    state.tokens[token.token_id] = token
+    state._token_by_hash[token.token_hash] = token.token_id
+    code_id = event.payload.get("code_id")
+    if code_id and code_id in state.codes:
+        state.codes[code_id].used_by_token = token.token_id
+
+
+def _token_revoked(state: SiteState, event: Event) -> None:
+    token = state.tokens.get(event.payload["token_id"])
+    if token is not None and token.revoked_at is None:
+        token.revoked_at = format_time(event.recorded_at)
+
+
+def _incident_opened(state: SiteState, event: Event) -> None:
+    p = event.payload
+    state.incidents[p["incident_id"]] = IncidentView(
+        incident_id=p["incident_id"],
+        ref=p["ref"],
+        title=p["title"],
+        kind=p["kind"],
+        drill=event.drill,
+        opened_at=_at(event),
+        opened_by=event.actor,
+    )
+
+
+def _incident_closed(state: SiteState, event: Event) -> None:
+    incident = state.incidents.get(event.payload["incident_id"])
+    if incident is not None:
+        incident.closed_at = _at(event)
+        incident.summary = event.payload.get("summary", "")
+
+
+def _muster_called(state: SiteState, event: Event) -> None:
+    if incident := _incident(state, event):
+        incident.musters.append({**event.payload, "called_at": _at(event), "by": event.actor})
+
+
+def _status_changed(state: SiteState, event: Event) -> None:
+    if incident := _incident(state, event):
+        p = event.payload
+        incident.responders[p["person_id"]] = ResponderView(
+            person_id=p["person_id"],
+            status=p["status"],
+            eta_secs=p.get("eta_secs"),
+            changed_at=_at(event),
+            location=event.location,
+        )
+
+
+def _position_reported(state: SiteState, event: Event) -> None:
+    incident = _incident(state, event)
+    if incident is None or event.location is None:
+        return
+    p = event.payload
+    previous = incident.positions.get(p["subject_id"])
+    if previous is not None and previous.at > _at(event):
+        return  # a late offline report must not move a unit back in time
+    incident.positions[p["subject_id"]] = PositionView(
+        subject_id=p["subject_id"],
+        callsign=p.get("callsign"),
+        location=event.location,
+        at=_at(event),
+        seq=event.seq,
+    )
+
+
+def _sighting_reported(state: SiteState, event: Event) -> None:
+    incident = _incident(state, event)
+    if incident is None or event.location is None:
+        return
+    p = event.payload
+    incident.sightings[p["sighting_id"]] = SightingView(
+        **p, location=event.location, reported_at=_at(event), updated_at=_at(event),
+        reporter=event.actor,
+    )
+
+
+def _sighting_updated(state: SiteState, event: Event) -> None:
+    incident = _incident(state, event)
+    if incident is None:
+        return
+    sighting = incident.sightings.get(event.payload["sighting_id"])
+    if sighting is None:
+        return
+    p = event.payload
+    sighting.status = p["status"]
+    sighting.updated_at = _at(event)
+    sighting.merged_into = p.get("merged_into", sighting.merged_into)
+    sighting.count = p.get("count", sighting.count)
+    if event.location is not None:
+        sighting.location = event.location
+
+
+def _checked_in(state: SiteState, event: Event) -> None:
+    if incident := _incident(state, event):
+        check_in = CheckInView(**event.payload, at=_at(event))
+        previous = incident.checkins.get(check_in.household_id)
+        if previous is None or previous.at <= check_in.at:
+            incident.checkins[check_in.household_id] = check_in
+
+
+def _broadcast_sent(state: SiteState, event: Event) -> None:
+    if incident := _incident(state, event):
+        incident.broadcasts.append({**event.payload, "sent_at": _at(event), "by": event.actor})
+
+
+def _order_sent(state: SiteState, event: Event) -> None:
+    if incident := _incident(state, event):
+        p = event.payload
+        incident.orders[p["order_id"]] = OrderView(
+            order_id=p["order_id"], text=p["text"], to_person_ids=p.get("to_person_ids", []),
+            sent_at=_at(event), sent_by=event.actor,
+        )
+
+
+def _order_acknowledged(state: SiteState, event: Event) -> None:
+    incident = _incident(state, event)
+    order = incident.orders.get(event.payload["order_id"]) if incident else None
+    if order is not None:
+        order.acknowledged_by.setdefault(event.payload["person_id"], _at(event))
+
+
+_APPLIERS: dict[str, Callable[[SiteState, Event], None]] = {
+    "site.configured": _site_configured,
+    "person.added": _person_added,
+    "household.added": _household_added,
+    "enrollment.code_issued": _code_issued,
+    "device.enrolled": _device_enrolled,
+    "token.revoked": _token_revoked,
+    "incident.opened": _incident_opened,
+    "incident.closed": _incident_closed,
+    "muster.called": _muster_called,
+    "responder.status_changed": _status_changed,
+    "position.reported": _position_reported,
+    "sighting.reported": _sighting_reported,
+    "sighting.updated": _sighting_updated,
+    "household.checked_in": _checked_in,
+    "broadcast.sent": _broadcast_sent,
+    "order.sent": _order_sent,
+    "order.acknowledged": _order_acknowledged,
+}

@@ -1,0 +1,496 @@
+"""The event store: durable appends through one writer thread, reads, projections.
+
+Every command for a site is decided and appended by a single writer thread, in arrival
+order, against the site's current state; commands that arrive together share one
+transaction and one fsync (group commit). Request handlers never touch the write lock.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+
+from konenut.domain.errors import DomainError, IdempotencyConflict
+from konenut.domain.event_types import event_type
+from konenut.domain.events import Event, JsonDict, NewEvent
+from konenut.domain.ids import format_time, parse_time, utcnow
+from konenut.domain.rules import validated
+from konenut.domain.state import SiteState
+from konenut.store import schema
+from konenut.store.engines import create_engines, is_sqlite
+
+log = structlog.get_logger(__name__)
+
+MAX_BATCH_COMMANDS = 512  # commands per transaction: bounds the latency one fsync can add
+SNAPSHOT_EVERY_EVENTS = 5_000  # a restart replays at most this many events per site
+IDEMPOTENCY_KEEP = timedelta(days=8)  # contracts §3: at least 7 days
+READ_PAGE_EVENTS = 10_000
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """Who sent the command (token, pass or code id), their key and the request's hash."""
+
+    scope: str
+    key: str
+    request_hash: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a command decided: events to append and extra fields for the response body."""
+
+    events: Sequence[NewEvent] = ()
+    extra: JsonDict = field(default_factory=dict)
+    status: int | None = None  # default: 201 when events are appended, else 200
+
+
+Decide = Callable[[SiteState, datetime], Decision]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A command's result as the API answers it."""
+
+    status: int
+    body: JsonDict
+    events: tuple[Event, ...] = ()
+    replayed: bool = False
+
+
+Listener = Callable[[str, Sequence[Event]], None]
+
+
+@dataclass
+class _Request:
+    site_id: str
+    decide: Decide
+    idem: IdempotencyKey | None
+    future: Future[Outcome] = field(default_factory=Future)
+
+
+def event_body(event: Event) -> JsonDict:
+    """An event as its sender gets it back: everything but secret fields."""
+    body = event.to_json()
+    secrets = event_type(event.type).secret_fields
+    if secrets:
+        body["payload"] = {k: v for k, v in event.payload.items() if k not in secrets}
+    return body
+
+
+def _row_to_event(row: sa.Row[Any]) -> Event:
+    return Event(
+        site_id=row.site_id,
+        seq=int(row.seq),
+        id=row.id,
+        type=row.type,
+        version=int(row.version),
+        incident_id=row.incident_id,
+        occurred_at=parse_time(row.occurred_at),
+        recorded_at=parse_time(row.recorded_at),
+        actor=row.actor,
+        device=row.device,
+        location=row.location,
+        payload=row.payload,
+        drill=bool(row.drill),
+    )
+
+
+def _event_row(event: Event) -> dict[str, Any]:
+    return {
+        "site_id": event.site_id,
+        "seq": event.seq,
+        "id": event.id,
+        "type": event.type,
+        "version": event.version,
+        "incident_id": event.incident_id,
+        "occurred_at": format_time(event.occurred_at),
+        "recorded_at": format_time(event.recorded_at),
+        "actor": event.actor,
+        "device": event.device,
+        "location": event.location,
+        "payload": event.payload,
+        "drill": event.drill,
+    }
+
+
+class EventStore:
+    """One store per process. Call `start()` before use and `close()` at the end."""
+
+    def __init__(self, url: str, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.url = url
+        self.clock = clock
+        self.writer_engine, self.reader_engine = create_engines(url)
+        self._states: dict[str, SiteState] = {}
+        self._snapshot_seq: dict[str, int] = {}
+        self._queue: queue.Queue[_Request | None] = queue.Queue()
+        self._listeners: list[Listener] = []
+        self._thread: threading.Thread | None = None
+        self._state_lock = threading.RLock()  # guards _states against readers mid-apply
+        self.caught_up = False
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        """Restore every site's projection (snapshot + tail), then start the writer."""
+        self.load_projections()
+        self._thread = threading.Thread(target=self._run_writer, name="konenut-writer", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=30)
+            self._thread = None
+        self.writer_engine.dispose()
+        self.reader_engine.dispose()
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call `listener(site_id, events)` from the writer thread after each commit."""
+        self._listeners.append(listener)
+
+    # --- commands ----------------------------------------------------------------------------
+    def submit(self, site_id: str, decide: Decide, idem: IdempotencyKey | None = None) -> Future[Outcome]:
+        """Queue a command for the writer; the future resolves once it is durable (or refused)."""
+        if self._thread is None:
+            raise RuntimeError("EventStore.start() was not called")
+        request = _Request(site_id, decide, idem)
+        self._queue.put(request)
+        return request.future
+
+    def execute(self, site_id: str, decide: Decide, idem: IdempotencyKey | None = None) -> Outcome:
+        return self.submit(site_id, decide, idem).result()
+
+    def append(
+        self, site_id: str, new_events: Sequence[NewEvent], idem: IdempotencyKey | None = None
+    ) -> list[Event]:
+        """Append events as they are (no rules but the envelope's); returns them with seq."""
+        events = list(new_events)
+        outcome = self.execute(site_id, lambda _state, _now: Decision(events), idem)
+        return list(outcome.events)
+
+    # --- reads -------------------------------------------------------------------------------
+    def state(self, site_id: str) -> SiteState:
+        """The live projection of a site (do not mutate it)."""
+        with self._state_lock:
+            state = self._states.get(site_id)
+            if state is None:
+                state = self._states[site_id] = SiteState(site_id=site_id)
+            return state
+
+    def sites(self) -> list[str]:
+        with self.reader_engine.connect() as connection:
+            return list(connection.execute(sa.select(schema.site_heads.c.site_id)).scalars())
+
+    def head(self, site_id: str) -> int:
+        with self.reader_engine.connect() as connection:
+            return self._head(connection, site_id)
+
+    def read(
+        self,
+        site_id: str,
+        since: int = 0,
+        *,
+        incident_id: str | None = None,
+        limit: int | None = None,
+    ) -> list[Event]:
+        """Events of a site with seq > since, in order (optionally one incident's)."""
+        e = schema.events.c
+        query = (
+            sa.select(schema.events)
+            .where(e.site_id == site_id, e.seq > since)
+            .order_by(e.seq)
+        )
+        if incident_id is not None:
+            query = query.where(e.incident_id == incident_id)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.reader_engine.connect() as connection:
+            return [_row_to_event(row) for row in connection.execute(query)]
+
+    def iter_all(self, site_id: str, since: int = 0) -> Iterable[Event]:
+        """Every event after `since`, read in pages so memory stays bounded."""
+        while True:
+            page = self.read(site_id, since, limit=READ_PAGE_EVENTS)
+            yield from page
+            if len(page) < READ_PAGE_EVENTS:
+                return
+            since = page[-1].seq
+
+    # --- projections -------------------------------------------------------------------------
+    def load_projections(self) -> None:
+        """Restore each site's state from its snapshot and the log after it."""
+        for site_id in self.sites():
+            state = self._load_snapshot(site_id) or SiteState(site_id=site_id)
+            self._snapshot_seq[site_id] = state.seq
+            state.apply_all(self.iter_all(site_id, state.seq))
+            with self._state_lock:
+                self._states[site_id] = state
+        self.caught_up = True
+
+    def rebuild(self, site_id: str) -> SiteState:
+        """A state built from the whole log, ignoring snapshots (for checks and tests)."""
+        state = SiteState(site_id=site_id)
+        state.apply_all(self.iter_all(site_id))
+        return state
+
+    def _load_snapshot(self, site_id: str) -> SiteState | None:
+        s = schema.snapshots.c
+        with self.reader_engine.connect() as connection:
+            row = connection.execute(
+                sa.select(s.seq, s.state).where(s.site_id == site_id)
+            ).first()
+        if row is None:
+            return None
+        state = SiteState.from_snapshot(row.state)
+        if state is None or state.seq != row.seq:
+            log.info("snapshot.ignored", site_id=site_id, reason="other state version")
+            return None
+        return state
+
+    def write_snapshot(self, site_id: str) -> None:
+        with self._state_lock:
+            state = self.state(site_id)
+            data, seq = state.snapshot(), state.seq
+        with self.writer_engine.begin() as connection:
+            self._upsert_snapshot(connection, site_id, seq, data)
+        self._snapshot_seq[site_id] = seq
+
+    def _upsert_snapshot(self, connection: sa.Connection, site_id: str, seq: int, data: JsonDict) -> None:
+        s = schema.snapshots
+        connection.execute(sa.delete(s).where(s.c.site_id == site_id))
+        connection.execute(
+            sa.insert(s).values(
+                site_id=site_id, seq=seq, state=data, created_at=format_time(self.clock())
+            )
+        )
+
+    # --- the writer --------------------------------------------------------------------------
+    def _run_writer(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < MAX_BATCH_COMMANDS:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)  # finish this batch, then stop
+                    break
+                batch.append(item)
+            self._write_batch(batch)
+
+    def _write_batch(self, batch: list[_Request]) -> None:
+        results: list[tuple[_Request, Outcome | BaseException]] = []
+        appended: dict[str, list[Event]] = {}
+        try:
+            with self.writer_engine.begin() as connection:
+                results = self._decide_batch(connection, batch, appended)
+        except BaseException as exc:  # the whole transaction failed: nothing was stored
+            log.exception("writer.batch_failed", commands=len(batch))
+            for site_id in {r.site_id for r in batch}:
+                self._reload_site(site_id)
+            for request in batch:
+                request.future.set_exception(exc)
+            return
+        for request, result in results:
+            if isinstance(result, BaseException):
+                request.future.set_exception(result)
+            else:
+                request.future.set_result(result)
+        for site_id, events in appended.items():
+            self._notify(site_id, events)
+            self._maybe_snapshot(site_id)
+
+    def _decide_batch(
+        self, connection: sa.Connection, batch: list[_Request], appended: dict[str, list[Event]]
+    ) -> list[tuple[_Request, Outcome | BaseException]]:
+        now = self.clock()
+        heads = {site_id: self._lock_head(connection, site_id) for site_id in {r.site_id for r in batch}}
+        for site_id, head in heads.items():
+            self._catch_up(connection, site_id, head)
+        seen_keys: dict[tuple[str, str, str], tuple[str, Outcome]] = {}
+        results: list[tuple[_Request, Outcome | BaseException]] = []
+        rows: list[dict[str, Any]] = []
+        idem_rows: list[dict[str, Any]] = []
+        for request in batch:
+            try:
+                stored = self._stored_outcome(connection, request, seen_keys)
+                if stored is not None:
+                    results.append((request, stored))
+                    continue
+                outcome = self._decide_one(request, now, rows)
+            except DomainError as exc:
+                results.append((request, exc))
+                continue
+            appended.setdefault(request.site_id, []).extend(outcome.events)
+            if request.idem is not None:
+                idem = request.idem
+                seen_keys[(request.site_id, idem.scope, idem.key)] = (idem.request_hash, outcome)
+                idem_rows.append(
+                    {
+                        "site_id": request.site_id,
+                        "scope": idem.scope,
+                        "key": idem.key,
+                        "request_hash": idem.request_hash,
+                        "status": outcome.status,
+                        "body": outcome.body,
+                        "created_at": format_time(now),
+                    }
+                )
+            results.append((request, outcome))
+        if rows:
+            connection.execute(sa.insert(schema.events), rows)
+        if idem_rows:
+            connection.execute(sa.insert(schema.idempotency), idem_rows)
+        for site_id, events in appended.items():
+            if events:
+                self._set_head(connection, site_id, events[-1].seq, heads[site_id] == -1)
+        return results
+
+    def _decide_one(self, request: _Request, now: datetime, rows: list[dict[str, Any]]) -> Outcome:
+        state = self.state(request.site_id)
+        decision = request.decide(state, now)
+        checked = [validated(new, now) for new in decision.events]
+        events: list[Event] = []
+        with self._state_lock:
+            for new in checked:
+                event = Event(
+                    site_id=request.site_id,
+                    seq=state.seq + 1,
+                    id=new.id,
+                    type=new.type,
+                    version=event_type(new.type).version,
+                    incident_id=new.incident_id,
+                    occurred_at=new.occurred_at,
+                    recorded_at=now,
+                    actor=new.actor,
+                    device=new.device,
+                    location=new.location,
+                    payload=new.payload,
+                    drill=new.drill,
+                )
+                state.apply(event)
+                events.append(event)
+        rows.extend(_event_row(event) for event in events)
+        status = decision.status or (201 if events else 200)
+        body = {"events": [event_body(event) for event in events], **decision.extra}
+        return Outcome(status=status, body=body, events=tuple(events))
+
+    def _stored_outcome(
+        self,
+        connection: sa.Connection,
+        request: _Request,
+        seen_keys: dict[tuple[str, str, str], tuple[str, Outcome]],
+    ) -> Outcome | None:
+        idem = request.idem
+        if idem is None:
+            return None
+        in_batch = seen_keys.get((request.site_id, idem.scope, idem.key))
+        if in_batch is not None:
+            request_hash, outcome = in_batch
+            stored_hash, status, body = request_hash, outcome.status, outcome.body
+        else:
+            i = schema.idempotency.c
+            row = connection.execute(
+                sa.select(i.request_hash, i.status, i.body).where(
+                    i.site_id == request.site_id, i.scope == idem.scope, i.key == idem.key
+                )
+            ).first()
+            if row is None:
+                return None
+            stored_hash, status, body = row.request_hash, int(row.status), row.body
+        if stored_hash != idem.request_hash:
+            raise IdempotencyConflict(
+                "this Idempotency-Key was already used for a different request; "
+                "use a new key for a new request"
+            )
+        return Outcome(status=status, body=body, replayed=True)
+
+    def _lock_head(self, connection: sa.Connection, site_id: str) -> int:
+        """The site's last seq, locked for this transaction; -1 when the site has no head row."""
+        h = schema.site_heads.c
+        query = sa.select(h.last_seq).where(h.site_id == site_id)
+        if not is_sqlite(self.url):
+            query = query.with_for_update()  # SQLite's BEGIN IMMEDIATE already locks the file
+        head = connection.execute(query).scalar()
+        if head is None and not is_sqlite(self.url):
+            # Two nodes may create the row at once: let one win, then lock it.
+            connection.execute(
+                sa.text(
+                    "INSERT INTO site_heads (site_id, last_seq) VALUES (:s, 0) "
+                    "ON CONFLICT (site_id) DO NOTHING"
+                ),
+                {"s": site_id},
+            )
+            head = connection.execute(query).scalar()
+            return int(head) if head is not None else 0
+        return -1 if head is None else int(head)
+
+    def _set_head(self, connection: sa.Connection, site_id: str, seq: int, insert: bool) -> None:
+        h = schema.site_heads
+        if insert:
+            connection.execute(sa.insert(h).values(site_id=site_id, last_seq=seq))
+        else:
+            connection.execute(sa.update(h).where(h.c.site_id == site_id).values(last_seq=seq))
+
+    def _catch_up(self, connection: sa.Connection, site_id: str, head: int) -> None:
+        """Apply events another process appended since our state was last updated."""
+        state = self.state(site_id)
+        if head <= state.seq:
+            return
+        e = schema.events.c
+        rows = connection.execute(
+            sa.select(schema.events).where(e.site_id == site_id, e.seq > state.seq).order_by(e.seq)
+        )
+        with self._state_lock:
+            state.apply_all(_row_to_event(row) for row in rows)
+
+    def refresh(self, site_id: str) -> None:
+        """Catch up with events another process appended (the CLI while a server runs)."""
+        state = self.state(site_id)
+        tail = self.read(site_id, state.seq)
+        if tail:
+            with self._state_lock:
+                if tail[0].seq == state.seq + 1:
+                    state.apply_all(tail)
+
+    def _reload_site(self, site_id: str) -> None:
+        state = self._load_snapshot(site_id) or SiteState(site_id=site_id)
+        state.apply_all(self.iter_all(site_id, state.seq))
+        with self._state_lock:
+            self._states[site_id] = state
+
+    def _head(self, connection: sa.Connection, site_id: str) -> int:
+        h = schema.site_heads.c
+        head = connection.execute(sa.select(h.last_seq).where(h.site_id == site_id)).scalar()
+        return int(head or 0)
+
+    def _notify(self, site_id: str, events: list[Event]) -> None:
+        for listener in self._listeners:
+            try:
+                listener(site_id, events)
+            except Exception:  # a failing listener must never lose or block an append
+                log.exception("listener.failed", site_id=site_id)
+
+    def _maybe_snapshot(self, site_id: str) -> None:
+        if self.state(site_id).seq - self._snapshot_seq.get(site_id, 0) >= SNAPSHOT_EVERY_EVENTS:
+            self.write_snapshot(site_id)
+
+    def purge_idempotency(self) -> int:
+        """Forget keys older than the retention period; returns how many."""
+        cutoff = format_time(self.clock() - IDEMPOTENCY_KEEP)
+        i = schema.idempotency
+        with self.writer_engine.begin() as connection:
+            result = connection.execute(sa.delete(i).where(i.c.created_at < cutoff))
+        return int(result.rowcount or 0)
