@@ -1,0 +1,1 @@
+"""HTTP adapter: FastAPI app, REST under /api/v1, problem+json errors, auth."""

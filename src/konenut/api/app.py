@@ -1,0 +1,72 @@
+"""The FastAPI application: wiring of store, routes, errors and docs in one place."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+import swagger_ui_bundle
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from konenut import __version__
+from konenut.api import problems
+from konenut.api.routes import identity, incidents, site, system
+from konenut.api.routes.system import DOCS_ASSETS
+from konenut.api.runtime import Runtime
+from konenut.config import Settings
+from konenut.store import migrate
+from konenut.store.eventstore import EventStore
+
+log = structlog.get_logger(__name__)
+
+REFRESH_INTERVAL_SECS = 1.0  # how soon events appended by another process (the CLI) show
+
+
+def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
+    """A ready-to-serve app. Given no store, it opens (and owns) one from the settings."""
+    owns_store = store is None
+    event_store = store or EventStore(settings.resolved_database_url)
+    runtime = Runtime(settings=settings, store=event_store)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if owns_store:
+            await asyncio.to_thread(event_store.start)
+        runtime.migrations_at_head = await asyncio.to_thread(
+            migrate.at_head, event_store.writer_engine
+        )
+        refresher = asyncio.create_task(_refresh_forever(runtime))
+        try:
+            yield
+        finally:
+            refresher.cancel()
+            if owns_store:
+                await asyncio.to_thread(event_store.close)
+
+    app = FastAPI(
+        title="Konenut API",
+        version=__version__,
+        summary="Coordination for a community's own emergency-response squad.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    problems.install(app)
+    for module in (system, identity, site, incidents):
+        app.include_router(module.router)
+    app.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs")
+    return app
+
+
+async def _refresh_forever(runtime: Runtime) -> None:
+    while True:
+        await asyncio.sleep(REFRESH_INTERVAL_SECS)
+        try:
+            await asyncio.to_thread(runtime.store.refresh, runtime.site_id)
+        except Exception:
+            log.exception("refresh.failed")

@@ -1,0 +1,141 @@
+"""Request dependencies: the runtime, the bearer token, permissions, idempotency keys."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from konenut.api.problems import ApiProblem
+from konenut.api.runtime import Runtime
+from konenut.app import handlers
+from konenut.app.identity import Actor, hash_secret
+from konenut.app.permissions import allowed_scope
+from konenut.domain.events import Scope
+from konenut.domain.ids import format_time, utcnow
+from konenut.domain.state import SiteState
+from konenut.store.eventstore import Decide, IdempotencyKey, Outcome
+
+bearer = HTTPBearer(auto_error=False, description="Device token from enrollment")
+
+IDEMPOTENCY_KEY_MAX_CHARS = 128
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def authenticate(
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+    runtime: Runtime = Depends(get_runtime),
+) -> Actor:
+    """The caller behind the bearer token; 401 when it is missing, unknown, revoked or expired."""
+    if credentials is None or not credentials.credentials:
+        raise ApiProblem(401, "send your device token as 'Authorization: Bearer <token>'",
+                         headers={"WWW-Authenticate": "Bearer"})
+    state = runtime.store.state(runtime.site_id)
+    token = state.token_by_hash(hash_secret(credentials.credentials))
+    if token is None:
+        raise ApiProblem(401, "this device token is not known here; enrol the device again",
+                         slug="token-unknown", headers={"WWW-Authenticate": "Bearer"})
+    if token.revoked_at is not None:
+        raise ApiProblem(401, f"this device was revoked at {token.revoked_at}",
+                         slug="token-revoked", headers={"WWW-Authenticate": "Bearer"})
+    if token.expires_at is not None and token.expires_at <= format_time(utcnow()):
+        raise ApiProblem(401, f"this device's access expired at {token.expires_at}",
+                         slug="token-expired", headers={"WWW-Authenticate": "Bearer"})
+    incident = state.incidents.get(token.incident_id) if token.incident_id else None
+    if incident is not None and not incident.is_open:
+        raise ApiProblem(401, f"this pass was for incident {incident.ref}, which is closed",
+                         slug="token-expired", headers={"WWW-Authenticate": "Bearer"})
+    return Actor.from_token(state.site_id, token)
+
+
+@dataclass(frozen=True)
+class Access:
+    """An authorised call: who, and the scope the matrix grants for this operation."""
+
+    actor: Actor
+    scope: Scope
+    runtime: Runtime
+    operation: str
+
+    @property
+    def state(self) -> SiteState:
+        return self.runtime.store.state(self.actor.site_id)
+
+    def deny(self, reason: str) -> ApiProblem:
+        self.runtime.submit_quietly(
+            self.actor.site_id, handlers.record_denial(self.actor, self.operation, reason)
+        )
+        return ApiProblem(403, reason)
+
+    async def execute(self, decide: Decide, idem: IdempotencyKey) -> Outcome:
+        """Run a command under this device's idempotency keys (contracts §3)."""
+        scoped = replace(idem, scope=self.actor.token_id)
+        return await self.runtime.run(self.actor.site_id, decide, scoped)
+
+    async def run(self, decide: Decide, idem: IdempotencyKey) -> JSONResponse:
+        """Run a command and answer as contracts §3 says."""
+        return command_response(await self.execute(decide, idem))
+
+    def incident(self, incident_id: str) -> None:
+        """Incident-bound tokens (guest, volunteer, liaison) reach only their incident."""
+        bound = self.actor.incident_id
+        if bound is not None and bound != incident_id:
+            raise self.deny("this device's access is limited to another incident")
+
+    def household(self, household_id: str) -> None:
+        if self.scope is Scope.OWN and household_id != self.actor.household_id:
+            raise self.deny("you may act only for your own household")
+
+    def person(self, person_id: str | None) -> None:
+        if self.scope is Scope.OWN and person_id not in (None, self.actor.subject_id):
+            raise self.deny("you may act only for yourself")
+
+
+def permit(operation: str) -> Callable[..., Access]:
+    """A dependency that authenticates and checks the permission matrix for `operation`."""
+
+    def dependency(
+        actor: Actor = Depends(authenticate), runtime: Runtime = Depends(get_runtime)
+    ) -> Access:
+        scope = allowed_scope(operation, actor.roles)
+        access = Access(actor, scope or Scope.OWN, runtime, operation)
+        if scope is None:
+            raise access.deny(f"the role(s) {', '.join(sorted(actor.roles))} may not {operation.replace('_', ' ')}")
+        return access
+
+    dependency.__name__ = f"permit_{operation}"
+    return dependency
+
+
+async def idempotency_key(
+    request: Request,
+    key: str = Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=IDEMPOTENCY_KEY_MAX_CHARS,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Unique per command; a retry with the same key and body is answered once",
+    ),
+) -> IdempotencyKey:
+    """The Idempotency-Key header with a hash of the request it came with (contracts §3).
+
+    The scope (token, pass or code) is filled in by `Access.run` or the enrollment route.
+    """
+    digest = hashlib.sha256()
+    digest.update(request.method.encode() + b" " + request.url.path.encode() + b"\n")
+    digest.update(await request.body())
+    return IdempotencyKey(scope="", key=key, request_hash=digest.hexdigest())
+
+
+def command_response(outcome: Outcome) -> JSONResponse:
+    """201 with the appended events, 200 when nothing changed, or the stored replay."""
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)

@@ -1,0 +1,98 @@
+"""Enrollment, the caller's own identity, enrollment codes and devices."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from konenut.api.deps import (
+    Access,
+    command_response,
+    get_runtime,
+    idempotency_key,
+    permit,
+)
+from konenut.api.problems import ApiProblem
+from konenut.api.runtime import Runtime
+from konenut.app import commands as c
+from konenut.app import handlers
+from konenut.app.identity import enrollment_link, hash_code, new_code, new_token
+from konenut.domain.roles import primary_role
+from konenut.store.eventstore import IdempotencyKey
+
+router = APIRouter(prefix="/api/v1", tags=["identity"])
+
+
+@router.post("/enroll", operation_id="enroll_device", status_code=201)
+async def enroll_device(
+    body: c.EnrollDevice,
+    idem: IdempotencyKey = Depends(idempotency_key),
+    runtime: Runtime = Depends(get_runtime),
+) -> JSONResponse:
+    """Redeem a one-time enrollment code: the answer holds this device's token, shown once."""
+    code_hash = hash_code(body.code)
+    if runtime.store.state(runtime.site_id).code_by_hash(code_hash) is None:
+        raise ApiProblem(404, "this enrollment code is unknown; check it or ask for a new one",
+                         slug="code-unknown")
+    # Contracts §4: for codes the key's scope is (site, code, key).
+    scoped = replace(idem, scope="code:" + code_hash[:40])
+    outcome = await runtime.run(runtime.site_id, handlers.enroll_device(body, new_token()), scoped)
+    return command_response(outcome)
+
+
+@router.get("/me", operation_id="get_me")
+def get_me(access: Access = Depends(permit("get_me"))) -> dict[str, object]:
+    """Who this device is: subject, roles, the view to open, household and incident."""
+    actor = access.actor
+    state = access.state
+    person = state.persons.get(actor.subject_id)
+    household = state.households.get(actor.household_id or "")
+    return {
+        "site_id": actor.site_id,
+        "site_name": (state.site or {}).get("name"),
+        "token_id": actor.token_id,
+        "subject_id": actor.subject_id,
+        "subject_kind": actor.subject_kind.value,
+        "roles": sorted(actor.roles),
+        "primary_role": primary_role(actor.roles).value,
+        "name": person.name if person else (household.name if household else None),
+        "languages": (person or household).languages if (person or household) else None,
+        "household_id": actor.household_id,
+        "incident_id": actor.incident_id,
+    }
+
+
+@router.post("/site/enrollment-codes", operation_id="issue_enrollment_code", status_code=201)
+async def issue_enrollment_code(
+    body: c.IssueEnrollmentCode,
+    idem: IdempotencyKey = Depends(idempotency_key),
+    access: Access = Depends(permit("issue_enrollment_code")),
+) -> JSONResponse:
+    """A one-time code (valid 24 h) and link that enrol one device for a subject."""
+    code = new_code()
+    outcome = await access.execute(handlers.issue_enrollment_code(access.actor, body, code), idem)
+    if "code" not in outcome.body:
+        return command_response(outcome)
+    link = enrollment_link(access.runtime.settings.base_url(), outcome.body["code"], body.language)
+    return command_response(replace(outcome, body={**outcome.body, "link": link}))
+
+
+@router.get("/site/devices", operation_id="list_devices")
+def list_devices(access: Access = Depends(permit("list_devices"))) -> list[dict[str, object]]:
+    """Enrolled devices (tokens), without their secrets."""
+    return [
+        t.model_dump(exclude={"token_hash"}) for t in access.state.tokens.values()
+    ]
+
+
+@router.post("/site/devices/{token_id}/revoke", operation_id="revoke_device", status_code=201)
+async def revoke_device(
+    token_id: str,
+    body: c.RevokeDevice,
+    idem: IdempotencyKey = Depends(idempotency_key),
+    access: Access = Depends(permit("revoke_device")),
+) -> JSONResponse:
+    """Revoke a device at once (a lost or captured phone)."""
+    return await access.run(handlers.revoke_device(access.actor, token_id, body), idem)

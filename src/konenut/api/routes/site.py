@@ -1,0 +1,122 @@
+"""Site configuration: the site, its plan, people, households, and the site log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+
+from konenut.api.deps import Access, idempotency_key, permit
+from konenut.api.problems import ApiProblem
+from konenut.api.runtime import visible
+from konenut.app import commands as c
+from konenut.app import handlers
+from konenut.domain.events import Scope
+from konenut.store.eventstore import IdempotencyKey
+
+router = APIRouter(prefix="/api/v1/site", tags=["site"])
+
+MAX_PAGE_EVENTS = 5_000
+
+
+@router.get("", operation_id="get_site")
+def get_site(access: Access = Depends(permit("get_site"))) -> dict[str, Any]:
+    """The site's name, languages and time zone (the plan is at /site/plan)."""
+    site = dict(access.state.site or {})
+    site.pop("plan", None)
+    return {"site_id": access.actor.site_id, **site}
+
+
+@router.put("", operation_id="configure_site", status_code=201)
+async def configure_site(
+    body: c.ConfigureSite,
+    idem: IdempotencyKey = Depends(idempotency_key),
+    access: Access = Depends(permit("configure_site")),
+) -> JSONResponse:
+    """Set the site's name, languages, time zone and (optionally) its GeoJSON plan."""
+    return await access.run(handlers.configure_site(access.actor, body), idem)
+
+
+@router.get("/plan", operation_id="get_site_plan")
+def get_site_plan(access: Access = Depends(permit("get_site_plan"))) -> dict[str, Any]:
+    """The site plan as a GeoJSON FeatureCollection (WGS84)."""
+    plan = (access.state.site or {}).get("plan")
+    if plan is None:
+        raise ApiProblem(404, "this site has no plan yet; an admin sets it with PUT /api/v1/site")
+    result: dict[str, Any] = plan
+    return result
+
+
+@router.get("/people", operation_id="list_people")
+def list_people(access: Access = Depends(permit("list_people"))) -> list[dict[str, Any]]:
+    """Everyone registered at the site."""
+    return [p.model_dump() for p in access.state.persons.values()]
+
+
+@router.post("/people", operation_id="add_person", status_code=201)
+async def add_person(
+    body: c.AddPerson,
+    idem: IdempotencyKey = Depends(idempotency_key),
+    access: Access = Depends(permit("add_person")),
+) -> JSONResponse:
+    """Register a person (resident, responder, ...) with roles and contact details."""
+    return await access.run(handlers.add_person(access.actor, body), idem)
+
+
+@router.get("/people/{person_id}", operation_id="get_person")
+def get_person(person_id: str, access: Access = Depends(permit("get_person"))) -> dict[str, Any]:
+    person = access.state.persons.get(person_id)
+    if access.scope is Scope.OWN and (
+        person is None or person.household_id != access.actor.household_id
+    ):
+        raise access.deny("you may see only the people of your own household")
+    if person is None:
+        raise ApiProblem(404, f"no person {person_id}")
+    return person.model_dump()
+
+
+@router.get("/households", operation_id="list_households")
+def list_households(access: Access = Depends(permit("list_households"))) -> list[dict[str, Any]]:
+    """Every household with its building, languages and safe room."""
+    return [h.model_dump() for h in access.state.households.values()]
+
+
+@router.post("/households", operation_id="add_household", status_code=201)
+async def add_household(
+    body: c.AddHousehold,
+    idem: IdempotencyKey = Depends(idempotency_key),
+    access: Access = Depends(permit("add_household")),
+) -> JSONResponse:
+    """Register a household, pointing to its building on the site plan."""
+    return await access.run(handlers.add_household(access.actor, body), idem)
+
+
+@router.get("/households/{household_id}", operation_id="get_household")
+def get_household(
+    household_id: str, access: Access = Depends(permit("get_household"))
+) -> dict[str, Any]:
+    access.household(household_id)
+    state = access.state
+    household = state.households.get(household_id)
+    if household is None:
+        raise ApiProblem(404, f"no household {household_id}")
+    members = [p.model_dump() for p in state.persons.values() if p.household_id == household_id]
+    return {**household.model_dump(), "members": members}
+
+
+@router.get("/events", operation_id="list_site_events")
+def list_site_events(
+    since: int = Query(0, ge=0, le=2**62, description="Return events with seq > since"),
+    limit: int = Query(1000, ge=1, le=MAX_PAGE_EVENTS),
+    access: Access = Depends(permit("list_site_events")),
+) -> dict[str, Any]:
+    """The site log after `since`, filtered for the caller's roles (contracts §4)."""
+    events = access.runtime.store.read(access.actor.site_id, since, limit=limit)
+    return page_of(events, access)
+
+
+def page_of(events: list[Any], access: Access) -> dict[str, Any]:
+    """A page of the log: the visible events and the seq to continue from."""
+    last = events[-1].seq if events else None
+    return {"events": visible(events, access.actor.viewer), "next_since": last}

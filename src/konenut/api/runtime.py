@@ -1,0 +1,41 @@
+"""What a running API node holds: settings, the store, and helpers to run commands."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from konenut.config import Settings
+from konenut.domain.events import Event, Viewer, view_for, JsonDict
+from konenut.domain.event_types import REGISTRY
+from konenut.store.eventstore import Decide, EventStore, IdempotencyKey, Outcome
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: EventStore
+    migrations_at_head: bool = False
+    background: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def site_id(self) -> str:
+        return self.settings.site_id
+
+    async def run(self, site_id: str, decide: Decide, idem: IdempotencyKey | None) -> Outcome:
+        """Hand a command to the store's writer and wait until it is durable."""
+        return await asyncio.wrap_future(self.store.submit(site_id, decide, idem))
+
+    def submit_quietly(self, site_id: str, decide: Decide) -> None:
+        """Append without waiting (audit records of denials)."""
+        self.store.submit(site_id, decide)
+
+
+def visible(events: list[Event], viewer: Viewer) -> list[JsonDict]:
+    """The events this viewer may see, shaped for them (contracts §4)."""
+    shown: list[JsonDict] = []
+    for event in events:
+        body = view_for(event, REGISTRY[event.type], viewer)
+        if body is not None:
+            shown.append(body)
+    return shown

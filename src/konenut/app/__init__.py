@@ -1,0 +1,1 @@
+"""Application layer: command handlers, queries, identity and the permission matrix."""

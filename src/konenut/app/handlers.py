@@ -1,0 +1,423 @@
+"""Command handlers: each turns a command into a `Decide` that the store's writer runs.
+
+A `Decide` sees the site's state as of the moment it runs, inside the writer, so rules
+such as "one open real incident" hold even when commands race.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from konenut.app import commands as c
+from konenut.app.identity import Actor, hash_code, hash_secret
+from konenut.domain.errors import Conflict, DomainError, NotFound
+from konenut.domain.events import NewEvent
+from konenut.domain.ids import format_time, new_id
+from konenut.domain.roles import Role, SubjectKind
+from konenut.domain.site_plan import FeatureKind, SitePlan
+from konenut.domain.state import IncidentView, SiteState, TokenView
+from konenut.store.eventstore import Decide, Decision
+
+ENROLLMENT_CODE_TTL = timedelta(hours=24)  # contracts §4
+
+
+def _new(
+    type_: str,
+    payload: dict[str, Any],
+    *,
+    actor: Actor | None,
+    cmd: c.Command | None,
+    now: datetime,
+    incident: IncidentView | None = None,
+) -> NewEvent:
+    return NewEvent(
+        type=type_,
+        payload=payload,
+        occurred_at=(cmd.occurred_at if cmd and cmd.occurred_at else now),
+        actor=actor.subject_id if actor else None,
+        device=actor.token_id if actor else None,
+        incident_id=incident.incident_id if incident else None,
+        location=cmd.location.model_dump(exclude_none=True) if cmd and cmd.location else None,
+        drill=incident.drill if incident else False,
+    )
+
+
+def open_incident_of(state: SiteState, incident_id: str) -> IncidentView:
+    """The incident, which must exist and be open."""
+    incident = state.incidents.get(incident_id)
+    if incident is None:
+        raise NotFound(f"no incident {incident_id}")
+    if not incident.is_open:
+        raise Conflict(f"incident {incident.ref} is closed")
+    return incident
+
+
+def _subject_person(state: SiteState, actor: Actor, person_id: str | None) -> str:
+    person_id = person_id or actor.subject_id
+    if person_id not in state.persons and actor.subject_kind is SubjectKind.PERSON:
+        raise NotFound(f"no person {person_id}")
+    return person_id
+
+
+# --- site configuration ---------------------------------------------------------------------
+def configure_site(actor: Actor | None, cmd: c.ConfigureSite) -> Decide:
+    def decide(state: SiteState, now: datetime) -> Decision:
+        payload = cmd.model_dump(exclude={"occurred_at", "location"}, exclude_none=True)
+        if state.site is not None and all(state.site.get(k) == v for k, v in payload.items()):
+            return Decision(extra={"site": state.site})  # nothing changed
+        return Decision([_new("site.configured", payload, actor=actor, cmd=cmd, now=now)])
+
+    return decide
+
+
+def add_person(actor: Actor | None, cmd: c.AddPerson, person_id: str | None = None) -> Decide:
+    person_id = person_id or new_id()
+
+    def decide(state: SiteState, now: datetime) -> Decision:
+        if state.person_by_ref(cmd.ref) is not None:
+            raise Conflict(f"a person with ref {cmd.ref!r} already exists")
+        if cmd.household_id and cmd.household_id not in state.households:
+            raise NotFound(f"no household {cmd.household_id}")
+        payload = {"person_id": person_id, **cmd.model_dump(exclude={"occurred_at", "location"})}
+        return Decision(
+            [_new("person.added", payload, actor=actor, cmd=cmd, now=now)],
+            extra={"person_id": person_id},
+        )
+
+    return decide
+
+
+def add_household(
+    actor: Actor | None, cmd: c.AddHousehold, household_id: str | None = None
+) -> Decide:
+    household_id = household_id or new_id()
+
+    def decide(state: SiteState, now: datetime) -> Decision:
+        if state.household_by_ref(cmd.ref) is not None:
+            raise Conflict(f"a household with ref {cmd.ref!r} already exists")
+        if cmd.building_ref and state.site and state.site.get("plan"):
+            buildings = SitePlan.model_validate(state.site["plan"]).refs(FeatureKind.BUILDING)
+            if cmd.building_ref not in buildings:
+                raise NotFound(f"no building {cmd.building_ref!r} on the site plan")
+        payload = {
+            "household_id": household_id,
+            **cmd.model_dump(exclude={"occurred_at", "location"}, exclude_none=True),
+        }
+        return Decision(
+            [_new("household.added", payload, actor=actor, cmd=cmd, now=now)],
+            extra={"household_id": household_id},
+        )
+
+    return decide
+
+
+# --- identity ---------------------------------------------------------------------------------
+def _code_subject(state: SiteState, cmd: c.IssueEnrollmentCode) -> tuple[str, list[Role]]:
+    """The subject the code enrols, and the roles its token will carry."""
+    kind = cmd.subject_kind
+    if kind is SubjectKind.PERSON:
+        person = state.persons.get(cmd.subject_id or "")
+        if person is None:
+            raise NotFound(f"no person {cmd.subject_id}")
+        held = [Role(r) for r in person.roles]
+        roles = cmd.roles or held
+        extra = sorted(set(roles) - set(held))
+        if extra:
+            raise DomainError(f"{person.name} does not hold the role(s) {', '.join(extra)}")
+        if not roles:
+            raise DomainError(f"{person.name} has no roles to enrol a device with")
+        return person.person_id, roles
+    if kind is SubjectKind.HOUSEHOLD:
+        if (cmd.subject_id or "") not in state.households:
+            raise NotFound(f"no household {cmd.subject_id}")
+        return cmd.subject_id or "", [Role.RESIDENT]
+    if cmd.incident_id is None:
+        raise DomainError(f"a {kind.value} code belongs to an incident: give incident_id")
+    open_incident_of(state, cmd.incident_id)
+    role = {
+        SubjectKind.GUEST: Role.GUEST,
+        SubjectKind.VOLUNTEER: Role.VOLUNTEER,
+        SubjectKind.LIAISON: Role.LIAISON,
+    }[kind]
+    return cmd.subject_id or new_id(), [role]
+
+
+def issue_enrollment_code(actor: Actor | None, cmd: c.IssueEnrollmentCode, code: str) -> Decide:
+    code_id = new_id()
+
+    def decide(state: SiteState, now: datetime) -> Decision:
+        subject_id, roles = _code_subject(state, cmd)
+        if actor is not None and Role.ADMIN not in actor.roles:
+            # A commander may hand out incident passes, not lasting squad or household access.
+            if cmd.subject_kind in (SubjectKind.PERSON, SubjectKind.HOUSEHOLD):
+                raise DomainError("only an admin issues codes for people and households")
+        if cmd.incident_id is not None:
+            open_incident_of(state, cmd.incident_id)
+        expires_at = format_time(now + ENROLLMENT_CODE_TTL)
+        payload: dict[str, Any] = {
+            "code_id": code_id,
+            "code_hash": hash_code(code),
+            "subject_id": subject_id,
+            "subject_kind": cmd.subject_kind.value,
+            "roles": [r.value for r in roles],
+            "incident_id": cmd.incident_id,
+            "expires_at": expires_at,
+        }
+        if cmd.token_ttl_secs is not None:
+            payload["token_expires_at"] = format_time(now + timedelta(seconds=cmd.token_ttl_secs))
+        return Decision(
+            [_new("enrollment.code_issued", payload, actor=actor, cmd=cmd, now=now)],
+            extra={"code_id": code_id, "code": code, "expires_at": expires_at,
+                   "subject_id": subject_id, "roles": [r.value for r in roles]},
+        )
+
+    return decide
+
+
+def enroll_device(cmd: c.EnrollDevice, token: str) -> Decide:
+    token_id = new_id()
+
+    def decide(state: SiteState, now: datetime) -> Decision:
+        code = state.code_by_hash(hash_code(cmd.code))
+        if code is None:
+            raise NotFound("this enrollment code is unknown; check it or ask for a new one")
+        if code.used_by_token is not None:
+            raise Conflict("this enrollment code was already used; ask for a new one")
+        if code.expires_at < format_time(now):
+            raise Conflict("this enrollment code has expired; ask for a new one")
+        household_id = _household_of(state, code.subject_kind, code.subject_id)
+        payload: dict[str, Any] = {
+            "token_id": token_id,
+            "token_hash": hash_secret(token),
+            "subject_id": code.subject_id,
+            "subject_kind": code.subject_kind,
+            "roles": code.roles,
+            "household_id": household_id,
+            "incident_id": code.incident_id,
+            "expires_at": code.token_expires_at,
+            "device_name": cmd.device_name,
+            "code_id": code.code_id,
+        }
+        enrolled = NewEvent(
+            type="device.enrolled",
+            payload={k: v for k, v in payload.items() if v is not None},
+            occurred_at=now,
+            actor=code.subject_id,
+            device=token_id,
+        )
+        return Decision(
+            [enrolled],
+            extra={"token": token, "token_id": token_id, "roles": code.roles,
+                   "subject_id": code.subject_id, "subject_kind": code.subject_kind,
+                   "household_id": household_id, "incident_id": code.incident_id,
+                   "expires_at": code.token_expires_at, "site_id": state.site_id},
+        )
+
+    return decide
+
+
+def _household_of(state: SiteState, subject_kind: str, subject_id: str) -> str | None:
+    if subject_kind == SubjectKind.HOUSEHOLD.value:
+        return subject_id
+    person = state.persons.get(subject_id)
+    return person.household_id if person else None
+
+
+def revoke_device(actor: Actor, token_id: str, cmd: c.RevokeDevice) -> Decide:
+    def decide(state: SiteState, now: datetime) -> Decision:
+        token: TokenView | None = state.tokens.get(token_id)
+        if token is None:
+            raise NotFound(f"no device {token_id}")
+        if token.revoked_at is not None:
+            return Decision(extra={"revoked_at": token.revoked_at})
+        payload = {"token_id": token_id, "reason": cmd.reason}
+        return Decision([_new("token.revoked", payload, actor=actor, cmd=cmd, now=now)])
+
+    return decide
+
+
+# --- incidents --------------------------------------------------------------------------------
+def open_incident(actor: Actor | None, cmd: c.OpenIncident) -> Decide:
+    incident_id = new_id()
+
+    def decide(state: SiteState, now: datetime) -> Decision:
+        current = state.open_real_incident()
+        if not cmd.drill and current is not None:
+            raise Conflict(f"incident {current.ref} ({current.title}) is already open")
+        payload = {
+            "incident_id": incident_id,
+            "ref": str(len(state.incidents) + 1),
+            "title": cmd.title,
+            "kind": cmd.kind,
+        }
+        event = _new("incident.opened", payload, actor=actor, cmd=cmd, now=now)
+        event = NewEvent(**{**event.__dict__, "incident_id": incident_id, "drill": cmd.drill})
+        return Decision([event], extra={"incident_id": incident_id})
+
+    return decide
+
+
+def close_incident(actor: Actor | None, incident_id: str, cmd: c.CloseIncident) -> Decide:
+    def decide(state: SiteState, now: datetime) -> Decision:
+        incident = open_incident_of(state, incident_id)
+        payload = {"incident_id": incident_id, "summary": cmd.summary}
+        return Decision(
+            [_new("incident.closed", payload, actor=actor, cmd=cmd, now=now, incident=incident)]
+        )
+
+    return decide
+
+
+IncidentDecide = Callable[[SiteState, IncidentView, datetime], list[NewEvent]]
+
+
+def in_open_incident(incident_id: str, inner: IncidentDecide, extra: dict[str, Any] | None = None) -> Decide:
+    """A Decide for a command inside an open incident."""
+
+    def decide(state: SiteState, now: datetime) -> Decision:
+        incident = open_incident_of(state, incident_id)
+        return Decision(inner(state, incident, now), extra=extra or {})
+
+    return decide
+
+
+def call_muster(actor: Actor, incident_id: str, cmd: c.CallMuster) -> Decide:
+    muster_id = new_id()
+
+    def inner(state: SiteState, incident: IncidentView, now: datetime) -> list[NewEvent]:
+        unknown = [p for p in cmd.targets if p not in state.persons]
+        if unknown:
+            raise NotFound(f"no person(s) {', '.join(unknown[:5])}")
+        payload = {"muster_id": muster_id, "rally_point_ref": cmd.rally_point_ref,
+                   "text": cmd.text, "targets": cmd.targets}
+        return [_new("muster.called", payload, actor=actor, cmd=cmd, now=now, incident=incident)]
+
+    return in_open_incident(incident_id, inner, {"muster_id": muster_id})
+
+
+def change_responder_status(actor: Actor, incident_id: str, cmd: c.ChangeResponderStatus) -> Decide:
+    def inner(state: SiteState, incident: IncidentView, now: datetime) -> list[NewEvent]:
+        person_id = _subject_person(state, actor, cmd.person_id)
+        payload = {"person_id": person_id, "status": cmd.status.value, "eta_secs": cmd.eta_secs,
+                   "note": cmd.note}
+        return [_new("responder.status_changed", payload, actor=actor, cmd=cmd, now=now,
+                     incident=incident)]
+
+    return in_open_incident(incident_id, inner)
+
+
+def report_position(actor: Actor, incident_id: str, cmd: c.ReportPosition) -> Decide:
+    def inner(state: SiteState, incident: IncidentView, now: datetime) -> list[NewEvent]:
+        subject_id = cmd.subject_id or actor.subject_id
+        person = state.persons.get(subject_id)
+        callsign = cmd.callsign or (person.callsign if person else None)
+        payload = {"subject_id": subject_id, "callsign": callsign,
+                   "source": "app" if subject_id == actor.subject_id else "manual"}
+        return [_new("position.reported", payload, actor=actor, cmd=cmd, now=now,
+                     incident=incident)]
+
+    return in_open_incident(incident_id, inner)
+
+
+def report_sighting(actor: Actor, incident_id: str, cmd: c.ReportSighting) -> Decide:
+    sighting_id = new_id()
+
+    def inner(state: SiteState, incident: IncidentView, now: datetime) -> list[NewEvent]:
+        source = "resident" if actor.roles == frozenset({Role.RESIDENT}) else "responder"
+        payload = {"sighting_id": sighting_id, "source": source,
+                   **cmd.model_dump(exclude={"occurred_at", "location"})}
+        return [_new("sighting.reported", payload, actor=actor, cmd=cmd, now=now,
+                     incident=incident)]
+
+    return in_open_incident(incident_id, inner, {"sighting_id": sighting_id})
+
+
+def update_sighting(actor: Actor, incident_id: str, sighting_id: str, cmd: c.UpdateSighting) -> Decide:
+    def inner(state: SiteState, incident: IncidentView, now: datetime) -> list[NewEvent]:
+        if sighting_id not in incident.sightings:
+            raise NotFound(f"no sighting {sighting_id} in incident {incident.ref}")
+        if cmd.merged_into is not None and cmd.merged_into not in incident.sightings:
+            raise NotFound(f"no sighting {cmd.merged_into} to merge into")
+        payload = {"sighting_id": sighting_id,
+                   **cmd.model_dump(exclude={"occurred_at", "location"}, exclude_none=True)}
+        return [_new("sighting.updated", payload, actor=actor, cmd=cmd, now=now,
+                     incident=incident)]
+
+    return in_open_incident(incident_id, inner)
+
+
+def check_in(actor: Actor, incident_id: str, household_id: str, cmd: c.CheckIn) -> Decide:
+    def inner(state: SiteState, incident: IncidentView, now: datetime) -> list[NewEvent]:
+        if household_id not in state.households:
+            raise NotFound(f"no household {household_id}")
+        payload = {"household_id": household_id,
+                   **cmd.model_dump(exclude={"occurred_at", "location"}, exclude_none=True)}
+        return [_new("household.checked_in", payload, actor=actor, cmd=cmd, now=now,
+                     incident=incident)]
+
+    return in_open_incident(incident_id, inner)
+
+
+def send_broadcast(actor: Actor, incident_id: str, cmd: c.SendBroadcast) -> Decide:
+    broadcast_id = new_id()
+
+    def inner(state: SiteState, incident: IncidentView, now: datetime) -> list[NewEvent]:
+        unknown = [h for h in cmd.household_ids if h not in state.households]
+        if unknown:
+            raise NotFound(f"no household(s) {', '.join(unknown[:5])}")
+        payload = {"broadcast_id": broadcast_id,
+                   **cmd.model_dump(exclude={"occurred_at", "location"}, exclude_none=True)}
+        return [_new("broadcast.sent", payload, actor=actor, cmd=cmd, now=now, incident=incident)]
+
+    return in_open_incident(incident_id, inner, {"broadcast_id": broadcast_id})
+
+
+def send_order(actor: Actor, incident_id: str, cmd: c.SendOrder) -> Decide:
+    order_id = new_id()
+
+    def inner(state: SiteState, incident: IncidentView, now: datetime) -> list[NewEvent]:
+        unknown = [p for p in cmd.to_person_ids if p not in state.persons]
+        if unknown:
+            raise NotFound(f"no person(s) {', '.join(unknown[:5])}")
+        payload = {"order_id": order_id, "text": cmd.text, "to_person_ids": cmd.to_person_ids}
+        return [_new("order.sent", payload, actor=actor, cmd=cmd, now=now, incident=incident)]
+
+    return in_open_incident(incident_id, inner, {"order_id": order_id})
+
+
+def acknowledge_order(actor: Actor, incident_id: str, order_id: str, cmd: c.AcknowledgeOrder) -> Decide:
+    def inner(state: SiteState, incident: IncidentView, now: datetime) -> list[NewEvent]:
+        order = incident.orders.get(order_id)
+        if order is None:
+            raise NotFound(f"no order {order_id} in incident {incident.ref}")
+        person_id = _subject_person(state, actor, cmd.person_id)
+        if person_id in order.acknowledged_by:
+            return []  # already acknowledged: nothing changes
+        payload = {"order_id": order_id, "person_id": person_id}
+        return [_new("order.acknowledged", payload, actor=actor, cmd=cmd, now=now,
+                     incident=incident)]
+
+    return in_open_incident(incident_id, inner)
+
+
+# --- audit -------------------------------------------------------------------------------------
+def record_denial(actor: Actor | None, operation: str, reason: str) -> Decide:
+    def decide(state: SiteState, now: datetime) -> Decision:
+        payload = {"operation": operation, "reason": reason,
+                   "token_id": actor.token_id if actor else None}
+        return Decision([_new("audit.access_denied", {k: v for k, v in payload.items() if v},
+                              actor=actor, cmd=None, now=now)])
+
+    return decide
+
+
+def record_export(actor: Actor | None, incident_id: str | None, count: int, via: str) -> Decide:
+    def decide(state: SiteState, now: datetime) -> Decision:
+        payload: dict[str, Any] = {"format": "jsonl", "event_count": count, "via": via}
+        if incident_id:
+            payload["incident_id"] = incident_id
+        return Decision([_new("audit.log_exported", payload, actor=actor, cmd=None, now=now)])
+
+    return decide

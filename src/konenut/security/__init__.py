@@ -1,0 +1,1 @@
+"""Site security helpers: the LAN certificate authority, TLS certificates and QR codes."""
