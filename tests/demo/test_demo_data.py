@@ -256,7 +256,7 @@ def test_about_120_houses_inside_the_boundary(
         assert inside(centroid(ring), boundary), f["properties"]
         assert all(inside(v, boundary) for v in ring), f["properties"]
         sides = sorted(math.dist(ring[i], ring[(i + 1) % 4]) for i in range(4))
-        assert len(ring) == 4 and 8 < sides[0] and sides[-1] < 15, f["properties"]
+        assert len(ring) == 4 and sides[0] > 8 and sides[-1] < 15, f["properties"]
 
 
 def test_buildings_do_not_overlap(features: list[dict[str, Any]]) -> None:
@@ -286,7 +286,10 @@ def test_non_house_buildings(features: list[dict[str, Any]]) -> None:
 
 
 def test_four_gates_on_the_boundary(features: list[dict[str, Any]], boundary: list[Pt]) -> None:
-    gates = {f["properties"]["ref"]: to_xy(f["geometry"]["coordinates"]) for f in of_kind(features, "gate")}
+    gates = {
+        f["properties"]["ref"]: to_xy(f["geometry"]["coordinates"])
+        for f in of_kind(features, "gate")
+    }
     assert sorted(gates) == ["1", "2", "3", "4"]
     for p in gates.values():
         edges = zip(boundary, boundary[1:] + boundary[:1], strict=True)
@@ -385,8 +388,9 @@ def test_member_fields(residents: dict[str, Any]) -> None:
         for m in h["members"]:
             assert m["ref"].startswith(f"p-{h['building_ref']}-")
             assert m["age_group"] in {"adult", "child", "infant", "elderly"}
-            assert m["languages"] and set(m["languages"]) <= set(h["languages"])
+            assert m["languages"] and set(m["languages"]) <= LANGUAGES
             assert set(m["special_needs"]) <= {"mobility", "medical", "hearing"}
+        assert h["languages"][0] in {lang for m in h["members"] for lang in m["languages"]}
 
 
 def test_all_five_languages_among_households(residents: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ from konenut.api.runtime import Runtime
 from konenut.config import Settings
 from konenut.store import migrate
 from konenut.store.eventstore import EventStore
+from konenut.web import routes as web_routes
 
 log = structlog.get_logger(__name__)
 
@@ -59,6 +60,7 @@ def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
     problems.install(app)
     for module in (system, identity, site, incidents):
         app.include_router(module.router)
+    web_routes.install(app)
     app.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs")
     return app
 

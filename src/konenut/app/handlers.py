@@ -225,7 +225,7 @@ def _household_of(state: SiteState, subject_kind: str, subject_id: str) -> str |
     return person.household_id if person else None
 
 
-def revoke_device(actor: Actor, token_id: str, cmd: c.RevokeDevice) -> Decide:
+def revoke_device(actor: Actor | None, token_id: str, cmd: c.RevokeDevice) -> Decide:
     def decide(state: SiteState, now: datetime) -> Decision:
         token: TokenView | None = state.tokens.get(token_id)
         if token is None:

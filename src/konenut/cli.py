@@ -1,0 +1,442 @@
+"""The `konenut` command: init, serve, tls, site, user, enroll, device, incident, log."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import orjson
+import typer
+
+from konenut.app import commands as c
+from konenut.app import handlers
+from konenut.app.identity import enrollment_link, new_code
+from konenut.config import Settings
+from konenut.domain.errors import DomainError
+from konenut.domain.roles import Role, SubjectKind
+from konenut.domain.state import IncidentView, SiteState
+from konenut.store import migrate
+from konenut.store.eventstore import EventStore, Outcome, event_body
+
+app = typer.Typer(
+    help="Konenut: coordination for a community's own emergency-response squad.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+tls_app = typer.Typer(help="Certificates for HTTPS on the local network.", no_args_is_help=True)
+site_app = typer.Typer(help="The site's configuration.", no_args_is_help=True)
+user_app = typer.Typer(help="People and their devices.", no_args_is_help=True)
+device_app = typer.Typer(help="Enrolled devices.", no_args_is_help=True)
+incident_app = typer.Typer(help="Incidents and drills.", no_args_is_help=True)
+log_app = typer.Typer(help="The event log.", no_args_is_help=True)
+for sub, name in ((tls_app, "tls"), (site_app, "site"), (user_app, "user"),
+                  (device_app, "device"), (incident_app, "incident"), (log_app, "log")):
+    app.add_typer(sub, name=name)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", "-d", help="Data folder (default: $KONENUT_DATA_DIR or ./konenut-data)"),
+]
+
+SITE_TOML_TEMPLATE = """\
+# Konenut site file. `konenut site apply` turns what changed here into events in the log;
+# after that the log is the truth (the server does not re-read this file on start).
+[site]
+name = "{name}"
+default_language = "he"       # he, ar, en, th or ne
+timezone = "Asia/Jerusalem"
+# plan = "site_plan.geojson"  # GeoJSON site plan, relative to this file
+
+[site.names]
+# he = "..."
+# ar = "..."
+"""
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def settings_for(data_dir: Path | None, **overrides: Any) -> Settings:
+    settings = Settings()
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    return settings.model_copy(update=overrides)
+
+
+@contextmanager
+def opened_store(settings: Settings, *, create: bool = False) -> Iterator[EventStore]:
+    """The store of the data dir, migrated to head; refuses a missing data dir unless `create`."""
+    if settings.database_url is None and not settings.data_dir.exists():
+        if not create:
+            fail(f"no data folder at {settings.data_dir}; run `konenut init` first")
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = EventStore(settings.resolved_database_url)
+    try:
+        migrate.upgrade(store.writer_engine)
+        store.start()
+    except Exception as exc:  # a wrong URL or an unreachable server: say which
+        store.close()
+        fail(f"cannot open the database {settings.resolved_database_url}: {exc}")
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def run(store: EventStore, settings: Settings, decide: handlers.Decide) -> Outcome:
+    try:
+        return store.execute(settings.site_id, decide)
+    except DomainError as exc:
+        fail(exc.detail)
+
+
+def print_code(settings: Settings, code: str, who: str, lang: str = "he", png: bool = True) -> None:
+    from konenut.security.qr import format_code, qr_png, qr_terminal
+
+    link = enrollment_link(settings.base_url(), code, lang)
+    typer.echo(f"Enrollment code for {who}: {format_code(code)} (valid 24 h, one device)")
+    typer.echo(f"Link: {link}")
+    if png:
+        path = settings.data_dir / "qr" / f"enroll-{code}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        qr_png(link, path)
+        typer.echo(f"QR code: {path}")
+    typer.echo(qr_terminal(link))
+
+
+# --- init / serve -------------------------------------------------------------------------------
+@app.command()
+def init(
+    data_dir: DataDir = None,
+    site_name: Annotated[str, typer.Option(help="Your community's name")] = "My community",
+    admin_name: Annotated[str, typer.Option(help="The first admin's name")] = "Admin",
+    admin_phone: Annotated[str | None, typer.Option(help="The admin's phone, +972...")] = None,
+) -> None:
+    """Create the data folder, the site file, the database, and the first admin's enrollment code."""
+    settings = settings_for(data_dir)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if not settings.site_toml.exists():
+        settings.site_toml.write_text(SITE_TOML_TEMPLATE.format(name=site_name.replace('"', "'")))
+        typer.echo(f"Wrote {settings.site_toml}")
+    with opened_store(settings, create=True) as store:
+        _apply_site_file(store, settings, settings.site_toml)
+        state = store.state(settings.site_id)
+        admin = next((p for p in state.persons.values() if Role.ADMIN.value in p.roles), None)
+        if admin is None:
+            added = run(store, settings, handlers.add_person(None, c.AddPerson(
+                ref="admin", name=admin_name, roles=[Role.ADMIN], phone=admin_phone)))
+            admin_id = str(added.body["person_id"])
+        else:
+            admin_id = admin.person_id
+        code = new_code()
+        run(store, settings, handlers.issue_enrollment_code(None, c.IssueEnrollmentCode(
+            subject_id=admin_id, roles=[Role.ADMIN]), code))
+        typer.echo(f"Database: {settings.resolved_database_url}")
+        print_code(settings, code, "the first admin")
+        typer.echo("Next: `konenut serve`, then open the link on the admin's device.")
+
+
+@app.command()
+def serve(
+    data_dir: DataDir = None,
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for the LAN)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    demo: Annotated[bool, typer.Option(help="Serve the demo village with a link per role")] = False,
+    tls: Annotated[bool, typer.Option(help="HTTPS with the site certificate (`konenut tls init`)")] = False,
+) -> None:
+    """Serve the API and the web pages."""
+    import uvicorn
+
+    from konenut.api.app import create_app
+
+    settings = settings_for(data_dir, host=host, port=port, demo=demo)
+    ssl: dict[str, str] = {}
+    if tls:
+        from konenut.security.tls import TlsError, load_tls_paths
+
+        try:
+            paths = load_tls_paths(settings.data_dir)
+        except TlsError as exc:
+            fail(str(exc))
+        ssl = {"ssl_certfile": str(paths.server_cert), "ssl_keyfile": str(paths.server_key)}
+    with opened_store(settings, create=demo) as store:
+        if demo:
+            _prepare_demo(store, settings, tls)
+        elif not store.state(settings.site_id).seq:
+            typer.echo("This site is empty: run `konenut init` first, or `konenut serve --demo`.")
+        typer.echo(f"Serving on {settings.base_url(tls)}  (API docs: {settings.base_url(tls)}/api/v1/docs)")
+        uvicorn.run(create_app(settings, store), host=host, port=port, log_level="warning", **ssl)  # type: ignore[arg-type]
+
+
+def _prepare_demo(store: EventStore, settings: Settings, tls: bool) -> None:
+    from konenut.demo import seed
+
+    if seed.seed(store, settings.site_id):
+        typer.echo("Loaded the demo village Tel Kinamon (fictional): 124 households, 350 people.")
+        tokens = seed.preenroll_devices(store, settings.site_id)
+        devices = settings.data_dir / "demo-devices.json"
+        devices.write_text(json.dumps(tokens, indent=1))
+        devices.chmod(0o600)
+    links = seed.role_links(store, settings.site_id, settings.base_url(tls))
+    typer.echo("\nOpen a link per role (fresh at every start; each works on one device):")
+    for link in links:
+        typer.echo(f"  {link.role.value:<10} {link.who:<28} {link.link}")
+    typer.echo("")
+
+
+# --- tls ---------------------------------------------------------------------------------------
+@tls_app.command("init")
+def tls_init(
+    data_dir: DataDir = None,
+    hostname: Annotated[list[str] | None, typer.Option("--hostname", help="DNS names of the server")] = None,
+    ip: Annotated[list[str] | None, typer.Option("--ip", help="IP addresses of the server")] = None,
+    force: Annotated[bool, typer.Option(help="Issue a new server certificate even if valid")] = False,
+) -> None:
+    """Create the site CA and a server certificate for HTTPS on the LAN."""
+    from konenut.security.tls import TlsError, default_lan_addresses, init_tls
+
+    settings = settings_for(data_dir)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        paths = init_tls(settings.data_dir, _site_name(settings), hostname or [],
+                         ip or default_lan_addresses(), force_server=force)
+    except TlsError as exc:
+        fail(str(exc))
+    typer.echo(f"CA certificate: {paths.ca_cert} ({'new' if paths.ca_created else 'kept'})")
+    typer.echo(f"Server certificate: {paths.server_cert} ({'new' if paths.server_issued else 'kept'})")
+    typer.echo(f"CA fingerprint (SHA-256): {paths.ca_fingerprint_sha256}")
+    typer.echo("Install ca.crt on each phone once, then `konenut serve --tls --host 0.0.0.0`.")
+
+
+def _site_name(settings: Settings) -> str:
+    try:
+        return str(tomllib.loads(settings.site_toml.read_text())["site"]["name"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "Konenut site"
+
+
+# --- site --------------------------------------------------------------------------------------
+@site_app.command("apply")
+def site_apply(
+    path: Annotated[Path, typer.Argument(help="The site TOML file", exists=True, dir_okay=False)],
+    data_dir: DataDir = None,
+) -> None:
+    """Turn what changed in a site TOML file into events."""
+    settings = settings_for(data_dir)
+    with opened_store(settings) as store:
+        outcome = _apply_site_file(store, settings, path)
+        typer.echo("Site updated." if outcome.events else "No change.")
+
+
+def _apply_site_file(store: EventStore, settings: Settings, path: Path) -> Outcome:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        fail(f"{path}: {exc}")
+    site = dict(data.get("site", {}))
+    plan_file = site.pop("plan", None)
+    if plan_file:
+        try:
+            site["plan"] = json.loads((path.parent / plan_file).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            fail(f"cannot read the site plan {plan_file}: {exc}")
+    try:
+        cmd = c.ConfigureSite.model_validate(site)
+    except ValueError as exc:
+        fail(f"{path}: {exc}")
+    return run(store, settings, handlers.configure_site(None, cmd))
+
+
+# --- users and devices ---------------------------------------------------------------------
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="Full name")],
+    role: Annotated[list[Role], typer.Option("--role", "-r", help="Role(s) the person holds")],
+    ref: Annotated[str | None, typer.Option(help="Short code, unique in the site")] = None,
+    phone: Annotated[str | None, typer.Option(help="Phone in international form, +972...")] = None,
+    callsign: Annotated[str | None, typer.Option()] = None,
+    language: Annotated[str, typer.Option(help="he, ar, en, th or ne")] = "he",
+    data_dir: DataDir = None,
+) -> None:
+    """Register a person and print an enrollment code for their device."""
+    settings = settings_for(data_dir)
+    with opened_store(settings) as store:
+        try:
+            cmd = c.AddPerson(ref=ref or name.lower().replace(" ", "-")[:32], name=name, roles=role,
+                              phone=phone, callsign=callsign, languages=[language])  # type: ignore[list-item]
+        except ValueError as exc:
+            fail(str(exc))
+        added = run(store, settings, handlers.add_person(None, cmd))
+        person_id = str(added.body["person_id"])
+        typer.echo(f"Added {name} ({', '.join(role)}), id {person_id}")
+        _issue_person_code(store, settings, person_id, name, language)
+
+
+@user_app.command("list")
+def user_list(data_dir: DataDir = None) -> None:
+    """Everyone registered, with roles."""
+    settings = settings_for(data_dir)
+    with opened_store(settings) as store:
+        for person in store.state(settings.site_id).persons.values():
+            typer.echo(f"{person.ref:<12} {person.name:<30} {','.join(person.roles):<28} {person.person_id}")
+
+
+@app.command()
+def enroll(
+    who: Annotated[str, typer.Argument(help="A person's or household's ref or id")],
+    data_dir: DataDir = None,
+    language: Annotated[str, typer.Option(help="Language of the link's page")] = "he",
+) -> None:
+    """Print a new one-time enrollment code (and QR) for a person's or household's device."""
+    settings = settings_for(data_dir)
+    with opened_store(settings) as store:
+        state = store.state(settings.site_id)
+        person = state.persons.get(who) or state.person_by_ref(who)
+        if person is not None:
+            _issue_person_code(store, settings, person.person_id, person.name, language)
+            return
+        household = state.households.get(who) or state.household_by_ref(who)
+        if household is None:
+            fail(f"no person or household {who!r}; see `konenut user list`")
+        code = new_code()
+        run(store, settings, handlers.issue_enrollment_code(None, c.IssueEnrollmentCode(
+            subject_id=household.household_id, subject_kind=SubjectKind.HOUSEHOLD), code))
+        print_code(settings, code, household.name, language)
+
+
+def _issue_person_code(store: EventStore, settings: Settings, person_id: str, name: str, lang: str) -> None:
+    code = new_code()
+    run(store, settings, handlers.issue_enrollment_code(None, c.IssueEnrollmentCode(subject_id=person_id), code))
+    print_code(settings, code, name, lang)
+
+
+@device_app.command("list")
+def device_list(data_dir: DataDir = None) -> None:
+    """Enrolled devices."""
+    settings = settings_for(data_dir)
+    with opened_store(settings) as store:
+        state = store.state(settings.site_id)
+        for token in state.tokens.values():
+            status = f"revoked {token.revoked_at}" if token.revoked_at else "active"
+            typer.echo(f"{token.token_id}  {','.join(token.roles):<24} {_subject_name(state, token.subject_id):<28} {status}")
+
+
+@device_app.command("revoke")
+def device_revoke(
+    token_id: Annotated[str, typer.Argument(help="Device id from `konenut device list`")],
+    reason: Annotated[str, typer.Option()] = "",
+    data_dir: DataDir = None,
+) -> None:
+    """Revoke a device at once (lost or captured phone)."""
+    settings = settings_for(data_dir)
+    with opened_store(settings) as store:
+        outcome = run(store, settings, handlers.revoke_device(None, token_id, c.RevokeDevice(reason=reason)))
+        typer.echo("Revoked." if outcome.events else "It was already revoked.")
+
+
+def _subject_name(state: SiteState, subject_id: str) -> str:
+    if person := state.persons.get(subject_id):
+        return person.name
+    if household := state.households.get(subject_id):
+        return household.name
+    return subject_id
+
+
+# --- incidents -------------------------------------------------------------------------------
+@incident_app.command("open")
+def incident_open(
+    title: Annotated[str, typer.Argument(help="What is happening")],
+    drill: Annotated[bool, typer.Option(help="A drill, clearly marked as such")] = False,
+    kind: Annotated[str, typer.Option()] = "hostile_infiltration",
+    data_dir: DataDir = None,
+) -> None:
+    """Open an incident (one real incident at a time; any number of drills)."""
+    settings = settings_for(data_dir)
+    with opened_store(settings) as store:
+        outcome = run(store, settings, handlers.open_incident(None, c.OpenIncident(title=title, drill=drill, kind=kind)))
+        incident = store.state(settings.site_id).incidents[str(outcome.body["incident_id"])]
+        typer.echo(f"Opened {'drill' if drill else 'incident'} {incident.ref}: {title} ({incident.incident_id})")
+
+
+@incident_app.command("close")
+def incident_close(
+    incident: Annotated[str, typer.Argument(help="Incident number or id")],
+    summary: Annotated[str, typer.Option()] = "",
+    data_dir: DataDir = None,
+) -> None:
+    """Close an incident."""
+    settings = settings_for(data_dir)
+    with opened_store(settings) as store:
+        found = _find_incident(store.state(settings.site_id), incident)
+        run(store, settings, handlers.close_incident(None, found.incident_id, c.CloseIncident(summary=summary)))
+        typer.echo(f"Closed incident {found.ref}.")
+
+
+@incident_app.command("list")
+def incident_list(data_dir: DataDir = None) -> None:
+    """Incidents and drills, newest first."""
+    settings = settings_for(data_dir)
+    with opened_store(settings) as store:
+        incidents = sorted(store.state(settings.site_id).incidents.values(), key=lambda i: i.opened_at, reverse=True)
+        if not incidents:
+            typer.echo("No incidents.")
+        for i in incidents:
+            status = f"closed {i.closed_at}" if i.closed_at else "OPEN"
+            typer.echo(f"{i.ref:>4}  {'drill' if i.drill else 'real ':<5}  {i.opened_at}  {status:<32} {i.title}")
+
+
+def _find_incident(state: SiteState, key: str) -> IncidentView:
+    for incident in state.incidents.values():
+        if key in (incident.ref, incident.incident_id):
+            return incident
+    fail(f"no incident {key!r}; see `konenut incident list`")
+
+
+# --- log -------------------------------------------------------------------------------------
+@log_app.command("export")
+def log_export(
+    incident: Annotated[str | None, typer.Option(help="Incident number or id (default: the whole site log)")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File (default: standard output)")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Export the log as JSON Lines, one event per line, in seq order (audited)."""
+    settings = settings_for(data_dir)
+    with opened_store(settings) as store:
+        incident_id = _find_incident(store.state(settings.site_id), incident).incident_id if incident else None
+        count = 0
+        with _output(output) as out:
+            since = 0
+            while True:
+                page = store.read(settings.site_id, since, incident_id=incident_id, limit=10_000)
+                for event in page:
+                    out.write(orjson.dumps(event_body(event)) + b"\n")
+                count += len(page)
+                if len(page) < 10_000:
+                    break
+                since = page[-1].seq
+        run(store, settings, handlers.record_export(None, incident_id, count, "cli"))
+        typer.echo(f"Exported {count} events.", err=True)
+
+
+@contextmanager
+def _output(path: Path | None) -> Iterator[Any]:
+    if path is None:
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    with path.open("wb") as handle:
+        yield handle
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def main() -> None:
+    app()
