@@ -22,7 +22,7 @@ from konenut.domain.errors import DomainError
 from konenut.domain.roles import Role, SubjectKind
 from konenut.domain.state import IncidentView, SiteState
 from konenut.store import migrate
-from konenut.store.eventstore import EventStore, Outcome, event_body
+from konenut.store.eventstore import Decide, EventStore, Outcome, event_body
 
 app = typer.Typer(
     help="Konenut: coordination for a community's own emergency-response squad.",
@@ -35,13 +35,21 @@ user_app = typer.Typer(help="People and their devices.", no_args_is_help=True)
 device_app = typer.Typer(help="Enrolled devices.", no_args_is_help=True)
 incident_app = typer.Typer(help="Incidents and drills.", no_args_is_help=True)
 log_app = typer.Typer(help="The event log.", no_args_is_help=True)
-for sub, name in ((tls_app, "tls"), (site_app, "site"), (user_app, "user"),
-                  (device_app, "device"), (incident_app, "incident"), (log_app, "log")):
+for sub, name in (
+    (tls_app, "tls"),
+    (site_app, "site"),
+    (user_app, "user"),
+    (device_app, "device"),
+    (incident_app, "incident"),
+    (log_app, "log"),
+):
     app.add_typer(sub, name=name)
 
 DataDir = Annotated[
     Path | None,
-    typer.Option("--data-dir", "-d", help="Data folder (default: $KONENUT_DATA_DIR or ./konenut-data)"),
+    typer.Option(
+        "--data-dir", "-d", help="Data folder (default: $KONENUT_DATA_DIR or ./konenut-data)"
+    ),
 ]
 
 SITE_TOML_TEMPLATE = """\
@@ -91,7 +99,7 @@ def opened_store(settings: Settings, *, create: bool = False) -> Iterator[EventS
         store.close()
 
 
-def run(store: EventStore, settings: Settings, decide: handlers.Decide) -> Outcome:
+def run(store: EventStore, settings: Settings, decide: Decide) -> Outcome:
     try:
         return store.execute(settings.site_id, decide)
     except DomainError as exc:
@@ -120,7 +128,7 @@ def init(
     admin_name: Annotated[str, typer.Option(help="The first admin's name")] = "Admin",
     admin_phone: Annotated[str | None, typer.Option(help="The admin's phone, +972...")] = None,
 ) -> None:
-    """Create the data folder, the site file, the database, and the first admin's enrollment code."""
+    """Create the data folder, site file and database, and the first admin's enrollment code."""
     settings = settings_for(data_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if not settings.site_toml.exists():
@@ -131,14 +139,27 @@ def init(
         state = store.state(settings.site_id)
         admin = next((p for p in state.persons.values() if Role.ADMIN.value in p.roles), None)
         if admin is None:
-            added = run(store, settings, handlers.add_person(None, c.AddPerson(
-                ref="admin", name=admin_name, roles=[Role.ADMIN], phone=admin_phone)))
+            added = run(
+                store,
+                settings,
+                handlers.add_person(
+                    None,
+                    c.AddPerson(
+                        ref="admin", name=admin_name, roles=[Role.ADMIN], phone=admin_phone
+                    ),
+                ),
+            )
             admin_id = str(added.body["person_id"])
         else:
             admin_id = admin.person_id
         code = new_code()
-        run(store, settings, handlers.issue_enrollment_code(None, c.IssueEnrollmentCode(
-            subject_id=admin_id, roles=[Role.ADMIN]), code))
+        run(
+            store,
+            settings,
+            handlers.issue_enrollment_code(
+                None, c.IssueEnrollmentCode(subject_id=admin_id, roles=[Role.ADMIN]), code
+            ),
+        )
         typer.echo(f"Database: {settings.resolved_database_url}")
         print_code(settings, code, "the first admin")
         typer.echo("Next: `konenut serve`, then open the link on the admin's device.")
@@ -147,10 +168,14 @@ def init(
 @app.command()
 def serve(
     data_dir: DataDir = None,
-    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for the LAN)")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (0.0.0.0 for the LAN)")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     demo: Annotated[bool, typer.Option(help="Serve the demo village with a link per role")] = False,
-    tls: Annotated[bool, typer.Option(help="HTTPS with the site certificate (`konenut tls init`)")] = False,
+    tls: Annotated[
+        bool, typer.Option(help="HTTPS with the site certificate (`konenut tls init`)")
+    ] = False,
 ) -> None:
     """Serve the API and the web pages."""
     import uvicorn
@@ -172,7 +197,9 @@ def serve(
             _prepare_demo(store, settings, tls)
         elif not store.state(settings.site_id).seq:
             typer.echo("This site is empty: run `konenut init` first, or `konenut serve --demo`.")
-        typer.echo(f"Serving on {settings.base_url(tls)}  (API docs: {settings.base_url(tls)}/api/v1/docs)")
+        typer.echo(
+            f"Serving on {settings.base_url(tls)}  (API docs: {settings.base_url(tls)}/api/v1/docs)"
+        )
         uvicorn.run(create_app(settings, store), host=host, port=port, log_level="warning", **ssl)  # type: ignore[arg-type]
 
 
@@ -196,9 +223,13 @@ def _prepare_demo(store: EventStore, settings: Settings, tls: bool) -> None:
 @tls_app.command("init")
 def tls_init(
     data_dir: DataDir = None,
-    hostname: Annotated[list[str] | None, typer.Option("--hostname", help="DNS names of the server")] = None,
+    hostname: Annotated[
+        list[str] | None, typer.Option("--hostname", help="DNS names of the server")
+    ] = None,
     ip: Annotated[list[str] | None, typer.Option("--ip", help="IP addresses of the server")] = None,
-    force: Annotated[bool, typer.Option(help="Issue a new server certificate even if valid")] = False,
+    force: Annotated[
+        bool, typer.Option(help="Issue a new server certificate even if valid")
+    ] = False,
 ) -> None:
     """Create the site CA and a server certificate for HTTPS on the LAN."""
     from konenut.security.tls import TlsError, default_lan_addresses, init_tls
@@ -206,12 +237,19 @@ def tls_init(
     settings = settings_for(data_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        paths = init_tls(settings.data_dir, _site_name(settings), hostname or [],
-                         ip or default_lan_addresses(), force_server=force)
+        paths = init_tls(
+            settings.data_dir,
+            _site_name(settings),
+            hostname or [],
+            ip or default_lan_addresses(),
+            force_server=force,
+        )
     except TlsError as exc:
         fail(str(exc))
     typer.echo(f"CA certificate: {paths.ca_cert} ({'new' if paths.ca_created else 'kept'})")
-    typer.echo(f"Server certificate: {paths.server_cert} ({'new' if paths.server_issued else 'kept'})")
+    typer.echo(
+        f"Server certificate: {paths.server_cert} ({'new' if paths.server_issued else 'kept'})"
+    )
     typer.echo(f"CA fingerprint (SHA-256): {paths.ca_fingerprint_sha256}")
     typer.echo("Install ca.crt on each phone once, then `konenut serve --tls --host 0.0.0.0`.")
 
@@ -270,8 +308,14 @@ def user_add(
     settings = settings_for(data_dir)
     with opened_store(settings) as store:
         try:
-            cmd = c.AddPerson(ref=ref or name.lower().replace(" ", "-")[:32], name=name, roles=role,
-                              phone=phone, callsign=callsign, languages=[language])  # type: ignore[list-item]
+            cmd = c.AddPerson(
+                ref=ref or name.lower().replace(" ", "-")[:32],
+                name=name,
+                roles=role,
+                phone=phone,
+                callsign=callsign,
+                languages=[language],
+            )
         except ValueError as exc:
             fail(str(exc))
         added = run(store, settings, handlers.add_person(None, cmd))
@@ -286,7 +330,10 @@ def user_list(data_dir: DataDir = None) -> None:
     settings = settings_for(data_dir)
     with opened_store(settings) as store:
         for person in store.state(settings.site_id).persons.values():
-            typer.echo(f"{person.ref:<12} {person.name:<30} {','.join(person.roles):<28} {person.person_id}")
+            typer.echo(
+                f"{person.ref:<12} {person.name:<30} {','.join(person.roles):<28} "
+                f"{person.person_id}"
+            )
 
 
 @app.command()
@@ -307,14 +354,29 @@ def enroll(
         if household is None:
             fail(f"no person or household {who!r}; see `konenut user list`")
         code = new_code()
-        run(store, settings, handlers.issue_enrollment_code(None, c.IssueEnrollmentCode(
-            subject_id=household.household_id, subject_kind=SubjectKind.HOUSEHOLD), code))
+        run(
+            store,
+            settings,
+            handlers.issue_enrollment_code(
+                None,
+                c.IssueEnrollmentCode(
+                    subject_id=household.household_id, subject_kind=SubjectKind.HOUSEHOLD
+                ),
+                code,
+            ),
+        )
         print_code(settings, code, household.name, language)
 
 
-def _issue_person_code(store: EventStore, settings: Settings, person_id: str, name: str, lang: str) -> None:
+def _issue_person_code(
+    store: EventStore, settings: Settings, person_id: str, name: str, lang: str
+) -> None:
     code = new_code()
-    run(store, settings, handlers.issue_enrollment_code(None, c.IssueEnrollmentCode(subject_id=person_id), code))
+    run(
+        store,
+        settings,
+        handlers.issue_enrollment_code(None, c.IssueEnrollmentCode(subject_id=person_id), code),
+    )
     print_code(settings, code, name, lang)
 
 
@@ -326,7 +388,10 @@ def device_list(data_dir: DataDir = None) -> None:
         state = store.state(settings.site_id)
         for token in state.tokens.values():
             status = f"revoked {token.revoked_at}" if token.revoked_at else "active"
-            typer.echo(f"{token.token_id}  {','.join(token.roles):<24} {_subject_name(state, token.subject_id):<28} {status}")
+            typer.echo(
+                f"{token.token_id}  {','.join(token.roles):<24} "
+                f"{_subject_name(state, token.subject_id):<28} {status}"
+            )
 
 
 @device_app.command("revoke")
@@ -338,7 +403,9 @@ def device_revoke(
     """Revoke a device at once (lost or captured phone)."""
     settings = settings_for(data_dir)
     with opened_store(settings) as store:
-        outcome = run(store, settings, handlers.revoke_device(None, token_id, c.RevokeDevice(reason=reason)))
+        outcome = run(
+            store, settings, handlers.revoke_device(None, token_id, c.RevokeDevice(reason=reason))
+        )
         typer.echo("Revoked." if outcome.events else "It was already revoked.")
 
 
@@ -361,9 +428,16 @@ def incident_open(
     """Open an incident (one real incident at a time; any number of drills)."""
     settings = settings_for(data_dir)
     with opened_store(settings) as store:
-        outcome = run(store, settings, handlers.open_incident(None, c.OpenIncident(title=title, drill=drill, kind=kind)))
+        outcome = run(
+            store,
+            settings,
+            handlers.open_incident(None, c.OpenIncident(title=title, drill=drill, kind=kind)),
+        )
         incident = store.state(settings.site_id).incidents[str(outcome.body["incident_id"])]
-        typer.echo(f"Opened {'drill' if drill else 'incident'} {incident.ref}: {title} ({incident.incident_id})")
+        typer.echo(
+            f"Opened {'drill' if drill else 'incident'} {incident.ref}: {title} "
+            f"({incident.incident_id})"
+        )
 
 
 @incident_app.command("close")
@@ -376,7 +450,11 @@ def incident_close(
     settings = settings_for(data_dir)
     with opened_store(settings) as store:
         found = _find_incident(store.state(settings.site_id), incident)
-        run(store, settings, handlers.close_incident(None, found.incident_id, c.CloseIncident(summary=summary)))
+        run(
+            store,
+            settings,
+            handlers.close_incident(None, found.incident_id, c.CloseIncident(summary=summary)),
+        )
         typer.echo(f"Closed incident {found.ref}.")
 
 
@@ -385,12 +463,19 @@ def incident_list(data_dir: DataDir = None) -> None:
     """Incidents and drills, newest first."""
     settings = settings_for(data_dir)
     with opened_store(settings) as store:
-        incidents = sorted(store.state(settings.site_id).incidents.values(), key=lambda i: i.opened_at, reverse=True)
+        incidents = sorted(
+            store.state(settings.site_id).incidents.values(),
+            key=lambda i: i.opened_at,
+            reverse=True,
+        )
         if not incidents:
             typer.echo("No incidents.")
         for i in incidents:
             status = f"closed {i.closed_at}" if i.closed_at else "OPEN"
-            typer.echo(f"{i.ref:>4}  {'drill' if i.drill else 'real ':<5}  {i.opened_at}  {status:<32} {i.title}")
+            typer.echo(
+                f"{i.ref:>4}  {'drill' if i.drill else 'real ':<5}  {i.opened_at}  "
+                f"{status:<32} {i.title}"
+            )
 
 
 def _find_incident(state: SiteState, key: str) -> IncidentView:
@@ -403,14 +488,22 @@ def _find_incident(state: SiteState, key: str) -> IncidentView:
 # --- log -------------------------------------------------------------------------------------
 @log_app.command("export")
 def log_export(
-    incident: Annotated[str | None, typer.Option(help="Incident number or id (default: the whole site log)")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File (default: standard output)")] = None,
+    incident: Annotated[
+        str | None, typer.Option(help="Incident number or id (default: the whole site log)")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File (default: standard output)")
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Export the log as JSON Lines, one event per line, in seq order (audited)."""
     settings = settings_for(data_dir)
     with opened_store(settings) as store:
-        incident_id = _find_incident(store.state(settings.site_id), incident).incident_id if incident else None
+        incident_id = (
+            _find_incident(store.state(settings.site_id), incident).incident_id
+            if incident
+            else None
+        )
         count = 0
         with _output(output) as out:
             since = 0

@@ -36,23 +36,42 @@ def authenticate(
 ) -> Actor:
     """The caller behind the bearer token; 401 when it is missing, unknown, revoked or expired."""
     if credentials is None or not credentials.credentials:
-        raise ApiProblem(401, "send your device token as 'Authorization: Bearer <token>'",
-                         headers={"WWW-Authenticate": "Bearer"})
+        raise ApiProblem(
+            401,
+            "send your device token as 'Authorization: Bearer <token>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     state = runtime.store.state(runtime.site_id)
     token = state.token_by_hash(hash_secret(credentials.credentials))
     if token is None:
-        raise ApiProblem(401, "this device token is not known here; enrol the device again",
-                         slug="token-unknown", headers={"WWW-Authenticate": "Bearer"})
+        raise ApiProblem(
+            401,
+            "this device token is not known here; enrol the device again",
+            slug="token-unknown",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     if token.revoked_at is not None:
-        raise ApiProblem(401, f"this device was revoked at {token.revoked_at}",
-                         slug="token-revoked", headers={"WWW-Authenticate": "Bearer"})
+        raise ApiProblem(
+            401,
+            f"this device was revoked at {token.revoked_at}",
+            slug="token-revoked",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     if token.expires_at is not None and token.expires_at <= format_time(utcnow()):
-        raise ApiProblem(401, f"this device's access expired at {token.expires_at}",
-                         slug="token-expired", headers={"WWW-Authenticate": "Bearer"})
+        raise ApiProblem(
+            401,
+            f"this device's access expired at {token.expires_at}",
+            slug="token-expired",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     incident = state.incidents.get(token.incident_id) if token.incident_id else None
     if incident is not None and not incident.is_open:
-        raise ApiProblem(401, f"this pass was for incident {incident.ref}, which is closed",
-                         slug="token-expired", headers={"WWW-Authenticate": "Bearer"})
+        raise ApiProblem(
+            401,
+            f"this pass was for incident {incident.ref}, which is closed",
+            slug="token-expired",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return Actor.from_token(state.site_id, token)
 
 
@@ -108,7 +127,10 @@ def permit(operation: str) -> Callable[..., Access]:
         scope = allowed_scope(operation, actor.roles)
         access = Access(actor, scope or Scope.OWN, runtime, operation)
         if scope is None:
-            raise access.deny(f"the role(s) {', '.join(sorted(actor.roles))} may not {operation.replace('_', ' ')}")
+            raise access.deny(
+                f"the role(s) {', '.join(sorted(actor.roles))} "
+                f"may not {operation.replace('_', ' ')}"
+            )
         return access
 
     dependency.__name__ = f"permit_{operation}"

@@ -6,8 +6,8 @@ import asyncio
 from dataclasses import dataclass, field
 
 from konenut.config import Settings
-from konenut.domain.events import Event, Viewer, view_for, JsonDict
 from konenut.domain.event_types import REGISTRY
+from konenut.domain.events import Event, JsonDict, Viewer, view_for
 from konenut.store.eventstore import Decide, EventStore, IdempotencyKey, Outcome
 
 

@@ -27,6 +27,10 @@ from konenut.domain.roles import Role, SubjectKind
 Short = Annotated[str, StringConstraints(max_length=500)]
 
 
+def _hebrew() -> list[Lang]:
+    return ["he"]
+
+
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -54,7 +58,7 @@ class AddPerson(Command):
     name: Name
     roles: list[Role] = Field(default_factory=list, max_length=9)
     phone: Phone | None = None
-    languages: list[Lang] = Field(default_factory=lambda: ["he"], min_length=1, max_length=5)
+    languages: list[Lang] = Field(default_factory=_hebrew, min_length=1, max_length=5)
     household_id: Id | None = None
     callsign: Name | None = None
     age_group: AgeGroup = AgeGroup.ADULT
@@ -67,7 +71,7 @@ class AddHousehold(Command):
     ref: Ref
     name: Name
     building_ref: Ref | None = None
-    languages: list[Lang] = Field(default_factory=lambda: ["he"], min_length=1, max_length=5)
+    languages: list[Lang] = Field(default_factory=_hebrew, min_length=1, max_length=5)
     safe_room: SafeRoom = SafeRoom.IN_HOME
 
 

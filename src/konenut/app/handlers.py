@@ -149,10 +149,10 @@ def issue_enrollment_code(actor: Actor | None, cmd: c.IssueEnrollmentCode, code:
 
     def decide(state: SiteState, now: datetime) -> Decision:
         subject_id, roles = _code_subject(state, cmd)
-        if actor is not None and Role.ADMIN not in actor.roles:
-            # A commander may hand out incident passes, not lasting squad or household access.
-            if cmd.subject_kind in (SubjectKind.PERSON, SubjectKind.HOUSEHOLD):
-                raise DomainError("only an admin issues codes for people and households")
+        # A commander may hand out incident passes, not lasting squad or household access.
+        lasting = cmd.subject_kind in (SubjectKind.PERSON, SubjectKind.HOUSEHOLD)
+        if actor is not None and Role.ADMIN not in actor.roles and lasting:
+            raise DomainError("only an admin issues codes for people and households")
         if cmd.incident_id is not None:
             open_incident_of(state, cmd.incident_id)
         expires_at = format_time(now + ENROLLMENT_CODE_TTL)
@@ -169,8 +169,13 @@ def issue_enrollment_code(actor: Actor | None, cmd: c.IssueEnrollmentCode, code:
             payload["token_expires_at"] = format_time(now + timedelta(seconds=cmd.token_ttl_secs))
         return Decision(
             [_new("enrollment.code_issued", payload, actor=actor, cmd=cmd, now=now)],
-            extra={"code_id": code_id, "code": code, "expires_at": expires_at,
-                   "subject_id": subject_id, "roles": [r.value for r in roles]},
+            extra={
+                "code_id": code_id,
+                "code": code,
+                "expires_at": expires_at,
+                "subject_id": subject_id,
+                "roles": [r.value for r in roles],
+            },
         )
 
     return decide
@@ -209,10 +214,17 @@ def enroll_device(cmd: c.EnrollDevice, token: str) -> Decide:
         )
         return Decision(
             [enrolled],
-            extra={"token": token, "token_id": token_id, "roles": code.roles,
-                   "subject_id": code.subject_id, "subject_kind": code.subject_kind,
-                   "household_id": household_id, "incident_id": code.incident_id,
-                   "expires_at": code.token_expires_at, "site_id": state.site_id},
+            extra={
+                "token": token,
+                "token_id": token_id,
+                "roles": code.roles,
+                "subject_id": code.subject_id,
+                "subject_kind": code.subject_kind,
+                "household_id": household_id,
+                "incident_id": code.incident_id,
+                "expires_at": code.token_expires_at,
+                "site_id": state.site_id,
+            },
         )
 
     return decide
@@ -273,7 +285,9 @@ def close_incident(actor: Actor | None, incident_id: str, cmd: c.CloseIncident) 
 IncidentDecide = Callable[[SiteState, IncidentView, datetime], list[NewEvent]]
 
 
-def in_open_incident(incident_id: str, inner: IncidentDecide, extra: dict[str, Any] | None = None) -> Decide:
+def in_open_incident(
+    incident_id: str, inner: IncidentDecide, extra: dict[str, Any] | None = None
+) -> Decide:
     """A Decide for a command inside an open incident."""
 
     def decide(state: SiteState, now: datetime) -> Decision:
@@ -290,8 +304,12 @@ def call_muster(actor: Actor, incident_id: str, cmd: c.CallMuster) -> Decide:
         unknown = [p for p in cmd.targets if p not in state.persons]
         if unknown:
             raise NotFound(f"no person(s) {', '.join(unknown[:5])}")
-        payload = {"muster_id": muster_id, "rally_point_ref": cmd.rally_point_ref,
-                   "text": cmd.text, "targets": cmd.targets}
+        payload = {
+            "muster_id": muster_id,
+            "rally_point_ref": cmd.rally_point_ref,
+            "text": cmd.text,
+            "targets": cmd.targets,
+        }
         return [_new("muster.called", payload, actor=actor, cmd=cmd, now=now, incident=incident)]
 
     return in_open_incident(incident_id, inner, {"muster_id": muster_id})
@@ -300,10 +318,22 @@ def call_muster(actor: Actor, incident_id: str, cmd: c.CallMuster) -> Decide:
 def change_responder_status(actor: Actor, incident_id: str, cmd: c.ChangeResponderStatus) -> Decide:
     def inner(state: SiteState, incident: IncidentView, now: datetime) -> list[NewEvent]:
         person_id = _subject_person(state, actor, cmd.person_id)
-        payload = {"person_id": person_id, "status": cmd.status.value, "eta_secs": cmd.eta_secs,
-                   "note": cmd.note}
-        return [_new("responder.status_changed", payload, actor=actor, cmd=cmd, now=now,
-                     incident=incident)]
+        payload = {
+            "person_id": person_id,
+            "status": cmd.status.value,
+            "eta_secs": cmd.eta_secs,
+            "note": cmd.note,
+        }
+        return [
+            _new(
+                "responder.status_changed",
+                payload,
+                actor=actor,
+                cmd=cmd,
+                now=now,
+                incident=incident,
+            )
+        ]
 
     return in_open_incident(incident_id, inner)
 
@@ -313,10 +343,14 @@ def report_position(actor: Actor, incident_id: str, cmd: c.ReportPosition) -> De
         subject_id = cmd.subject_id or actor.subject_id
         person = state.persons.get(subject_id)
         callsign = cmd.callsign or (person.callsign if person else None)
-        payload = {"subject_id": subject_id, "callsign": callsign,
-                   "source": "app" if subject_id == actor.subject_id else "manual"}
-        return [_new("position.reported", payload, actor=actor, cmd=cmd, now=now,
-                     incident=incident)]
+        payload = {
+            "subject_id": subject_id,
+            "callsign": callsign,
+            "source": "app" if subject_id == actor.subject_id else "manual",
+        }
+        return [
+            _new("position.reported", payload, actor=actor, cmd=cmd, now=now, incident=incident)
+        ]
 
     return in_open_incident(incident_id, inner)
 
@@ -326,24 +360,31 @@ def report_sighting(actor: Actor, incident_id: str, cmd: c.ReportSighting) -> De
 
     def inner(state: SiteState, incident: IncidentView, now: datetime) -> list[NewEvent]:
         source = "resident" if actor.roles == frozenset({Role.RESIDENT}) else "responder"
-        payload = {"sighting_id": sighting_id, "source": source,
-                   **cmd.model_dump(exclude={"occurred_at", "location"})}
-        return [_new("sighting.reported", payload, actor=actor, cmd=cmd, now=now,
-                     incident=incident)]
+        payload = {
+            "sighting_id": sighting_id,
+            "source": source,
+            **cmd.model_dump(exclude={"occurred_at", "location"}),
+        }
+        return [
+            _new("sighting.reported", payload, actor=actor, cmd=cmd, now=now, incident=incident)
+        ]
 
     return in_open_incident(incident_id, inner, {"sighting_id": sighting_id})
 
 
-def update_sighting(actor: Actor, incident_id: str, sighting_id: str, cmd: c.UpdateSighting) -> Decide:
+def update_sighting(
+    actor: Actor, incident_id: str, sighting_id: str, cmd: c.UpdateSighting
+) -> Decide:
     def inner(state: SiteState, incident: IncidentView, now: datetime) -> list[NewEvent]:
         if sighting_id not in incident.sightings:
             raise NotFound(f"no sighting {sighting_id} in incident {incident.ref}")
         if cmd.merged_into is not None and cmd.merged_into not in incident.sightings:
             raise NotFound(f"no sighting {cmd.merged_into} to merge into")
-        payload = {"sighting_id": sighting_id,
-                   **cmd.model_dump(exclude={"occurred_at", "location"}, exclude_none=True)}
-        return [_new("sighting.updated", payload, actor=actor, cmd=cmd, now=now,
-                     incident=incident)]
+        payload = {
+            "sighting_id": sighting_id,
+            **cmd.model_dump(exclude={"occurred_at", "location"}, exclude_none=True),
+        }
+        return [_new("sighting.updated", payload, actor=actor, cmd=cmd, now=now, incident=incident)]
 
     return in_open_incident(incident_id, inner)
 
@@ -352,10 +393,13 @@ def check_in(actor: Actor, incident_id: str, household_id: str, cmd: c.CheckIn) 
     def inner(state: SiteState, incident: IncidentView, now: datetime) -> list[NewEvent]:
         if household_id not in state.households:
             raise NotFound(f"no household {household_id}")
-        payload = {"household_id": household_id,
-                   **cmd.model_dump(exclude={"occurred_at", "location"}, exclude_none=True)}
-        return [_new("household.checked_in", payload, actor=actor, cmd=cmd, now=now,
-                     incident=incident)]
+        payload = {
+            "household_id": household_id,
+            **cmd.model_dump(exclude={"occurred_at", "location"}, exclude_none=True),
+        }
+        return [
+            _new("household.checked_in", payload, actor=actor, cmd=cmd, now=now, incident=incident)
+        ]
 
     return in_open_incident(incident_id, inner)
 
@@ -367,8 +411,10 @@ def send_broadcast(actor: Actor, incident_id: str, cmd: c.SendBroadcast) -> Deci
         unknown = [h for h in cmd.household_ids if h not in state.households]
         if unknown:
             raise NotFound(f"no household(s) {', '.join(unknown[:5])}")
-        payload = {"broadcast_id": broadcast_id,
-                   **cmd.model_dump(exclude={"occurred_at", "location"}, exclude_none=True)}
+        payload = {
+            "broadcast_id": broadcast_id,
+            **cmd.model_dump(exclude={"occurred_at", "location"}, exclude_none=True),
+        }
         return [_new("broadcast.sent", payload, actor=actor, cmd=cmd, now=now, incident=incident)]
 
     return in_open_incident(incident_id, inner, {"broadcast_id": broadcast_id})
@@ -387,7 +433,9 @@ def send_order(actor: Actor, incident_id: str, cmd: c.SendOrder) -> Decide:
     return in_open_incident(incident_id, inner, {"order_id": order_id})
 
 
-def acknowledge_order(actor: Actor, incident_id: str, order_id: str, cmd: c.AcknowledgeOrder) -> Decide:
+def acknowledge_order(
+    actor: Actor, incident_id: str, order_id: str, cmd: c.AcknowledgeOrder
+) -> Decide:
     def inner(state: SiteState, incident: IncidentView, now: datetime) -> list[NewEvent]:
         order = incident.orders.get(order_id)
         if order is None:
@@ -396,8 +444,9 @@ def acknowledge_order(actor: Actor, incident_id: str, order_id: str, cmd: c.Ackn
         if person_id in order.acknowledged_by:
             return []  # already acknowledged: nothing changes
         payload = {"order_id": order_id, "person_id": person_id}
-        return [_new("order.acknowledged", payload, actor=actor, cmd=cmd, now=now,
-                     incident=incident)]
+        return [
+            _new("order.acknowledged", payload, actor=actor, cmd=cmd, now=now, incident=incident)
+        ]
 
     return in_open_incident(incident_id, inner)
 
@@ -405,10 +454,22 @@ def acknowledge_order(actor: Actor, incident_id: str, order_id: str, cmd: c.Ackn
 # --- audit -------------------------------------------------------------------------------------
 def record_denial(actor: Actor | None, operation: str, reason: str) -> Decide:
     def decide(state: SiteState, now: datetime) -> Decision:
-        payload = {"operation": operation, "reason": reason,
-                   "token_id": actor.token_id if actor else None}
-        return Decision([_new("audit.access_denied", {k: v for k, v in payload.items() if v},
-                              actor=actor, cmd=None, now=now)])
+        payload = {
+            "operation": operation,
+            "reason": reason,
+            "token_id": actor.token_id if actor else None,
+        }
+        return Decision(
+            [
+                _new(
+                    "audit.access_denied",
+                    {k: v for k, v in payload.items() if v},
+                    actor=actor,
+                    cmd=None,
+                    now=now,
+                )
+            ]
+        )
 
     return decide
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from konenut.domain.events import Scope
 from konenut.domain.roles import Role
 
-A, I, O = Scope.ALL, Scope.INCIDENT, Scope.OWN
+ALL, INC, OWN = Scope.ALL, Scope.INCIDENT, Scope.OWN
 
 # Operations that need no token (health, docs, enrolling a device with a one-time code).
 PUBLIC_OPERATIONS: frozenset[str] = frozenset({"healthz", "readyz", "enroll_device"})
@@ -22,13 +22,22 @@ def _m(**scopes: Scope) -> dict[Role, Scope]:
 
 
 EVERYONE = _m(
-    admin=A, commander=A, operator=A, responder=A, medic=A,
-    resident=A, guest=I, volunteer=I, liaison=I,
+    admin=ALL,
+    commander=ALL,
+    operator=ALL,
+    responder=ALL,
+    medic=ALL,
+    resident=ALL,
+    guest=INC,
+    volunteer=INC,
+    liaison=INC,
 )
-PICTURE = _m(admin=A, commander=A, operator=A, responder=A, medic=A, volunteer=I, liaison=I)
-SQUAD_ACTS = _m(commander=A, operator=A, responder=O, medic=O, volunteer=O)
-COMMAND = _m(commander=A, operator=A)
-ADMIN = _m(admin=A)
+PICTURE = _m(
+    admin=ALL, commander=ALL, operator=ALL, responder=ALL, medic=ALL, volunteer=INC, liaison=INC
+)
+SQUAD_ACTS = _m(commander=ALL, operator=ALL, responder=OWN, medic=OWN, volunteer=OWN)
+COMMAND = _m(commander=ALL, operator=ALL)
+ADMIN = _m(admin=ALL)
 
 MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     # identity
@@ -39,21 +48,21 @@ MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     "get_site_plan": PICTURE,
     "list_people": PICTURE,
     "add_person": ADMIN,
-    "get_person": {**PICTURE, Role.RESIDENT: O},
+    "get_person": {**PICTURE, Role.RESIDENT: OWN},
     "list_households": PICTURE,
     "add_household": ADMIN,
-    "get_household": {**PICTURE, Role.RESIDENT: O},
-    "issue_enrollment_code": _m(admin=A, commander=A),
-    "list_devices": _m(admin=A, commander=A),
-    "revoke_device": _m(admin=A, commander=A),
+    "get_household": {**PICTURE, Role.RESIDENT: OWN},
+    "issue_enrollment_code": _m(admin=ALL, commander=ALL),
+    "list_devices": _m(admin=ALL, commander=ALL),
+    "revoke_device": _m(admin=ALL, commander=ALL),
     "list_site_events": EVERYONE,
     # incidents
     "list_incidents": EVERYONE,
-    "open_incident": _m(admin=A, commander=A, operator=A),
+    "open_incident": _m(admin=ALL, commander=ALL, operator=ALL),
     "get_incident": EVERYONE,
-    "close_incident": _m(commander=A, admin=A),
+    "close_incident": _m(commander=ALL, admin=ALL),
     "list_incident_events": EVERYONE,
-    "export_incident_log": _m(admin=A, commander=A),
+    "export_incident_log": _m(admin=ALL, commander=ALL),
     # muster
     "call_muster": COMMAND,
     "get_muster": PICTURE,
@@ -61,13 +70,18 @@ MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     # the picture
     "report_position": SQUAD_ACTS,
     "list_positions": {r: s for r, s in PICTURE.items() if r is not Role.ADMIN},
-    "report_sighting": {**SQUAD_ACTS, Role.RESPONDER: A, Role.MEDIC: A, Role.VOLUNTEER: I,
-                        Role.RESIDENT: A},
+    "report_sighting": {
+        **SQUAD_ACTS,
+        Role.RESPONDER: ALL,
+        Role.MEDIC: ALL,
+        Role.VOLUNTEER: INC,
+        Role.RESIDENT: ALL,
+    },
     "list_sightings": {r: s for r, s in PICTURE.items() if r is not Role.ADMIN},
     "update_sighting": COMMAND,
     # households in an incident
     "list_household_states": PICTURE,
-    "check_in_household": {**COMMAND, Role.RESIDENT: O, Role.RESPONDER: O, Role.MEDIC: O},
+    "check_in_household": {**COMMAND, Role.RESIDENT: OWN, Role.RESPONDER: OWN, Role.MEDIC: OWN},
     # broadcasts and orders
     "send_broadcast": COMMAND,
     "list_broadcasts": EVERYONE,

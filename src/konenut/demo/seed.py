@@ -33,27 +33,44 @@ class RoleLink:
 def _site_events(now: datetime) -> list[NewEvent]:
     """site.configured, then every household and person of the demo village."""
     plan, people = load_site_plan(), load_residents()
-    events = [NewEvent("site.configured", {
-        "name": "Tel Kinamon",
-        "names": {"he": "תל קינמון", "ar": "تل قينمون", "en": "Tel Kinamon"},
-        "default_language": "he",
-        "timezone": "Asia/Jerusalem",
-        "plan": plan,
-    }, now)]
+    events = [
+        NewEvent(
+            "site.configured",
+            {
+                "name": "Tel Kinamon",
+                "names": {"he": "תל קינמון", "ar": "تل قينمون", "en": "Tel Kinamon"},
+                "default_language": "he",
+                "timezone": "Asia/Jerusalem",
+                "plan": plan,
+            },
+            now,
+        )
+    ]
     squad = {r["person_ref"]: r for r in [*people["responders"], *people["admins"]]}
     for household in people["households"]:
         household_id = new_id()
-        events.append(NewEvent("household.added", {
-            "household_id": household_id,
-            "ref": household["ref"],
-            "name": household["name"],
-            "building_ref": household["building_ref"],
-            "languages": household["languages"],
-            "safe_room": household["safe_room"],
-            **({"foreman_person_ref": household["foreman"]} if household.get("foreman") else {}),
-        }, now))
-        events.extend(_person_event(m, household_id, squad.get(m["ref"]), now)
-                      for m in household["members"])
+        events.append(
+            NewEvent(
+                "household.added",
+                {
+                    "household_id": household_id,
+                    "ref": household["ref"],
+                    "name": household["name"],
+                    "building_ref": household["building_ref"],
+                    "languages": household["languages"],
+                    "safe_room": household["safe_room"],
+                    **(
+                        {"foreman_person_ref": household["foreman"]}
+                        if household.get("foreman")
+                        else {}
+                    ),
+                },
+                now,
+            )
+        )
+        events.extend(
+            _person_event(m, household_id, squad.get(m["ref"]), now) for m in household["members"]
+        )
     return events
 
 
@@ -115,25 +132,60 @@ def role_links(store: EventStore, site_id: str, base_url: str) -> list[RoleLink]
     plain_responder = next(r for r in people["responders"] if r["roles"] == ["responder"])
     household = state.household_by_ref(DEMO_RESIDENT_HOUSEHOLD)
     plan: list[tuple[Role, str, c.IssueEnrollmentCode]] = [
-        (Role.COMMANDER, by_role["commander"]["name"], _person_code(
-            state, by_role["commander"]["person_ref"], [Role.COMMANDER, Role.RESPONDER])),
-        (Role.OPERATOR, by_role["operator"]["name"], _person_code(
-            state, by_role["operator"]["person_ref"], [Role.OPERATOR, Role.RESPONDER])),
-        (Role.RESPONDER, plain_responder["name"], _person_code(
-            state, plain_responder["person_ref"], [Role.RESPONDER])),
-        (Role.MEDIC, by_role["medic"]["name"], _person_code(
-            state, by_role["medic"]["person_ref"], [Role.MEDIC, Role.RESPONDER])),
-        (Role.ADMIN, people["admins"][0]["name"], _person_code(
-            state, people["admins"][0]["person_ref"], [Role.ADMIN])),
+        (
+            Role.COMMANDER,
+            by_role["commander"]["name"],
+            _person_code(
+                state, by_role["commander"]["person_ref"], [Role.COMMANDER, Role.RESPONDER]
+            ),
+        ),
+        (
+            Role.OPERATOR,
+            by_role["operator"]["name"],
+            _person_code(state, by_role["operator"]["person_ref"], [Role.OPERATOR, Role.RESPONDER]),
+        ),
+        (
+            Role.RESPONDER,
+            plain_responder["name"],
+            _person_code(state, plain_responder["person_ref"], [Role.RESPONDER]),
+        ),
+        (
+            Role.MEDIC,
+            by_role["medic"]["name"],
+            _person_code(state, by_role["medic"]["person_ref"], [Role.MEDIC, Role.RESPONDER]),
+        ),
+        (
+            Role.ADMIN,
+            people["admins"][0]["name"],
+            _person_code(state, people["admins"][0]["person_ref"], [Role.ADMIN]),
+        ),
     ]
     if household is not None:
-        plan.append((Role.RESIDENT, household.name, c.IssueEnrollmentCode(
-            subject_id=household.household_id, subject_kind=SubjectKind.HOUSEHOLD,
-            token_ttl_secs=DEMO_TOKEN_TTL_SECS)))
-    for role, kind in ((Role.GUEST, SubjectKind.GUEST), (Role.VOLUNTEER, SubjectKind.VOLUNTEER),
-                       (Role.LIAISON, SubjectKind.LIAISON)):
-        plan.append((role, f"a {role.value} of the drill", c.IssueEnrollmentCode(
-            subject_kind=kind, incident_id=drill_id, token_ttl_secs=DEMO_TOKEN_TTL_SECS)))
+        plan.append(
+            (
+                Role.RESIDENT,
+                household.name,
+                c.IssueEnrollmentCode(
+                    subject_id=household.household_id,
+                    subject_kind=SubjectKind.HOUSEHOLD,
+                    token_ttl_secs=DEMO_TOKEN_TTL_SECS,
+                ),
+            )
+        )
+    for role, kind in (
+        (Role.GUEST, SubjectKind.GUEST),
+        (Role.VOLUNTEER, SubjectKind.VOLUNTEER),
+        (Role.LIAISON, SubjectKind.LIAISON),
+    ):
+        plan.append(
+            (
+                role,
+                f"a {role.value} of the drill",
+                c.IssueEnrollmentCode(
+                    subject_kind=kind, incident_id=drill_id, token_ttl_secs=DEMO_TOKEN_TTL_SECS
+                ),
+            )
+        )
     links = []
     for role, who, cmd in plan:
         code = new_code()
@@ -157,7 +209,11 @@ def preenroll_devices(store: EventStore, site_id: str) -> dict[str, str]:
         code, token = new_code(), new_token()
         cmd = c.IssueEnrollmentCode(subject_id=_person_id(state, responder["person_ref"]))
         store.execute(site_id, handlers.issue_enrollment_code(None, cmd, code))
-        store.execute(site_id, handlers.enroll_device(
-            c.EnrollDevice(code=code, device_name=f"{responder['callsign']} phone"), token))
+        store.execute(
+            site_id,
+            handlers.enroll_device(
+                c.EnrollDevice(code=code, device_name=f"{responder['callsign']} phone"), token
+            ),
+        )
         tokens[responder["callsign"]] = token
     return tokens

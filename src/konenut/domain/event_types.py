@@ -22,6 +22,12 @@ Text = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whi
 Lang = Literal["he", "ar", "en", "th", "ne", "ru", "am", "fr", "es"]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
 Stamp = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")]
+
+
+def _hebrew() -> list[Lang]:
+    return ["he"]
+
+
 Hash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 
@@ -94,7 +100,7 @@ class PersonAdded(Payload):
     name: Name
     roles: list[Role] = Field(default_factory=list, max_length=9)
     phone: Phone | None = None
-    languages: list[Lang] = Field(default_factory=lambda: ["he"], min_length=1, max_length=5)
+    languages: list[Lang] = Field(default_factory=_hebrew, min_length=1, max_length=5)
     household_id: Id | None = None
     callsign: Name | None = None
     age_group: AgeGroup = AgeGroup.ADULT
@@ -108,7 +114,7 @@ class HouseholdAdded(Payload):
     ref: Ref
     name: Name
     building_ref: Ref | None = None
-    languages: list[Lang] = Field(default_factory=lambda: ["he"], min_length=1, max_length=5)
+    languages: list[Lang] = Field(default_factory=_hebrew, min_length=1, max_length=5)
     safe_room: SafeRoom = SafeRoom.IN_HOME
     foreman_person_ref: Ref | None = None
 
@@ -253,10 +259,10 @@ PICTURE_AUDIENCE = _aud(
     liaison=INCIDENT_SEES,
 )
 # Positions: never admins in peacetime views, never residents or guests.
-POSITION_AUDIENCE = {r: v for r, v in PICTURE_AUDIENCE.items() if r is not Role.ADMIN}
+POSITION_AUDIENCE: dict[Role, Visibility] = {r: v for r, v in PICTURE_AUDIENCE.items() if r is not Role.ADMIN}
 ADMIN_ONLY = _aud(admin=ALL_SEE)
-CONFIG_AUDIENCE = {**PICTURE_AUDIENCE, Role.RESIDENT: OWN_SEES}
-PUBLIC_AUDIENCE = {
+CONFIG_AUDIENCE: dict[Role, Visibility] = {**PICTURE_AUDIENCE, Role.RESIDENT: OWN_SEES}
+PUBLIC_AUDIENCE: dict[Role, Visibility] = {
     **PICTURE_AUDIENCE,
     Role.RESIDENT: PUBLIC,
     Role.GUEST: PUBLIC_IN_INCIDENT,
@@ -274,18 +280,28 @@ EVENT_TYPES: tuple[EventType, ...] = (
         },
     ),
     EventType(
-        "person.added", 1, PersonAdded, CONFIG_AUDIENCE,
-        subject_field="person_id", household_field="household_id",
+        "person.added",
+        1,
+        PersonAdded,
+        CONFIG_AUDIENCE,
+        subject_field="person_id",
+        household_field="household_id",
     ),
     EventType(
         "household.added", 1, HouseholdAdded, CONFIG_AUDIENCE, household_field="household_id"
     ),
     EventType(
-        "enrollment.code_issued", 1, EnrollmentCodeIssued, ADMIN_ONLY,
+        "enrollment.code_issued",
+        1,
+        EnrollmentCodeIssued,
+        ADMIN_ONLY,
         secret_fields=frozenset({"code_hash"}),
     ),
     EventType(
-        "device.enrolled", 1, DeviceEnrolled, ADMIN_ONLY,
+        "device.enrolled",
+        1,
+        DeviceEnrolled,
+        ADMIN_ONLY,
         secret_fields=frozenset({"token_hash"}),
     ),
     EventType("token.revoked", 1, TokenRevoked, ADMIN_ONLY),
@@ -293,29 +309,48 @@ EVENT_TYPES: tuple[EventType, ...] = (
     EventType("incident.closed", 1, IncidentClosed, PUBLIC_AUDIENCE, requires_incident=True),
     EventType("muster.called", 1, MusterCalled, PICTURE_AUDIENCE, requires_incident=True),
     EventType(
-        "responder.status_changed", 1, ResponderStatusChanged, PICTURE_AUDIENCE,
-        subject_field="person_id", requires_incident=True,
+        "responder.status_changed",
+        1,
+        ResponderStatusChanged,
+        PICTURE_AUDIENCE,
+        subject_field="person_id",
+        requires_incident=True,
     ),
     EventType(
-        "position.reported", 1, PositionReported, POSITION_AUDIENCE,
-        subject_field="subject_id", requires_incident=True, requires_location=True,
+        "position.reported",
+        1,
+        PositionReported,
+        POSITION_AUDIENCE,
+        subject_field="subject_id",
+        requires_incident=True,
+        requires_location=True,
     ),
     EventType(
-        "sighting.reported", 1, SightingReported,
+        "sighting.reported",
+        1,
+        SightingReported,
         {**POSITION_AUDIENCE, Role.RESIDENT: Visibility(Scope.OWN, envelope=False)},
-        requires_incident=True, requires_location=True,
+        requires_incident=True,
+        requires_location=True,
     ),
     EventType("sighting.updated", 1, SightingUpdated, POSITION_AUDIENCE, requires_incident=True),
     EventType(
-        "household.checked_in", 1, HouseholdCheckedIn,
+        "household.checked_in",
+        1,
+        HouseholdCheckedIn,
         {**PICTURE_AUDIENCE, Role.RESIDENT: OWN_SEES},
-        household_field="household_id", requires_incident=True,
+        household_field="household_id",
+        requires_incident=True,
     ),
     EventType("broadcast.sent", 1, BroadcastSent, PUBLIC_AUDIENCE, requires_incident=True),
     EventType("order.sent", 1, OrderSent, PICTURE_AUDIENCE, requires_incident=True),
     EventType(
-        "order.acknowledged", 1, OrderAcknowledged, PICTURE_AUDIENCE,
-        subject_field="person_id", requires_incident=True,
+        "order.acknowledged",
+        1,
+        OrderAcknowledged,
+        PICTURE_AUDIENCE,
+        subject_field="person_id",
+        requires_incident=True,
     ),
     EventType("audit.access_denied", 1, AccessDenied, ADMIN_ONLY),
     EventType("audit.log_exported", 1, LogExported, ADMIN_ONLY),

@@ -50,9 +50,7 @@ def _validated_location(new: NewEvent) -> dict[str, float] | None:
     try:
         model = Location.model_validate(new.location)
     except ValidationError as exc:
-        errors = [
-            _err(".".join(["location", *map(str, e["loc"])]), e["msg"]) for e in exc.errors()
-        ]
+        errors = [_err(".".join(["location", *map(str, e["loc"])]), e["msg"]) for e in exc.errors()]
         raise InvalidEvent("invalid location", errors) from exc
     return model.model_dump(exclude_none=True)
 

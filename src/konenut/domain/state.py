@@ -309,7 +309,10 @@ def _sighting_reported(state: SiteState, event: Event) -> None:
         return
     p = event.payload
     incident.sightings[p["sighting_id"]] = SightingView(
-        **p, location=event.location, reported_at=_at(event), updated_at=_at(event),
+        **p,
+        location=event.location,
+        reported_at=_at(event),
+        updated_at=_at(event),
         reporter=event.actor,
     )
 
@@ -347,8 +350,11 @@ def _order_sent(state: SiteState, event: Event) -> None:
     if incident := _incident(state, event):
         p = event.payload
         incident.orders[p["order_id"]] = OrderView(
-            order_id=p["order_id"], text=p["text"], to_person_ids=p.get("to_person_ids", []),
-            sent_at=_at(event), sent_by=event.actor,
+            order_id=p["order_id"],
+            text=p["text"],
+            to_person_ids=p.get("to_person_ids", []),
+            sent_at=_at(event),
+            sent_by=event.actor,
         )
 
 

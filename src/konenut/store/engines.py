@@ -63,7 +63,10 @@ def durability_settings(engine: sa.Engine) -> dict[str, str]:
             journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
             synchronous = connection.exec_driver_sql("PRAGMA synchronous").scalar()
             names = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
-            return {"journal_mode": str(journal), "synchronous": names.get(int(synchronous or 0), "?")}
+            return {
+                "journal_mode": str(journal),
+                "synchronous": names.get(int(synchronous or 0), "?"),
+            }
         commit = connection.exec_driver_sql("SHOW synchronous_commit").scalar()
         fsync = connection.exec_driver_sql("SHOW fsync").scalar()
         return {"synchronous_commit": str(commit), "fsync": str(fsync)}

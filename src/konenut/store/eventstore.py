@@ -157,7 +157,9 @@ class EventStore:
         self._listeners.append(listener)
 
     # --- commands ----------------------------------------------------------------------------
-    def submit(self, site_id: str, decide: Decide, idem: IdempotencyKey | None = None) -> Future[Outcome]:
+    def submit(
+        self, site_id: str, decide: Decide, idem: IdempotencyKey | None = None
+    ) -> Future[Outcome]:
         """Queue a command for the writer; the future resolves once it is durable (or refused)."""
         if self._thread is None:
             raise RuntimeError("EventStore.start() was not called")
@@ -203,11 +205,7 @@ class EventStore:
     ) -> list[Event]:
         """Events of a site with seq > since, in order (optionally one incident's)."""
         e = schema.events.c
-        query = (
-            sa.select(schema.events)
-            .where(e.site_id == site_id, e.seq > since)
-            .order_by(e.seq)
-        )
+        query = sa.select(schema.events).where(e.site_id == site_id, e.seq > since).order_by(e.seq)
         if incident_id is not None:
             query = query.where(e.incident_id == incident_id)
         if limit is not None:
@@ -244,9 +242,7 @@ class EventStore:
     def _load_snapshot(self, site_id: str) -> SiteState | None:
         s = schema.snapshots.c
         with self.reader_engine.connect() as connection:
-            row = connection.execute(
-                sa.select(s.seq, s.state).where(s.site_id == site_id)
-            ).first()
+            row = connection.execute(sa.select(s.seq, s.state).where(s.site_id == site_id)).first()
         if row is None:
             return None
         state = SiteState.from_snapshot(row.state)
@@ -263,7 +259,9 @@ class EventStore:
             self._upsert_snapshot(connection, site_id, seq, data)
         self._snapshot_seq[site_id] = seq
 
-    def _upsert_snapshot(self, connection: sa.Connection, site_id: str, seq: int, data: JsonDict) -> None:
+    def _upsert_snapshot(
+        self, connection: sa.Connection, site_id: str, seq: int, data: JsonDict
+    ) -> None:
         s = schema.snapshots
         connection.execute(sa.delete(s).where(s.c.site_id == site_id))
         connection.execute(
@@ -316,7 +314,9 @@ class EventStore:
         self, connection: sa.Connection, batch: list[_Request], appended: dict[str, list[Event]]
     ) -> list[tuple[_Request, Outcome | BaseException]]:
         now = self.clock()
-        heads = {site_id: self._lock_head(connection, site_id) for site_id in {r.site_id for r in batch}}
+        heads = {
+            site_id: self._lock_head(connection, site_id) for site_id in {r.site_id for r in batch}
+        }
         for site_id, head in heads.items():
             self._catch_up(connection, site_id, head)
         seen_keys: dict[tuple[str, str, str], tuple[str, Outcome]] = {}

@@ -31,7 +31,9 @@ def render(name: str, lang: str) -> str:
     for key, text in messages.items():
         page = page.replace("{{t:" + key + "}}", text)
     # "</" would end the script element early; JSON allows escaping the slash.
-    return page.replace("{{messages}}", json.dumps(messages, ensure_ascii=False).replace("</", "<\\/"))
+    return page.replace(
+        "{{messages}}", json.dumps(messages, ensure_ascii=False).replace("</", "<\\/")
+    )
 
 
 @router.get("/")

@@ -34,8 +34,11 @@ async def enroll_device(
     """Redeem a one-time enrollment code: the answer holds this device's token, shown once."""
     code_hash = hash_code(body.code)
     if runtime.store.state(runtime.site_id).code_by_hash(code_hash) is None:
-        raise ApiProblem(404, "this enrollment code is unknown; check it or ask for a new one",
-                         slug="code-unknown")
+        raise ApiProblem(
+            404,
+            "this enrollment code is unknown; check it or ask for a new one",
+            slug="code-unknown",
+        )
     # Contracts §4: for codes the key's scope is (site, code, key).
     scoped = replace(idem, scope="code:" + code_hash[:40])
     outcome = await runtime.run(runtime.site_id, handlers.enroll_device(body, new_token()), scoped)
@@ -49,6 +52,7 @@ def get_me(access: Access = Depends(permit("get_me"))) -> dict[str, object]:
     state = access.state
     person = state.persons.get(actor.subject_id)
     household = state.households.get(actor.household_id or "")
+    subject = person or household
     return {
         "site_id": actor.site_id,
         "site_name": (state.site or {}).get("name"),
@@ -57,8 +61,8 @@ def get_me(access: Access = Depends(permit("get_me"))) -> dict[str, object]:
         "subject_kind": actor.subject_kind.value,
         "roles": sorted(actor.roles),
         "primary_role": primary_role(actor.roles).value,
-        "name": person.name if person else (household.name if household else None),
-        "languages": (person or household).languages if (person or household) else None,
+        "name": subject.name if subject else None,
+        "languages": subject.languages if subject else None,
         "household_id": actor.household_id,
         "incident_id": actor.incident_id,
     }
@@ -82,9 +86,7 @@ async def issue_enrollment_code(
 @router.get("/site/devices", operation_id="list_devices")
 def list_devices(access: Access = Depends(permit("list_devices"))) -> list[dict[str, object]]:
     """Enrolled devices (tokens), without their secrets."""
-    return [
-        t.model_dump(exclude={"token_hash"}) for t in access.state.tokens.values()
-    ]
+    return [t.model_dump(exclude={"token_hash"}) for t in access.state.tokens.values()]
 
 
 @router.post("/site/devices/{token_id}/revoke", operation_id="revoke_device", status_code=201)

@@ -34,8 +34,16 @@ def _incident(access: Access, incident_id: str) -> IncidentView:
 
 def _summary(incident: IncidentView) -> dict[str, Any]:
     return incident.model_dump(
-        include={"incident_id", "ref", "title", "kind", "drill", "opened_at", "closed_at",
-                 "summary"}
+        include={
+            "incident_id",
+            "ref",
+            "title",
+            "kind",
+            "drill",
+            "opened_at",
+            "closed_at",
+            "summary",
+        }
     )
 
 
@@ -50,7 +58,8 @@ def list_incidents(access: Access = Depends(permit("list_incidents"))) -> list[d
 
 @router.post("", operation_id="open_incident", status_code=201)
 async def open_incident(
-    body: c.OpenIncident, idem: IdempotencyKey = Key,
+    body: c.OpenIncident,
+    idem: IdempotencyKey = Key,
     access: Access = Depends(permit("open_incident")),
 ) -> JSONResponse:
     """Open an incident (at most one real one at a time; any number of drills)."""
@@ -65,11 +74,21 @@ def get_incident(
     incident = _incident(access, incident_id)
     roles = access.actor.roles
     result = _summary(incident)
-    if roles & {Role.COMMANDER, Role.OPERATOR, Role.RESPONDER, Role.MEDIC, Role.VOLUNTEER,
-                Role.LIAISON}:
+    if roles & {
+        Role.COMMANDER,
+        Role.OPERATOR,
+        Role.RESPONDER,
+        Role.MEDIC,
+        Role.VOLUNTEER,
+        Role.LIAISON,
+    }:
         full = incident.model_dump()
-        result.update({k: full[k] for k in ("musters", "responders", "positions", "sightings",
-                                             "checkins", "orders")})
+        result.update(
+            {
+                k: full[k]
+                for k in ("musters", "responders", "positions", "sightings", "checkins", "orders")
+            }
+        )
     elif Role.RESIDENT in roles and access.actor.household_id:
         own = incident.checkins.get(access.actor.household_id)
         result["checkin"] = own.model_dump() if own else None
@@ -79,7 +98,9 @@ def get_incident(
 
 @router.post("/{incident_id}/close", operation_id="close_incident", status_code=201)
 async def close_incident(
-    incident_id: str, body: c.CloseIncident, idem: IdempotencyKey = Key,
+    incident_id: str,
+    body: c.CloseIncident,
+    idem: IdempotencyKey = Key,
     access: Access = Depends(permit("close_incident")),
 ) -> JSONResponse:
     """Close the incident; passes bound to it stop working."""
@@ -96,8 +117,9 @@ def list_incident_events(
 ) -> dict[str, Any]:
     """The incident's timeline: the site log filtered by incident and by the caller's roles."""
     _incident(access, incident_id)
-    events = access.runtime.store.read(access.actor.site_id, since, incident_id=incident_id,
-                                       limit=limit)
+    events = access.runtime.store.read(
+        access.actor.site_id, since, incident_id=incident_id, limit=limit
+    )
     return page_of(events, access)
 
 
@@ -120,14 +142,17 @@ async def export_incident_log(
         handlers.record_export(access.actor, incident_id, len(lines), "api"),
         None,
     )
-    return Response(b"\n".join(lines) + (b"\n" if lines else b""),
-                    media_type="application/x-ndjson")
+    return Response(
+        b"\n".join(lines) + (b"\n" if lines else b""), media_type="application/x-ndjson"
+    )
 
 
 # --- muster -------------------------------------------------------------------------------------
 @router.post("/{incident_id}/muster", operation_id="call_muster", status_code=201)
 async def call_muster(
-    incident_id: str, body: c.CallMuster, idem: IdempotencyKey = Key,
+    incident_id: str,
+    body: c.CallMuster,
+    idem: IdempotencyKey = Key,
     access: Access = Depends(permit("call_muster")),
 ) -> JSONResponse:
     """Call the squad to a rally point (the armory by default)."""
@@ -149,10 +174,13 @@ def get_muster(incident_id: str, access: Access = Depends(permit("get_muster")))
     }
 
 
-@router.post("/{incident_id}/muster/status", operation_id="change_responder_status",
-             status_code=201)
+@router.post(
+    "/{incident_id}/muster/status", operation_id="change_responder_status", status_code=201
+)
 async def change_responder_status(
-    incident_id: str, body: c.ChangeResponderStatus, idem: IdempotencyKey = Key,
+    incident_id: str,
+    body: c.ChangeResponderStatus,
+    idem: IdempotencyKey = Key,
     access: Access = Depends(permit("change_responder_status")),
 ) -> JSONResponse:
     """A responder's status: coming, cannot, en route, at the rally point, in position, ..."""
@@ -164,7 +192,9 @@ async def change_responder_status(
 # --- positions and sightings ----------------------------------------------------------------
 @router.post("/{incident_id}/positions", operation_id="report_position", status_code=201)
 async def report_position(
-    incident_id: str, body: c.ReportPosition, idem: IdempotencyKey = Key,
+    incident_id: str,
+    body: c.ReportPosition,
+    idem: IdempotencyKey = Key,
     access: Access = Depends(permit("report_position")),
 ) -> JSONResponse:
     """A unit's position: the caller's own, or (operators) a unit placed by hand."""
@@ -183,7 +213,9 @@ def list_positions(
 
 @router.post("/{incident_id}/sightings", operation_id="report_sighting", status_code=201)
 async def report_sighting(
-    incident_id: str, body: c.ReportSighting, idem: IdempotencyKey = Key,
+    incident_id: str,
+    body: c.ReportSighting,
+    idem: IdempotencyKey = Key,
     access: Access = Depends(permit("report_sighting")),
 ) -> JSONResponse:
     """Hostile, unknown or unidentified friendly people seen at a place."""
@@ -199,10 +231,14 @@ def list_sightings(
     return [s.model_dump() for s in _incident(access, incident_id).sightings.values()]
 
 
-@router.post("/{incident_id}/sightings/{sighting_id}", operation_id="update_sighting",
-             status_code=201)
+@router.post(
+    "/{incident_id}/sightings/{sighting_id}", operation_id="update_sighting", status_code=201
+)
 async def update_sighting(
-    incident_id: str, sighting_id: str, body: c.UpdateSighting, idem: IdempotencyKey = Key,
+    incident_id: str,
+    sighting_id: str,
+    body: c.UpdateSighting,
+    idem: IdempotencyKey = Key,
     access: Access = Depends(permit("update_sighting")),
 ) -> JSONResponse:
     """Confirm, dismiss, merge, move or mark a sighting neutralised."""
@@ -220,17 +256,28 @@ def list_household_states(
     """Every household with its latest check-in in this incident (null: no answer yet)."""
     incident = _incident(access, incident_id)
     return [
-        {**h.model_dump(), "checkin": (
-            incident.checkins[h.household_id].model_dump()
-            if h.household_id in incident.checkins else None)}
+        {
+            **h.model_dump(),
+            "checkin": (
+                incident.checkins[h.household_id].model_dump()
+                if h.household_id in incident.checkins
+                else None
+            ),
+        }
         for h in access.state.households.values()
     ]
 
 
-@router.post("/{incident_id}/households/{household_id}/check-ins",
-             operation_id="check_in_household", status_code=201)
+@router.post(
+    "/{incident_id}/households/{household_id}/check-ins",
+    operation_id="check_in_household",
+    status_code=201,
+)
 async def check_in_household(
-    incident_id: str, household_id: str, body: c.CheckIn, idem: IdempotencyKey = Key,
+    incident_id: str,
+    household_id: str,
+    body: c.CheckIn,
+    idem: IdempotencyKey = Key,
     access: Access = Depends(permit("check_in_household")),
 ) -> JSONResponse:
     """A household says: safe, need a medic, someone in the house, smoke, or not home."""
@@ -242,8 +289,15 @@ async def check_in_household(
 # --- broadcasts and orders -------------------------------------------------------------------
 def _broadcasts_for(access: Access, incident: IncidentView) -> list[dict[str, Any]]:
     household = access.actor.household_id
-    full_view = access.actor.roles & {Role.COMMANDER, Role.OPERATOR, Role.RESPONDER,
-                                      Role.MEDIC, Role.VOLUNTEER, Role.LIAISON, Role.ADMIN}
+    full_view = access.actor.roles & {
+        Role.COMMANDER,
+        Role.OPERATOR,
+        Role.RESPONDER,
+        Role.MEDIC,
+        Role.VOLUNTEER,
+        Role.LIAISON,
+        Role.ADMIN,
+    }
     shown = []
     for broadcast in incident.broadcasts:
         targets = broadcast.get("household_ids") or []
@@ -258,7 +312,9 @@ def _broadcasts_for(access: Access, incident: IncidentView) -> list[dict[str, An
 
 @router.post("/{incident_id}/broadcasts", operation_id="send_broadcast", status_code=201)
 async def send_broadcast(
-    incident_id: str, body: c.SendBroadcast, idem: IdempotencyKey = Key,
+    incident_id: str,
+    body: c.SendBroadcast,
+    idem: IdempotencyKey = Key,
     access: Access = Depends(permit("send_broadcast")),
 ) -> JSONResponse:
     """An instruction to residents, per language, to all or to chosen households."""
@@ -276,7 +332,9 @@ def list_broadcasts(
 
 @router.post("/{incident_id}/orders", operation_id="send_order", status_code=201)
 async def send_order(
-    incident_id: str, body: c.SendOrder, idem: IdempotencyKey = Key,
+    incident_id: str,
+    body: c.SendOrder,
+    idem: IdempotencyKey = Key,
     access: Access = Depends(permit("send_order")),
 ) -> JSONResponse:
     """An order to named squad members, or to all."""
@@ -292,10 +350,16 @@ def list_orders(
     return [o.model_dump() for o in _incident(access, incident_id).orders.values()]
 
 
-@router.post("/{incident_id}/orders/{order_id}/acknowledge", operation_id="acknowledge_order",
-             status_code=201)
+@router.post(
+    "/{incident_id}/orders/{order_id}/acknowledge",
+    operation_id="acknowledge_order",
+    status_code=201,
+)
 async def acknowledge_order(
-    incident_id: str, order_id: str, body: c.AcknowledgeOrder, idem: IdempotencyKey = Key,
+    incident_id: str,
+    order_id: str,
+    body: c.AcknowledgeOrder,
+    idem: IdempotencyKey = Key,
     access: Access = Depends(permit("acknowledge_order")),
 ) -> JSONResponse:
     """Acknowledge an order (once; a repeat changes nothing)."""
@@ -304,5 +368,3 @@ async def acknowledge_order(
     return await access.run(
         handlers.acknowledge_order(access.actor, incident_id, order_id, body), idem
     )
-
-
