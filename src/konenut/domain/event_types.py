@@ -259,7 +259,9 @@ PICTURE_AUDIENCE = _aud(
     liaison=INCIDENT_SEES,
 )
 # Positions: never admins in peacetime views, never residents or guests.
-POSITION_AUDIENCE: dict[Role, Visibility] = {r: v for r, v in PICTURE_AUDIENCE.items() if r is not Role.ADMIN}
+POSITION_AUDIENCE: dict[Role, Visibility] = {
+    r: v for r, v in PICTURE_AUDIENCE.items() if r is not Role.ADMIN
+}
 ADMIN_ONLY = _aud(admin=ALL_SEE)
 CONFIG_AUDIENCE: dict[Role, Visibility] = {**PICTURE_AUDIENCE, Role.RESIDENT: OWN_SEES}
 PUBLIC_AUDIENCE: dict[Role, Visibility] = {
