@@ -1,0 +1,256 @@
+"""Every API route × every role against the permission matrix (contracts §4).
+
+The routes come from the app's own OpenAPI document, so a new route that is missing from
+`konenut.app.permissions.MATRIX` (or from this file's request table) fails here by name.
+For each route and role the test sends a real, valid request with that role's device token:
+a role outside the matrix row gets 403 problem+json and leaves an `audit.access_denied` event
+(and nothing else) in the log; a role inside the row gets its answer (2xx).
+"""
+
+from __future__ import annotations
+
+import string
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from konenut.api.app import create_app
+from konenut.app.permissions import MATRIX, PUBLIC_OPERATIONS
+from konenut.config import Settings
+from konenut.domain.events import Scope
+from konenut.domain.roles import Role
+
+from .conftest import HERE, Site, assert_problem
+
+
+def _openapi_operations() -> dict[str, tuple[str, str]]:
+    """operationId -> (METHOD, path template), from the app's OpenAPI document."""
+    document = create_app(Settings(database_url="sqlite://")).openapi()
+    found: dict[str, tuple[str, str]] = {}
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            op_id = operation.get("operationId")
+            assert op_id, f"{method.upper()} {path} has no operationId"
+            assert op_id not in found, f"operationId {op_id!r} is used twice"
+            found[op_id] = (method.upper(), path)
+    return found
+
+
+OPERATIONS = _openapi_operations()
+PROTECTED = sorted(op for op in OPERATIONS if op not in PUBLIC_OPERATIONS)
+
+
+@dataclass(frozen=True)
+class Request:
+    params: dict[str, str]
+    body: dict[str, Any] | None = None
+
+
+def _inc(site: Site, body: dict[str, Any] | None = None, **more: str) -> Request:
+    return Request({"incident_id": site.incident_id, **more}, body)
+
+
+def _own_household(site: Site, role: Role) -> str:
+    return site.household_of(role) or site.seeded.household_id
+
+
+def _unique_ref() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+# A minimal valid request for every operation, given the seeded site and the calling role.
+# Each builds what it acts on first (a drill to close, a device to revoke, a code to redeem).
+REQUESTS: dict[str, Callable[[Site, Role], Request]] = {
+    "healthz": lambda site, role: Request({}),
+    "readyz": lambda site, role: Request({}),
+    "enroll_device": lambda site, role: Request({}, {"code": site.fresh_code()}),
+    "get_me": lambda site, role: Request({}),
+    "get_site": lambda site, role: Request({}),
+    "configure_site": lambda site, role: Request({}, {"name": "Tel Kinamon"}),
+    "get_site_plan": lambda site, role: Request({}),
+    "list_people": lambda site, role: Request({}),
+    "add_person": lambda site, role: Request({}, {"ref": _unique_ref(), "name": "Dana Mizrahi"}),
+    "get_person": lambda site, role: Request({"person_id": site.member_id}),
+    "list_households": lambda site, role: Request({}),
+    "add_household": lambda site, role: Request({}, {"ref": _unique_ref(), "name": "Peretz"}),
+    "get_household": lambda site, role: Request({"household_id": _own_household(site, role)}),
+    "issue_enrollment_code": lambda site, role: Request(
+        {}, {"subject_kind": "guest", "incident_id": site.incident_id}),
+    "list_devices": lambda site, role: Request({}),
+    "revoke_device": lambda site, role: Request(
+        {"token_id": site.token_id_of(site.spare_token())}, {"reason": "phone lost"}),
+    "list_site_events": lambda site, role: Request({}),
+    "list_incidents": lambda site, role: Request({}),
+    "open_incident": lambda site, role: Request({}, {"title": "Gate drill", "drill": True}),
+    "get_incident": lambda site, role: _inc(site),
+    "close_incident": lambda site, role: Request(
+        {"incident_id": site.fresh_drill()}, {"summary": "drill over"}),
+    "list_incident_events": lambda site, role: _inc(site),
+    "export_incident_log": lambda site, role: _inc(site),
+    "call_muster": lambda site, role: _inc(site, {"rally_point_ref": "R1"}),
+    "get_muster": lambda site, role: _inc(site),
+    "change_responder_status": lambda site, role: _inc(site, {"status": "coming"}),
+    "report_position": lambda site, role: _inc(site, {"location": HERE}),
+    "list_positions": lambda site, role: _inc(site),
+    "report_sighting": lambda site, role: _inc(site, {"location": HERE, "category": "hostile"}),
+    "list_sightings": lambda site, role: _inc(site),
+    "update_sighting": lambda site, role: _inc(
+        site, {"status": "confirmed"}, sighting_id=site.sighting_id),
+    "list_household_states": lambda site, role: _inc(site),
+    "check_in_household": lambda site, role: _inc(
+        site, {"status": "safe", "people_count": 3}, household_id=_own_household(site, role)),
+    "send_broadcast": lambda site, role: _inc(site, {"texts": {"en": "Stay in your safe room"}}),
+    "list_broadcasts": lambda site, role: _inc(site),
+    "send_order": lambda site, role: _inc(site, {"text": "Hold gate 3"}),
+    "list_orders": lambda site, role: _inc(site),
+    "acknowledge_order": lambda site, role: _inc(site, {}, order_id=site.order_id),
+}
+
+# For every OWN-scope grant: the same request aimed at someone else's household or person.
+OTHERS: dict[str, Callable[[Site, Role], Request]] = {
+    "get_person": lambda site, role: Request({"person_id": site.seeded.subjects[Role.COMMANDER]}),
+    "get_household": lambda site, role: Request({"household_id": _other_household(site, role)}),
+    "check_in_household": lambda site, role: _inc(
+        site, {"status": "safe"}, household_id=_other_household(site, role)),
+    "change_responder_status": lambda site, role: _inc(
+        site, {"status": "coming", "person_id": site.seeded.subjects[Role.COMMANDER]}),
+    "report_position": lambda site, role: _inc(
+        site, {"location": HERE, "subject_id": site.seeded.subjects[Role.COMMANDER]}),
+    "acknowledge_order": lambda site, role: _inc(
+        site, {"person_id": site.seeded.subjects[Role.COMMANDER]}, order_id=site.order_id),
+}
+
+
+def _other_household(site: Site, role: Role) -> str:
+    own = _own_household(site, role)
+    seeded = site.seeded
+    return seeded.other_household_id if own == seeded.household_id else seeded.household_id
+
+
+def _send(site: Site, operation: str, role: Role | None, request: Request) -> Any:
+    method, template = OPERATIONS[operation]
+    wanted = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    assert wanted == set(request.params), f"{operation}: path needs {wanted}"
+    return site.call(method, template.format(**request.params), role, json=request.body)
+
+
+def _denial(site: Site, before: int, operation: str, role: Role) -> None:
+    """The log gained exactly one record: this role's denial for this operation."""
+    events = site.events_after(before)
+    assert [e.type for e in events] == ["audit.access_denied"], [e.type for e in events]
+    assert events[0].payload["operation"] == operation
+    assert events[0].payload["token_id"] == site.token_ids[role]
+    assert events[0].device == site.token_ids[role]
+
+
+# --- the matrix and the routes agree ------------------------------------------------------------
+def test_every_route_is_in_the_permission_matrix() -> None:
+    missing = sorted(set(OPERATIONS) - set(MATRIX) - PUBLIC_OPERATIONS)
+    assert not missing, (
+        f"routes missing from konenut.app.permissions.MATRIX: {', '.join(missing)} "
+        "(add a row, or list them in PUBLIC_OPERATIONS if they need no token)"
+    )
+    both = sorted(set(MATRIX) & PUBLIC_OPERATIONS)
+    assert not both, f"operations both public and in the matrix: {', '.join(both)}"
+
+
+def test_every_matrix_row_names_a_route() -> None:
+    stale = sorted((set(MATRIX) | PUBLIC_OPERATIONS) - set(OPERATIONS))
+    assert not stale, f"permission rows for routes that do not exist: {', '.join(stale)}"
+
+
+def test_matrix_rows_hold_only_roles_and_scopes() -> None:
+    for operation, row in MATRIX.items():
+        assert row, f"{operation}: an empty row (nobody may call it) is a dead route"
+        for role, scope in row.items():
+            assert isinstance(role, Role) and isinstance(scope, Scope), (operation, role, scope)
+
+
+def test_every_route_has_a_request_in_this_test() -> None:
+    missing = sorted(set(OPERATIONS) - set(REQUESTS))
+    assert not missing, f"add a minimal valid request to REQUESTS for: {', '.join(missing)}"
+    stale = sorted(set(REQUESTS) - set(OPERATIONS))
+    assert not stale, f"REQUESTS names routes that no longer exist: {', '.join(stale)}"
+    own = sorted({op for op, row in MATRIX.items() if Scope.OWN in row.values()} - set(OTHERS))
+    assert not own, f"add an other-subject request to OTHERS for OWN-scope routes: {own}"
+
+
+def test_served_openapi_document_lists_the_same_routes(shared_site: Site) -> None:
+    response = shared_site.client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    served = {op["operationId"] for item in response.json()["paths"].values()
+              for op in item.values()}
+    assert served == set(OPERATIONS)
+
+
+# --- every route × every role -------------------------------------------------------------------
+@pytest.mark.parametrize("role", list(Role), ids=str)
+@pytest.mark.parametrize("operation", sorted(OPERATIONS))
+def test_route_as_role(shared_site: Site, operation: str, role: Role) -> None:
+    site = shared_site
+    request = REQUESTS[operation](site, role)
+    before = site.head()
+    response = _send(site, operation, role, request)
+    if operation in PUBLIC_OPERATIONS or role in MATRIX[operation]:
+        assert response.status_code not in (401, 403), response.text
+        assert 200 <= response.status_code < 300, (
+            f"{role} may {operation} but got {response.status_code}: {response.text}")
+        return
+    body = assert_problem(response, 403, "forbidden", role.value)
+    assert operation.replace("_", " ") in body["detail"]
+    _denial(site, before, operation, role)
+
+
+@pytest.mark.parametrize(
+    ("operation", "role"),
+    sorted((op, role) for op, row in MATRIX.items() for role, scope in row.items()
+           if scope is Scope.OWN),
+    ids=lambda value: str(value),
+)
+def test_own_scope_stops_at_someone_else(shared_site: Site, operation: str, role: Role) -> None:
+    """An OWN grant covers the caller's own person or household, and nobody else's."""
+    site = shared_site
+    request = OTHERS[operation](site, role)
+    before = site.head()
+    response = _send(site, operation, role, request)
+    assert_problem(response, 403, "forbidden", "own")
+    _denial(site, before, operation, role)
+
+
+BOUND_ROLES = (Role.GUEST, Role.VOLUNTEER, Role.LIAISON)  # their tokens carry one incident
+
+
+@pytest.mark.parametrize("role", BOUND_ROLES, ids=str)
+@pytest.mark.parametrize(
+    "operation", sorted(op for op in MATRIX if "{incident_id}" in OPERATIONS[op][1]))
+def test_incident_bound_tokens_stay_in_their_incident(
+    shared_site: Site, operation: str, role: Role
+) -> None:
+    """A guest, volunteer or liaison pass reaches nothing in another incident."""
+    site = shared_site
+    request = REQUESTS[operation](site, role)
+    request = Request({**request.params, "incident_id": site.fresh_drill()}, request.body)
+    before = site.head()
+    response = _send(site, operation, role, request)
+    assert_problem(response, 403, "forbidden")
+    _denial(site, before, operation, role)
+
+
+@pytest.mark.parametrize("operation", PROTECTED)
+def test_no_token_is_401_everywhere(shared_site: Site, operation: str) -> None:
+    site = shared_site
+    request = REQUESTS[operation](site, Role.ADMIN)
+    before = site.head()
+    response = _send(site, operation, None, request)
+    assert_problem(response, 401, "unauthenticated", "token")
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert site.head() == before
+
+
+@pytest.mark.parametrize("operation", sorted(PUBLIC_OPERATIONS))
+def test_public_routes_need_no_token(shared_site: Site, operation: str) -> None:
+    response = _send(shared_site, operation, None, REQUESTS[operation](shared_site, Role.GUEST))
+    assert 200 <= response.status_code < 300, response.text
