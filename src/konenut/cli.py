@@ -80,8 +80,13 @@ def settings_for(data_dir: Path | None, **overrides: Any) -> Settings:
 
 
 @contextmanager
-def opened_store(settings: Settings, *, create: bool = False) -> Iterator[EventStore]:
-    """The store of the data dir, migrated to head; refuses a missing data dir unless `create`."""
+def opened_store(
+    settings: Settings, *, create: bool = False, start: bool = True
+) -> Iterator[EventStore]:
+    """The store of the data dir, migrated to head; refuses a missing data dir unless `create`.
+
+    With `start=False` the caller (the server) loads the projections itself, in the background.
+    """
     if settings.database_url is None and not settings.data_dir.exists():
         if not create:
             fail(f"no data folder at {settings.data_dir}; run `konenut init` first")
@@ -89,7 +94,8 @@ def opened_store(settings: Settings, *, create: bool = False) -> Iterator[EventS
     store = EventStore(settings.resolved_database_url)
     try:
         migrate.upgrade(store.writer_engine)
-        store.start()
+        if start:
+            store.start()
     except Exception as exc:  # a wrong URL or an unreachable server: say which
         store.close()
         fail(f"cannot open the database {settings.resolved_database_url}: {exc}")
@@ -192,11 +198,9 @@ def serve(
         except TlsError as exc:
             fail(str(exc))
         ssl = {"ssl_certfile": str(paths.server_cert), "ssl_keyfile": str(paths.server_key)}
-    with opened_store(settings, create=demo) as store:
+    with opened_store(settings, create=demo, start=demo) as store:
         if demo:
             _prepare_demo(store, settings, tls)
-        elif not store.state(settings.site_id).seq:
-            typer.echo("This site is empty: run `konenut init` first, or `konenut serve --demo`.")
         typer.echo(
             f"Serving on {settings.base_url(tls)}  (API docs: {settings.base_url(tls)}/api/v1/docs)"
         )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import structlog
 import swagger_ui_bundle
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from konenut import __version__
@@ -34,16 +34,19 @@ def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if owns_store:
-            await asyncio.to_thread(event_store.start)
         runtime.migrations_at_head = await asyncio.to_thread(
             migrate.at_head, event_store.writer_engine
         )
+        # Projections load in the background: the port opens at once and /readyz says when
+        # the node has caught up with the log (a large log takes seconds).
+        loading = None if event_store.started else asyncio.create_task(_start(event_store))
         refresher = asyncio.create_task(_refresh_forever(runtime))
         try:
             yield
         finally:
             refresher.cancel()
+            if loading is not None:
+                await loading
             if owns_store:
                 await asyncio.to_thread(event_store.close)
 
@@ -58,6 +61,7 @@ def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
     )
     app.state.runtime = runtime
     problems.install(app)
+    app.middleware("http")(_not_before_ready)
     for module in (system, identity, site, incidents):
         app.include_router(module.router)
     web_routes.install(app)
@@ -65,9 +69,31 @@ def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
     return app
 
 
+async def _start(store: EventStore) -> None:
+    try:
+        await asyncio.to_thread(store.start)
+    except Exception:
+        log.exception("store.start_failed")
+
+
+# Until the projections have caught up, only health and readiness answer.
+ALWAYS_SERVED_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+async def _not_before_ready(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    if runtime.store.started or request.url.path in ALWAYS_SERVED_PATHS:
+        return await call_next(request)
+    return problems.problem(503, "starting: catching up with the log", headers={"Retry-After": "2"})
+
+
 async def _refresh_forever(runtime: Runtime) -> None:
     while True:
         await asyncio.sleep(REFRESH_INTERVAL_SECS)
+        if not runtime.store.started:
+            continue
         try:
             await asyncio.to_thread(runtime.store.refresh, runtime.site_id)
         except Exception:

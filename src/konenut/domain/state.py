@@ -158,6 +158,8 @@ class SiteState(_View):
         self._code_by_hash = {c.code_hash: c.code_id for c in self.codes.values()}
 
     # --- queries ---------------------------------------------------------------------------
+    # Readers on other threads iterate over list(...) copies: the writer thread may add entries
+    # at any moment, and iterating a dict view while it grows raises RuntimeError.
     def token_by_hash(self, token_hash: str) -> TokenView | None:
         token_id = self._token_by_hash.get(token_hash)
         return self.tokens.get(token_id) if token_id else None
@@ -167,16 +169,16 @@ class SiteState(_View):
         return self.codes.get(code_id) if code_id else None
 
     def open_real_incident(self) -> IncidentView | None:
-        for incident in self.incidents.values():
+        for incident in list(self.incidents.values()):
             if incident.is_open and not incident.drill:
                 return incident
         return None
 
     def person_by_ref(self, ref: str) -> PersonView | None:
-        return next((p for p in self.persons.values() if p.ref == ref), None)
+        return next((p for p in list(self.persons.values()) if p.ref == ref), None)
 
     def household_by_ref(self, ref: str) -> HouseholdView | None:
-        return next((h for h in self.households.values() if h.ref == ref), None)
+        return next((h for h in list(self.households.values()) if h.ref == ref), None)
 
     # --- applying events -------------------------------------------------------------------
     def apply(self, event: Event) -> None:

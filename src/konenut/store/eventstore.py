@@ -143,6 +143,11 @@ class EventStore:
         self.load_projections()
         self._thread = threading.Thread(target=self._run_writer, name="konenut-writer", daemon=True)
         self._thread.start()
+        self.caught_up = True
+
+    @property
+    def started(self) -> bool:
+        return self._thread is not None
 
     def close(self) -> None:
         if self._thread is not None:
@@ -231,7 +236,6 @@ class EventStore:
             state.apply_all(self.iter_all(site_id, state.seq))
             with self._state_lock:
                 self._states[site_id] = state
-        self.caught_up = True
 
     def rebuild(self, site_id: str) -> SiteState:
         """A state built from the whole log, ignoring snapshots (for checks and tests)."""

@@ -86,7 +86,7 @@ async def issue_enrollment_code(
 @router.get("/site/devices", operation_id="list_devices")
 def list_devices(access: Access = Depends(permit("list_devices"))) -> list[dict[str, object]]:
     """Enrolled devices (tokens), without their secrets."""
-    return [t.model_dump(exclude={"token_hash"}) for t in access.state.tokens.values()]
+    return [t.model_dump(exclude={"token_hash"}) for t in list(access.state.tokens.values())]
 
 
 @router.post("/site/devices/{token_id}/revoke", operation_id="revoke_device", status_code=201)

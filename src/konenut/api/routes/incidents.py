@@ -50,7 +50,7 @@ def _summary(incident: IncidentView) -> dict[str, Any]:
 @router.get("", operation_id="list_incidents")
 def list_incidents(access: Access = Depends(permit("list_incidents"))) -> list[dict[str, Any]]:
     """Incidents of the site, newest first (incident-bound devices see only theirs)."""
-    incidents = access.state.incidents.values()
+    incidents = list(access.state.incidents.values())
     bound = access.actor.incident_id
     shown = [_summary(i) for i in incidents if bound is None or i.incident_id == bound]
     return sorted(shown, key=lambda i: i["opened_at"], reverse=True)
@@ -165,11 +165,11 @@ def get_muster(incident_id: str, access: Access = Depends(permit("get_muster")))
     """Muster calls and each responder's latest status, with counts by status."""
     incident = _incident(access, incident_id)
     counts: dict[str, int] = {}
-    for responder in incident.responders.values():
+    for responder in list(incident.responders.values()):
         counts[responder.status] = counts.get(responder.status, 0) + 1
     return {
         "musters": incident.musters,
-        "responders": [r.model_dump() for r in incident.responders.values()],
+        "responders": [r.model_dump() for r in list(incident.responders.values())],
         "counts": counts,
     }
 
@@ -208,7 +208,7 @@ def list_positions(
     incident_id: str, access: Access = Depends(permit("list_positions"))
 ) -> list[dict[str, Any]]:
     """The latest position of every unit."""
-    return [p.model_dump() for p in _incident(access, incident_id).positions.values()]
+    return [p.model_dump() for p in list(_incident(access, incident_id).positions.values())]
 
 
 @router.post("/{incident_id}/sightings", operation_id="report_sighting", status_code=201)
@@ -228,7 +228,7 @@ def list_sightings(
     incident_id: str, access: Access = Depends(permit("list_sightings"))
 ) -> list[dict[str, Any]]:
     """Every sighting with its latest status and place."""
-    return [s.model_dump() for s in _incident(access, incident_id).sightings.values()]
+    return [s.model_dump() for s in list(_incident(access, incident_id).sightings.values())]
 
 
 @router.post(
@@ -264,7 +264,7 @@ def list_household_states(
                 else None
             ),
         }
-        for h in access.state.households.values()
+        for h in list(access.state.households.values())
     ]
 
 
@@ -347,7 +347,7 @@ def list_orders(
     incident_id: str, access: Access = Depends(permit("list_orders"))
 ) -> list[dict[str, Any]]:
     """Orders with who has acknowledged them."""
-    return [o.model_dump() for o in _incident(access, incident_id).orders.values()]
+    return [o.model_dump() for o in list(_incident(access, incident_id).orders.values())]
 
 
 @router.post(

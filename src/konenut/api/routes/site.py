@@ -51,7 +51,7 @@ def get_site_plan(access: Access = Depends(permit("get_site_plan"))) -> dict[str
 @router.get("/people", operation_id="list_people")
 def list_people(access: Access = Depends(permit("list_people"))) -> list[dict[str, Any]]:
     """Everyone registered at the site."""
-    return [p.model_dump() for p in access.state.persons.values()]
+    return [p.model_dump() for p in list(access.state.persons.values())]
 
 
 @router.post("/people", operation_id="add_person", status_code=201)
@@ -79,7 +79,7 @@ def get_person(person_id: str, access: Access = Depends(permit("get_person"))) -
 @router.get("/households", operation_id="list_households")
 def list_households(access: Access = Depends(permit("list_households"))) -> list[dict[str, Any]]:
     """Every household with its building, languages and safe room."""
-    return [h.model_dump() for h in access.state.households.values()]
+    return [h.model_dump() for h in list(access.state.households.values())]
 
 
 @router.post("/households", operation_id="add_household", status_code=201)
@@ -101,7 +101,9 @@ def get_household(
     household = state.households.get(household_id)
     if household is None:
         raise ApiProblem(404, f"no household {household_id}")
-    members = [p.model_dump() for p in state.persons.values() if p.household_id == household_id]
+    members = [
+        p.model_dump() for p in list(state.persons.values()) if p.household_id == household_id
+    ]
     return {**household.model_dump(), "members": members}
 
 
