@@ -8,27 +8,23 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from konenut.domain.event_types import (
-    AgeGroup,
-    HouseholdStatus,
+    BroadcastFields,
+    CheckInFields,
+    HouseholdFields,
     Id,
     Lang,
     Name,
-    Phone,
+    PersonFields,
     Ref,
     ResponderStatus,
-    SafeRoom,
-    SightingCategory,
-    SightingStatus,
+    SightingFields,
+    SightingUpdateFields,
     Text,
 )
 from konenut.domain.events import Location
 from konenut.domain.roles import Role, SubjectKind
 
 Short = Annotated[str, StringConstraints(max_length=500)]
-
-
-def _hebrew() -> list[Lang]:
-    return ["he"]
 
 
 class Body(BaseModel):
@@ -53,26 +49,12 @@ class ConfigureSite(Command):
     plan: dict[str, object] | None = Field(default=None, description="GeoJSON site plan")
 
 
-class AddPerson(Command):
-    ref: Ref
-    name: Name
-    roles: list[Role] = Field(default_factory=list, max_length=9)
-    phone: Phone | None = None
-    languages: list[Lang] = Field(default_factory=_hebrew, min_length=1, max_length=5)
-    household_id: Id | None = None
-    callsign: Name | None = None
-    age_group: AgeGroup = AgeGroup.ADULT
-    special_needs: list[Annotated[str, StringConstraints(max_length=32)]] = Field(
-        default_factory=list, max_length=8
-    )
+class AddPerson(Command, PersonFields):
+    pass
 
 
-class AddHousehold(Command):
-    ref: Ref
-    name: Name
-    building_ref: Ref | None = None
-    languages: list[Lang] = Field(default_factory=_hebrew, min_length=1, max_length=5)
-    safe_room: SafeRoom = SafeRoom.IN_HOME
+class AddHousehold(Command, HouseholdFields):
+    pass
 
 
 class IssueEnrollmentCode(Command):
@@ -124,33 +106,20 @@ class ReportPosition(Command):
     callsign: Name | None = None
 
 
-class ReportSighting(Command):
+class ReportSighting(Command, SightingFields):
     location: Location
-    category: SightingCategory
-    count: int = Field(default=1, ge=1, le=500)
-    armed: bool | None = None
-    vehicle: bool = False
-    direction_deg: float | None = Field(default=None, ge=0, lt=360)
-    text: Annotated[str, StringConstraints(max_length=1000)] = ""
 
 
-class UpdateSighting(Command):
-    status: SightingStatus
-    merged_into: Id | None = None
-    count: int | None = Field(default=None, ge=1, le=500)
-    note: Annotated[str, StringConstraints(max_length=1000)] = ""
+class UpdateSighting(Command, SightingUpdateFields):
+    pass
 
 
-class CheckIn(Command):
-    status: HouseholdStatus
-    people_count: int | None = Field(default=None, ge=0, le=500)
-    text: Short = ""
+class CheckIn(Command, CheckInFields):
+    pass
 
 
-class SendBroadcast(Command):
-    texts: dict[Lang, Text] = Field(min_length=1)
-    template: Annotated[str, StringConstraints(max_length=64)] | None = None
-    household_ids: list[Id] = Field(default_factory=list, max_length=100_000)
+class SendBroadcast(Command, BroadcastFields):
+    pass
 
 
 class SendOrder(Command):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from konenut.domain.errors import InvalidEvent
 from konenut.domain.events import EventType, Payload, Scope, Visibility
@@ -94,8 +94,8 @@ class SiteConfigured(Payload):
         return plan
 
 
-class PersonAdded(Payload):
-    person_id: Id
+# Field groups shared by a command's body (app/commands.py) and the event it produces.
+class PersonFields(BaseModel):
     ref: Ref
     name: Name
     roles: list[Role] = Field(default_factory=list, max_length=9)
@@ -109,14 +109,21 @@ class PersonAdded(Payload):
     )
 
 
-class HouseholdAdded(Payload):
-    household_id: Id
+class PersonAdded(Payload, PersonFields):
+    person_id: Id
+
+
+class HouseholdFields(BaseModel):
     ref: Ref
     name: Name
     building_ref: Ref | None = None
     languages: list[Lang] = Field(default_factory=_hebrew, min_length=1, max_length=5)
     safe_room: SafeRoom = SafeRoom.IN_HOME
     foreman_person_ref: Ref | None = None
+
+
+class HouseholdAdded(Payload, HouseholdFields):
+    household_id: Id
 
 
 class EnrollmentCodeIssued(Payload):
@@ -180,37 +187,49 @@ class PositionReported(Payload):
     source: Literal["app", "manual", "tak"] = "app"
 
 
-class SightingReported(Payload):
-    sighting_id: Id
+class SightingFields(BaseModel):
     category: SightingCategory
     count: int = Field(default=1, ge=1, le=500)
     armed: bool | None = None
     vehicle: bool = False
     direction_deg: float | None = Field(default=None, ge=0, lt=360)
     text: Annotated[str, StringConstraints(max_length=1000)] = ""
+
+
+class SightingReported(Payload, SightingFields):
+    sighting_id: Id
     source: Literal["responder", "resident", "camera", "tak"] = "responder"
 
 
-class SightingUpdated(Payload):
-    sighting_id: Id
+class SightingUpdateFields(BaseModel):
     status: SightingStatus
     merged_into: Id | None = None
     count: int | None = Field(default=None, ge=1, le=500)
     note: Annotated[str, StringConstraints(max_length=1000)] = ""
 
 
-class HouseholdCheckedIn(Payload):
-    household_id: Id
+class SightingUpdated(Payload, SightingUpdateFields):
+    sighting_id: Id
+
+
+class CheckInFields(BaseModel):
     status: HouseholdStatus
     people_count: int | None = Field(default=None, ge=0, le=500)
     text: Annotated[str, StringConstraints(max_length=500)] = ""
 
 
-class BroadcastSent(Payload):
-    broadcast_id: Id
+class HouseholdCheckedIn(Payload, CheckInFields):
+    household_id: Id
+
+
+class BroadcastFields(BaseModel):
     texts: dict[Lang, Text] = Field(min_length=1)
     template: Annotated[str, StringConstraints(max_length=64)] | None = None
     household_ids: list[Id] = Field(default_factory=list, max_length=100_000)  # empty: all
+
+
+class BroadcastSent(Payload, BroadcastFields):
+    broadcast_id: Id
 
 
 class OrderSent(Payload):

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from konenut.domain.errors import InvalidEvent
 from konenut.domain.event_types import event_type
 from konenut.domain.events import Location, NewEvent
+from konenut.domain.ids import format_time, parse_time
 
 MAX_PAST_SKEW = timedelta(hours=24)  # offline reports keep their time, up to a day old
 MAX_FUTURE_SKEW = timedelta(minutes=5)  # device clocks drift; more than this is a bad clock
@@ -32,7 +33,11 @@ def check_occurred_at(occurred_at: datetime, now: datetime) -> None:
 
 
 def validated(new: NewEvent, now: datetime) -> NewEvent:
-    """The event with its payload and location normalised; InvalidEvent if it breaks a rule."""
+    """The event with its payload, location and time normalised; InvalidEvent if it breaks a rule.
+
+    `occurred_at` becomes UTC with milliseconds, as the log stores it, so the event the writer
+    returns (and applies and hands to listeners) equals the event read back from the log.
+    """
     etype = event_type(new.type)
     payload = etype.validate(new.payload)
     check_occurred_at(new.occurred_at, now)
@@ -41,7 +46,8 @@ def validated(new: NewEvent, now: datetime) -> NewEvent:
     location = _validated_location(new)
     if etype.requires_location and location is None:
         raise InvalidEvent(f"{new.type} needs a location", [_err("location", "missing")])
-    return replace(new, payload=payload, location=location)
+    occurred_at = parse_time(format_time(new.occurred_at))
+    return replace(new, payload=payload, location=location, occurred_at=occurred_at)
 
 
 def _validated_location(new: NewEvent) -> dict[str, float] | None:
