@@ -77,6 +77,31 @@ class _Request:
     future: Future[Outcome] = field(default_factory=Future)
 
 
+# Statements of the writer's hot path, built once: building a SQLAlchemy statement per batch
+# cost more CPU than the fsync it waits for (bench/RESULTS.md).
+_h, _i, _e = schema.site_heads.c, schema.idempotency.c, schema.events.c
+SELECT_HEAD = sa.select(_h.last_seq).where(_h.site_id == sa.bindparam("site_id"))
+SELECT_HEAD_FOR_UPDATE = SELECT_HEAD.with_for_update()
+UPDATE_HEAD = (
+    sa.update(schema.site_heads)
+    .where(_h.site_id == sa.bindparam("b_site_id"))
+    .values(last_seq=sa.bindparam("b_last_seq"))
+)
+INSERT_HEAD = sa.insert(schema.site_heads)
+INSERT_EVENTS = sa.insert(schema.events)
+INSERT_IDEMPOTENCY = sa.insert(schema.idempotency)
+SELECT_IDEMPOTENCY = sa.select(_i.request_hash, _i.status, _i.body).where(
+    _i.site_id == sa.bindparam("site_id"),
+    _i.scope == sa.bindparam("scope"),
+    _i.key == sa.bindparam("key"),
+)
+SELECT_TAIL = (
+    sa.select(schema.events)
+    .where(_e.site_id == sa.bindparam("site_id"), _e.seq > sa.bindparam("since"))
+    .order_by(_e.seq)
+)
+
+
 def event_body(event: Event) -> JsonDict:
     """An event as its sender gets it back: everything but secret fields."""
     body = event.to_json()
@@ -104,7 +129,7 @@ def _row_to_event(row: sa.Row[Any]) -> Event:
     )
 
 
-def _event_row(event: Event) -> dict[str, Any]:
+def _event_row(event: Event, recorded_at: str) -> dict[str, Any]:
     return {
         "site_id": event.site_id,
         "seq": event.seq,
@@ -113,7 +138,7 @@ def _event_row(event: Event) -> dict[str, Any]:
         "version": event.version,
         "incident_id": event.incident_id,
         "occurred_at": format_time(event.occurred_at),
-        "recorded_at": format_time(event.recorded_at),
+        "recorded_at": recorded_at,
         "actor": event.actor,
         "device": event.device,
         "location": event.location,
@@ -134,6 +159,8 @@ class EventStore:
         self._queue: queue.Queue[_Request | None] = queue.Queue()
         self._listeners: list[Listener] = []
         self._thread: threading.Thread | None = None
+        self._writer_connection: sa.Connection | None = None  # owned by the writer thread
+        self._snapshotting = threading.Lock()  # at most one snapshot being written
         self._state_lock = threading.RLock()  # guards _states against readers mid-apply
         self.caught_up = False
 
@@ -154,6 +181,8 @@ class EventStore:
             self._queue.put(None)
             self._thread.join(timeout=30)
             self._thread = None
+        with self._snapshotting:  # let a snapshot being written finish
+            pass
         self.writer_engine.dispose()
         self.reader_engine.dispose()
 
@@ -276,6 +305,12 @@ class EventStore:
 
     # --- the writer --------------------------------------------------------------------------
     def _run_writer(self) -> None:
+        try:
+            self._serve_queue()
+        finally:
+            self._drop_writer_connection()
+
+    def _serve_queue(self) -> None:
         while True:
             first = self._queue.get()
             if first is None:
@@ -296,10 +331,12 @@ class EventStore:
         results: list[tuple[_Request, Outcome | BaseException]] = []
         appended: dict[str, list[Event]] = {}
         try:
-            with self.writer_engine.begin() as connection:
+            connection = self._connection()
+            with connection.begin():
                 results = self._decide_batch(connection, batch, appended)
         except BaseException as exc:  # the whole transaction failed: nothing was stored
             log.exception("writer.batch_failed", commands=len(batch))
+            self._drop_writer_connection()  # it may be broken (server restart, network)
             for site_id in {r.site_id for r in batch}:
                 self._reload_site(site_id)
             for request in batch:
@@ -314,16 +351,34 @@ class EventStore:
             self._notify(site_id, events)
             self._maybe_snapshot(site_id)
 
+    def _connection(self) -> sa.Connection:
+        """The writer's own connection, kept open: no pool checkout or ping per batch."""
+        if self._writer_connection is None:
+            self._writer_connection = self.writer_engine.connect()
+        return self._writer_connection
+
+    def _drop_writer_connection(self) -> None:
+        if self._writer_connection is not None:
+            try:
+                self._writer_connection.close()
+            except Exception:
+                log.exception("writer.connection_close_failed")
+            self._writer_connection = None
+
     def _decide_batch(
         self, connection: sa.Connection, batch: list[_Request], appended: dict[str, list[Event]]
     ) -> list[tuple[_Request, Outcome | BaseException]]:
         now = self.clock()
+        recorded_at = format_time(now)
         heads = {
             site_id: self._lock_head(connection, site_id) for site_id in {r.site_id for r in batch}
         }
         for site_id, head in heads.items():
-            self._catch_up(connection, site_id, head)
+            caught_up = self._catch_up(connection, site_id, head)
+            if caught_up:
+                appended[site_id] = caught_up  # listeners hear them before this batch's
         seen_keys: dict[tuple[str, str, str], tuple[str, Outcome]] = {}
+        new_heads: dict[str, int] = {}
         results: list[tuple[_Request, Outcome | BaseException]] = []
         rows: list[dict[str, Any]] = []
         idem_rows: list[dict[str, Any]] = []
@@ -333,11 +388,13 @@ class EventStore:
                 if stored is not None:
                     results.append((request, stored))
                     continue
-                outcome = self._decide_one(request, now, rows)
+                outcome = self._decide_one(request, now, recorded_at, rows)
             except DomainError as exc:
                 results.append((request, exc))
                 continue
             appended.setdefault(request.site_id, []).extend(outcome.events)
+            if outcome.events:
+                new_heads[request.site_id] = outcome.events[-1].seq
             if request.idem is not None:
                 idem = request.idem
                 seen_keys[(request.site_id, idem.scope, idem.key)] = (idem.request_hash, outcome)
@@ -349,20 +406,21 @@ class EventStore:
                         "request_hash": idem.request_hash,
                         "status": outcome.status,
                         "body": outcome.body,
-                        "created_at": format_time(now),
+                        "created_at": recorded_at,
                     }
                 )
             results.append((request, outcome))
         if rows:
-            connection.execute(sa.insert(schema.events), rows)
+            connection.execute(INSERT_EVENTS, rows)
         if idem_rows:
-            connection.execute(sa.insert(schema.idempotency), idem_rows)
-        for site_id, events in appended.items():
-            if events:
-                self._set_head(connection, site_id, events[-1].seq, heads[site_id] == -1)
+            connection.execute(INSERT_IDEMPOTENCY, idem_rows)
+        for site_id, seq in new_heads.items():
+            self._set_head(connection, site_id, seq, heads[site_id] == -1)
         return results
 
-    def _decide_one(self, request: _Request, now: datetime, rows: list[dict[str, Any]]) -> Outcome:
+    def _decide_one(
+        self, request: _Request, now: datetime, recorded_at: str, rows: list[dict[str, Any]]
+    ) -> Outcome:
         state = self.state(request.site_id)
         decision = request.decide(state, now)
         checked = [validated(new, now) for new in decision.events]
@@ -386,7 +444,7 @@ class EventStore:
                 )
                 state.apply(event)
                 events.append(event)
-        rows.extend(_event_row(event) for event in events)
+        rows.extend(_event_row(event, recorded_at) for event in events)
         status = decision.status or (201 if events else 200)
         body = {"events": [event_body(event) for event in events], **decision.extra}
         return Outcome(status=status, body=body, events=tuple(events))
@@ -405,11 +463,9 @@ class EventStore:
             request_hash, outcome = in_batch
             stored_hash, status, body = request_hash, outcome.status, outcome.body
         else:
-            i = schema.idempotency.c
             row = connection.execute(
-                sa.select(i.request_hash, i.status, i.body).where(
-                    i.site_id == request.site_id, i.scope == idem.scope, i.key == idem.key
-                )
+                SELECT_IDEMPOTENCY,
+                {"site_id": request.site_id, "scope": idem.scope, "key": idem.key},
             ).first()
             if row is None:
                 return None
@@ -423,11 +479,10 @@ class EventStore:
 
     def _lock_head(self, connection: sa.Connection, site_id: str) -> int:
         """The site's last seq, locked for this transaction; -1 when the site has no head row."""
-        h = schema.site_heads.c
-        query = sa.select(h.last_seq).where(h.site_id == site_id)
-        if not is_sqlite(self.url):
-            query = query.with_for_update()  # SQLite's BEGIN IMMEDIATE already locks the file
-        head = connection.execute(query).scalar()
+        # SQLite's BEGIN IMMEDIATE already locks the whole file; PostgreSQL locks the row.
+        query = SELECT_HEAD if is_sqlite(self.url) else SELECT_HEAD_FOR_UPDATE
+        params = {"site_id": site_id}
+        head = connection.execute(query, params).scalar()
         if head is None and not is_sqlite(self.url):
             # Two nodes may create the row at once: let one win, then lock it.
             connection.execute(
@@ -437,37 +492,34 @@ class EventStore:
                 ),
                 {"s": site_id},
             )
-            head = connection.execute(query).scalar()
+            head = connection.execute(query, params).scalar()
             return int(head) if head is not None else 0
         return -1 if head is None else int(head)
 
     def _set_head(self, connection: sa.Connection, site_id: str, seq: int, insert: bool) -> None:
-        h = schema.site_heads
         if insert:
-            connection.execute(sa.insert(h).values(site_id=site_id, last_seq=seq))
+            connection.execute(INSERT_HEAD, {"site_id": site_id, "last_seq": seq})
         else:
-            connection.execute(sa.update(h).where(h.c.site_id == site_id).values(last_seq=seq))
+            connection.execute(UPDATE_HEAD, {"b_site_id": site_id, "b_last_seq": seq})
 
-    def _catch_up(self, connection: sa.Connection, site_id: str, head: int) -> None:
-        """Apply events another process appended since our state was last updated."""
+    def _catch_up(self, connection: sa.Connection, site_id: str, head: int) -> list[Event]:
+        """Apply the events another process appended since our state was last updated."""
         state = self.state(site_id)
         if head <= state.seq:
-            return
-        e = schema.events.c
-        rows = connection.execute(
-            sa.select(schema.events).where(e.site_id == site_id, e.seq > state.seq).order_by(e.seq)
-        )
+            return []
+        rows = connection.execute(SELECT_TAIL, {"site_id": site_id, "since": state.seq})
+        events = [_row_to_event(row) for row in rows]
         with self._state_lock:
-            state.apply_all(_row_to_event(row) for row in rows)
+            state.apply_all(events)
+        return events
 
     def refresh(self, site_id: str) -> None:
-        """Catch up with events another process appended (the CLI while a server runs)."""
-        state = self.state(site_id)
-        tail = self.read(site_id, state.seq)
-        if tail:
-            with self._state_lock:
-                if tail[0].seq == state.seq + 1:
-                    state.apply_all(tail)
+        """Catch up with events another process appended (the CLI while a server runs).
+
+        The writer does the catching up, so listeners hear every event once and in order.
+        """
+        if self.head(site_id) > self.state(site_id).seq:
+            self.execute(site_id, lambda _state, _now: Decision())
 
     def _reload_site(self, site_id: str) -> None:
         state = self._load_snapshot(site_id) or SiteState(site_id=site_id)
@@ -488,8 +540,20 @@ class EventStore:
                 log.exception("listener.failed", site_id=site_id)
 
     def _maybe_snapshot(self, site_id: str) -> None:
-        if self.state(site_id).seq - self._snapshot_seq.get(site_id, 0) >= SNAPSHOT_EVERY_EVENTS:
+        """Snapshot every SNAPSHOT_EVERY_EVENTS events, off the writer thread."""
+        due = self.state(site_id).seq - self._snapshot_seq.get(site_id, 0) >= SNAPSHOT_EVERY_EVENTS
+        if due and self._snapshotting.acquire(blocking=False):
+            threading.Thread(
+                target=self._snapshot_in_background, args=(site_id,), daemon=True
+            ).start()
+
+    def _snapshot_in_background(self, site_id: str) -> None:
+        try:
             self.write_snapshot(site_id)
+        except Exception:  # the log is the truth: a missed snapshot only slows the next start
+            log.exception("snapshot.failed", site_id=site_id)
+        finally:
+            self._snapshotting.release()
 
     def purge_idempotency(self) -> int:
         """Forget keys older than the retention period; returns how many."""
