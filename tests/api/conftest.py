@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from helpers import SITE, Seeded, enrol, seed_site
 
+from helpers import SITE, Seeded, enrol, seed_site
 from konenut.api.app import create_app
 from konenut.api.problems import PROBLEM_JSON
 from konenut.app import commands as c
@@ -78,8 +78,9 @@ class Site:
     def household_of(self, role: Role) -> str | None:
         return self.store.state(SITE).tokens[self.token_ids[role]].household_id
 
-    def headers(self, role: Role | None = None, *, token: str | None = None,
-                key: str | None = None) -> dict[str, str]:
+    def headers(
+        self, role: Role | None = None, *, token: str | None = None, key: str | None = None
+    ) -> dict[str, str]:
         """Authorization for the role's (or the given) token, and an Idempotency-Key."""
         headers = {"Idempotency-Key": key or new_key()}
         bearer = token if token is not None else (self.token(role) if role else None)
@@ -87,9 +88,17 @@ class Site:
             headers["Authorization"] = f"Bearer {bearer}"
         return headers
 
-    def call(self, method: str, path: str, role: Role | None = None, *,
-             json: Any = None, token: str | None = None, key: str | None = None,
-             headers: dict[str, str] | None = None) -> httpx.Response:
+    def call(
+        self,
+        method: str,
+        path: str,
+        role: Role | None = None,
+        *,
+        json: Any = None,
+        token: str | None = None,
+        key: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         all_headers = {**self.headers(role, token=token, key=key), **(headers or {})}
         return self.client.request(method, path, json=json, headers=all_headers)
 
@@ -119,24 +128,32 @@ class Site:
     def fresh_code(self, kind: SubjectKind = SubjectKind.GUEST) -> str:
         """A new, unused enrollment code for a guest of the seeded incident."""
         code = new_code()
-        self.store.execute(SITE, handlers.issue_enrollment_code(
-            None, c.IssueEnrollmentCode(subject_kind=kind, incident_id=self.incident_id), code))
+        self.store.execute(
+            SITE,
+            handlers.issue_enrollment_code(
+                None, c.IssueEnrollmentCode(subject_kind=kind, incident_id=self.incident_id), code
+            ),
+        )
         return code
 
     def spare_token(self) -> str:
         """A newly enrolled guest device (something to revoke)."""
-        token, _subject = enrol(self.store, c.IssueEnrollmentCode(
-            subject_kind=SubjectKind.GUEST, incident_id=self.incident_id))
+        token, _subject = enrol(
+            self.store,
+            c.IssueEnrollmentCode(subject_kind=SubjectKind.GUEST, incident_id=self.incident_id),
+        )
         return token
 
     def fresh_drill(self) -> str:
-        outcome = self.store.execute(SITE, handlers.open_incident(
-            None, c.OpenIncident(title="Night drill", drill=True)))
+        outcome = self.store.execute(
+            SITE, handlers.open_incident(None, c.OpenIncident(title="Night drill", drill=True))
+        )
         return str(outcome.body["incident_id"])
 
 
-def assert_problem(response: httpx.Response, status: int, slug: str,
-                   *detail_has: str) -> dict[str, Any]:
+def assert_problem(
+    response: httpx.Response, status: int, slug: str, *detail_has: str
+) -> dict[str, Any]:
     """An RFC 9457 problem of this status and type, whose detail mentions `detail_has`."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith(PROBLEM_JSON), response.headers
@@ -154,33 +171,62 @@ def _seed_for_api(store: EventStore, client: TestClient) -> Site:
     seeded = seed_site(store)
     site = Site(store=store, client=client, seeded=seeded)
     run = store.execute
-    run(SITE, handlers.configure_site(None, c.ConfigureSite(name="Tel Kinamon",
-                                                           plan=load_site_plan())))
-    site.member_id = str(run(SITE, handlers.add_person(None, c.AddPerson(
-        ref="p-member", name="Miriam Cohen", household_id=seeded.household_id))).body["person_id"])
+    run(
+        SITE,
+        handlers.configure_site(None, c.ConfigureSite(name="Tel Kinamon", plan=load_site_plan())),
+    )
+    site.member_id = str(
+        run(
+            SITE,
+            handlers.add_person(
+                None,
+                c.AddPerson(ref="p-member", name="Miriam Cohen", household_id=seeded.household_id),
+            ),
+        ).body["person_id"]
+    )
     # A responder and a medic who live in the other household: their device tokens carry it.
     for role in (Role.RESPONDER, Role.MEDIC):
-        person_id = str(run(SITE, handlers.add_person(None, c.AddPerson(
-            ref=f"p-{role.value}-home", name=f"{role.value.title()} Levi", roles=[role],
-            household_id=seeded.other_household_id, callsign=f"{role.value}-2"))).body["person_id"])
+        person_id = str(
+            run(
+                SITE,
+                handlers.add_person(
+                    None,
+                    c.AddPerson(
+                        ref=f"p-{role.value}-home",
+                        name=f"{role.value.title()} Levi",
+                        roles=[role],
+                        household_id=seeded.other_household_id,
+                        callsign=f"{role.value}-2",
+                    ),
+                ),
+            ).body["person_id"]
+        )
         token, subject = enrol(store, c.IssueEnrollmentCode(subject_id=person_id))
         seeded.tokens[role], seeded.subjects[role] = token, subject
     site.token_ids = {role: site.token_id_of(token) for role, token in seeded.tokens.items()}
-    sighting = site.post(f"/api/v1/incidents/{seeded.incident_id}/sightings", Role.COMMANDER,
-                         json={"location": HERE, "category": "unknown", "count": 2})
+    sighting = site.post(
+        f"/api/v1/incidents/{seeded.incident_id}/sightings",
+        Role.COMMANDER,
+        json={"location": HERE, "category": "unknown", "count": 2},
+    )
     assert sighting.status_code == 201, sighting.text
     site.sighting_id = sighting.json()["sighting_id"]
-    order = site.post(f"/api/v1/incidents/{seeded.incident_id}/orders", Role.COMMANDER,
-                      json={"text": "Hold gate 3"})
+    order = site.post(
+        f"/api/v1/incidents/{seeded.incident_id}/orders",
+        Role.COMMANDER,
+        json={"text": "Hold gate 3"},
+    )
     assert order.status_code == 201, order.text
     site.order_id = order.json()["order_id"]
     return site
 
 
 @contextmanager
-def serve_site(data_dir: Path, clock: Callable[[], datetime] = utcnow) -> Iterator[Site]:
-    """A seeded site behind the real app, on a SQLite file in `data_dir`."""
-    store = start_store(f"sqlite:///{data_dir / 'konenut.db'}", clock)
+def serve_site(
+    data_dir: Path, clock: Callable[[], datetime] = utcnow, url: str | None = None
+) -> Iterator[Site]:
+    """A seeded site behind the real app, on `url` (default: a SQLite file in `data_dir`)."""
+    store = start_store(url or f"sqlite:///{data_dir / 'konenut.db'}", clock)
     try:
         with TestClient(create_app(Settings(data_dir=data_dir), store)) as client:
             yield _seed_for_api(store, client)
@@ -201,4 +247,3 @@ def shared_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     tokens)."""
     with serve_site(tmp_path_factory.mktemp("site")) as seeded:
         yield seeded
-

@@ -10,9 +10,11 @@ a role outside the matrix row gets 403 problem+json and leaves an `audit.access_
 from __future__ import annotations
 
 import string
+import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,7 +30,9 @@ from .conftest import HERE, Site, assert_problem
 
 def _openapi_operations() -> dict[str, tuple[str, str]]:
     """operationId -> (METHOD, path template), from the app's OpenAPI document."""
-    document = create_app(Settings(database_url="sqlite://")).openapi()
+    # The app is only built, never started: its store connects to nothing.
+    unused = Path(tempfile.gettempdir()) / "konenut-openapi-only"
+    document = create_app(Settings(data_dir=unused)).openapi()
     found: dict[str, tuple[str, str]] = {}
     for path, item in document["paths"].items():
         for method, operation in item.items():
@@ -78,16 +82,19 @@ REQUESTS: dict[str, Callable[[Site, Role], Request]] = {
     "add_household": lambda site, role: Request({}, {"ref": _unique_ref(), "name": "Peretz"}),
     "get_household": lambda site, role: Request({"household_id": _own_household(site, role)}),
     "issue_enrollment_code": lambda site, role: Request(
-        {}, {"subject_kind": "guest", "incident_id": site.incident_id}),
+        {}, {"subject_kind": "guest", "incident_id": site.incident_id}
+    ),
     "list_devices": lambda site, role: Request({}),
     "revoke_device": lambda site, role: Request(
-        {"token_id": site.token_id_of(site.spare_token())}, {"reason": "phone lost"}),
+        {"token_id": site.token_id_of(site.spare_token())}, {"reason": "phone lost"}
+    ),
     "list_site_events": lambda site, role: Request({}),
     "list_incidents": lambda site, role: Request({}),
     "open_incident": lambda site, role: Request({}, {"title": "Gate drill", "drill": True}),
     "get_incident": lambda site, role: _inc(site),
     "close_incident": lambda site, role: Request(
-        {"incident_id": site.fresh_drill()}, {"summary": "drill over"}),
+        {"incident_id": site.fresh_drill()}, {"summary": "drill over"}
+    ),
     "list_incident_events": lambda site, role: _inc(site),
     "export_incident_log": lambda site, role: _inc(site),
     "call_muster": lambda site, role: _inc(site, {"rally_point_ref": "R1"}),
@@ -98,10 +105,12 @@ REQUESTS: dict[str, Callable[[Site, Role], Request]] = {
     "report_sighting": lambda site, role: _inc(site, {"location": HERE, "category": "hostile"}),
     "list_sightings": lambda site, role: _inc(site),
     "update_sighting": lambda site, role: _inc(
-        site, {"status": "confirmed"}, sighting_id=site.sighting_id),
+        site, {"status": "confirmed"}, sighting_id=site.sighting_id
+    ),
     "list_household_states": lambda site, role: _inc(site),
     "check_in_household": lambda site, role: _inc(
-        site, {"status": "safe", "people_count": 3}, household_id=_own_household(site, role)),
+        site, {"status": "safe", "people_count": 3}, household_id=_own_household(site, role)
+    ),
     "send_broadcast": lambda site, role: _inc(site, {"texts": {"en": "Stay in your safe room"}}),
     "list_broadcasts": lambda site, role: _inc(site),
     "send_order": lambda site, role: _inc(site, {"text": "Hold gate 3"}),
@@ -114,13 +123,17 @@ OTHERS: dict[str, Callable[[Site, Role], Request]] = {
     "get_person": lambda site, role: Request({"person_id": site.seeded.subjects[Role.COMMANDER]}),
     "get_household": lambda site, role: Request({"household_id": _other_household(site, role)}),
     "check_in_household": lambda site, role: _inc(
-        site, {"status": "safe"}, household_id=_other_household(site, role)),
+        site, {"status": "safe"}, household_id=_other_household(site, role)
+    ),
     "change_responder_status": lambda site, role: _inc(
-        site, {"status": "coming", "person_id": site.seeded.subjects[Role.COMMANDER]}),
+        site, {"status": "coming", "person_id": site.seeded.subjects[Role.COMMANDER]}
+    ),
     "report_position": lambda site, role: _inc(
-        site, {"location": HERE, "subject_id": site.seeded.subjects[Role.COMMANDER]}),
+        site, {"location": HERE, "subject_id": site.seeded.subjects[Role.COMMANDER]}
+    ),
     "acknowledge_order": lambda site, role: _inc(
-        site, {"person_id": site.seeded.subjects[Role.COMMANDER]}, order_id=site.order_id),
+        site, {"person_id": site.seeded.subjects[Role.COMMANDER]}, order_id=site.order_id
+    ),
 }
 
 
@@ -181,8 +194,9 @@ def test_every_route_has_a_request_in_this_test() -> None:
 def test_served_openapi_document_lists_the_same_routes(shared_site: Site) -> None:
     response = shared_site.client.get("/api/v1/openapi.json")
     assert response.status_code == 200
-    served = {op["operationId"] for item in response.json()["paths"].values()
-              for op in item.values()}
+    served = {
+        op["operationId"] for item in response.json()["paths"].values() for op in item.values()
+    }
     assert served == set(OPERATIONS)
 
 
@@ -197,7 +211,8 @@ def test_route_as_role(shared_site: Site, operation: str, role: Role) -> None:
     if operation in PUBLIC_OPERATIONS or role in MATRIX[operation]:
         assert response.status_code not in (401, 403), response.text
         assert 200 <= response.status_code < 300, (
-            f"{role} may {operation} but got {response.status_code}: {response.text}")
+            f"{role} may {operation} but got {response.status_code}: {response.text}"
+        )
         return
     body = assert_problem(response, 403, "forbidden", role.value)
     assert operation.replace("_", " ") in body["detail"]
@@ -206,8 +221,12 @@ def test_route_as_role(shared_site: Site, operation: str, role: Role) -> None:
 
 @pytest.mark.parametrize(
     ("operation", "role"),
-    sorted((op, role) for op, row in MATRIX.items() for role, scope in row.items()
-           if scope is Scope.OWN),
+    sorted(
+        (op, role)
+        for op, row in MATRIX.items()
+        for role, scope in row.items()
+        if scope is Scope.OWN
+    ),
     ids=lambda value: str(value),
 )
 def test_own_scope_stops_at_someone_else(shared_site: Site, operation: str, role: Role) -> None:
@@ -216,7 +235,7 @@ def test_own_scope_stops_at_someone_else(shared_site: Site, operation: str, role
     request = OTHERS[operation](site, role)
     before = site.head()
     response = _send(site, operation, role, request)
-    assert_problem(response, 403, "forbidden", "own")
+    assert_problem(response, 403, "forbidden", "only")
     _denial(site, before, operation, role)
 
 
@@ -225,7 +244,8 @@ BOUND_ROLES = (Role.GUEST, Role.VOLUNTEER, Role.LIAISON)  # their tokens carry o
 
 @pytest.mark.parametrize("role", BOUND_ROLES, ids=str)
 @pytest.mark.parametrize(
-    "operation", sorted(op for op in MATRIX if "{incident_id}" in OPERATIONS[op][1]))
+    "operation", sorted(op for op in MATRIX if "{incident_id}" in OPERATIONS[op][1])
+)
 def test_incident_bound_tokens_stay_in_their_incident(
     shared_site: Site, operation: str, role: Role
 ) -> None:

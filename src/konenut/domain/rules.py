@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -14,6 +15,7 @@ from konenut.domain.ids import format_time, parse_time
 
 MAX_PAST_SKEW = timedelta(hours=24)  # offline reports keep their time, up to a day old
 MAX_FUTURE_SKEW = timedelta(minutes=5)  # device clocks drift; more than this is a bad clock
+MAX_NESTING = 32  # a GeoJSON site plan needs 8 levels; the JSON serialisers stop near 255
 
 
 def check_occurred_at(occurred_at: datetime, now: datetime) -> None:
@@ -39,6 +41,7 @@ def validated(new: NewEvent, now: datetime) -> NewEvent:
     returns (and applies and hands to listeners) equals the event read back from the log.
     """
     etype = event_type(new.type)
+    _check_storable(new.payload, "payload")
     payload = etype.validate(new.payload)
     check_occurred_at(new.occurred_at, now)
     if etype.requires_incident and new.incident_id is None:
@@ -59,6 +62,34 @@ def _validated_location(new: NewEvent) -> dict[str, float] | None:
         errors = [_err(".".join(["location", *map(str, e["loc"])]), e["msg"]) for e in exc.errors()]
         raise InvalidEvent("invalid location", errors) from exc
     return model.model_dump(exclude_none=True)
+
+
+def _check_storable(value: Any, loc: str, depth: int = 0) -> None:
+    """Refuse what no log can keep: NUL characters (PostgreSQL's JSON rejects them, failing
+    the whole group commit), unpaired surrogates (not UTF-8 at all), and nesting deeper than
+    the JSON serialisers go."""
+    if depth > MAX_NESTING:
+        raise InvalidEvent(
+            f"{loc} is nested more than {MAX_NESTING} levels deep",
+            [_err(loc, "nested too deeply")],
+        )
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidEvent(f"{loc} contains a NUL character", [_err(loc, "NUL character")])
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise InvalidEvent(
+                f"{loc} contains an unpaired surrogate, which is not text",
+                [_err(loc, "unpaired surrogate")],
+            ) from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_storable(key, loc, depth)
+            _check_storable(item, f"{loc}.{key}", depth + 1)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_storable(item, f"{loc}.{index}", depth + 1)
 
 
 def _err(loc: str, msg: str) -> dict[str, str]:

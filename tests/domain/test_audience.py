@@ -1,0 +1,395 @@
+"""Who sees which event, with which fields (contracts §4), for every registered type × role.
+
+`DECISIONS` below is the reviewed decision for each event type and each of the nine roles.
+A new event type (or a changed audience) fails here until someone decides, role by role,
+who may see it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import combinations
+from typing import Any
+
+import pytest
+
+from konenut.domain.event_types import REGISTRY
+from konenut.domain.events import Event, Scope, Viewer, view_for
+from konenut.domain.roles import Role
+
+SECRETS = {"token_hash", "code_hash"}
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A decision: which of a type's events the role sees, and in what shape."""
+
+    scope: Scope
+    envelope: bool = True  # False: actor, device and location are removed
+    hide: frozenset[str] = frozenset()
+
+
+NO = None
+ALL = Seen(Scope.ALL)
+INC = Seen(Scope.INCIDENT)
+OWN = Seen(Scope.OWN)
+PUBLIC = Seen(Scope.ALL, envelope=False)
+PUBLIC_INC = Seen(Scope.INCIDENT, envelope=False)
+PUBLIC_NO_PLAN = Seen(Scope.ALL, envelope=False, hide=frozenset({"plan"}))
+OWN_BARE = Seen(Scope.OWN, envelope=False)
+
+
+def row(
+    *,
+    admin: Seen | None,
+    commander: Seen | None,
+    operator: Seen | None,
+    responder: Seen | None,
+    medic: Seen | None,
+    resident: Seen | None,
+    guest: Seen | None,
+    volunteer: Seen | None,
+    liaison: Seen | None,
+) -> dict[Role, Seen | None]:
+    """All nine roles, each decided (keyword-only, so none can be forgotten)."""
+    return {
+        Role.ADMIN: admin,
+        Role.COMMANDER: commander,
+        Role.OPERATOR: operator,
+        Role.RESPONDER: responder,
+        Role.MEDIC: medic,
+        Role.RESIDENT: resident,
+        Role.GUEST: guest,
+        Role.VOLUNTEER: volunteer,
+        Role.LIAISON: liaison,
+    }
+
+
+SQUAD = {
+    "commander": ALL,
+    "operator": ALL,
+    "responder": ALL,
+    "medic": ALL,
+    "volunteer": INC,
+    "liaison": INC,
+}
+ADMIN_ONLY = row(
+    admin=ALL,
+    commander=NO,
+    operator=NO,
+    responder=NO,
+    medic=NO,
+    resident=NO,
+    guest=NO,
+    volunteer=NO,
+    liaison=NO,
+)
+PICTURE = row(admin=ALL, resident=NO, guest=NO, **SQUAD)
+POSITIONS = row(admin=NO, resident=NO, guest=NO, **SQUAD)
+CONFIG = row(admin=ALL, resident=OWN, guest=NO, **SQUAD)
+NEWS = row(admin=ALL, resident=PUBLIC, guest=PUBLIC_INC, **SQUAD)
+
+DECISIONS: dict[str, dict[Role, Seen | None]] = {
+    "site.configured": row(admin=ALL, resident=PUBLIC_NO_PLAN, guest=PUBLIC_NO_PLAN, **SQUAD),
+    "person.added": CONFIG,
+    "household.added": CONFIG,
+    "enrollment.code_issued": ADMIN_ONLY,
+    "device.enrolled": ADMIN_ONLY,
+    "token.revoked": ADMIN_ONLY,
+    "incident.opened": NEWS,
+    "incident.closed": NEWS,
+    "muster.called": PICTURE,
+    "responder.status_changed": PICTURE,
+    "position.reported": POSITIONS,
+    # A resident sees the sighting it reported itself (its outbox confirms), stripped bare.
+    "sighting.reported": row(admin=NO, resident=OWN_BARE, guest=NO, **SQUAD),
+    "sighting.updated": POSITIONS,
+    "household.checked_in": row(admin=ALL, resident=OWN, guest=NO, **SQUAD),
+    "broadcast.sent": NEWS,
+    "order.sent": PICTURE,
+    "order.acknowledged": PICTURE,
+    "audit.access_denied": ADMIN_ONLY,
+    "audit.log_exported": ADMIN_ONLY,
+}
+
+# Never for a resident or a guest, whatever the event is about.
+NEVER_FOR_HOUSEHOLDS = {
+    "position.reported",
+    "sighting.updated",
+    "muster.called",
+    "responder.status_changed",
+    "order.sent",
+    "order.acknowledged",
+    "device.enrolled",
+    "enrollment.code_issued",
+    "token.revoked",
+}
+
+# --- one sample event per type, and whom it is about -------------------------------------
+INCIDENT = "inc-1"
+OTHER_INCIDENT = "inc-2"
+HOME = "hh-cohen"  # a household; a resident token's subject is its household
+PERSON = "p-yael"  # a person of that household
+STRANGER = ("p-stranger", "hh-levi")
+HASH = "ab" * 32
+WHEN = "2026-01-01T00:00:00.000Z"
+PLAN = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "properties": {"kind": "boundary", "ref": "b"},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [[[34.9, 30.4], [35.0, 30.4], [34.9, 30.5], [34.9, 30.4]]],
+            },
+        }
+    ],
+}
+
+
+@dataclass(frozen=True)
+class Sample:
+    payload: dict[str, Any]
+    incident: bool = True  # in an incident (else site configuration)
+    actor: str = "p-commander"
+    subject: str | None = None  # the person the event is about, if any
+    household: str | None = None  # the household the event is about, if any
+
+
+SAMPLES: dict[str, Sample] = {
+    "site.configured": Sample({"name": "Tel Kinamon", "plan": PLAN}, incident=False),
+    "person.added": Sample(
+        {"person_id": PERSON, "ref": "p1", "name": "Yael", "household_id": HOME},
+        incident=False,
+        subject=PERSON,
+        household=HOME,
+    ),
+    "household.added": Sample(
+        {"household_id": HOME, "ref": "31", "name": "Cohen"}, incident=False, household=HOME
+    ),
+    "enrollment.code_issued": Sample(
+        {
+            "code_id": "c1",
+            "code_hash": HASH,
+            "subject_id": PERSON,
+            "subject_kind": "person",
+            "roles": ["responder"],
+            "expires_at": WHEN,
+        },
+        incident=False,
+        subject=PERSON,
+    ),
+    "device.enrolled": Sample(
+        {
+            "token_id": "t1",
+            "token_hash": HASH,
+            "subject_id": PERSON,
+            "subject_kind": "person",
+            "roles": ["responder"],
+            "household_id": HOME,
+        },
+        incident=False,
+        actor=PERSON,
+        subject=PERSON,
+        household=HOME,
+    ),
+    "token.revoked": Sample({"token_id": "t1", "reason": "lost"}, incident=False),
+    "incident.opened": Sample({"incident_id": INCIDENT, "ref": "1", "title": "Infiltration"}),
+    "incident.closed": Sample({"incident_id": INCIDENT}),
+    "muster.called": Sample({"muster_id": "m1", "rally_point_ref": "R1", "targets": [PERSON]}),
+    "responder.status_changed": Sample(
+        {"person_id": PERSON, "status": "coming"}, actor=PERSON, subject=PERSON
+    ),
+    "position.reported": Sample({"subject_id": PERSON}, actor=PERSON, subject=PERSON),
+    "sighting.reported": Sample(
+        {"sighting_id": "s1", "category": "hostile"}, actor=HOME, subject=HOME
+    ),
+    "sighting.updated": Sample({"sighting_id": "s1", "status": "confirmed"}),
+    "household.checked_in": Sample(
+        {"household_id": HOME, "status": "safe"}, actor=HOME, subject=HOME, household=HOME
+    ),
+    "broadcast.sent": Sample(
+        {"broadcast_id": "b1", "texts": {"en": "Stay inside"}, "household_ids": [HOME]}
+    ),
+    "order.sent": Sample({"order_id": "o1", "text": "Hold gate 3", "to_person_ids": [PERSON]}),
+    "order.acknowledged": Sample(
+        {"order_id": "o1", "person_id": PERSON}, actor=PERSON, subject=PERSON
+    ),
+    "audit.access_denied": Sample(
+        {"operation": "list_people", "reason": "no", "token_id": "t1"},
+        incident=False,
+        actor=HOME,
+        subject=HOME,
+    ),
+    "audit.log_exported": Sample({"event_count": 3}, incident=False),
+}
+
+
+def _event(type_: str) -> Event:
+    sample = SAMPLES[type_]
+    etype = REGISTRY[type_]
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    return Event(
+        site_id="site",
+        seq=7,
+        id="e7",
+        type=type_,
+        version=etype.version,
+        incident_id=INCIDENT if sample.incident else None,
+        occurred_at=moment,
+        recorded_at=moment,
+        actor=sample.actor,
+        device="d-1",
+        location={"lat": 30.43, "lon": 34.97},
+        payload=etype.validate(sample.payload),
+        drill=False,
+    )
+
+
+def _viewers(type_: str, roles: frozenset[Role]) -> dict[str, Viewer]:
+    """The same roles as the one the event is about, a stranger in the same incident, and a
+    stranger bound to another incident."""
+    sample = SAMPLES[type_]
+    about = sample.subject or sample.household or sample.actor
+    return {
+        "about-them": Viewer(
+            roles, subject_id=about, household_id=sample.household or about, incident_id=INCIDENT
+        ),
+        "same-incident": Viewer(roles, *STRANGER, incident_id=INCIDENT),
+        "other-incident": Viewer(roles, *STRANGER, incident_id=OTHER_INCIDENT),
+    }
+
+
+def _expected_visible(seen: Seen | None, event: Event, who: str) -> bool:
+    if seen is None:
+        return False
+    if seen.scope is Scope.ALL:
+        return True
+    if seen.scope is Scope.INCIDENT:
+        return event.incident_id is None or who != "other-incident"
+    return who == "about-them"
+
+
+# --- the table is complete, and it is what the registry says -----------------------------------
+def test_every_event_type_has_a_decision_for_every_role() -> None:
+    undecided = sorted(set(REGISTRY) - set(DECISIONS))
+    assert not undecided, (
+        f"decide who sees {', '.join(undecided)}: add a row for all nine roles to DECISIONS"
+    )
+    stale = sorted(set(DECISIONS) - set(REGISTRY))
+    assert not stale, f"DECISIONS names types that are not registered: {stale}"
+    for type_, decided in DECISIONS.items():
+        assert set(decided) == set(Role), type_
+    assert set(SAMPLES) == set(REGISTRY), "add a sample event for every registered type"
+
+
+@pytest.mark.parametrize("type_", sorted(REGISTRY))
+def test_registry_audience_matches_the_decision(type_: str) -> None:
+    etype = REGISTRY[type_]
+    assert set(etype.audience) <= set(Role)
+    for role in Role:
+        registered = etype.audience.get(role)
+        actual = (
+            None
+            if registered is None
+            else Seen(registered.scope, registered.envelope, registered.hide)
+        )
+        assert actual == DECISIONS[type_][role], f"{type_} for {role}"
+
+
+@pytest.mark.parametrize("type_", sorted(REGISTRY))
+def test_fields_named_by_the_registry_exist(type_: str) -> None:
+    etype = REGISTRY[type_]
+    fields = set(etype.payload.model_fields)
+    named = set(etype.secret_fields) | {f for seen in etype.audience.values() for f in seen.hide}
+    named |= {f for f in (etype.subject_field, etype.household_field) if f}
+    assert named <= fields, f"{type_} names fields it does not have: {named - fields}"
+
+
+# --- view_for does what the table says ----------------------------------------------------------
+@pytest.mark.parametrize("role", list(Role), ids=str)
+@pytest.mark.parametrize("type_", sorted(REGISTRY))
+def test_view_for_follows_the_decision(type_: str, role: Role) -> None:
+    event = _event(type_)
+    seen = DECISIONS[type_][role]
+    etype = REGISTRY[type_]
+    for who, viewer in _viewers(type_, frozenset({role})).items():
+        shown = view_for(event, etype, viewer)
+        if not _expected_visible(seen, event, who):
+            assert shown is None, f"{role} ({who}) must not see {type_}"
+            continue
+        assert shown is not None and seen is not None, f"{role} ({who}) must see {type_}"
+        full = event.to_json()
+        hidden = seen.hide | etype.secret_fields
+        assert shown["payload"] == {k: v for k, v in event.payload.items() if k not in hidden}
+        envelope = ("actor", "device", "location")
+        if seen.envelope:
+            assert {k: shown[k] for k in envelope} == {k: full[k] for k in envelope}
+        else:
+            assert all(shown[k] is None for k in envelope), shown
+        rest = set(full) - {"payload", *envelope}
+        assert {k: shown[k] for k in rest} == {k: full[k] for k in rest}
+
+
+ROLE_SETS = [frozenset(c) for n in range(1, len(Role) + 1) for c in combinations(Role, n)]
+
+
+@pytest.mark.parametrize("type_", sorted(REGISTRY))
+def test_secrets_never_leave_for_any_set_of_roles(type_: str) -> None:
+    event = _event(type_)
+    for roles in ROLE_SETS:
+        for viewer in _viewers(type_, roles).values():
+            shown = view_for(event, REGISTRY[type_], viewer)
+            if shown is not None:
+                assert not SECRETS & set(shown["payload"]), (type_, sorted(roles))
+
+
+@pytest.mark.parametrize("type_", sorted(REGISTRY))
+def test_households_never_see_the_squad_picture(type_: str) -> None:
+    event = _event(type_)
+    for roles in (
+        frozenset({Role.RESIDENT}),
+        frozenset({Role.GUEST}),
+        frozenset({Role.RESIDENT, Role.GUEST}),
+    ):
+        for who, viewer in _viewers(type_, roles).items():
+            shown = view_for(event, REGISTRY[type_], viewer)
+            if type_ in NEVER_FOR_HOUSEHOLDS or type_.startswith("audit."):
+                assert shown is None, (type_, who)
+            if type_ == "sighting.reported" and who != "about-them":
+                assert shown is None, "a resident sees only the sighting it reported"
+
+
+def test_public_events_reach_residents_without_sender_or_place() -> None:
+    for type_ in ("incident.opened", "incident.closed", "broadcast.sent", "site.configured"):
+        shown = view_for(
+            _event(type_), REGISTRY[type_], Viewer(frozenset({Role.RESIDENT}), HOME, HOME)
+        )
+        assert shown is not None, type_
+        assert (shown["actor"], shown["device"], shown["location"]) == (None, None, None)
+    site = view_for(
+        _event("site.configured"),
+        REGISTRY["site.configured"],
+        Viewer(frozenset({Role.GUEST}), "g1", incident_id=INCIDENT),
+    )
+    assert site is not None and "plan" not in site["payload"]
+
+
+def test_several_roles_see_through_the_most_capable() -> None:
+    """A responder who lives in a household sees positions; a commander who also holds a
+    household sees broadcasts with their sender."""
+    position = _event("position.reported")
+    both = Viewer(frozenset({Role.RESIDENT, Role.RESPONDER}), *STRANGER, incident_id=INCIDENT)
+    assert view_for(position, REGISTRY["position.reported"], both) is not None
+    broadcast = _event("broadcast.sent")
+    shown = view_for(
+        broadcast,
+        REGISTRY["broadcast.sent"],
+        Viewer(frozenset({Role.RESIDENT, Role.COMMANDER}), *STRANGER),
+    )
+    assert shown is not None and shown["actor"] == broadcast.actor
+    # An admin who is also a resident still sees no positions (neither role does).
+    admin_at_home = Viewer(frozenset({Role.ADMIN, Role.RESIDENT}), HOME, HOME)
+    assert view_for(position, REGISTRY["position.reported"], admin_at_home) is None
