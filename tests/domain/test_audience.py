@@ -38,6 +38,8 @@ PUBLIC = Seen(Scope.ALL, envelope=False)
 PUBLIC_INC = Seen(Scope.INCIDENT, envelope=False)
 PUBLIC_NO_PLAN = Seen(Scope.ALL, envelope=False, hide=frozenset({"plan"}))
 OWN_BARE = Seen(Scope.OWN, envelope=False)
+# Addressed to everyone or to a list of households; whom else it was for is hidden.
+TARGETED_BARE = Seen(Scope.TARGETED, envelope=False, hide=frozenset({"household_ids"}))
 
 
 def row(
@@ -106,7 +108,7 @@ DECISIONS: dict[str, dict[Role, Seen | None]] = {
     "sighting.reported": row(admin=NO, resident=OWN_BARE, guest=NO, **SQUAD),
     "sighting.updated": POSITIONS,
     "household.checked_in": row(admin=ALL, resident=OWN, guest=NO, **SQUAD),
-    "broadcast.sent": NEWS,
+    "broadcast.sent": row(admin=ALL, resident=TARGETED_BARE, guest=TARGETED_BARE, **SQUAD),
     "order.sent": PICTURE,
     "order.acknowledged": PICTURE,
     "audit.access_denied": ADMIN_ONLY,
@@ -211,7 +213,8 @@ SAMPLES: dict[str, Sample] = {
         {"household_id": HOME, "status": "safe"}, actor=HOME, subject=HOME, household=HOME
     ),
     "broadcast.sent": Sample(
-        {"broadcast_id": "b1", "texts": {"en": "Stay inside"}, "household_ids": [HOME]}
+        {"broadcast_id": "b1", "texts": {"en": "Stay inside"}, "household_ids": [HOME]},
+        household=HOME,
     ),
     "order.sent": Sample({"order_id": "o1", "text": "Hold gate 3", "to_person_ids": [PERSON]}),
     "order.acknowledged": Sample(
@@ -304,7 +307,7 @@ def test_fields_named_by_the_registry_exist(type_: str) -> None:
     etype = REGISTRY[type_]
     fields = set(etype.payload.model_fields)
     named = set(etype.secret_fields) | {f for seen in etype.audience.values() for f in seen.hide}
-    named |= {f for f in (etype.subject_field, etype.household_field) if f}
+    named |= {f for f in (etype.subject_field, etype.household_field, etype.targets_field) if f}
     assert named <= fields, f"{type_} names fields it does not have: {named - fields}"
 
 
@@ -393,3 +396,21 @@ def test_several_roles_see_through_the_most_capable() -> None:
     # An admin who is also a resident still sees no positions (neither role does).
     admin_at_home = Viewer(frozenset({Role.ADMIN, Role.RESIDENT}), HOME, HOME)
     assert view_for(position, REGISTRY["position.reported"], admin_at_home) is None
+
+
+def test_a_broadcast_reaches_the_households_it_is_for_and_says_nothing_of_the_others() -> None:
+    to_all = _event("broadcast.sent")
+    to_all = Event(**{**to_all.__dict__, "payload": {**to_all.payload, "household_ids": []}})
+    targeted = _event("broadcast.sent")
+    etype = REGISTRY["broadcast.sent"]
+    home = Viewer(frozenset({Role.RESIDENT}), HOME, HOME)
+    neighbour = Viewer(frozenset({Role.RESIDENT}), STRANGER[1], STRANGER[1])
+    guest = Viewer(frozenset({Role.GUEST}), "g1", incident_id=INCIDENT)
+    guest_elsewhere = Viewer(frozenset({Role.GUEST}), "g2", incident_id=OTHER_INCIDENT)
+    assert view_for(targeted, etype, neighbour) is None
+    assert view_for(targeted, etype, guest) is None
+    shown = view_for(targeted, etype, home)
+    assert shown is not None and "household_ids" not in shown["payload"]
+    for viewer in (home, neighbour, guest):
+        assert view_for(to_all, etype, viewer) is not None
+    assert view_for(to_all, etype, guest_elsewhere) is None

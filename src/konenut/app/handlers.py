@@ -64,9 +64,13 @@ def _subject_person(state: SiteState, actor: Actor, person_id: str | None) -> st
 # --- site configuration ---------------------------------------------------------------------
 def configure_site(actor: Actor | None, cmd: c.ConfigureSite) -> Decide:
     def decide(state: SiteState, now: datetime) -> Decision:
-        payload = cmd.model_dump(exclude={"occurred_at", "location"}, exclude_none=True)
-        if state.site is not None and all(state.site.get(k) == v for k, v in payload.items()):
-            return Decision(extra={"site": state.site})  # nothing changed
+        # Fields left out keep their current value. Each event carries the whole configuration
+        # but the plan, which is large: it is sent, and stored, only when it changes.
+        given = cmd.model_dump(exclude={"occurred_at", "location"}, exclude_unset=True)
+        current = state.site or {}
+        if state.site is not None and all(current.get(k) == v for k, v in given.items()):
+            return Decision()  # nothing changed
+        payload = {k: v for k, v in current.items() if k != "plan"} | given
         return Decision([_new("site.configured", payload, actor=actor, cmd=cmd, now=now)])
 
     return decide

@@ -261,6 +261,10 @@ INCIDENT_SEES = Visibility(Scope.INCIDENT)
 OWN_SEES = Visibility(Scope.OWN)
 PUBLIC = Visibility(Scope.ALL, envelope=False)
 PUBLIC_IN_INCIDENT = Visibility(Scope.INCIDENT, envelope=False)
+# Residents and guests see a broadcast meant for them, not whom else it was for, nor who sent it.
+TARGETED_AT_HOUSEHOLD = Visibility(
+    Scope.TARGETED, hide=frozenset({"household_ids"}), envelope=False
+)
 
 
 def _aud(**by_role: Visibility) -> dict[Role, Visibility]:
@@ -363,7 +367,18 @@ EVENT_TYPES: tuple[EventType, ...] = (
         household_field="household_id",
         requires_incident=True,
     ),
-    EventType("broadcast.sent", 1, BroadcastSent, PUBLIC_AUDIENCE, requires_incident=True),
+    EventType(
+        "broadcast.sent",
+        1,
+        BroadcastSent,
+        {
+            **PICTURE_AUDIENCE,
+            Role.RESIDENT: TARGETED_AT_HOUSEHOLD,
+            Role.GUEST: TARGETED_AT_HOUSEHOLD,
+        },
+        targets_field="household_ids",
+        requires_incident=True,
+    ),
     EventType("order.sent", 1, OrderSent, PICTURE_AUDIENCE, requires_incident=True),
     EventType(
         "order.acknowledged",

@@ -41,6 +41,9 @@ class Scope(StrEnum):
     ALL = "all"  # every event of the type in the site
     INCIDENT = "incident"  # events of the token's incident, and site configuration
     OWN = "own"  # events about the token's own subject or household
+    # Events addressed to everyone, or to a list of households that holds the token's own
+    # (a broadcast to one area must not reach, or tell about, the others).
+    TARGETED = "targeted"
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ class EventType:
     # The payload field naming the subject or household the event is about (for Scope.OWN).
     subject_field: str | None = None
     household_field: str | None = None
+    # The payload field listing the households an event is addressed to (for Scope.TARGETED).
+    targets_field: str | None = None
     # Payload fields no audience ever receives (secrets' hashes).
     secret_fields: frozenset[str] = frozenset()
     requires_incident: bool = False
@@ -145,6 +150,10 @@ def _in_scope(event: Event, etype: EventType, scope: Scope, viewer: Viewer) -> b
         return True
     if scope is Scope.INCIDENT:
         return event.incident_id is None or event.incident_id == viewer.incident_id
+    if scope is Scope.TARGETED:
+        targets = event.payload.get(etype.targets_field or "") or []
+        in_incident = viewer.incident_id in (None, event.incident_id)
+        return in_incident and (not targets or viewer.household_id in targets)
     subject = event.payload.get(etype.subject_field) if etype.subject_field else event.actor
     household = event.payload.get(etype.household_field) if etype.household_field else None
     return (subject is not None and subject == viewer.subject_id) or (
@@ -152,7 +161,8 @@ def _in_scope(event: Event, etype: EventType, scope: Scope, viewer: Viewer) -> b
     )
 
 
-def _shaped(event: Event, etype: EventType, seen: Visibility) -> JsonDict:
+def shaped(event: Event, etype: EventType, seen: Visibility) -> JsonDict:
+    """The event with the fields this visibility hides removed (secrets always are)."""
     body = event.to_json()
     hidden = seen.hide | etype.secret_fields
     body["payload"] = {k: v for k, v in event.payload.items() if k not in hidden}
@@ -161,13 +171,22 @@ def _shaped(event: Event, etype: EventType, seen: Visibility) -> JsonDict:
     return body
 
 
-def view_for(event: Event, etype: EventType, viewer: Viewer) -> JsonDict | None:
-    """The event as this viewer may see it, or None when it must not reach them.
+def visibility_for(event: Event, etype: EventType, viewer: Viewer) -> Visibility | None:
+    """The audience rule this viewer sees the event through, or None when it must not reach them.
 
     A token with several roles sees through its most capable role that may see the event.
     """
     for role in ROLE_PRECEDENCE:
         seen = etype.audience.get(role)
         if role in viewer.roles and seen and _in_scope(event, etype, seen.scope, viewer):
-            return _shaped(event, etype, seen)
+            return seen
     return None
+
+
+def view_for(event: Event, etype: EventType, viewer: Viewer) -> JsonDict | None:
+    """The event as this viewer may see it, or None when it must not reach them.
+
+    The live stream caches `shaped` per visibility instead, so both apply the same rule.
+    """
+    seen = visibility_for(event, etype, viewer)
+    return None if seen is None else shaped(event, etype, seen)

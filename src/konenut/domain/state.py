@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from konenut.domain.events import Event, JsonDict
 from konenut.domain.ids import format_time
 
-STATE_VERSION = 1  # bump when the shape changes: older snapshots are then ignored
+STATE_VERSION = 2  # bump when the shape changes: older snapshots are then ignored
 
 
 class _View(BaseModel):
@@ -131,7 +131,6 @@ class IncidentView(_View):
     positions: dict[str, PositionView] = Field(default_factory=dict)
     sightings: dict[str, SightingView] = Field(default_factory=dict)
     checkins: dict[str, CheckInView] = Field(default_factory=dict)
-    broadcasts: list[JsonDict] = Field(default_factory=list)
     orders: dict[str, OrderView] = Field(default_factory=dict)
 
     @property
@@ -343,11 +342,6 @@ def _checked_in(state: SiteState, event: Event) -> None:
             incident.checkins[check_in.household_id] = check_in
 
 
-def _broadcast_sent(state: SiteState, event: Event) -> None:
-    if incident := _incident(state, event):
-        incident.broadcasts.append({**event.payload, "sent_at": _at(event), "by": event.actor})
-
-
 def _order_sent(state: SiteState, event: Event) -> None:
     if incident := _incident(state, event):
         p = event.payload
@@ -382,7 +376,6 @@ _APPLIERS: dict[str, Callable[[SiteState, Event], None]] = {
     "sighting.reported": _sighting_reported,
     "sighting.updated": _sighting_updated,
     "household.checked_in": _checked_in,
-    "broadcast.sent": _broadcast_sent,
     "order.sent": _order_sent,
     "order.acknowledged": _order_acknowledged,
 }

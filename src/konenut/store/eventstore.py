@@ -235,13 +235,16 @@ class EventStore:
         since: int = 0,
         *,
         incident_id: str | None = None,
+        types: Sequence[str] | None = None,
         limit: int | None = None,
     ) -> list[Event]:
-        """Events of a site with seq > since, in order (optionally one incident's)."""
+        """Events of a site with seq > since, in order (optionally one incident's, some types)."""
         e = schema.events.c
         query = sa.select(schema.events).where(e.site_id == site_id, e.seq > since).order_by(e.seq)
         if incident_id is not None:
             query = query.where(e.incident_id == incident_id)
+        if types is not None:
+            query = query.where(e.type.in_(types))
         if limit is not None:
             query = query.limit(limit)
         with self.reader_engine.connect() as connection:
@@ -285,9 +288,13 @@ class EventStore:
         return state
 
     def write_snapshot(self, site_id: str) -> None:
+        """Snapshot the state now; only while nothing is appending (tools and tests)."""
         with self._state_lock:
             state = self.state(site_id)
             data, seq = state.snapshot(), state.seq
+        self._write_snapshot(site_id, seq, data)
+
+    def _write_snapshot(self, site_id: str, seq: int, data: JsonDict) -> None:
         with self.writer_engine.begin() as connection:
             self._upsert_snapshot(connection, site_id, seq, data)
         self._snapshot_seq[site_id] = seq
@@ -540,16 +547,24 @@ class EventStore:
                 log.exception("listener.failed", site_id=site_id)
 
     def _maybe_snapshot(self, site_id: str) -> None:
-        """Snapshot every SNAPSHOT_EVERY_EVENTS events, off the writer thread."""
-        due = self.state(site_id).seq - self._snapshot_seq.get(site_id, 0) >= SNAPSHOT_EVERY_EVENTS
+        """Snapshot every SNAPSHOT_EVERY_EVENTS events, written off the writer thread.
+
+        The state is captured here, on the writer thread between two batches, where it holds
+        committed events only: captured later, it could include events of a batch in flight,
+        which may roll back, or commit after the snapshot (on PostgreSQL), so that a crash in
+        between leaves a snapshot ahead of the log.
+        """
+        state = self.state(site_id)
+        due = state.seq - self._snapshot_seq.get(site_id, 0) >= SNAPSHOT_EVERY_EVENTS
         if due and self._snapshotting.acquire(blocking=False):
+            data, seq = state.snapshot(), state.seq
             threading.Thread(
-                target=self._snapshot_in_background, args=(site_id,), daemon=True
+                target=self._snapshot_in_background, args=(site_id, seq, data), daemon=True
             ).start()
 
-    def _snapshot_in_background(self, site_id: str) -> None:
+    def _snapshot_in_background(self, site_id: str, seq: int, data: JsonDict) -> None:
         try:
-            self.write_snapshot(site_id)
+            self._write_snapshot(site_id, seq, data)
         except Exception:  # the log is the truth: a missed snapshot only slows the next start
             log.exception("snapshot.failed", site_id=site_id)
         finally:

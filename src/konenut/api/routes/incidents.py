@@ -288,25 +288,17 @@ async def check_in_household(
 
 # --- broadcasts and orders -------------------------------------------------------------------
 def _broadcasts_for(access: Access, incident: IncidentView) -> list[dict[str, Any]]:
-    household = access.actor.household_id
-    full_view = access.actor.roles & {
-        Role.COMMANDER,
-        Role.OPERATOR,
-        Role.RESPONDER,
-        Role.MEDIC,
-        Role.VOLUNTEER,
-        Role.LIAISON,
-        Role.ADMIN,
-    }
+    """The broadcasts of the incident this caller receives, by the same audience rule as the
+    log and the stream (a resident gets those for all and for its own household)."""
+    events = access.runtime.store.read(
+        access.actor.site_id, 0, incident_id=incident.incident_id, types=["broadcast.sent"]
+    )
     shown = []
-    for broadcast in incident.broadcasts:
-        targets = broadcast.get("household_ids") or []
-        if full_view or not targets or household in targets:
-            item = dict(broadcast)
-            if not full_view:
-                item.pop("by", None)
-                item.pop("household_ids", None)
-            shown.append(item)
+    for event in visible(events, access.actor.viewer):
+        item = {**event["payload"], "sent_at": event["occurred_at"]}
+        if event["actor"] is not None:
+            item["by"] = event["actor"]
+        shown.append(item)
     return shown
 
 
