@@ -1,53 +1,90 @@
 // Redeem the one-time code in the link's #fragment (never sent to servers or logs) for a
-// device token kept on this device. Retries with the same Idempotency-Key until answered.
-"use strict";
-(function () {
-  const messages = JSON.parse(document.getElementById("messages").textContent);
-  const t = (key) => messages[key] || key;
-  const status = document.getElementById("status");
-  const code = decodeURIComponent(location.hash.slice(1)).trim();
-  const keyName = "konenut.enroll-key." + code;
-  const RETRY_MS = 3000;
+// device token kept on this device, then open the page of the token's most capable role.
+// Retries with the same Idempotency-Key until answered.
+import { TOKEN_KEY, getToken, uuid } from "./api.js";
+import { h } from "./dom.js";
+import { config, lang, t } from "./i18n.js";
+import { HOME_KEY, LANG_KEY, homeFor } from "./views.js";
 
-  function show(text, kind) {
-    status.textContent = text;
-    status.className = kind || "";
-  }
+const RETRY_MS = 3000;
+const REDIRECT_MS = 600; // a glance at "enrolled as ..." before the app opens
+const status = document.getElementById("status");
+const code = decodeURIComponent(location.hash.slice(1)).replace(/[^A-Za-z0-9]/g, "").toUpperCase();
+const keyName = `konenut.enroll-key.${code}`;
 
-  async function showWho(token) {
-    const me = await fetch("/api/v1/me", { headers: { Authorization: "Bearer " + token } });
-    if (!me.ok) return;
-    const body = await me.json();
-    document.getElementById("who-name").textContent = body.name || body.subject_id;
-    document.getElementById("who-role").textContent = t("role." + body.primary_role);
-    document.getElementById("who").hidden = false;
-    document.getElementById("next").hidden = false;
-  }
+function show(text, kind) {
+  status.textContent = text;
+  status.className = `status ${kind || ""}`;
+}
 
-  async function enroll() {
-    if (!code) { show(t("enroll.no_code"), "bad"); return; }
-    let key = localStorage.getItem(keyName);
-    if (!key) { key = crypto.randomUUID(); localStorage.setItem(keyName, key); }
-    let response;
-    try {
-      response = await fetch("/api/v1/enroll", {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "Idempotency-Key": key },
-        body: JSON.stringify({ code: code, device_name: navigator.userAgent.slice(0, 100) }),
-      });
-    } catch (err) {
-      show(t("enroll.offline"), "bad");
-      setTimeout(enroll, RETRY_MS);
-      return;
+async function whoAmI(token) {
+  const response = await fetch("/api/v1/me", { headers: { Authorization: `Bearer ${token}` } });
+  return response.ok ? response.json() : null;
+}
+
+function showWho(me) {
+  document.getElementById("who-name").textContent = me.name || me.subject_id;
+  document.getElementById("who-role").textContent = t(`role.${me.primary_role}`);
+  document.getElementById("who").hidden = false;
+  const home = homeFor(me, lang);
+  localStorage.setItem(HOME_KEY, home);
+  document.getElementById("open-app").href = home;
+  document.getElementById("next").hidden = false;
+  return home;
+}
+
+async function enroll() {
+  if (!code) {
+    const token = getToken();
+    const me = token && (await whoAmI(token).catch(() => null));
+    if (me) {
+      show(t("enroll.already"), "ok");
+      showWho(me);
+    } else {
+      show(t("enroll.no_code"), "bad");
     }
-    const body = await response.json();
-    if (!response.ok) { show(t("enroll.failed") + ": " + body.detail, "bad"); return; }
-    localStorage.setItem("konenut.token", body.token);
-    localStorage.setItem("konenut.roles", JSON.stringify(body.roles));
-    history.replaceState(null, "", location.pathname);  // the code is spent: drop it from the URL
-    show(t("enroll.done"), "ok");
-    await showWho(body.token);
+    return;
   }
+  let key = localStorage.getItem(keyName);
+  if (!key) {
+    key = uuid();
+    localStorage.setItem(keyName, key);
+  }
+  let response;
+  try {
+    response = await fetch("/api/v1/enroll", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Idempotency-Key": key },
+      body: JSON.stringify({ code, device_name: navigator.userAgent.slice(0, 100) }),
+    });
+  } catch {
+    show(t("enroll.offline"), "bad");
+    setTimeout(enroll, RETRY_MS);
+    return;
+  }
+  const body = await response.json().catch(() => ({}));
+  if (response.status >= 500) {
+    show(t("enroll.offline"), "bad");
+    setTimeout(enroll, RETRY_MS);
+    return;
+  }
+  if (!response.ok) {
+    show(`${t("enroll.failed")}: ${body.detail || response.status}`, "bad");
+    return;
+  }
+  localStorage.setItem(TOKEN_KEY, body.token);
+  localStorage.setItem("konenut.roles", JSON.stringify(body.roles));
+  localStorage.removeItem(keyName);
+  history.replaceState(null, "", location.pathname); // the code is spent: drop it from the URL
+  show(t("enroll.done"), "ok");
+  const me = await whoAmI(body.token).catch(() => null);
+  if (!me) return;
+  const home = showWho(me);
+  setTimeout(() => location.replace(home), REDIRECT_MS);
+}
 
-  enroll();
-})();
+document.getElementById("langs").replaceChildren(...config.languages.map(({ code: c, name }) => h("a", {
+  href: `/${c}/enroll${location.hash}`, lang: c, class: "button small", "aria-current": c === lang ? "page" : null,
+  onclick: () => localStorage.setItem(LANG_KEY, c),
+}, name)));
+enroll();

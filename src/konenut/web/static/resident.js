@@ -1,0 +1,196 @@
+// The resident's phone in a safe room: the current instruction in the household's language,
+// and big silent buttons for the household's own status. Nothing about the squad is asked
+// for or shown here; the map library loads only if the resident opens the map.
+import { ApiError, api } from "./api.js";
+import { $, $$ } from "./dom.js";
+import { config, lang, num, t, time } from "./i18n.js";
+import * as outbox from "./outbox.js";
+import { Stream } from "./stream.js";
+import { boot, cacheForOffline, pickIncident, revoked, showConnection, showDrill, showOutbox, siteHead, snapshot } from "./ui.js";
+
+const MAX_PEOPLE = 500;
+
+let me = null;
+let state = { incident: null, household: null, checkin: null, broadcasts: [] };
+let people = null;
+let pending = null; // the newest check-in still waiting in the outbox
+const seen = new Set();
+
+async function main() {
+  me = await boot();
+  if (!me) return;
+  setupButtons();
+  showOutbox($("#outbox"), {
+    onChange: (entries) => {
+      const waiting = entries.filter((e) => e.state === "pending" && e.kind === "checkin");
+      pending = waiting.length ? waiting[waiting.length - 1] : null;
+      render();
+    },
+  });
+  outbox.onConfirmed((entry) => {
+    for (const event of (entry.result && entry.result.events) || []) apply(event);
+  });
+  const cached = snapshot.load("resident");
+  let since = 0;
+  try {
+    since = await load();
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return revoked();
+    if (!cached) throw err;
+    state = cached.data;
+    since = cached.seq;
+    render();
+  }
+  const stream = new Stream({
+    since,
+    seqKey: "konenut.seq.resident",
+    onEvent: apply,
+    onResync: () => load().catch(() => {}),
+    onUnauthorized: revoked,
+    onState: (s) => {
+      if (s === "live") outbox.flush({ now: true });
+    },
+  });
+  if (cached && !navigator.onLine) stream.lastDataAt = cached.at;
+  showConnection(stream);
+  stream.start();
+}
+
+async function load() {
+  const head = await siteHead();
+  const [incidents, household] = await Promise.all([
+    api("/api/v1/incidents"),
+    me.household_id ? api(`/api/v1/site/households/${me.household_id}`).catch(() => null) : null,
+  ]);
+  const chosen = pickIncident(incidents);
+  const incident = chosen ? await api(`/api/v1/incidents/${chosen.incident_id}`) : null;
+  state = {
+    incident: incident && { incident_id: incident.incident_id, kind: incident.kind, drill: incident.drill, closed_at: incident.closed_at },
+    household: household && { household_id: household.household_id, ref: household.building_ref || household.ref, name: household.name, languages: household.languages, members: (household.members || []).length },
+    checkin: (incident && incident.checkin) || null,
+    broadcasts: (incident && incident.broadcasts) || [],
+  };
+  snapshot.save("resident", state, head);
+  render();
+  return head;
+}
+
+function apply(event) {
+  if (seen.has(event.seq)) return;
+  seen.add(event.seq);
+  const p = event.payload || {};
+  if (event.type === "incident.opened" || (event.type === "incident.closed" && state.incident && p.incident_id === state.incident.incident_id)) {
+    load().catch(() => {});
+    return;
+  }
+  if (!state.incident || event.incident_id !== state.incident.incident_id) return;
+  if (event.type === "broadcast.sent") {
+    const targets = p.household_ids || [];
+    if (targets.length && !targets.includes(me.household_id)) return; // meant for another house
+    if (!state.broadcasts.some((b) => b.broadcast_id === p.broadcast_id)) state.broadcasts.push({ ...p, sent_at: event.occurred_at });
+  } else if (event.type === "household.checked_in" && p.household_id === me.household_id) {
+    if (!state.checkin || state.checkin.at <= event.occurred_at) state.checkin = { ...p, at: event.occurred_at };
+  } else {
+    return;
+  }
+  snapshot.save("resident", state, event.seq);
+  render();
+}
+
+/** The instruction's text in the best language we have for this household. */
+function inLanguage(texts) {
+  const wanted = [lang, ...((state.household && state.household.languages) || []), "en", "he"];
+  const code = wanted.find((c) => texts[c]) || Object.keys(texts)[0];
+  return { code, text: texts[code] };
+}
+
+function render() {
+  const { incident, household, checkin, broadcasts } = state;
+  const open = Boolean(incident && !incident.closed_at);
+  showDrill(incident);
+  const latest = broadcasts.slice().sort((a, b) => (a.sent_at < b.sent_at ? -1 : 1)).pop();
+  const box = $("#instruction");
+  const text = $("#instruction-text");
+  if (latest) {
+    const { code, text: words } = inLanguage(latest.texts);
+    text.textContent = words;
+    text.lang = code;
+    $("#instruction-title").textContent = t("resident.instruction");
+    $("#instruction-time").textContent = t("resident.sent_at", { time: time(latest.sent_at) });
+    box.classList.remove("none");
+  } else {
+    const guidance = incident && incident.kind === "hostile_infiltration" ? "resident.default_instruction" : "resident.wait_instruction";
+    text.textContent = open ? t(guidance) : t("resident.no_incident");
+    text.lang = lang;
+    $("#instruction-title").textContent = open ? t("resident.no_instruction_yet") : t("resident.all_quiet");
+    $("#instruction-time").textContent = "";
+    box.classList.add("none");
+  }
+  $("#report").hidden = !open || !me.household_id;
+  if (household) {
+    $("#household-name").textContent = t("resident.household", { name: household.name, ref: household.ref });
+    if (people === null) people = Math.max(1, household.members || 1);
+  }
+  $("#people").textContent = num(people || 1);
+  const shown = pending ? pending.body.status : checkin && checkin.status;
+  $$("#statuses button").forEach((b) => {
+    b.setAttribute("aria-pressed", String(b.dataset.status === shown));
+    b.classList.toggle("pending", Boolean(pending) && b.dataset.status === pending.body.status);
+  });
+  const last = $("#last");
+  if (pending) {
+    last.textContent = t("resident.pending", { status: t(`resident.button.${pending.body.status}`), time: time(pending.occurred_at) });
+    last.className = "last pending";
+  } else if (checkin) {
+    last.textContent = t("resident.received", { status: t(`resident.button.${checkin.status}`), time: time(checkin.at) });
+    last.className = "last sent";
+  } else {
+    last.textContent = "";
+    last.className = "last";
+  }
+}
+
+function setupButtons() {
+  $$("#statuses button").forEach((button) => button.addEventListener("click", () => {
+    const { incident } = state;
+    if (!incident || !me.household_id) return;
+    outbox.send({
+      path: `/api/v1/incidents/${incident.incident_id}/households/${me.household_id}/check-ins`,
+      body: { status: button.dataset.status, people_count: people || 1 },
+      label: t(`resident.button.${button.dataset.status}`),
+      kind: "checkin",
+    });
+  }));
+  $("#people-less").addEventListener("click", () => { people = Math.max(0, (people || 1) - 1); render(); });
+  $("#people-more").addEventListener("click", () => { people = Math.min(MAX_PEOPLE, (people || 0) + 1); render(); });
+  $("#open-map").addEventListener("click", openMap);
+}
+
+/** The map only on request: its library is most of a page's weight. */
+async function openMap() {
+  const button = $("#open-map");
+  button.disabled = true;
+  const { createSiteMap } = await import("./map.js");
+  const element = $("#map");
+  element.hidden = false;
+  button.hidden = true;
+  const map = await createSiteMap(element);
+  try {
+    map.setPlan(await api("/api/v1/site/plan"));
+  } catch {
+    /* residents may not be shown the plan; the map then shows where they are */
+  }
+  if ("geolocation" in navigator) {
+    navigator.geolocation.getCurrentPosition((p) => {
+      const here = { lat: p.coords.latitude, lon: p.coords.longitude, accuracy_m: p.coords.accuracy };
+      map.showMe(here);
+      map.focus(here);
+    }, () => {}, { enableHighAccuracy: true, timeout: 10000 });
+  }
+  cacheForOffline([`${config.leaflet}/leaflet.js`, `${config.leaflet}/leaflet.css`]).catch(() => {});
+}
+
+main().catch((err) => {
+  console.error(err);
+  $("#instruction-text").textContent = t("common.error");
+});

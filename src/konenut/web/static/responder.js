@@ -1,0 +1,336 @@
+// The responder's phone: own status in one tap, a sighting in three, friends and threats on
+// the map, the latest orders. Every command goes through the outbox; the position is shared
+// while an incident is open (only the newest waiting position is kept).
+import { ApiError, api } from "./api.js";
+import { $, $$, h } from "./dom.js";
+import { num, t, time } from "./i18n.js";
+import { createSiteMap, featureName } from "./map.js";
+import * as outbox from "./outbox.js";
+import { Picture } from "./picture.js";
+import { Stream } from "./stream.js";
+import { boot, pickIncident, revoked, showConnection, showDrill, showOutbox, siteHead, snapshot } from "./ui.js";
+
+const POSITION_EVERY_SECS = 15; // a moving responder is redrawn at least this often...
+const POSITION_MOVED_M = 20; // ...and whenever they moved this far
+const FIX_MAX_AGE_SECS = 60; // an older fix is not "here"
+const ORDERS_SHOWN = 4;
+const THREATS_SHOWN = 3;
+const SEEN_KEY = "konenut.muster-seen";
+const FADE_CHECK_MS = 30000; // how often quiet units are redrawn (faded when stale)
+
+const picture = new Picture();
+let me = null;
+let map = null;
+let plan = null;
+let fix = null; // {lat, lon, accuracy_m, at}
+let lastSent = null;
+let pendingStatus = null;
+
+async function main() {
+  me = await boot();
+  if (!me) return;
+  map = await createSiteMap($("#map"));
+  showOutbox($("#outbox"), {
+    onChange: (entries) => {
+      const waiting = entries.filter((e) => e.state === "pending" && e.kind === "status");
+      pendingStatus = waiting.length ? waiting[waiting.length - 1].body.status : null;
+      renderStatus();
+    },
+  });
+  outbox.onConfirmed((entry) => {
+    for (const event of (entry.result && entry.result.events) || []) picture.apply(event);
+    render();
+  });
+  setupStatus();
+  setupSighting();
+  setupLocation();
+  const cached = snapshot.load("responder");
+  let since = 0;
+  try {
+    since = await load();
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return revoked();
+    if (!cached) throw err;
+    plan = cached.data.plan;
+    if (plan) map.setPlan(plan);
+    picture.load(cached.data);
+    since = cached.seq;
+    render();
+  }
+  const stream = new Stream({
+    since,
+    seqKey: "konenut.seq.responder",
+    onEvent,
+    onResync: () => load().catch(() => {}),
+    onUnauthorized: revoked,
+    onState: (state) => {
+      if (state === "live") outbox.flush({ now: true });
+    },
+  });
+  if (cached && !navigator.onLine) stream.lastDataAt = cached.at;
+  showConnection(stream);
+  stream.start();
+  setInterval(() => {
+    picture.bump("positions");
+    render();
+  }, FADE_CHECK_MS);
+}
+
+async function load() {
+  const head = await siteHead();
+  const [incidents, sitePlan] = await Promise.all([
+    api("/api/v1/incidents"),
+    api("/api/v1/site/plan").catch(() => null),
+  ]);
+  if (sitePlan && JSON.stringify(sitePlan) !== JSON.stringify(plan)) {
+    plan = sitePlan;
+    map.setPlan(plan);
+  }
+  const chosen = pickIncident(incidents);
+  const incident = chosen ? await api(`/api/v1/incidents/${chosen.incident_id}`) : null;
+  picture.load({ incident });
+  // Friends' positions are not kept on the phone: a lost phone must not tell where they were.
+  const { positions, ...kept } = incident || {};
+  snapshot.save("responder", { plan, incident: incident ? kept : null }, head);
+  render();
+  return head;
+}
+
+function onEvent(event) {
+  if (!picture.apply(event)) return;
+  if (event.type === "incident.opened" && (!picture.incident || picture.incident.closed_at)) {
+    load().catch(() => {});
+    return;
+  }
+  render();
+}
+
+function render() {
+  const incident = picture.incident;
+  const open = Boolean(incident && !incident.closed_at);
+  $("#incident-title").textContent = incident ? incident.title : "";
+  showDrill(incident);
+  $("#standby").hidden = open;
+  $$("#status-buttons button, #report-sighting").forEach((b) => { b.disabled = !open; });
+  renderMuster();
+  renderStatus();
+  renderOrders();
+  renderThreats();
+  const v = picture.versions;
+  if (drawn.positions !== v.positions) map.showPositions([...picture.positions.values()], { self: me.subject_id });
+  if (drawn.sightings !== v.sightings) map.showSightings([...picture.sightings.values()]);
+  Object.assign(drawn, v);
+  if (fix) map.showMe(fix);
+}
+
+const drawn = { positions: -1, sightings: -1 };
+
+function renderMuster() {
+  const muster = picture.musters[picture.musters.length - 1];
+  const forMe = muster && (!muster.targets || muster.targets.length === 0 || muster.targets.includes(me.subject_id));
+  $("#muster").hidden = !forMe || Boolean(picture.incident.closed_at);
+  if (!forMe) return;
+  const point = plan && plan.features.find((f) => f.properties.kind === "rally_point" && f.properties.ref === muster.rally_point_ref);
+  const where = point ? featureName(point.properties) : muster.rally_point_ref;
+  const words = muster.text ? `\u2068${muster.text}\u2069` : "";
+  $("#muster-text").textContent = [t("responder.muster_at", { point: where }), words].filter(Boolean).join(" — ");
+  $("#muster-time").textContent = time(muster.called_at);
+  markSeen(muster);
+}
+
+/** Tell the war room the call reached this screen (contracts §5: muster "seen"). */
+function markSeen(muster) {
+  const seen = JSON.parse(localStorage.getItem(SEEN_KEY) || "[]");
+  if (seen.includes(muster.muster_id) || document.visibilityState !== "visible") return;
+  const mine = picture.responders.get(me.subject_id);
+  if (!mine || mine.status === "notified") sendStatus("seen");
+  localStorage.setItem(SEEN_KEY, JSON.stringify([...seen.slice(-20), muster.muster_id]));
+}
+
+function renderStatus() {
+  const mine = picture.responders.get(me.subject_id);
+  const shown = pendingStatus || (mine && mine.status);
+  $("#my-status").textContent = shown
+    ? `${t(`status.${shown}`)}${pendingStatus ? ` · ${t("outbox.pending")}` : mine ? ` · ${time(mine.changed_at)}` : ""}`
+    : "—";
+  $$("#status-buttons button").forEach((button) => {
+    button.setAttribute("aria-pressed", String(button.dataset.status === shown));
+    button.classList.toggle("pending", button.dataset.status === pendingStatus);
+  });
+}
+
+function renderOrders() {
+  const orders = [...picture.orders.values()]
+    .filter((o) => !o.to_person_ids.length || o.to_person_ids.includes(me.subject_id))
+    .sort((a, b) => (a.sent_at < b.sent_at ? 1 : -1))
+    .slice(0, ORDERS_SHOWN);
+  $("#orders").replaceChildren(...(orders.length
+    ? orders.map((order) => {
+      const acked = order.acknowledged_by[me.subject_id];
+      return h("li", { class: `order${acked ? " acked" : ""}`, dataset: { order: order.order_id } },
+        h("span", { class: "text", dir: "auto" }, order.text),
+        h("time", { datetime: order.sent_at }, time(order.sent_at)),
+        acked
+          ? h("span", { class: "acked-at" }, t("responder.acknowledged", { time: time(acked) }))
+          : h("button", { type: "button", class: "ack primary", onclick: (e) => acknowledge(order, e.currentTarget) }, t("responder.acknowledge")));
+    })
+    : [h("li", { class: "empty" }, t("responder.no_orders"))]));
+}
+
+function renderThreats() {
+  const threats = picture.activeSightings()
+    .sort((a, b) => (a.category === "hostile") - (b.category === "hostile") || (a.updated_at < b.updated_at ? -1 : 1))
+    .reverse()
+    .slice(0, THREATS_SHOWN);
+  $("#threats").replaceChildren(...threats.map((s) => h("li", {},
+    h("button", { type: "button", class: `threat ${s.category}`, onclick: () => map.focusSighting(s.sighting_id) },
+      h("strong", {}, `${t(`sighting.${s.category}`)} ×${num(s.count || 1)}`),
+      s.armed ? h("span", {}, t("sighting.armed")) : null,
+      h("time", { datetime: s.updated_at }, time(s.updated_at))))));
+}
+
+// --- commands ------------------------------------------------------------------------------
+function incidentPath(suffix) {
+  return `/api/v1/incidents/${picture.incident.incident_id}${suffix}`;
+}
+
+function here() {
+  return fix && (Date.now() - fix.at) / 1000 < FIX_MAX_AGE_SECS
+    ? { lat: fix.lat, lon: fix.lon, ...(fix.accuracy_m != null ? { accuracy_m: fix.accuracy_m } : {}) }
+    : null;
+}
+
+function sendStatus(status) {
+  if (!picture.incident) return;
+  const location = here();
+  outbox.send({
+    path: incidentPath("/muster/status"),
+    body: { status, ...(location ? { location } : {}) },
+    label: t(`status.${status}`),
+    kind: "status",
+  });
+}
+
+function setupStatus() {
+  $$("#status-buttons button").forEach((button) => button.addEventListener("click", () => sendStatus(button.dataset.status)));
+}
+
+function acknowledge(order, button) {
+  button.disabled = true;
+  outbox.send({ path: incidentPath(`/orders/${order.order_id}/acknowledge`), body: {}, label: t("responder.acknowledge"), kind: "ack" });
+}
+
+function setupSighting() {
+  const dialog = $("#dlg-sighting");
+  const pressed = (group) => $(`${group} [aria-pressed=true]`);
+  const choose = (group, button) => $$(`${group} [data-value]`).forEach((b) => b.setAttribute("aria-pressed", String(b === button)));
+  const toggle = (button) => button.setAttribute("aria-pressed", String(button.getAttribute("aria-pressed") !== "true"));
+  $$("#sighting-category button").forEach((b) => b.addEventListener("click", () => {
+    choose("#sighting-category", b);
+    $("#send-here").disabled = false;
+    $("#send-pick").disabled = false;
+  }));
+  $$("#sighting-count [data-value]").forEach((b) => b.addEventListener("click", () => choose("#sighting-count", b)));
+  $("#sighting-armed").addEventListener("click", (e) => toggle(e.currentTarget));
+  $("#sighting-vehicle").addEventListener("click", (e) => toggle(e.currentTarget));
+  $("#report-sighting").addEventListener("click", () => {
+    choose("#sighting-category", null);
+    choose("#sighting-count", $("#sighting-count [data-value='1']"));
+    $("#sighting-armed").setAttribute("aria-pressed", "false");
+    $("#sighting-vehicle").setAttribute("aria-pressed", "false");
+    $("#send-here").disabled = true;
+    $("#send-pick").disabled = true;
+    dialog.showModal();
+  });
+  const report = (location) => {
+    const category = pressed("#sighting-category").dataset.value;
+    const body = {
+      location, category,
+      count: Number(pressed("#sighting-count").dataset.value),
+      armed: $("#sighting-armed").getAttribute("aria-pressed") === "true" ? true : null,
+      vehicle: $("#sighting-vehicle").getAttribute("aria-pressed") === "true",
+    };
+    outbox.send({ path: incidentPath("/sightings"), body, label: `${t(`sighting.${category}`)} ×${num(body.count)}`, kind: "sighting" });
+  };
+  $("#send-here").addEventListener("click", async () => {
+    const category = pressed("#sighting-category");
+    if (!category) return;
+    const location = here() || (await freshFix());
+    dialog.close();
+    if (location) report(location);
+    else pickAndReport(report);
+  });
+  $("#send-pick").addEventListener("click", () => {
+    if (!pressed("#sighting-category")) return;
+    dialog.close();
+    pickAndReport(report);
+  });
+  $("#pick-cancel").addEventListener("click", () => map.cancelPick());
+}
+
+async function pickAndReport(report) {
+  $("#pick-hint").hidden = false;
+  $(".map-box").scrollIntoView({ block: "center" });
+  const location = await map.pick();
+  $("#pick-hint").hidden = true;
+  if (location) report(location);
+}
+
+// --- own position ----------------------------------------------------------------------------
+function freshFix() {
+  if (!("geolocation" in navigator)) return Promise.resolve(null);
+  return new Promise((resolve) => navigator.geolocation.getCurrentPosition(
+    (p) => { gotFix(p); resolve(here()); },
+    () => resolve(null),
+    { enableHighAccuracy: true, timeout: 5000, maximumAge: 10000 },
+  ));
+}
+
+function gotFix(position) {
+  const c = position.coords;
+  fix = {
+    lat: Number(c.latitude.toFixed(7)), lon: Number(c.longitude.toFixed(7)),
+    accuracy_m: Number.isFinite(c.accuracy) ? Math.min(100000, Math.round(c.accuracy)) : null,
+    heading_deg: Number.isFinite(c.heading) && c.heading >= 0 && c.heading < 360 ? c.heading : null,
+    speed_mps: Number.isFinite(c.speed) && c.speed >= 0 ? c.speed : null,
+    at: Date.now(),
+  };
+  if (map) map.showMe(fix);
+  sharePosition();
+}
+
+function metres(a, b) {
+  const rad = Math.PI / 180;
+  const x = (b.lon - a.lon) * rad * Math.cos(((a.lat + b.lat) / 2) * rad);
+  const y = (b.lat - a.lat) * rad;
+  return Math.hypot(x, y) * 6371000;
+}
+
+function sharePosition() {
+  const incident = picture.incident;
+  if (!fix || !incident || incident.closed_at || !$("#share-location").checked) return;
+  const due = !lastSent || (fix.at - lastSent.at) / 1000 >= POSITION_EVERY_SECS || metres(lastSent, fix) >= POSITION_MOVED_M;
+  if (!due) return;
+  lastSent = fix;
+  const location = { lat: fix.lat, lon: fix.lon };
+  for (const field of ["accuracy_m", "heading_deg", "speed_mps"]) if (fix[field] != null) location[field] = fix[field];
+  outbox.send({ path: incidentPath("/positions"), body: { location }, label: t("responder.position"), kind: "position", coalesce: "position" });
+}
+
+function setupLocation() {
+  const share = $("#share-location");
+  share.checked = localStorage.getItem("konenut.share-location") !== "off";
+  share.addEventListener("change", () => localStorage.setItem("konenut.share-location", share.checked ? "on" : "off"));
+  $("#follow").addEventListener("click", async () => {
+    const location = here() || (await freshFix());
+    if (location) map.focus(location);
+  });
+  if ("geolocation" in navigator) {
+    navigator.geolocation.watchPosition(gotFix, () => {}, { enableHighAccuracy: true, maximumAge: 5000 });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  $("#incident-title").textContent = t("common.error");
+});

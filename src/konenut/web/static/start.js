@@ -1,0 +1,13 @@
+// "/" (the installed app's start): open this device's page, or the enrollment page.
+import { HOME_KEY, LANGUAGES, LANG_KEY } from "./views.js";
+
+const home = localStorage.getItem(HOME_KEY);
+if (home && localStorage.getItem("konenut.token")) {
+  location.replace(home);
+} else {
+  const wanted = [localStorage.getItem(LANG_KEY), ...(navigator.languages || [])]
+    .filter(Boolean)
+    .map((code) => code.slice(0, 2));
+  const lang = wanted.find((code) => LANGUAGES.includes(code)) || "he";
+  location.replace(`/${lang}/enroll`);
+}

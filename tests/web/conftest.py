@@ -1,0 +1,235 @@
+"""The web app in a real browser: the demo village served by the real app (uvicorn, in a
+thread, on a free port, over a SQLite store) and Debian's Chromium driven by Playwright.
+
+Devices enrol as users do: each browser context opens `/{lang}/enroll#CODE` with a fresh
+one-time code and follows the redirect to its page. Screenshots go to `test-artifacts/`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from helpers import SITE, open_store
+from konenut.api.app import create_app
+from konenut.app import commands as c
+from konenut.app import handlers
+from konenut.app.identity import new_code, new_token
+from konenut.config import Settings
+from konenut.demo import load_residents
+from konenut.demo import seed as demo
+from konenut.domain.events import Event
+from konenut.domain.roles import Role, SubjectKind
+from konenut.store.eventstore import Decision, EventStore
+from services import free_port
+
+CHROMIUM = os.environ.get("KONENUT_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+APPEARS_WITHIN_MS = 5_000  # contracts §8: "appears on the other page" waits up to 5 s
+PAGE_READY_MS = 15_000
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1440, "height": 900}
+# A point inside the demo village, near the secretariat (WGS84).
+HERE = {"latitude": 30.4301, "longitude": 34.9702}
+PAGE_URL = re.compile(r"/(he|ar|en|th|ne)/(operator|responder|resident)$")
+
+
+@dataclass
+class WebSite:
+    """The demo village behind a live server, with helpers to enrol devices and read the log."""
+
+    url: str
+    store: EventStore
+    incident_id: str
+
+    @property
+    def state(self) -> Any:
+        return self.store.state(SITE)
+
+    def person_id(self, ref: str) -> str:
+        person = self.state.person_by_ref(ref)
+        assert person is not None, ref
+        return str(person.person_id)
+
+    def household(self, ref: str) -> Any:
+        household = self.state.household_by_ref(ref)
+        assert household is not None, ref
+        return household
+
+    def code(self, cmd: c.IssueEnrollmentCode) -> str:
+        code = new_code()
+        self.store.execute(SITE, handlers.issue_enrollment_code(None, cmd, code))
+        return code
+
+    def person_code(self, ref: str, roles: list[Role]) -> str:
+        return self.code(c.IssueEnrollmentCode(subject_id=self.person_id(ref), roles=roles))
+
+    def household_code(self, ref: str) -> str:
+        household_id = self.household(ref).household_id
+        return self.code(
+            c.IssueEnrollmentCode(subject_id=household_id, subject_kind=SubjectKind.HOUSEHOLD)
+        )
+
+    def token(self, cmd: c.IssueEnrollmentCode) -> str:
+        """A device token enrolled behind the scenes (for the API side of a test)."""
+        token = new_token()
+        self.store.execute(SITE, handlers.enroll_device(c.EnrollDevice(code=self.code(cmd)), token))
+        return token
+
+    def flush(self) -> None:
+        self.store.execute(SITE, lambda _state, _now: Decision())
+
+    def head(self) -> int:
+        self.flush()
+        return self.store.head(SITE)
+
+    def events_after(self, seq: int, type_: str | None = None) -> list[Event]:
+        self.flush()
+        events = self.store.read(SITE, seq)
+        return [e for e in events if type_ is None or e.type == type_]
+
+    def api(self, token: str) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=10.0
+        )
+
+
+def squad_member(role: str) -> dict[str, Any]:
+    """The first demo responder whose roles are exactly [role] (or start with it)."""
+    responders: list[dict[str, Any]] = load_residents()["responders"]
+    exact = [r for r in responders if r["roles"] == [role]]
+    member = (exact or [r for r in responders if r["roles"][0] == role])[0]
+    return member
+
+
+def household_speaking(lang: str) -> str:
+    """The ref of a demo household whose first language is `lang`."""
+    households: list[dict[str, Any]] = load_residents()["households"]
+    return next(h["ref"] for h in households if h["languages"][0] == lang)
+
+
+class ThreadServer:
+    """uvicorn serving `app` on a free loopback port from a background thread."""
+
+    def __init__(self, app: Any) -> None:
+        self.port = free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="web-test-server", daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.05)
+        return f"http://127.0.0.1:{self.port}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebSite]:
+    """The demo village with an open real incident, served for the whole session."""
+    data_dir = tmp_path_factory.mktemp("web")
+    store = open_store(f"sqlite:///{data_dir / 'konenut.db'}")
+    try:
+        demo.seed(store, SITE)
+        opened = store.execute(
+            SITE,
+            handlers.open_incident(None, c.OpenIncident(title="Infiltration at the back gate")),
+        )
+        incident_id = str(opened.body["incident_id"])
+        app = create_app(Settings(data_dir=data_dir), store)
+        with ThreadServer(app) as url:
+            yield WebSite(url=url, store=store, incident_id=incident_id)
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="session")
+def playwright_api() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (set KONENUT_TEST_CHROMIUM)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_api: Any) -> Iterator[Any]:
+    browser = playwright_api.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def phone_context(browser: Any, **extra: Any) -> Any:
+    return browser.new_context(
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        geolocation=HERE,
+        permissions=["geolocation"],
+        **extra,
+    )
+
+
+def desktop_context(browser: Any, **extra: Any) -> Any:
+    return browser.new_context(viewport=DESKTOP, **extra)
+
+
+def enrol(context: Any, url: str, code: str, lang: str = "en", page: Any = None) -> Any:
+    """Open the enrollment link (in `page` or a new page), as a user would; the page it lands
+    on — the page of the token's most capable role, in the person's or household's language.
+    """
+    page = page or context.new_page()
+    if not hasattr(page, "errors"):
+        page.errors = []  # uncaught errors in the page's scripts
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.goto(f"{url}/{lang}/enroll#{code}")
+    page.wait_for_url(PAGE_URL, timeout=PAGE_READY_MS)
+    wait_ready(page)
+    return page
+
+
+def wait_ready(page: Any) -> None:
+    """The page has its data and a working connection (stream or polling)."""
+    page.wait_for_selector("#conn[data-state=live]", timeout=PAGE_READY_MS)
+
+
+def outbox_entries(page: Any) -> list[dict[str, Any]]:
+    """The page's IndexedDB outbox, oldest first."""
+    entries: list[dict[str, Any]] = page.evaluate(
+        """() => new Promise((resolve, reject) => {
+            const open = indexedDB.open("konenut");
+            open.onerror = () => reject(open.error);
+            open.onsuccess = () => {
+                const read = open.result.transaction("outbox").objectStore("outbox").getAll();
+                read.onsuccess = () => resolve(read.result);
+                read.onerror = () => reject(read.error);
+            };
+        })"""
+    )
+    return entries
