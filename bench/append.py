@@ -178,6 +178,12 @@ class Result:
     seconds: float
     planned: int
     note: str = ""
+    commits: int | None = None  # transactions (fsyncs) during the measured part
+
+    @property
+    def per_commit(self) -> float:
+        """Appends per fsync'd transaction: 1 for the bare loops, more with group commit."""
+        return 1.0 if self.commits is None else self.count / max(1, self.commits)
 
     @property
     def count(self) -> int:
@@ -208,7 +214,13 @@ class Budget:
         return self.deadline - time.perf_counter()
 
 
-def run_ops(ops: Sequence[Op], count: int, warmup: int, budget: Budget) -> tuple[list[float], float]:
+def run_ops(
+    ops: Sequence[Op],
+    count: int,
+    warmup: int,
+    budget: Budget,
+    on_start: Callable[[], None] | None = None,
+) -> tuple[list[float], float]:
     """Each op on its own thread (one op: no extra thread), events interleaved between them.
 
     Events 0..warmup-1 warm every op up first; the measured part runs events warmup.. and
@@ -237,6 +249,8 @@ def run_ops(ops: Sequence[Op], count: int, warmup: int, budget: Budget) -> tuple
             errors.append(exc)
 
     gc.collect()
+    if on_start is not None:
+        on_start()
     budget.start()
     if barrier is None:
         began = time.perf_counter()
@@ -255,7 +269,9 @@ def run_ops(ops: Sequence[Op], count: int, warmup: int, budget: Budget) -> tuple
     return [x for mine in latencies for x in mine], seconds
 
 
-def run_burst(store: EventStore, site_id: str, events: Sequence[NewEvent], budget: Budget) -> tuple[list[float], float]:
+def run_burst(
+    store: EventStore, site_id: str, events: Sequence[NewEvent], budget: Budget
+) -> tuple[list[float], float]:
     """Submit every command without waiting, then wait for all; latency = submit -> durable."""
     n = len(events)
     submitted = [0.0] * n
@@ -293,7 +309,9 @@ def result_note(count: int, planned: int) -> str:
 
 def sqlite_connect(path: Path) -> sqlite3.Connection:
     connection = sqlite3.connect(
-        path, isolation_level=None, check_same_thread=False,
+        path,
+        isolation_level=None,
+        check_same_thread=False,
         timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
     )
     connection.execute("PRAGMA journal_mode=WAL")
@@ -335,9 +353,11 @@ def bare_sqlite(tmp: Path, threads: int, count: int, warmup: int, budget: Budget
 
     try:
         latencies, seconds = run_ops([op_for(c) for c in connections], count, warmup, budget)
-        stored = connections[0].execute(
-            "SELECT count(*) FROM events WHERE site_id = ?", (site.site_id,)
-        ).fetchone()[0]
+        stored = (
+            connections[0]
+            .execute("SELECT count(*) FROM events WHERE site_id = ?", (site.site_id,))
+            .fetchone()[0]
+        )
     finally:
         for connection in connections:
             connection.close()
@@ -423,43 +443,59 @@ def check_durable(store: EventStore) -> str:
     return ", ".join(f"{k}={v}" for k, v in settings.items())
 
 
+class CommitCounter:
+    """Counts the store's transactions (fsyncs) through SQLAlchemy's public `commit` event."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.commits = 0
+        sa.event.listen(engine, "commit", self._count)
+
+    def _count(self, _connection: sa.Connection) -> None:
+        self.commits += 1  # only the writer thread commits
+
+    def reset(self) -> None:
+        self.commits = 0
+
+
 def store_scenarios(
     backend: str, fresh_url: Callable[[str], str], count: int, warmup: int, seconds: float
 ) -> list[Result]:
     results = []
-    # (a) one caller, waiting for each append
-    with opened_store(fresh_url("seq"), "seq") as (store, site):
-        print(f"  {backend} store durability: {check_durable(store)}", flush=True)
-        events = check_ins(site, warmup + count)
+    for scenario, clients in (("store seq", 1), (f"store {THREADS} clients", THREADS)):
+        # (a) one caller appending and waiting for each; (b) 8 threads doing the same at once
+        label = "seq" if clients == 1 else "clients"
+        with opened_store(fresh_url(label), label) as (store, site):
+            if clients == 1:
+                print(f"  {backend} store durability: {check_durable(store)}", flush=True)
+            events = check_ins(site, warmup + count)
+            counter = CommitCounter(store.writer_engine)
 
-        def append_one(i: int) -> None:
-            store.append(site.site_id, [events[i]])
+            def append(
+                i: int,
+                store: EventStore = store,
+                site: Site = site,
+                events: list[NewEvent] = events,
+            ) -> None:
+                store.append(site.site_id, [events[i]])
 
-        latencies, wall = run_ops([append_one], count, warmup, Budget(seconds))
-        expect_head(store, site, warmup + len(latencies))
-        results.append(Result(backend, "store seq", latencies, wall, count,
-                              result_note(len(latencies), count)))
-    print_progress(results[-1])
-    # (b) 8 client threads, each submitting and waiting
-    with opened_store(fresh_url("clients"), "clients") as (store, site):
-        events = check_ins(site, warmup + count)
-
-        def append_many(i: int) -> None:
-            store.append(site.site_id, [events[i]])
-
-        latencies, wall = run_ops([append_many] * THREADS, count, warmup, Budget(seconds))
-        expect_head(store, site, warmup + len(latencies))
-        results.append(Result(backend, f"store {THREADS} clients", latencies, wall, count,
-                              result_note(len(latencies), count)))
-    print_progress(results[-1])
-    # (c) burst: submit every command, then wait for all
+            latencies, wall = run_ops(
+                [append] * clients, count, warmup, Budget(seconds), on_start=counter.reset
+            )
+            commits = counter.commits
+            expect_head(store, site, warmup + len(latencies))
+        note = result_note(len(latencies), count)
+        results.append(Result(backend, scenario, latencies, wall, count, note, commits))
+        print_progress(results[-1])
+    # (c) burst: submit every command without waiting, then wait for all of them
     with opened_store(fresh_url("burst"), "burst") as (store, site):
         events = check_ins(site, warmup + count)
         for event in events[:warmup]:
             store.append(site.site_id, [event])
+        counter = CommitCounter(store.writer_engine)
         latencies, wall = run_burst(store, site.site_id, events[warmup:], Budget(seconds))
+        commits = counter.commits
         expect_head(store, site, warmup + len(latencies))
-        results.append(Result(backend, "store burst", latencies, wall, count))
+    results.append(Result(backend, "store burst", latencies, wall, count, "", commits))
     print_progress(results[-1])
     return results
 
@@ -488,7 +524,7 @@ def print_table(results: Sequence[Result]) -> None:
             bases[(r.backend, r.scenario == "bare  1 thread")] = r.rate
     header = (
         f"| {'backend':8} | {'scenario':20} | {'n':>5} | {'appends/s':>9} | {'p50 ms':>7} | "
-        f"{'p99 ms':>7} | {'max ms':>8} | {'vs bare 1':>9} | {'vs bare 8':>9} |"
+        f"{'p99 ms':>7} | {'max ms':>8} | {'ev/fsync':>8} | {'vs bare 1':>9} | {'vs bare 8':>9} |"
     )
     print(header)
     print("|" + "|".join("-" * (len(cell)) for cell in header.split("|")[1:-1]) + "|")
@@ -496,7 +532,7 @@ def print_table(results: Sequence[Result]) -> None:
         line = (
             f"| {r.backend:8} | {r.scenario:20} | {r.count:5d} | {r.rate:9.0f} | "
             f"{r.quantile(0.50):7.2f} | {r.quantile(0.99):7.2f} | {max(r.latencies_ms):8.2f} | "
-            f"{ratio(r.rate, bases.get((r.backend, True))):>9} | "
+            f"{r.per_commit:8.1f} | {ratio(r.rate, bases.get((r.backend, True))):>9} | "
             f"{ratio(r.rate, bases.get((r.backend, False))):>9} |"
         )
         print(line + (f"  ({r.note})" if r.note else ""))
@@ -535,6 +571,10 @@ def machine() -> str:
     )
 
 
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 # --- PostgreSQL -----------------------------------------------------------------------------
 
 
@@ -563,7 +603,6 @@ def check_scratch(url: str) -> None:
 
 
 def run_pg(url: str, count: int, warmup: int, seconds: float) -> list[Result]:
-    check_scratch(url)
     engine = sa.create_engine(url)
     try:
         migrate.upgrade(engine)
@@ -585,7 +624,6 @@ def postgres(args: argparse.Namespace) -> Iterator[str | None]:
         yield None
         return
     if args.pg_url:
-        check_loopback(args.pg_url)
         yield args.pg_url
         return
     sys.path.insert(0, str(REPO / "tests"))
@@ -599,8 +637,11 @@ def postgres(args: argparse.Namespace) -> Iterator[str | None]:
         yield None
         return
     try:
-        print(f"PostgreSQL: throwaway server on 127.0.0.1:{server.port} "
-              f"(started in {server.startup_seconds:.1f} s)", flush=True)
+        print(
+            f"PostgreSQL: throwaway server on 127.0.0.1:{server.port} "
+            f"(started in {server.startup_seconds:.1f} s)",
+            flush=True,
+        )
         yield server.url()
     finally:
         server.stop()
@@ -613,25 +654,45 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Durable appends/s and latency of the event store vs bare SQLite/PostgreSQL."
     )
-    parser.add_argument("--quick", action="store_true",
-                        help=f"{QUICK_COUNT} events per scenario instead of {DEFAULT_COUNT}")
-    parser.add_argument("--count", type=int, default=None,
-                        help="measured events per scenario (overrides --quick; max 100000)")
-    parser.add_argument("--max-seconds", type=float, default=20.0,
-                        help="time limit per scenario; a loop stops early past it (default 20)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"{QUICK_COUNT} events per scenario instead of {DEFAULT_COUNT}",
+    )
+    parser.add_argument(
+        "--count",
+        type=int,
+        default=None,
+        help="measured events per scenario (overrides --quick; max 100000)",
+    )
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=20.0,
+        help="time limit per scenario; a loop stops early past it (default 20)",
+    )
     parser.add_argument("--no-pg", action="store_true", help="SQLite only")
-    parser.add_argument("--pg-url", default=None,
-                        help="a THROWAWAY loopback database (postgresql+psycopg://...) instead "
-                             "of starting one; the bench appends to sites named bench-*")
-    parser.add_argument("--tmp-dir", type=Path, default=None,
-                        help="where the SQLite files go (default: the system temp dir); "
-                             "the disk under it is what is measured")
+    parser.add_argument(
+        "--pg-url",
+        default=None,
+        help="a THROWAWAY loopback database (postgresql+psycopg://...) instead "
+        "of starting one; the bench appends to sites named bench-*",
+    )
+    parser.add_argument(
+        "--tmp-dir",
+        type=Path,
+        default=None,
+        help="where the SQLite files go (default: the system temp dir); "
+        "the disk under it is what is measured",
+    )
     args = parser.parse_args(argv)
     args.count = args.count or (QUICK_COUNT if args.quick else DEFAULT_COUNT)
     if not 1 <= args.count <= 100_000:
         parser.error("--count must be between 1 and 100000")
     if not 1 <= args.max_seconds <= 600:
         parser.error("--max-seconds must be between 1 and 600")
+    if args.pg_url:
+        check_loopback(args.pg_url)
     return args
 
 
@@ -641,12 +702,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     warmup = max(MIN_WARMUP, int(count * WARMUP_FRACTION))
     began = time.perf_counter()
     print(f"Machine: {machine()}")
-    print(f"Events per scenario: {count} (+{warmup} warm-up), {THREADS} threads where concurrent, "
-          f"time limit {args.max_seconds:.0f} s per scenario", flush=True)
+    print(f"Load average at start: {load()}")
+    print(
+        f"Events per scenario: {count} (+{warmup} warm-up), {THREADS} threads where concurrent, "
+        f"time limit {args.max_seconds:.0f} s per scenario",
+        flush=True,
+    )
     sample = check_ins(new_site("sample"), 5)
     size = sum(len(orjson.dumps(e.payload)) for e in sample) / len(sample)
     print(f"Event: household.checked_in, payload ~{size:.0f} bytes of JSON, plus location\n")
 
+    if args.pg_url and not args.no_pg:
+        check_scratch(args.pg_url)  # before spending a minute on SQLite
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="konenut-bench-", dir=args.tmp_dir) as tmp_name:
         tmp = Path(tmp_name)
@@ -667,7 +734,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print_table(results)
     print_targets(results)
-    print(f"\nTotal time {time.perf_counter() - began:.1f} s")
+    print(f"\nLoad average at end: {load()} (other processes on the box skew the figures)")
+    print(f"Total time {time.perf_counter() - began:.1f} s")
     return 0
 
 
