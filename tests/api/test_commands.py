@@ -661,3 +661,22 @@ def test_liaison_sees_only_its_own_incident(site: Site) -> None:
         403,
         "forbidden",
     )
+
+
+def test_residents_and_guests_get_the_public_part_of_the_site_plan(site: Site) -> None:
+    plan = load_site_plan()
+    answer = site.call(
+        "PUT", "/api/v1/site", Role.ADMIN, json={"name": "Tel Kinamon", "plan": plan}
+    )
+    assert answer.status_code in (200, 201), answer.text  # 200: the fixture's plan already
+    squad_only = {"armory", "war_room", "rally_point", "camera"}
+
+    def kinds(role: Role) -> set[str]:
+        return {f["properties"]["kind"] for f in _read(site, "/api/v1/site/plan", role)["features"]}
+
+    for role in (Role.ADMIN, Role.COMMANDER, Role.RESPONDER, Role.LIAISON):
+        assert squad_only <= kinds(role), role
+    for role in (Role.RESIDENT, Role.GUEST):
+        seen = kinds(role)
+        assert not seen & squad_only, (role, seen & squad_only)
+        assert {"boundary", "building", "shelter", "gate"} <= seen, role

@@ -45,7 +45,8 @@ MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     # site configuration
     "get_site": EVERYONE,
     "configure_site": ADMIN,
-    "get_site_plan": PICTURE,
+    # Residents and guests get the public part of the plan (api/routes/site.py).
+    "get_site_plan": {**PICTURE, Role.RESIDENT: ALL, Role.GUEST: INC},
     "list_people": PICTURE,
     "add_person": ADMIN,
     "get_person": {**PICTURE, Role.RESIDENT: OWN},

@@ -13,9 +13,25 @@ from konenut.api.runtime import visible
 from konenut.app import commands as c
 from konenut.app import handlers
 from konenut.domain.events import Scope
+from konenut.domain.roles import PICTURE, Role
 from konenut.store.eventstore import IdempotencyKey
 
 router = APIRouter(prefix="/api/v1/site", tags=["site"])
+
+# What of the site plan residents and guests may see: where to shelter and how to get there.
+PUBLIC_PLAN_KINDS = frozenset(
+    {
+        "boundary",
+        "building",
+        "gate",
+        "fence",
+        "path",
+        "shelter",
+        "collection_point",
+        "zone",
+        "field",
+    }
+)
 
 MAX_PAGE_EVENTS = 5_000
 
@@ -40,12 +56,19 @@ async def configure_site(
 
 @router.get("/plan", operation_id="get_site_plan")
 def get_site_plan(access: Access = Depends(permit("get_site_plan"))) -> dict[str, Any]:
-    """The site plan as a GeoJSON FeatureCollection (WGS84)."""
+    """The site plan as a GeoJSON FeatureCollection (WGS84).
+
+    Residents and guests get the public part only: the squad's places (armory, war room,
+    rally points, cameras) stay off a phone that may be captured.
+    """
     plan = (access.state.site or {}).get("plan")
     if plan is None:
         raise ApiProblem(404, "this site has no plan yet; an admin sets it with PUT /api/v1/site")
-    result: dict[str, Any] = plan
-    return result
+    if access.actor.roles & (PICTURE | {Role.ADMIN}):
+        result: dict[str, Any] = plan
+        return result
+    features = [f for f in plan["features"] if f["properties"]["kind"] in PUBLIC_PLAN_KINDS]
+    return {**plan, "features": features}
 
 
 @router.get("/people", operation_id="list_people")
