@@ -173,9 +173,9 @@ def issue_enrollment_code(actor: Actor | None, cmd: c.IssueEnrollmentCode, code:
             payload["token_expires_at"] = format_time(now + timedelta(seconds=cmd.token_ttl_secs))
         return Decision(
             [_new("enrollment.code_issued", payload, actor=actor, cmd=cmd, now=now)],
+            secrets={"code": code},
             extra={
                 "code_id": code_id,
-                "code": code,
                 "expires_at": expires_at,
                 "subject_id": subject_id,
                 "roles": [r.value for r in roles],
@@ -218,8 +218,8 @@ def enroll_device(cmd: c.EnrollDevice, token: str) -> Decide:
         )
         return Decision(
             [enrolled],
+            secrets={"token": token},
             extra={
-                "token": token,
                 "token_id": token_id,
                 "roles": code.roles,
                 "subject_id": code.subject_id,

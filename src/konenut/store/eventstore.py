@@ -26,12 +26,14 @@ from konenut.domain.rules import validated
 from konenut.domain.state import SiteState
 from konenut.store import schema
 from konenut.store.engines import create_engines, is_sqlite
+from konenut.store.sealing import key_digest, seal, unseal
 
 log = structlog.get_logger(__name__)
 
 MAX_BATCH_COMMANDS = 512  # commands per transaction: bounds the latency one fsync can add
 SNAPSHOT_EVERY_EVENTS = 5_000  # a restart replays at most this many events per site
 IDEMPOTENCY_KEEP = timedelta(days=8)  # contracts §3: at least 7 days
+SEALED_FIELD = "sealed"  # a stored response's secrets, encrypted (store/sealing.py)
 READ_PAGE_EVENTS = 10_000
 
 
@@ -50,6 +52,8 @@ class Decision:
 
     events: Sequence[NewEvent] = ()
     extra: JsonDict = field(default_factory=dict)
+    # Fields of the response that must not be stored readable (a token, a one-time code).
+    secrets: JsonDict = field(default_factory=dict)
     status: int | None = None  # default: 201 when events are appended, else 200
 
 
@@ -64,6 +68,7 @@ class Outcome:
     body: JsonDict
     events: tuple[Event, ...] = ()
     replayed: bool = False
+    stored_body: JsonDict | None = None  # the body as kept for replays, secrets sealed
 
 
 Listener = Callable[[str, Sequence[Event]], None]
@@ -93,7 +98,7 @@ INSERT_IDEMPOTENCY = sa.insert(schema.idempotency)
 SELECT_IDEMPOTENCY = sa.select(_i.request_hash, _i.status, _i.body).where(
     _i.site_id == sa.bindparam("site_id"),
     _i.scope == sa.bindparam("scope"),
-    _i.key == sa.bindparam("key"),
+    _i.key_digest == sa.bindparam("key_digest"),
 )
 SELECT_TAIL = (
     sa.select(schema.events)
@@ -409,10 +414,12 @@ class EventStore:
                     {
                         "site_id": request.site_id,
                         "scope": idem.scope,
-                        "key": idem.key,
+                        "key_digest": key_digest(request.site_id, idem.scope, idem.key),
                         "request_hash": idem.request_hash,
                         "status": outcome.status,
-                        "body": outcome.body,
+                        "body": outcome.body
+                        if outcome.stored_body is None
+                        else outcome.stored_body,
                         "created_at": recorded_at,
                     }
                 )
@@ -454,7 +461,18 @@ class EventStore:
         rows.extend(_event_row(event, recorded_at) for event in events)
         status = decision.status or (201 if events else 200)
         body = {"events": [event_body(event) for event in events], **decision.extra}
-        return Outcome(status=status, body=body, events=tuple(events))
+        return Outcome(
+            status=status,
+            body={**body, **decision.secrets},
+            events=tuple(events),
+            stored_body=self._storable(request, body, decision.secrets),
+        )
+
+    def _storable(self, request: _Request, body: JsonDict, secrets: JsonDict) -> JsonDict:
+        if not secrets or request.idem is None:
+            return body
+        idem = request.idem
+        return {**body, SEALED_FIELD: seal(secrets, request.site_id, idem.scope, idem.key)}
 
     def _stored_outcome(
         self,
@@ -470,9 +488,10 @@ class EventStore:
             request_hash, outcome = in_batch
             stored_hash, status, body = request_hash, outcome.status, outcome.body
         else:
+            digest = key_digest(request.site_id, idem.scope, idem.key)
             row = connection.execute(
                 SELECT_IDEMPOTENCY,
-                {"site_id": request.site_id, "scope": idem.scope, "key": idem.key},
+                {"site_id": request.site_id, "scope": idem.scope, "key_digest": digest},
             ).first()
             if row is None:
                 return None
@@ -482,6 +501,9 @@ class EventStore:
                 "this Idempotency-Key was already used for a different request; "
                 "use a new key for a new request"
             )
+        if SEALED_FIELD in body:
+            opened = unseal(body[SEALED_FIELD], request.site_id, idem.scope, idem.key)
+            body = {k: v for k, v in body.items() if k != SEALED_FIELD} | opened
         return Outcome(status=status, body=body, replayed=True)
 
     def _lock_head(self, connection: sa.Connection, site_id: str) -> int:

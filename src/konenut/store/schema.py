@@ -43,7 +43,7 @@ idempotency = sa.Table(
     metadata,
     sa.Column("site_id", sa.String(64), primary_key=True),
     sa.Column("scope", sa.String(64), primary_key=True),
-    sa.Column("key", sa.String(128), primary_key=True),
+    sa.Column("key_digest", sa.String(64), primary_key=True),  # SHA-256 of the key
     sa.Column("request_hash", sa.String(64), nullable=False),
     sa.Column("status", sa.Integer, nullable=False),
     sa.Column("body", Json, nullable=False),
