@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from konenut.domain.errors import DomainError, InvalidEvent
+from konenut.store.eventstore import StoreUnavailable
 
 log = structlog.get_logger(__name__)
 
@@ -113,6 +114,10 @@ def install(app: FastAPI) -> None:
             f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         )
         return problem(422, detail, "validation-error", errors)
+
+    @app.exception_handler(StoreUnavailable)
+    async def _unavailable(_: Request, exc: StoreUnavailable) -> JSONResponse:
+        return problem(503, str(exc), "store-unavailable", headers={"Retry-After": "2"})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

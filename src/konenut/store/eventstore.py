@@ -37,6 +37,14 @@ SEALED_FIELD = "sealed"  # a stored response's secrets, encrypted (store/sealing
 READ_PAGE_EVENTS = 10_000
 
 
+class StoreUnavailable(Exception):
+    """The database cannot be reached; nothing was stored. Retry later."""
+
+
+class CommandFailed(Exception):
+    """A command raised an unexpected error while deciding; nothing of it was stored."""
+
+
 @dataclass(frozen=True)
 class IdempotencyKey:
     """Who sent the command (token, pass or code id), their key and the request's hash."""
@@ -166,6 +174,7 @@ class EventStore:
         self._thread: threading.Thread | None = None
         self._writer_connection: sa.Connection | None = None  # owned by the writer thread
         self._snapshotting = threading.Lock()  # at most one snapshot being written
+        self._stale_sites: set[str] = set()  # projections to reload (writer thread only)
         self._state_lock = threading.RLock()  # guards _states against readers mid-apply
         self.caught_up = False
 
@@ -337,22 +346,33 @@ class EventStore:
                     self._queue.put(None)  # finish this batch, then stop
                     break
                 batch.append(item)
-            self._write_batch(batch)
+            try:
+                self._write_batch(batch)
+            except BaseException as exc:  # the writer must outlive any one batch
+                log.exception("writer.unexpected", commands=len(batch))
+                for request in batch:
+                    if not request.future.done():
+                        request.future.set_exception(exc)
 
     def _write_batch(self, batch: list[_Request]) -> None:
         results: list[tuple[_Request, Outcome | BaseException]] = []
         appended: dict[str, list[Event]] = {}
+        batch = self._without_unloadable_sites(batch)
+        if not batch:
+            return
         try:
             connection = self._connection()
             with connection.begin():
                 results = self._decide_batch(connection, batch, appended)
-        except BaseException as exc:  # the whole transaction failed: nothing was stored
+        except Exception as exc:  # the whole transaction failed: nothing was stored
             log.exception("writer.batch_failed", commands=len(batch))
             self._drop_writer_connection()  # it may be broken (server restart, network)
-            for site_id in {r.site_id for r in batch}:
-                self._reload_site(site_id)
             for request in batch:
                 request.future.set_exception(exc)
+            # The projection holds the batch's events, which were not stored: reload it from
+            # the log now, or before the site's next command if the database is still away.
+            self._stale_sites.update(r.site_id for r in batch)
+            self._without_unloadable_sites([])
             return
         for request, result in results:
             if isinstance(result, BaseException):
@@ -362,6 +382,26 @@ class EventStore:
         for site_id, events in appended.items():
             self._notify(site_id, events)
             self._maybe_snapshot(site_id)
+
+    def _without_unloadable_sites(self, batch: list[_Request]) -> list[_Request]:
+        """Reload stale sites from the log; refuse commands for those that cannot be yet."""
+        for site_id in list(self._stale_sites):
+            try:
+                self._reload_site(site_id)
+                self._stale_sites.discard(site_id)
+            except Exception:
+                log.exception("writer.reload_failed", site_id=site_id)
+        unavailable = [r for r in batch if r.site_id in self._stale_sites]
+        for request in unavailable:
+            request.future.set_exception(
+                StoreUnavailable("the database cannot be reached; try again in a moment")
+            )
+        return [r for r in batch if r.site_id not in self._stale_sites]
+
+    @property
+    def healthy(self) -> bool:
+        """False while a site's projection waits to be reloaded after a failed write."""
+        return not self._stale_sites
 
     def _connection(self) -> sa.Connection:
         """The writer's own connection, kept open: no pool checkout or ping per batch."""
@@ -401,7 +441,7 @@ class EventStore:
                     results.append((request, stored))
                     continue
                 outcome = self._decide_one(request, now, recorded_at, rows)
-            except DomainError as exc:
+            except (DomainError, CommandFailed) as exc:
                 results.append((request, exc))
                 continue
             appended.setdefault(request.site_id, []).extend(outcome.events)
@@ -436,8 +476,14 @@ class EventStore:
         self, request: _Request, now: datetime, recorded_at: str, rows: list[dict[str, Any]]
     ) -> Outcome:
         state = self.state(request.site_id)
-        decision = request.decide(state, now)
-        checked = [validated(new, now) for new in decision.events]
+        try:
+            decision = request.decide(state, now)
+            checked = [validated(new, now) for new in decision.events]
+        except DomainError:
+            raise
+        except Exception as exc:  # a bug in one command must not fail the whole group commit
+            log.exception("command.failed", site_id=request.site_id)
+            raise CommandFailed(f"the command failed: {exc!r}") from exc
         events: list[Event] = []
         with self._state_lock:
             for new in checked:

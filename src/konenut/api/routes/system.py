@@ -36,6 +36,8 @@ def readyz(runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
         return problem(503, "database schema is not at the newest migration; run `konenut init`")
     if not runtime.store.caught_up:
         return problem(503, "projections are still catching up with the log")
+    if not runtime.store.healthy:
+        return problem(503, "the database cannot be reached; commands are refused until it is")
     return JSONResponse({"status": "ready", "seq": runtime.store.state(runtime.site_id).seq})
 
 

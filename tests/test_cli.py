@@ -1,0 +1,319 @@
+"""The `konenut` command as a newcomer uses it: the installed console script, real processes.
+
+init → serve → enrol the first admin from the printed code; the demo's link per role; incidents
+and the log export from the command line while the server runs; HTTPS with the site CA; and
+the errors a newcomer meets first.
+"""
+
+from __future__ import annotations
+
+import re
+import ssl
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+
+from server import KONENUT, KonenutServer, run_konenut
+
+CODE = re.compile(r"\b([A-Z2-7]{4}-[A-Z2-7]{4})\b")
+LINK = re.compile(r"(https?://\S+/(he|en|ar|th|ne)/enroll#([A-Z2-7]{8}))")
+DEMO_LINK = re.compile(r"^\s+([a-z]+)\s+.+?\s+(https?://\S+/enroll#([A-Z2-7]{8}))\s*$", re.M)
+ALL_ROLES = {
+    "admin",
+    "commander",
+    "operator",
+    "responder",
+    "medic",
+    "resident",
+    "guest",
+    "volunteer",
+    "liaison",
+}
+APPEARS_WITHIN = 5.0  # contracts §8: "appears on the other page" waits up to 5 s
+
+
+# --- helpers --------------------------------------------------------------------------------
+def konenut(*args: str, ok: bool = True) -> Any:
+    result = run_konenut(*args)
+    if ok:
+        assert result.returncode == 0, (
+            f"konenut {' '.join(args)} exited {result.returncode}\n"
+            f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+        )
+    return result
+
+
+def enrol(server: KonenutServer, code: str, device: str = "phone") -> str:
+    """Redeem an enrollment code as a new device would; returns the device's token."""
+    with server.client() as client:
+        answer = client.post(
+            "/api/v1/enroll",
+            json={"code": code, "device_name": device},
+            headers={"Idempotency-Key": f"enrol-{code}"},
+        )
+    assert answer.status_code == 201, answer.text
+    token: str = answer.json()["token"]
+    return token
+
+
+def me(server: KonenutServer, token: str) -> dict[str, Any]:
+    with server.client(headers={"Authorization": f"Bearer {token}"}) as client:
+        answer = client.get("/api/v1/me")
+    assert answer.status_code == 200, answer.text
+    result: dict[str, Any] = answer.json()
+    return result
+
+
+def eventually(check: Callable[[], Any], within: float = APPEARS_WITHIN) -> Any:
+    """The first truthy result of `check`, polled for up to `within` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def servers() -> Iterator[list[KonenutServer]]:
+    """Servers a test starts; all are stopped at the end, whatever happens."""
+    started: list[KonenutServer] = []
+    yield started
+    for server in started:
+        server.stop()
+
+
+def serve(servers: list[KonenutServer], data_dir: Path, **kwargs: Any) -> KonenutServer:
+    server = KonenutServer(data_dir, **kwargs)
+    servers.append(server)
+    return server.start()
+
+
+# --- the tests ------------------------------------------------------------------------------
+def test_help_lists_the_commands() -> None:
+    assert Path(KONENUT).is_file()
+    result = konenut("--help")
+    for command in ("init", "serve", "enroll", "tls", "site", "user", "device", "incident", "log"):
+        assert re.search(rf"^\W*{command}\s", result.stdout, re.M), (command, result.stdout)
+    assert "Usage: konenut" in result.stdout
+    sub = konenut("incident", "--help")
+    for command in ("open", "close", "list"):
+        assert re.search(rf"^\W*{command}\s", sub.stdout, re.M), (command, sub.stdout)
+
+
+@pytest.fixture(autouse=True)
+def in_a_fresh_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every command runs in an empty working folder, as for someone trying Konenut out."""
+    monkeypatch.chdir(tmp_path)
+
+
+def test_serve_without_init_says_to_run_init_and_init_makes_the_default_folder(
+    tmp_path: Path,
+) -> None:
+    result = konenut("serve", "--port", "1", ok=False)
+    assert result.returncode != 0
+    assert "konenut init" in result.stderr
+    assert not (tmp_path / "konenut-data").exists()  # nothing half-made behind their back
+
+    init = konenut("init")  # the default data folder: ./konenut-data
+    assert (tmp_path / "konenut-data" / "konenut.db").is_file()
+    assert (tmp_path / "konenut-data" / "site.toml").is_file()
+    assert len(CODE.findall(init.stdout)) == 1
+    assert "No incidents." in konenut("incident", "list").stdout
+
+
+def test_init_serve_and_enrol_the_first_admin(tmp_path: Path, servers: list[KonenutServer]) -> None:
+    data_dir = tmp_path / "my-site"
+    result = konenut("init", "--data-dir", str(data_dir), "--site-name", "Kfar Test")
+    assert (data_dir / "site.toml").is_file() and (data_dir / "konenut.db").is_file()
+    assert 'name = "Kfar Test"' in (data_dir / "site.toml").read_text()
+    codes = CODE.findall(result.stdout)
+    links = LINK.findall(result.stdout)
+    assert len(codes) == 1 and len(links) == 1, result.stdout
+    assert links[0][2] == codes[0].replace("-", "")
+
+    server = serve(servers, data_dir)
+    with server.client() as client:
+        ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    token = enrol(server, codes[0], "admin phone")
+    who = me(server, token)
+    assert who["primary_role"] == "admin" and who["roles"] == ["admin"]
+    assert who["site_name"] == "Kfar Test"
+    with server.client() as client:  # a one-time code: the second device is refused
+        again = client.post(
+            "/api/v1/enroll", json={"code": codes[0]}, headers={"Idempotency-Key": "other"}
+        )
+    assert again.status_code == 409 and again.json()["type"].startswith("urn:konenut:problem:")
+    server.stop()
+
+    # `init` again keeps the site and its admin, and prints a fresh code for the admin.
+    rerun = konenut("init", "--data-dir", str(data_dir))
+    fresh = CODE.findall(rerun.stdout)
+    assert len(fresh) == 1 and fresh[0] != codes[0]
+    people = konenut("user", "list", "--data-dir", str(data_dir)).stdout
+    assert len([line for line in people.splitlines() if "admin" in line]) == 1
+    server.start()
+    second = enrol(server, fresh[0], "admin tablet")
+    assert me(server, second)["primary_role"] == "admin"
+    assert me(server, token)["token_id"] != me(server, second)["token_id"]
+
+
+def test_incidents_and_log_export_from_the_cli_while_serving(
+    tmp_path: Path, servers: list[KonenutServer]
+) -> None:
+    data_dir = tmp_path / "site"
+    admin_code = CODE.findall(konenut("init", "--data-dir", str(data_dir)).stdout)[0]
+    server = serve(servers, data_dir)
+    d = ("--data-dir", str(data_dir))
+    admin = {"Authorization": f"Bearer {enrol(server, admin_code)}"}
+
+    opened = konenut("incident", "open", "Smoke near the gate", *d)
+    assert re.search(r"Opened incident 1: Smoke near the gate", opened.stdout), opened.stdout
+    second = konenut("incident", "open", "Another one", *d, ok=False)
+    assert second.returncode != 0 and "already open" in second.stderr
+
+    with server.client(headers=admin) as client:
+        # The running server sees what the CLI appended, within seconds.
+        def listed() -> list[dict[str, Any]]:
+            incidents: list[dict[str, Any]] = client.get("/api/v1/incidents").json()
+            return incidents
+
+        incidents = eventually(listed)
+        assert [(i["ref"], i["title"], i["closed_at"]) for i in incidents] == [
+            ("1", "Smoke near the gate", None)
+        ]
+        incident_id = incidents[0]["incident_id"]
+
+        # The admin sets up a household and a commander, who reports into the incident.
+        def post(
+            path: str, body: dict[str, Any], key: str, auth: dict[str, str] = admin
+        ) -> dict[str, Any]:
+            answer = client.post(path, json=body, headers={**auth, "Idempotency-Key": key})
+            assert answer.status_code == 201, answer.text
+            result: dict[str, Any] = answer.json()
+            return result
+
+        home = post("/api/v1/site/households", {"ref": "31", "name": "Cohen"}, "h31")
+        person = post(
+            "/api/v1/site/people",
+            {"ref": "cmd", "name": "Dana Commander", "roles": ["commander"], "callsign": "D1"},
+            "p1",
+        )
+        issued = post("/api/v1/site/enrollment-codes", {"subject_id": person["person_id"]}, "code1")
+        commander = {"Authorization": f"Bearer {enrol(server, issued['code'])}"}
+        base = f"/api/v1/incidents/{incident_id}"
+        post(
+            f"{base}/households/{home['household_id']}/check-ins",
+            {"status": "safe", "text": "כולם בממ״ד"},
+            "c1",
+            auth=commander,
+        )
+        post(f"{base}/positions", {"location": {"lat": 32.1, "lon": 35.2}}, "pos1", auth=commander)
+
+    listing = konenut("incident", "list", *d).stdout
+    assert re.search(r"^\s*1\s+real\s+\S+\s+OPEN\s+Smoke near the gate$", listing, re.M), listing
+
+    export = konenut("log", "export", "--incident", "1", *d)
+    events = [orjson.loads(line) for line in export.stdout.splitlines()]
+    assert [e["type"] for e in events] == [
+        "incident.opened",
+        "household.checked_in",
+        "position.reported",
+    ]
+    seqs = [e["seq"] for e in events]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    assert {e["incident_id"] for e in events} == {incident_id}
+    assert events[1]["payload"]["text"] == "כולם בממ״ד"
+    assert f"Exported {len(events)} events." in export.stderr
+    whole = konenut("log", "export", *d).stdout.splitlines()
+    whole_seqs = [orjson.loads(line)["seq"] for line in whole]
+    assert whole_seqs == list(range(1, len(whole) + 1))
+    assert "token_hash" not in "".join(whole) and "code_hash" not in "".join(whole)
+
+    closed = konenut("incident", "close", "1", "--summary", "False alarm", *d)
+    assert "Closed incident 1." in closed.stdout
+    assert re.search(r"^\s*1\s+real\s+.*closed \S+Z", konenut("incident", "list", *d).stdout, re.M)
+    with server.client(headers=admin) as client:
+        seen = eventually(lambda: client.get("/api/v1/incidents").json()[0]["closed_at"])
+    assert seen
+
+    missing = konenut("incident", "close", "99", *d, ok=False)
+    assert missing.returncode != 0
+    assert "no incident '99'" in missing.stderr and "konenut incident list" in missing.stderr
+    assert missing.stdout == ""
+    twice = konenut("incident", "close", "1", *d, ok=False)
+    assert twice.returncode != 0 and "closed" in twice.stderr
+
+
+def test_demo_prints_a_working_link_per_role(tmp_path: Path, servers: list[KonenutServer]) -> None:
+    server = serve(servers, tmp_path / "demo", flags=["--demo"])
+    links = DEMO_LINK.findall(server.last_output())
+    assert sorted(role for role, _, _ in links) == sorted(ALL_ROLES), server.last_output()
+    assert all(link.startswith(server.url) for _, link, _ in links)
+    for role, _, code in links:
+        who = me(server, enrol(server, code, f"{role} phone"))
+        assert who["primary_role"] == role, (role, who)
+        if role in ("guest", "volunteer", "liaison"):
+            assert who["incident_id"]  # bound to the demo drill
+        if role == "resident":
+            assert who["household_id"]
+
+    # Every start prints fresh links that work; the village is not loaded twice.
+    server.stop()
+    server.start()
+    again = DEMO_LINK.findall(server.last_output())
+    assert len(again) == len(ALL_ROLES)
+    assert not {code for _, _, code in again} & {code for _, _, code in links}
+    assert "Loaded the demo village" not in server.last_output()
+    assert me(server, enrol(server, again[0][2]))["primary_role"] == again[0][0]
+
+
+def test_tls_init_and_serve_over_verified_https(
+    tmp_path: Path, servers: list[KonenutServer]
+) -> None:
+    data_dir = tmp_path / "site"
+    konenut("init", "--data-dir", str(data_dir))
+    result = konenut("tls", "init", "--data-dir", str(data_dir), "--hostname", "konenut.local")
+    ca_file, server_file = data_dir / "tls" / "ca.crt", data_dir / "tls" / "server.crt"
+    assert ca_file.is_file() and server_file.is_file()
+    ca = x509.load_pem_x509_certificate(ca_file.read_bytes())
+    fingerprint = ca.fingerprint(hashes.SHA256()).hex(":").upper()
+    assert f"CA fingerprint (SHA-256): {fingerprint}" in result.stdout
+    names = (
+        x509.load_pem_x509_certificate(server_file.read_bytes())
+        .extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        .value.get_values_for_type(x509.DNSName)
+    )
+    assert "konenut.local" in names
+
+    server = serve(servers, data_dir, flags=["--tls"], tls_ca=ca_file)
+    assert server.url.startswith("https://")
+    verified = ssl.create_default_context(cafile=str(ca_file))
+
+    def readyz(verify: ssl.SSLContext | bool, url: str = server.url, **kw: Any) -> int:
+        with httpx.Client(verify=verify) as client:  # a new connection each time
+            return client.get(f"{url}/readyz", **kw).status_code
+
+    assert readyz(verified) == 200
+    assert readyz(verified, extensions={"sni_hostname": "konenut.local"}) == 200
+    with pytest.raises(httpx.ConnectError):  # a name the certificate does not carry
+        readyz(verified, extensions={"sni_hostname": "evil.example"})
+    with pytest.raises(httpx.ConnectError):  # without the site CA: not trusted
+        readyz(True)
+    with pytest.raises(httpx.HTTPError):  # no plain HTTP on the TLS port
+        readyz(verified, server.url.replace("https://", "http://"))
+
+
+def test_serve_tls_without_certificates_says_what_to_run(tmp_path: Path) -> None:
+    data_dir = tmp_path / "site"
+    data_dir.mkdir()
+    result = konenut("serve", "--tls", "--data-dir", str(data_dir), "--port", "1", ok=False)
+    assert result.returncode != 0 and "konenut tls init" in result.stderr
