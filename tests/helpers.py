@@ -47,28 +47,50 @@ def seed_site(store: EventStore, site: str = SITE) -> Seeded:
     seeded = Seeded()
     run = store.execute
     seeded.household_id = str(
-        run(site, handlers.add_household(None, c.AddHousehold(ref="h-14", name="Cohen")))
-        .body["household_id"]
+        run(site, handlers.add_household(None, c.AddHousehold(ref="h-14", name="Cohen"))).body[
+            "household_id"
+        ]
     )
     seeded.other_household_id = str(
-        run(site, handlers.add_household(None, c.AddHousehold(ref="h-15", name="Levi")))
-        .body["household_id"]
+        run(site, handlers.add_household(None, c.AddHousehold(ref="h-15", name="Levi"))).body[
+            "household_id"
+        ]
     )
     for role in (Role.ADMIN, Role.COMMANDER, Role.OPERATOR, Role.RESPONDER, Role.MEDIC):
-        added = run(site, handlers.add_person(
-            None, c.AddPerson(ref=f"p-{role.value}", name=f"{role.value.title()} Person",
-                              roles=[role], callsign=f"{role.value}-1")))
-        token, subject = enrol(store, c.IssueEnrollmentCode(subject_id=str(added.body["person_id"])), site)
+        added = run(
+            site,
+            handlers.add_person(
+                None,
+                c.AddPerson(
+                    ref=f"p-{role.value}",
+                    name=f"{role.value.title()} Person",
+                    roles=[role],
+                    callsign=f"{role.value}-1",
+                ),
+            ),
+        )
+        token, subject = enrol(
+            store, c.IssueEnrollmentCode(subject_id=str(added.body["person_id"])), site
+        )
         seeded.tokens[role], seeded.subjects[role] = token, subject
     seeded.incident_id = str(
-        run(site, handlers.open_incident(None, c.OpenIncident(title="Infiltration"))).body["incident_id"]
+        run(site, handlers.open_incident(None, c.OpenIncident(title="Infiltration"))).body[
+            "incident_id"
+        ]
     )
-    token, subject = enrol(store, c.IssueEnrollmentCode(
-        subject_id=seeded.household_id, subject_kind=SubjectKind.HOUSEHOLD), site)
+    token, subject = enrol(
+        store,
+        c.IssueEnrollmentCode(subject_id=seeded.household_id, subject_kind=SubjectKind.HOUSEHOLD),
+        site,
+    )
     seeded.tokens[Role.RESIDENT], seeded.subjects[Role.RESIDENT] = token, subject
-    for role, kind in ((Role.GUEST, SubjectKind.GUEST), (Role.VOLUNTEER, SubjectKind.VOLUNTEER),
-                       (Role.LIAISON, SubjectKind.LIAISON)):
-        token, subject = enrol(store, c.IssueEnrollmentCode(
-            subject_kind=kind, incident_id=seeded.incident_id), site)
+    for role, kind in (
+        (Role.GUEST, SubjectKind.GUEST),
+        (Role.VOLUNTEER, SubjectKind.VOLUNTEER),
+        (Role.LIAISON, SubjectKind.LIAISON),
+    ):
+        token, subject = enrol(
+            store, c.IssueEnrollmentCode(subject_kind=kind, incident_id=seeded.incident_id), site
+        )
         seeded.tokens[role], seeded.subjects[role] = token, subject
     return seeded

@@ -13,9 +13,11 @@ from fastapi.staticfiles import StaticFiles
 
 from konenut import __version__
 from konenut.api import problems
-from konenut.api.routes import identity, incidents, site, system
+from konenut.api.routes import identity, incidents, site, stream, system
 from konenut.api.routes.system import DOCS_ASSETS
 from konenut.api.runtime import Runtime
+from konenut.bus.hub import StreamHub
+from konenut.bus.local import LocalBus
 from konenut.config import Settings
 from konenut.store import migrate
 from konenut.store.eventstore import EventStore
@@ -31,6 +33,8 @@ def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
     owns_store = store is None
     event_store = store or EventStore(settings.resolved_database_url)
     runtime = Runtime(settings=settings, store=event_store)
+    bus = LocalBus()  # one node; a Redis bus goes here when there are several
+    hub = stream.stream_hub(runtime)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -40,11 +44,18 @@ def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
         # Projections load in the background: the port opens at once and /readyz says when
         # the node has caught up with the log (a large log takes seconds).
         loading = None if event_store.started else asyncio.create_task(_start(event_store))
+        await bus.start()
+        event_store.subscribe(bus.publish)
+        bus.subscribe(runtime.site_id, hub.publish)
+        streaming = asyncio.create_task(_start_stream(event_store, loading, hub))
         refresher = asyncio.create_task(_refresh_forever(runtime))
         try:
             yield
         finally:
             refresher.cancel()
+            streaming.cancel()
+            await hub.close()
+            await bus.close()
             if loading is not None:
                 await loading
             if owns_store:
@@ -60,11 +71,13 @@ def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.stream_hub = hub
     problems.install(app)
     app.middleware("http")(_not_before_ready)
     for module in (system, identity, site, incidents):
         app.include_router(module.router)
     web_routes.install(app)
+    app.add_middleware(stream.StreamMiddleware, endpoint=stream.StreamEndpoint(runtime, hub))
     app.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs")
     return app
 
@@ -74,6 +87,16 @@ async def _start(store: EventStore) -> None:
         await asyncio.to_thread(store.start)
     except Exception:
         log.exception("store.start_failed")
+
+
+async def _start_stream(
+    store: EventStore, loading: asyncio.Task[None] | None, hub: StreamHub
+) -> None:
+    """The stream hub starts once the projections (and so the tokens) are loaded."""
+    if loading is not None:
+        await asyncio.shield(loading)
+    if store.started:
+        await hub.start()
 
 
 # Until the projections have caught up, only health and readiness answer.

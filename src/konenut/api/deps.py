@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from fastapi import Depends, Header, Request
@@ -17,7 +17,7 @@ from konenut.app.identity import Actor, hash_secret
 from konenut.app.permissions import allowed_scope
 from konenut.domain.events import Scope
 from konenut.domain.ids import format_time, utcnow
-from konenut.domain.state import SiteState
+from konenut.domain.state import SiteState, TokenView
 from konenut.store.eventstore import Decide, IdempotencyKey, Outcome
 
 bearer = HTTPBearer(auto_error=False, description="Device token from enrollment")
@@ -25,12 +25,14 @@ bearer = HTTPBearer(auto_error=False, description="Device token from enrollment"
 IDEMPOTENCY_KEY_MAX_CHARS = 128
 
 
-def get_runtime(request: Request) -> Runtime:
+# Dependencies that only read memory are `async`: FastAPI runs plain `def` dependencies in its
+# thread pool, and those hops cost more than the work (several per request).
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def authenticate(
+async def authenticate(
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
     runtime: Runtime = Depends(get_runtime),
 ) -> Actor:
@@ -41,8 +43,23 @@ def authenticate(
             "send your device token as 'Authorization: Bearer <token>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    return actor_for_token(runtime, credentials.credentials)
+
+
+def actor_for_token(runtime: Runtime, token: str) -> Actor:
+    """The caller behind a device token (HTTP bearer or the stream's auth message).
+
+    ApiProblem 401 when the token is unknown, revoked or expired, or its incident is closed.
+    """
     state = runtime.store.state(runtime.site_id)
-    token = state.token_by_hash(hash_secret(credentials.credentials))
+    return checked_actor(state, state.token_by_hash(hash_secret(token)))
+
+
+def checked_actor(state: SiteState, token: TokenView | None) -> Actor:
+    """The actor of an enrolled token that still works; ApiProblem 401 otherwise.
+
+    The stream calls this again for open connections when a token is revoked or at heartbeats.
+    """
     if token is None:
         raise ApiProblem(
             401,
@@ -118,10 +135,10 @@ class Access:
             raise self.deny("you may act only for yourself")
 
 
-def permit(operation: str) -> Callable[..., Access]:
+def permit(operation: str) -> Callable[..., Awaitable[Access]]:
     """A dependency that authenticates and checks the permission matrix for `operation`."""
 
-    def dependency(
+    async def dependency(
         actor: Actor = Depends(authenticate), runtime: Runtime = Depends(get_runtime)
     ) -> Access:
         scope = allowed_scope(operation, actor.roles)

@@ -1,0 +1,578 @@
+"""Each site's stream hub: one shared buffer of recent events, a cursor per client."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import random
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Protocol
+
+import orjson
+import structlog
+
+from konenut.domain.event_types import REGISTRY
+from konenut.domain.events import Event, EventType, Viewer, shaped, visibility_for
+
+log = structlog.get_logger(__name__)
+
+# --- limits (module constants, read when a hub is built, so tests can lower them) ------------
+BUFFER_EVENTS = 8_192  # per site: ~40 s of 200 units reporting every second; further behind: resync
+MAX_REPLAY_EVENTS = 10_000  # further behind than this, re-reading state over REST is cheaper
+REPLAY_PAGE_EVENTS = 1_000  # events read from the log per query while replaying
+REPLAY_CONCURRENCY = 4  # replays reading the log at once: a mass reconnect must not starve writes
+MAX_BATCH_EVENTS = 256  # events one client sends in a turn before the others get the loop
+HEARTBEAT_SECS = 25.0  # under the 30-60 s after which NATs and proxies drop a silent connection
+HEARTBEAT_JITTER_SECS = 5.0  # +/- per beat, so phones that reconnected together do not beat in step
+IDLE_TIMEOUT_SECS = 75.0  # three heartbeats without a word from the client: it is gone
+SWEEP_SECS = 1.0  # how often heartbeats, idle clients and the log head are checked
+CLOSE_TIMEOUT_SECS = 5.0  # a close frame a dead peer never reads must not hold a task forever
+
+# Types sent only as their latest event per unit to a client that is behind: type -> the
+# payload field naming the unit (positions move; only where a unit is now matters).
+COALESCED_BY: dict[str, str] = {"position.reported": "subject_id"}
+# Events after which every open stream's token is checked again: a revoked device is cut off
+# before the batch goes out; passes of a closed incident get the closing news, then are closed.
+CHECK_TOKENS_BEFORE: frozenset[str] = frozenset({"token.revoked"})
+CHECK_TOKENS_AFTER: frozenset[str] = frozenset({"incident.closed"})
+
+CLOSE_GOING_AWAY = 1001
+CLOSE_INTERNAL_ERROR = 1011
+CLOSE_UNAUTHORISED = 4401
+CLOSE_IDLE = 4408
+
+Reader = Callable[[int, int], Awaitable[list[Event]]]  # (since, limit) -> events after since
+Authorise = Callable[[str], str | None]  # token id -> why it may no longer stream, or None
+
+
+@dataclass(frozen=True)
+class StreamLimits:
+    """How much a hub holds and how often it beats (defaults: the module constants)."""
+
+    buffer_events: int
+    max_replay_events: int
+    heartbeat_secs: float
+    heartbeat_jitter_secs: float
+    idle_timeout_secs: float
+    sweep_secs: float
+
+    @classmethod
+    def defaults(cls) -> StreamLimits:
+        return cls(
+            buffer_events=BUFFER_EVENTS,
+            max_replay_events=MAX_REPLAY_EVENTS,
+            heartbeat_secs=HEARTBEAT_SECS,
+            heartbeat_jitter_secs=HEARTBEAT_JITTER_SECS,
+            idle_timeout_secs=IDLE_TIMEOUT_SECS,
+            sweep_secs=SWEEP_SECS,
+        )
+
+
+class Sink(Protocol):
+    """Where a client's frames go (the WebSocket; a list in unit tests)."""
+
+    async def send(self, frame: str) -> None: ...
+
+    async def close(self, code: int, reason: str) -> None: ...
+
+
+def control(type_: str, seq: int, **fields: Any) -> str:
+    """A control message (its type has no dot, unlike event types)."""
+    return orjson.dumps({"type": type_, "seq": seq, **fields}).decode()
+
+
+class Entry:
+    """An event in the buffer, with its frame encoded once per shape it is seen in."""
+
+    __slots__ = ("etype", "event", "frames", "superseded")
+
+    def __init__(self, event: Event) -> None:
+        self.event = event
+        self.etype: EventType | None = REGISTRY.get(event.type)  # unknown types reach nobody
+        self.frames: dict[tuple[frozenset[str], bool], str] = {}
+        self.superseded = False  # a later event of the same unit is buffered (coalescing)
+
+    @property
+    def seq(self) -> int:
+        return self.event.seq
+
+    def frame_for(self, viewer: Viewer) -> str | None:
+        """The event as this viewer may see it, encoded; None when it must not reach them.
+
+        Viewers that see it through the same visibility (hidden fields, envelope) share one
+        encoding, so an event is serialised once per audience, not once per client.
+        """
+        if self.etype is None:
+            return None
+        seen = visibility_for(self.event, self.etype, viewer)
+        if seen is None:
+            return None
+        shape = (seen.hide, seen.envelope)
+        frame = self.frames.get(shape)
+        if frame is None:
+            frame = orjson.dumps(shaped(self.event, self.etype, seen)).decode()
+            self.frames[shape] = frame
+        return frame
+
+
+def coalesce_key(event: Event) -> tuple[str | None, Any] | None:
+    """The unit an event is the latest news of (per incident), for coalesced types."""
+    field = COALESCED_BY.get(event.type)
+    return None if field is None else (event.incident_id, event.payload.get(field))
+
+
+def mark_superseded(entries: Iterable[Entry], latest: dict[tuple[str | None, Any], Entry]) -> None:
+    """Mark each coalesced entry that a later one of the same unit replaces."""
+    for entry in entries:
+        key = coalesce_key(entry.event)
+        if key is None:
+            continue
+        previous = latest.get(key)
+        if previous is not None:
+            previous.superseded = True
+        latest[key] = entry
+
+
+def frames_for(entries: Sequence[Entry], viewer: Viewer, last_seq: int) -> list[str]:
+    """What a viewer gets of these entries: superseded positions left out, then counted."""
+    frames: list[str] = []
+    dropped = 0
+    for entry in entries:
+        frame = entry.frame_for(viewer)
+        if frame is None:
+            continue
+        if entry.superseded:
+            dropped += 1
+        else:
+            frames.append(frame)
+    if dropped:  # after the batch: a client that drops seqs it has seen keeps the batch
+        frames.append(control("coalesced", last_seq, dropped=dropped))
+    return frames
+
+
+def start_eagerly(work: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
+    """Run `work` now, up to its first real wait; only then does the rest become a task.
+
+    Sending to a healthy connection never waits (the write is buffered), so most clients get
+    an event without a task being created, scheduled and garbage-collected: at 5,000 clients
+    those tasks cost more CPU than the sends. (Python 3.12 has this built in:
+    `asyncio.Task(work, eager_start=True)`; we support 3.11.)
+    """
+    try:
+        waiting_on = work.send(None)
+    except StopIteration:
+        return None
+    return asyncio.create_task(_carry_on(work, waiting_on))
+
+
+async def _carry_on(work: Coroutine[Any, Any, None], waiting_on: Any) -> None:
+    """Drive a coroutine that was started by hand and yielded `waiting_on` to the loop."""
+    while True:
+        try:
+            if waiting_on is None:  # a bare yield: it only let others run
+                await asyncio.sleep(0)
+            else:  # a future: wait for it; the coroutine reads its outcome when resumed
+                await asyncio.wait([waiting_on])
+        except BaseException as exc:  # cancelled while waiting: it must see that where it waits
+            step = functools.partial(work.throw, exc)
+        else:
+            step = functools.partial(work.send, None)
+        try:
+            waiting_on = step()
+        except StopIteration:
+            return
+
+
+class EventRing:
+    """The last `capacity` events of a site, addressed by seq (a site's seqs have no gaps)."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._slots: list[Entry | None] = [None] * capacity
+        self.head = 0  # the newest seq held, or the log head the ring starts after
+        self.first = 1  # the oldest seq held; first > head when empty
+
+    def reset(self, head: int) -> None:
+        """Empty, starting after `head`."""
+        self._slots = [None] * self.capacity
+        self.head, self.first = head, head + 1
+
+    def append(self, entry: Entry) -> None:
+        if entry.seq != self.head + 1:
+            raise ValueError(f"seq {entry.seq} does not follow {self.head}")
+        self._slots[entry.seq % self.capacity] = entry
+        self.head = entry.seq
+        self.first = max(self.first, self.head - self.capacity + 1)
+
+    def get(self, seq: int) -> Entry:
+        entry = self._slots[seq % self.capacity]
+        if entry is None or entry.seq != seq or not self.first <= seq <= self.head:
+            raise KeyError(seq)
+        return entry
+
+    def between(self, after: int, last: int) -> list[Entry]:
+        """Entries with after < seq <= last (all held)."""
+        return [self.get(seq) for seq in range(after + 1, last + 1)]
+
+
+class Phase(Enum):
+    REPLAYING = "replaying"  # the connection's own task sends what it missed
+    LIVE = "live"  # the hub wakes it for new events
+    CLOSED = "closed"
+
+
+class StreamClient:
+    """One connection: what it may see, how far it got, when it was last heard from.
+
+    Deliberately small (a few hundred bytes): the shared buffer holds the events and their
+    encodings, a client holds only its cursor.
+    """
+
+    __slots__ = (
+        "cursor",
+        "last_heard",
+        "next_ping_at",
+        "phase",
+        "ping_due",
+        "sink",
+        "task",
+        "token_id",
+        "viewer",
+    )
+
+    def __init__(self, token_id: str, viewer: Viewer, sink: Sink, now: float) -> None:
+        self.token_id = token_id
+        self.viewer = viewer
+        self.sink = sink
+        self.cursor = 0  # everything up to this seq was sent, or was not for this client
+        self.phase = Phase.REPLAYING
+        self.last_heard = now
+        self.next_ping_at = now
+        self.ping_due = False
+        self.task: asyncio.Task[None] | None = None  # sending right now, if at all
+
+
+class StreamHub:
+    """Fans a site's events out to its stream clients (docs/stream.md).
+
+    The bus hands each committed batch to `publish`; the hub keeps the last events in a ring
+    shared by all clients and wakes each live client whose cursor is behind. A client that is
+    behind gets positions coalesced; one whose cursor fell out of the ring gets `resync`.
+    """
+
+    def __init__(
+        self,
+        site_id: str,
+        *,
+        read: Reader,
+        latest_seq: Callable[[], int],
+        authorise: Authorise,
+        limits: StreamLimits | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.site_id = site_id
+        self.limits = limits or StreamLimits.defaults()
+        self._read = read
+        self._latest_seq = latest_seq
+        self._authorise = authorise
+        self._clock = clock
+        self._ring = EventRing(self.limits.buffer_events)
+        self._latest: dict[tuple[str | None, Any], Entry] = {}  # last entry per coalesced unit
+        self._clients: set[StreamClient] = set()
+        self._pending: list[Event] = []  # arrived while the gap before them is read
+        self._filling = True  # until `start` has loaded the ring
+        self._behind_at_last_sweep = False
+        self._replays: asyncio.Semaphore | None = None  # made on the loop, in `start`
+        self._background: set[asyncio.Task[None]] = set()
+        self._sweeper: asyncio.Task[None] | None = None
+        self.started = False  # clients are turned away until the ring is loaded
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    @property
+    def head(self) -> int:
+        return self._ring.head
+
+    @property
+    def clients(self) -> int:
+        return len(self._clients)
+
+    def now(self) -> float:
+        return self._clock() if self._clock else asyncio.get_running_loop().time()
+
+    async def start(self) -> None:
+        """Load the newest events into the ring, then start the heartbeat sweep."""
+        self._replays = asyncio.Semaphore(REPLAY_CONCURRENCY)
+        head = self._latest_seq()
+        self._ring.reset(head)
+        size = self.limits.buffer_events
+        try:
+            recent = await self._read(max(0, head - size), size)
+        except Exception:  # an empty ring still works: clients replay from the log
+            log.exception("stream.preload_failed", site_id=self.site_id)
+            recent = []
+        if recent:
+            self._ring.reset(recent[0].seq - 1)
+            self._append_all(recent)
+        self._filling = False
+        self._take_pending()
+        self._sweeper = asyncio.create_task(self._sweep_forever())
+        self.started = True
+
+    async def close(self) -> None:
+        """Stop sweeping and close every stream (the node is going away)."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+        for client in list(self._clients):
+            self._close(client, CLOSE_GOING_AWAY, "the server is shutting down")
+        if self._background:
+            await asyncio.wait(list(self._background), timeout=CLOSE_TIMEOUT_SECS)
+        for task in list(self._background):
+            task.cancel()
+
+    # --- events in ---------------------------------------------------------------------------
+    def publish(self, events: Sequence[Event]) -> None:
+        """A committed batch of the site's events (the bus calls this on the event loop)."""
+        if self._filling:
+            self._pending.extend(events)
+            return
+        before = self._ring.head
+        for index, event in enumerate(events):
+            if event.seq <= self._ring.head:
+                continue  # delivered twice (the log was read meanwhile)
+            if event.seq != self._ring.head + 1:  # appended elsewhere: read the gap from the log
+                self._pending.extend(events[index:])
+                self._start_fill()
+                break
+            self._append(event)
+        self._after_append(before)
+
+    def _append(self, event: Event) -> None:
+        entry = Entry(event)
+        self._ring.append(entry)
+        mark_superseded((entry,), self._latest)
+
+    def _append_all(self, events: Sequence[Event]) -> None:
+        for event in events:
+            if event.seq == self._ring.head + 1:
+                self._append(event)
+
+    def _after_append(self, before: int) -> None:
+        """Push what was just appended to every live client that is not sending already."""
+        ring = self._ring
+        if ring.head == before:
+            return
+        new = ring.between(max(before, ring.first - 1), ring.head)
+        types = {entry.event.type for entry in new}
+        if types & CHECK_TOKENS_BEFORE:
+            self._reauthorise_all()
+        for client in list(self._clients):
+            if client.phase is not Phase.LIVE or client.task is not None:
+                continue
+            if client.cursor == before == new[0].seq - 1:  # caught up: the usual case
+                frames = frames_for(new, client.viewer, ring.head)
+                client.cursor = ring.head
+                if frames or client.ping_due:  # else nothing in it for this client: no task
+                    client.task = start_eagerly(self._drain(client, frames))
+            else:
+                self._wake(client)
+        if types & CHECK_TOKENS_AFTER:
+            self._reauthorise_all()
+
+    def _take_pending(self) -> None:
+        pending, self._pending = self._pending, []
+        if pending:
+            self.publish(pending)
+
+    def _start_fill(self) -> None:
+        if not self._filling:
+            self._filling = True
+            self._spawn(self._fill())
+
+    async def _fill(self) -> None:
+        """Read events appended elsewhere (another process, another node) from the log."""
+        before = self._ring.head
+        failed = False
+        try:
+            target = self._pending[0].seq - 1 if self._pending else self._latest_seq()
+            if target - self._ring.head > self.limits.buffer_events:
+                self._ring.reset(target - self.limits.buffer_events)  # those behind will resync
+                before = self._ring.head
+            while self._ring.head < target:
+                limit = min(target - self._ring.head, REPLAY_PAGE_EVENTS)
+                page = await self._read(self._ring.head, limit)
+                if not page:
+                    break
+                self._append_all(page)
+        except Exception:  # the next event or sweep tries again
+            log.exception("stream.fill_failed", site_id=self.site_id)
+            failed = True
+        finally:
+            self._filling = False
+        self._after_append(before)
+        if not failed:
+            self._take_pending()
+
+    # --- clients -----------------------------------------------------------------------------
+    def join(self, token_id: str, viewer: Viewer, sink: Sink) -> StreamClient:
+        """Register a connection that has authenticated; `catch_up` then makes it live."""
+        now = self.now()
+        client = StreamClient(token_id, viewer, sink, now)
+        client.next_ping_at = now + self._beat()
+        self._clients.add(client)
+        return client
+
+    def heard(self, client: StreamClient) -> None:
+        """The client said something (any message counts as a sign of life)."""
+        client.last_heard = self.now()
+
+    def leave(self, client: StreamClient) -> None:
+        """The connection ended: forget the client and stop sending to it."""
+        client.phase = Phase.CLOSED
+        self._clients.discard(client)
+        task, client.task = client.task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    async def catch_up(self, client: StreamClient, since: int) -> None:
+        """Send what the client missed after `since`, then `live`; from then on the hub pushes."""
+        client.cursor = since
+        if since > self._ring.head:  # a log this client never saw (the server's data was reset)
+            client.cursor = self._ring.head
+            await client.sink.send(control("resync", client.cursor))
+        await self._replay_from_log(client)
+        while client.phase is Phase.REPLAYING:
+            frames = self.take(client)
+            if not frames:
+                break
+            for frame in frames:
+                await client.sink.send(frame)
+        if client.phase is not Phase.REPLAYING:
+            return
+        await client.sink.send(control("live", client.cursor))
+        if client.phase is Phase.REPLAYING:
+            client.phase = Phase.LIVE
+            self._wake(client)
+
+    async def _replay_from_log(self, client: StreamClient) -> None:
+        """Send what the ring no longer holds from the log, or `resync` if that is too much."""
+        while client.cursor + 1 < self._ring.first and client.phase is Phase.REPLAYING:
+            if self._ring.head - client.cursor > self.limits.max_replay_events:
+                await self._resync(client)
+                return
+            limit = min(REPLAY_PAGE_EVENTS, self._ring.first - 1 - client.cursor)
+            assert self._replays is not None, "start() was not called"
+            async with self._replays:
+                events = await self._read(client.cursor, limit)
+            if not events:
+                await self._resync(client)
+                return
+            entries = [Entry(event) for event in events]
+            mark_superseded(entries, {})
+            for frame in frames_for(entries, client.viewer, events[-1].seq):
+                await client.sink.send(frame)
+            client.cursor = events[-1].seq
+
+    async def _resync(self, client: StreamClient) -> None:
+        client.cursor = self._ring.head
+        await client.sink.send(control("resync", client.cursor))
+
+    def take(self, client: StreamClient) -> list[str]:
+        """The next frames for a client, advancing its cursor (no I/O)."""
+        frames: list[str] = []
+        ring = self._ring
+        if client.cursor < ring.head:
+            if client.cursor + 1 < ring.first:  # what it needs next is gone: tell it, never drop it
+                client.cursor = ring.head
+                frames.append(control("resync", ring.head))
+            else:
+                last = min(ring.head, client.cursor + MAX_BATCH_EVENTS)
+                frames = frames_for(ring.between(client.cursor, last), client.viewer, last)
+                client.cursor = last
+        if client.ping_due:
+            client.ping_due = False
+            frames.append(control("ping", client.cursor))
+        return frames
+
+    def _wake(self, client: StreamClient) -> None:
+        """Start sending to a live client that has something to send and is not sending."""
+        if client.phase is not Phase.LIVE or client.task is not None:
+            return
+        if client.cursor < self._ring.head or client.ping_due:
+            client.task = start_eagerly(self._drain(client, []))
+
+    async def _drain(self, client: StreamClient, frames: list[str]) -> None:
+        """Send `frames`, then whatever else the client is behind on, until it is caught up."""
+        try:
+            while client.phase is Phase.LIVE:
+                for frame in frames:
+                    await client.sink.send(frame)
+                if len(frames) >= MAX_BATCH_EVENTS:
+                    await asyncio.sleep(0)  # a long backlog must not hold the loop
+                frames = self.take(client)
+                if not frames:
+                    return
+        except Exception:  # usually the connection is gone; never leave a client silently stuck
+            log.debug("stream.send_failed", site_id=self.site_id, exc_info=True)
+            self._close(client, CLOSE_INTERNAL_ERROR, "the server could not send to this stream")
+        finally:
+            client.task = None
+
+    # --- heartbeats, idle clients, revoked tokens ---------------------------------------------
+    def sweep(self) -> None:
+        """Ping clients whose beat is due, close idle ones, and notice the log moving on."""
+        now = self.now()
+        self._notice_log_head()
+        for client in list(self._clients):
+            if now - client.last_heard > self.limits.idle_timeout_secs:
+                idle = int(self.limits.idle_timeout_secs)
+                self._close(client, CLOSE_IDLE, f"no message from the client for {idle} s")
+            elif now >= client.next_ping_at:
+                reason = self._authorise(client.token_id)
+                if reason is not None:
+                    self._close(client, CLOSE_UNAUTHORISED, reason)
+                    continue
+                client.ping_due = True
+                client.next_ping_at = now + self._beat()
+                self._wake(client)
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.limits.sweep_secs)
+            try:
+                self.sweep()
+            except Exception:
+                log.exception("stream.sweep_failed", site_id=self.site_id)
+
+    def _beat(self) -> float:
+        jitter = self.limits.heartbeat_jitter_secs
+        return self.limits.heartbeat_secs + random.uniform(-jitter, jitter)
+
+    def _notice_log_head(self) -> None:
+        """Events appended by another process reach us only through the log: read them."""
+        behind = self._latest_seq() > self._ring.head
+        if behind and self._behind_at_last_sweep:  # twice in a row: not just a commit in flight
+            self._start_fill()
+        self._behind_at_last_sweep = behind
+
+    def _reauthorise_all(self) -> None:
+        for client in list(self._clients):
+            reason = self._authorise(client.token_id)
+            if reason is not None:
+                self._close(client, CLOSE_UNAUTHORISED, reason)
+
+    def _close(self, client: StreamClient, code: int, reason: str) -> None:
+        self.leave(client)
+        self._spawn(self._close_sink(client.sink, code, reason))
+
+    async def _close_sink(self, sink: Sink, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(sink.close(code, reason), CLOSE_TIMEOUT_SECS)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)

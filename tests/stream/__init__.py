@@ -1,0 +1,1 @@
+"""Tests of the live stream: the hub alone, and the WebSocket through a real server."""
