@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
 import swagger_ui_bundle
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from konenut import __version__
 from konenut.api import problems
@@ -73,7 +74,7 @@ def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
     app.state.runtime = runtime
     app.state.stream_hub = hub
     problems.install(app)
-    app.middleware("http")(_not_before_ready)
+    app.add_middleware(NotBeforeReady, runtime=runtime)
     for module in (system, identity, site, incidents):
         app.include_router(module.router)
     web_routes.install(app)
@@ -103,13 +104,26 @@ async def _start_stream(
 ALWAYS_SERVED_PATHS = frozenset({"/healthz", "/readyz"})
 
 
-async def _not_before_ready(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    runtime: Runtime = request.app.state.runtime
-    if runtime.store.started or request.url.path in ALWAYS_SERVED_PATHS:
-        return await call_next(request)
-    return problems.problem(503, "starting: catching up with the log", headers={"Retry-After": "2"})
+class NotBeforeReady:
+    """Plain ASGI (no per-request task as with BaseHTTPMiddleware): until the projections have
+    loaded, HTTP requests other than health and readiness get 503 with Retry-After."""
+
+    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
+        self.app = app
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or self.runtime.store.started
+            or scope["path"] in ALWAYS_SERVED_PATHS
+        ):
+            await self.app(scope, receive, send)
+            return
+        starting = problems.problem(
+            503, "starting: catching up with the log", headers={"Retry-After": "2"}
+        )
+        await starting(scope, receive, send)
 
 
 async def _refresh_forever(runtime: Runtime) -> None:
