@@ -164,7 +164,7 @@ def token_authoriser(runtime: Runtime) -> Authorise:
     def authorise(token_id: str) -> str | None:
         state = runtime.store.state(runtime.site_id)
         try:
-            checked_actor(state, state.tokens.get(token_id))
+            checked_actor(state, state.tokens.get(token_id), runtime.store.clock())
         except ApiProblem as problem:
             return problem.detail
         return None
