@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from konenut.app import commands as c
 from konenut.app import handlers
@@ -12,6 +16,7 @@ from konenut.store import migrate
 from konenut.store.eventstore import EventStore
 
 SITE = "site"
+T = TypeVar("T")
 
 
 def open_store(url: str) -> EventStore:
@@ -94,3 +99,10 @@ def seed_site(store: EventStore, site: str = SITE) -> Seeded:
         )
         seeded.tokens[role], seeded.subjects[role] = token, subject
     return seeded
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion on a fresh event loop in its own thread, so it works even
+    while another loop runs in this thread (Playwright's sync API keeps one for the session)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -7,8 +7,7 @@ import { config, lang, num, t, time } from "./i18n.js";
 import { createSiteMap, featureName } from "./map.js";
 import * as outbox from "./outbox.js";
 import { Picture } from "./picture.js";
-import { Stream } from "./stream.js";
-import { boot, personName, pickIncident, revoked, showConnection, showDrill, showOutbox, siteHead, snapshot } from "./ui.js";
+import { boot, personName, pickIncident, revoked, showDrill, showOutbox, siteHead, snapshot, startStream } from "./ui.js";
 
 const TIMELINE_MAX = 300; // rows drawn; the whole log stays in the export
 const FADE_CHECK_MS = 30000; // how often quiet units are redrawn (faded when stale)
@@ -65,19 +64,7 @@ async function main() {
     since = cached.seq;
     render();
   }
-  stream = new Stream({
-    since,
-    seqKey: "konenut.seq.operator",
-    onEvent,
-    onResync: reload,
-    onUnauthorized: revoked,
-    onState: (state) => {
-      if (state === "live") outbox.flush({ now: true });
-    },
-  });
-  if (cached && !navigator.onLine) stream.lastDataAt = cached.at;
-  showConnection(stream);
-  stream.start();
+  stream = startStream({ view: "operator", since, onEvent, onResync: reload, cached });
   setInterval(() => {
     picture.bump("positions");
     queueRender();

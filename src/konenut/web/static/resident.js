@@ -5,8 +5,7 @@ import { ApiError, api } from "./api.js";
 import { $, $$ } from "./dom.js";
 import { config, lang, num, t, time } from "./i18n.js";
 import * as outbox from "./outbox.js";
-import { Stream } from "./stream.js";
-import { boot, cacheForOffline, pickIncident, revoked, showConnection, showDrill, showOutbox, siteHead, snapshot } from "./ui.js";
+import { boot, cacheForOffline, pickIncident, revoked, showDrill, showOutbox, siteHead, snapshot, startStream } from "./ui.js";
 
 const MAX_PEOPLE = 500;
 
@@ -41,19 +40,13 @@ async function main() {
     since = cached.seq;
     render();
   }
-  const stream = new Stream({
+  startStream({
+    view: "resident",
     since,
-    seqKey: "konenut.seq.resident",
     onEvent: apply,
     onResync: () => load().catch(() => {}),
-    onUnauthorized: revoked,
-    onState: (s) => {
-      if (s === "live") outbox.flush({ now: true });
-    },
+    cached,
   });
-  if (cached && !navigator.onLine) stream.lastDataAt = cached.at;
-  showConnection(stream);
-  stream.start();
 }
 
 async function load() {

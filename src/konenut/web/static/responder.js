@@ -7,8 +7,7 @@ import { num, t, time } from "./i18n.js";
 import { createSiteMap, featureName } from "./map.js";
 import * as outbox from "./outbox.js";
 import { Picture } from "./picture.js";
-import { Stream } from "./stream.js";
-import { boot, pickIncident, revoked, showConnection, showDrill, showOutbox, siteHead, snapshot } from "./ui.js";
+import { boot, pickIncident, revoked, showDrill, showOutbox, siteHead, snapshot, startStream } from "./ui.js";
 
 const POSITION_EVERY_SECS = 15; // a moving responder is redrawn at least this often...
 const POSITION_MOVED_M = 20; // ...and whenever they moved this far
@@ -57,19 +56,13 @@ async function main() {
     since = cached.seq;
     render();
   }
-  const stream = new Stream({
+  startStream({
+    view: "responder",
     since,
-    seqKey: "konenut.seq.responder",
     onEvent,
     onResync: () => load().catch(() => {}),
-    onUnauthorized: revoked,
-    onState: (state) => {
-      if (state === "live") outbox.flush({ now: true });
-    },
+    cached,
   });
-  if (cached && !navigator.onLine) stream.lastDataAt = cached.at;
-  showConnection(stream);
-  stream.start();
   setInterval(() => {
     picture.bump("positions");
     render();

@@ -4,6 +4,7 @@ import { ApiError, TOKEN_KEY, api, getToken } from "./api.js";
 import { $, h } from "./dom.js";
 import { config, duration, lang, t, time } from "./i18n.js";
 import * as outbox from "./outbox.js";
+import { Stream } from "./stream.js";
 import { HOME_KEY, LANG_KEY, viewsFor } from "./views.js";
 
 const ME_KEY = "konenut.me";
@@ -83,6 +84,27 @@ function buildMenu(me, views) {
 }
 
 /** Keep #conn showing live / reconnecting / offline and how old the data is. */
+/**
+ * Open the page's live stream from `since`: resend the outbox whenever it goes live, show the
+ * connection state, and keep the age of cached data when starting offline.
+ */
+export function startStream({ view, since, onEvent, onResync, cached }) {
+  const stream = new Stream({
+    since,
+    seqKey: `konenut.seq.${view}`,
+    onEvent,
+    onResync,
+    onUnauthorized: revoked,
+    onState: (state) => {
+      if (state === "live") outbox.flush({ now: true });
+    },
+  });
+  if (cached && !navigator.onLine) stream.lastDataAt = cached.at;
+  showConnection(stream);
+  stream.start();
+  return stream;
+}
+
 export function showConnection(stream) {
   const el = $("#conn");
   const label = h("span", { class: "conn-label" });

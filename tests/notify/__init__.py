@@ -1,0 +1,1 @@
+"""Tests of the outbound channels (issue 4, item 3)."""

@@ -1,0 +1,98 @@
+"""One-segment SMS text: GSM-7 vs UCS-2 limits, word-boundary truncation."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from konenut.notify.sms_text import (
+    GSM7_SEGMENT_CHARS,
+    UCS2_SEGMENT_UNITS,
+    fit_sms,
+    gsm7_length,
+    is_gsm7,
+    sms_length,
+    ucs2_length,
+)
+
+WORDS_EN = "Hostile infiltration: come armed to the armory now. Reply 1 coming 2 cannot. "
+HEBREW = "חדירת מחבלים: הגיעו חמושים לנשקייה מיד. השיבו 1 מגיע 2 לא יכול. "
+THAI = "มีผู้บุกรุก มาพร้อมอาวุธที่คลังอาวุธ ตอบ 1 มา 2 ไม่ได้ "
+NEPALI = "घुसपैठ: हतियारसहित शस्त्रागारमा आउनुहोस्। जवाफ 1 आउँदै 2 सक्दिन "
+
+
+def test_exact_fit_is_unchanged() -> None:
+    gsm = "x" * GSM7_SEGMENT_CHARS
+    assert fit_sms(gsm, "en") == gsm
+    hebrew = ("א" * (UCS2_SEGMENT_UNITS - 1)) + "ב"
+    assert fit_sms(hebrew, "he") == hebrew
+    assert fit_sms("short", "en") == "short"
+
+
+def test_gsm_and_ucs2_lengths() -> None:
+    assert is_gsm7("Come to the armory! @£$ äöü")
+    assert gsm7_length("a{b}€") == 8  # three extension characters take two septets each
+    assert not is_gsm7("armory …")  # the ellipsis character is not GSM-7
+    assert ucs2_length("ok 🚨") == 5  # an emoji is a surrogate pair
+    assert sms_length("plain text", "en") == (10, GSM7_SEGMENT_CHARS)
+    assert sms_length("plain text", "he") == (10, UCS2_SEGMENT_UNITS)  # language forces UCS-2
+    assert sms_length("naïve café ñ", "en")[1] == UCS2_SEGMENT_UNITS  # ï is not GSM-7
+    # An extension character can push a GSM text past 160 though it has 160 characters.
+    assert fit_sms("x" * 158 + "€", "en") == "x" * 158 + "€"  # 160 septets: fits
+    assert fit_sms("x" * 159 + "€", "en") == "x" * 157 + "..."
+
+
+def test_gsm_truncation_at_word_boundary() -> None:
+    text = WORDS_EN * 4
+    fitted = fit_sms(text, "en")
+    assert gsm7_length(fitted) <= GSM7_SEGMENT_CHARS
+    assert fitted.endswith("...") and "…" not in fitted  # stays GSM-7
+    body = fitted.removesuffix("...")
+    assert text.startswith(body)
+    assert text[len(body)] in " ,.:", "cut inside a word"
+    assert len(fitted) > GSM7_SEGMENT_CHARS - 15  # not needlessly short
+
+
+def test_one_long_word_is_cut_inside_it() -> None:
+    fitted = fit_sms("y" * 400, "en")
+    assert fitted == "y" * (GSM7_SEGMENT_CHARS - 3) + "..."
+
+
+def test_non_gsm_character_switches_to_70() -> None:
+    text = "Zbiórka w zbrojowni, przyjdź uzbrojony. Odpowiedz 1 przychodzę 2 nie mogę. " * 2
+    fitted = fit_sms(text, "pl")
+    assert ucs2_length(fitted) <= UCS2_SEGMENT_UNITS
+    assert fitted.endswith("…")
+
+
+def test_hebrew_limit_and_boundary() -> None:
+    text = HEBREW * 3
+    fitted = fit_sms(text, "he")
+    assert ucs2_length(fitted) <= UCS2_SEGMENT_UNITS
+    assert fitted.endswith("…")
+    body = fitted.removesuffix("…")
+    assert text.startswith(body) and text[len(body)] in " ,.:"
+    assert body.startswith("חדירת מחבלים")
+
+
+def test_thai_limit_keeps_marks_with_their_letters() -> None:
+    text = THAI * 3
+    fitted = fit_sms(text, "th")
+    assert ucs2_length(fitted) <= UCS2_SEGMENT_UNITS
+    assert fitted.endswith("…")
+    assert text.startswith(fitted.removesuffix("…"))
+    # Thai without spaces: the cut must not separate a base letter from its vowel/tone mark.
+    unspaced = "มีผู้บุกรุกมาพร้อมอาวุธที่คลังอาวุธ" * 4
+    fitted = fit_sms(unspaced, "th")
+    assert ucs2_length(fitted) <= UCS2_SEGMENT_UNITS
+    body = fitted.removesuffix("…")
+    assert unspaced.startswith(body)
+    assert not unicodedata.category(unspaced[len(body)]).startswith("M")
+
+
+def test_nepali_and_arabic_limits() -> None:
+    for text, lang in ((NEPALI * 3, "ne"), ("تسلل معادٍ: تعالوا مسلحين إلى المستودع. " * 3, "ar")):
+        fitted = fit_sms(text, lang)
+        assert ucs2_length(fitted) <= UCS2_SEGMENT_UNITS
+        assert fitted.endswith("…")
+        body = fitted.removesuffix("…")
+        assert text.startswith(body) and text[len(body)] in " :.।"
