@@ -27,7 +27,7 @@ TITLES = {
     413: "Request too large",
     415: "Unsupported media type",
     422: "Invalid request",
-    428: "Idempotency-Key required",
+    429: "Too many requests",
     500: "Internal error",
     503: "Not ready",
 }
@@ -42,7 +42,7 @@ SLUGS = {
     413: "too-large",
     415: "unsupported-media-type",
     422: "validation-error",
-    428: "idempotency-key-required",
+    429: "too-many-requests",
     500: "internal-error",
     503: "not-ready",
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from konenut.api.throttle import FailureThrottle
 from konenut.config import Settings
 from konenut.domain.event_types import REGISTRY
 from konenut.domain.events import Event, JsonDict, Viewer, view_for
@@ -16,6 +17,7 @@ class Runtime:
     settings: Settings
     store: EventStore
     migrations_at_head: bool = False
+    enroll_throttle: FailureThrottle = field(default_factory=FailureThrottle)
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property

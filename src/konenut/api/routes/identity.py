@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from konenut.api.deps import (
@@ -27,13 +27,27 @@ router = APIRouter(prefix="/api/v1", tags=["identity"])
 
 @router.post("/enroll", operation_id="enroll_device", status_code=201)
 async def enroll_device(
+    request: Request,
     body: c.EnrollDevice,
     idem: IdempotencyKey = Depends(idempotency_key),
     runtime: Runtime = Depends(get_runtime),
 ) -> JSONResponse:
-    """Redeem a one-time enrollment code: the answer holds this device's token, shown once."""
+    """Redeem a one-time enrollment code: the answer holds this device's token, shown once.
+
+    An address that sent too many unknown codes in the last minute gets 429 (guessing).
+    """
+    address = request.client.host if request.client else "unknown"
+    wait_secs = runtime.enroll_throttle.retry_after_secs(address)
+    if wait_secs is not None:
+        raise ApiProblem(
+            429,
+            "too many unknown codes from this address; wait a minute and check the code",
+            slug="too-many-attempts",
+            headers={"Retry-After": str(max(1, round(wait_secs)))},
+        )
     code_hash = hash_code(body.code)
     if runtime.store.state(runtime.site_id).code_by_hash(code_hash) is None:
+        runtime.enroll_throttle.record_failure(address)
         raise ApiProblem(
             404,
             "this enrollment code is unknown; check it or ask for a new one",
