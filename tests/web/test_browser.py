@@ -541,3 +541,23 @@ def test_touch_targets_are_at_least_48px(web: WebSite, browser: Any, view: str) 
         assert small == []
     finally:
         context.close()
+
+
+def test_the_api_docs_page_renders_every_operation_without_a_cdn(
+    web: WebSite, browser: Any, artifacts: Path
+) -> None:
+    """A newcomer opening /api/v1/docs sees the operations (Swagger UI that reads OpenAPI
+    3.1), with every request staying on this server."""
+    context = desktop_context(browser)
+    try:
+        page = context.new_page()
+        hosts: set[str] = set()
+        page.on("request", lambda request: hosts.add(request.url.split("/")[2]))
+        page.goto(f"{web.url}/api/v1/docs")
+        page.locator(".opblock").first.wait_for(timeout=5000)
+        assert page.locator(".opblock").count() >= 30
+        assert "Unable to render" not in page.content()
+        assert hosts == {web.url.split("/")[2]}
+        page.screenshot(path=str(artifacts / "api-docs.png"))
+    finally:
+        context.close()

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
-import swagger_ui_bundle
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
@@ -16,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from konenut import __version__
 from konenut.api import problems
 from konenut.api.routes import identity, incidents, site, stream, system
-from konenut.api.routes.system import DOCS_ASSETS
+from konenut.api.routes.system import DOCS_ASSETS, SWAGGER_UI_DIR
 from konenut.api.runtime import Runtime
 from konenut.bus.hub import StreamHub
 from konenut.bus.local import LocalBus
@@ -83,7 +82,7 @@ def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
         app.include_router(module.router)
     web_routes.install(app)
     app.add_middleware(stream.StreamMiddleware, endpoint=stream.StreamEndpoint(runtime, hub))
-    app.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs")
+    app.mount(DOCS_ASSETS, StaticFiles(directory=SWAGGER_UI_DIR), name="docs")
     return app
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import fastapi_offline
 from fastapi import APIRouter, Depends
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -14,6 +17,9 @@ from konenut.store import migrate
 router = APIRouter()
 
 DOCS_ASSETS = "/api/v1/docs/assets"
+# Swagger UI 5 (FastAPI's OpenAPI 3.1 needs it; 4.x refuses the document), as shipped in the
+# fastapi-offline package: no CDN.
+SWAGGER_UI_DIR = Path(fastapi_offline.__file__).parent / "static"
 
 
 @router.get("/healthz", operation_id="healthz", tags=["system"])
@@ -48,5 +54,5 @@ def docs() -> HTMLResponse:
         title="Konenut API",
         swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
         swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
-        swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+        swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
     )
