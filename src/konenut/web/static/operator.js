@@ -1,13 +1,13 @@
 // The operator console (war room, big screen; commanders and liaisons use it too): the site
 // map with friends, threats and households, the muster and households boards, the timeline,
 // and the command bar. Every command goes through the outbox.
-import { ApiError, api, readLog } from "./api.js";
+import { api, readLog } from "./api.js";
 import { $, $$, h } from "./dom.js";
 import { config, lang, num, t, time } from "./i18n.js";
 import { createSiteMap, featureName } from "./map.js";
 import * as outbox from "./outbox.js";
 import { Picture } from "./picture.js";
-import { boot, personName, pickIncident, revoked, showDrill, showOutbox, siteHead, snapshot, startStream } from "./ui.js";
+import { boot, loadOrRestore, personName, pickIncident, showDrill, showOutbox, siteHead, snapshot, startStream } from "./ui.js";
 
 const TIMELINE_MAX = 300; // rows drawn; the whole log stays in the export
 const FADE_CHECK_MS = 30000; // how often quiet units are redrawn (faded when stale)
@@ -51,20 +51,9 @@ async function main() {
     else queueRender();
   });
   map = await createSiteMap($("#map"), { sightingActions: canCommand ? updateSighting : null });
-  const cached = snapshot.load("operator");
-  let since = 0;
-  try {
-    since = await load();
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401) return revoked();
-    if (!cached) throw err;
-    plan = cached.data.plan;
-    if (plan) map.setPlan(plan);
-    picture.load(cached.data);
-    since = cached.seq;
-    render();
-  }
-  stream = startStream({ view: "operator", since, onEvent, onResync: reload, cached });
+  const loaded = await loadOrRestore("operator", load, restore);
+  if (!loaded) return;
+  stream = startStream({ view: "operator", ...loaded, onEvent, onResync: reload });
   setInterval(() => {
     picture.bump("positions");
     queueRender();
@@ -72,6 +61,14 @@ async function main() {
 }
 
 /** Read the whole picture over REST; resolves with the site head it is as new as. */
+/** Show the picture cached on this device when the server cannot be reached. */
+function restore(data) {
+  plan = data.plan;
+  if (plan) map.setPlan(plan);
+  picture.load(data);
+  render();
+}
+
 async function load() {
   const head = await siteHead();
   const [incidents, people, sitePlan] = await Promise.all([

@@ -1,11 +1,11 @@
 // The resident's phone in a safe room: the current instruction in the household's language,
 // and big silent buttons for the household's own status. Nothing about the squad is asked
 // for or shown here; the map library loads only if the resident opens the map.
-import { ApiError, api } from "./api.js";
+import { api } from "./api.js";
 import { $, $$ } from "./dom.js";
 import { config, lang, num, t, time } from "./i18n.js";
 import * as outbox from "./outbox.js";
-import { boot, cacheForOffline, pickIncident, revoked, showDrill, showOutbox, siteHead, snapshot, startStream } from "./ui.js";
+import { boot, cacheForOffline, loadOrRestore, pickIncident, showDrill, showOutbox, siteHead, snapshot, startStream } from "./ui.js";
 
 const MAX_PEOPLE = 500;
 
@@ -29,24 +29,12 @@ async function main() {
   outbox.onConfirmed((entry) => {
     for (const event of (entry.result && entry.result.events) || []) apply(event);
   });
-  const cached = snapshot.load("resident");
-  let since = 0;
-  try {
-    since = await load();
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401) return revoked();
-    if (!cached) throw err;
-    state = cached.data;
-    since = cached.seq;
+  const loaded = await loadOrRestore("resident", load, (data) => {
+    state = data;
     render();
-  }
-  startStream({
-    view: "resident",
-    since,
-    onEvent: apply,
-    onResync: () => load().catch(() => {}),
-    cached,
   });
+  if (!loaded) return;
+  startStream({ view: "resident", ...loaded, onEvent: apply, onResync: () => load().catch(() => {}) });
 }
 
 async function load() {

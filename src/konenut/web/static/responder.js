@@ -1,13 +1,13 @@
 // The responder's phone: own status in one tap, a sighting in three, friends and threats on
 // the map, the latest orders. Every command goes through the outbox; the position is shared
 // while an incident is open (only the newest waiting position is kept).
-import { ApiError, api } from "./api.js";
+import { api } from "./api.js";
 import { $, $$, h } from "./dom.js";
 import { num, t, time } from "./i18n.js";
 import { createSiteMap, featureName } from "./map.js";
 import * as outbox from "./outbox.js";
 import { Picture } from "./picture.js";
-import { boot, pickIncident, revoked, showDrill, showOutbox, siteHead, snapshot, startStream } from "./ui.js";
+import { boot, loadOrRestore, pickIncident, showDrill, showOutbox, siteHead, snapshot, startStream } from "./ui.js";
 
 const POSITION_EVERY_SECS = 15; // a moving responder is redrawn at least this often...
 const POSITION_MOVED_M = 20; // ...and whenever they moved this far
@@ -43,30 +43,21 @@ async function main() {
   setupStatus();
   setupSighting();
   setupLocation();
-  const cached = snapshot.load("responder");
-  let since = 0;
-  try {
-    since = await load();
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401) return revoked();
-    if (!cached) throw err;
-    plan = cached.data.plan;
-    if (plan) map.setPlan(plan);
-    picture.load(cached.data);
-    since = cached.seq;
-    render();
-  }
-  startStream({
-    view: "responder",
-    since,
-    onEvent,
-    onResync: () => load().catch(() => {}),
-    cached,
-  });
+  const loaded = await loadOrRestore("responder", load, restore);
+  if (!loaded) return;
+  startStream({ view: "responder", ...loaded, onEvent, onResync: () => load().catch(() => {}) });
   setInterval(() => {
     picture.bump("positions");
     render();
   }, FADE_CHECK_MS);
+}
+
+/** Show the picture cached on this device when the server cannot be reached. */
+function restore(data) {
+  plan = data.plan;
+  if (plan) map.setPlan(plan);
+  picture.load(data);
+  render();
 }
 
 async function load() {

@@ -85,6 +85,25 @@ function buildMenu(me, views) {
 
 /** Keep #conn showing live / reconnecting / offline and how old the data is. */
 /**
+ * The page's state from the server (`load` returns the seq it is as of) or, offline, from the
+ * copy cached on this device (`restore` takes it). Null when this device's access was revoked.
+ */
+export async function loadOrRestore(view, load, restore) {
+  const cached = snapshot.load(view);
+  try {
+    return { since: await load(), cached };
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) {
+      revoked();
+      return null;
+    }
+    if (!cached) throw err;
+    restore(cached.data);
+    return { since: cached.seq, cached };
+  }
+}
+
+/**
  * Open the page's live stream from `since`: resend the outbox whenever it goes live, show the
  * connection state, and keep the age of cached data when starting offline.
  */
