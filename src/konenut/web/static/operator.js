@@ -60,7 +60,6 @@ async function main() {
   }, FADE_CHECK_MS);
 }
 
-/** Read the whole picture over REST; resolves with the site head it is as new as. */
 /** Show the picture cached on this device when the server cannot be reached. */
 function restore(data) {
   plan = data.plan;
@@ -69,6 +68,7 @@ function restore(data) {
   render();
 }
 
+/** Read the whole picture over REST; resolves with the site head it is as new as. */
 async function load() {
   const head = await siteHead();
   const [incidents, people, sitePlan] = await Promise.all([
