@@ -18,7 +18,6 @@ class Runtime:
     store: EventStore
     migrations_at_head: bool = False
     enroll_throttle: FailureThrottle = field(default_factory=FailureThrottle)
-    background: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
     def site_id(self) -> str:
