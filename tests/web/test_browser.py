@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from konenut.app import commands as c
 from konenut.domain.ids import format_time
 from konenut.domain.roles import Role
-from konenut.web.i18n import LANGUAGES, catalogue, instructions
+from konenut.i18n import LANGUAGES, catalogue, instructions
 
 from .conftest import (
     APPEARS_WITHIN_MS,

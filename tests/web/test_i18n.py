@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from konenut import i18n, web
 from konenut.domain.event_types import (
     REGISTRY,
     HouseholdStatus,
@@ -16,10 +17,9 @@ from konenut.domain.event_types import (
     SightingStatus,
 )
 from konenut.domain.roles import Role
-from konenut.web import i18n
-from konenut.web.i18n import LANGUAGES, catalogue
+from konenut.i18n import LANGUAGES, catalogue
 
-WEB = Path(i18n.__file__).parent
+WEB = Path(web.__file__).parent
 ENGLISH = catalogue("en")
 # Characters each language must be written in (at least one per value).
 SCRIPTS = {

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from konenut.web import routes
-from konenut.web.i18n import LANGUAGES, catalogue, direction
+from konenut.i18n import LANGUAGES, catalogue, direction
 
 from .conftest import WebSite
 

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from konenut import __version__
 from konenut.api import problems
-from konenut.api.routes import identity, incidents, site, stream, system
+from konenut.api.routes import identity, incidents, muster, site, stream, system
 from konenut.api.routes.system import DOCS_ASSETS, SWAGGER_UI_DIR
 from konenut.api.runtime import Runtime
 from konenut.bus.hub import StreamHub
@@ -78,7 +78,7 @@ def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
     app.add_middleware(NotBeforeReady, runtime=runtime)
     # API JSON compresses ~6x (people, plan): it is most of the operator console's first load.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
-    for module in (system, identity, site, incidents):
+    for module in (system, identity, site, incidents, muster):
         app.include_router(module.router)
     web_routes.install(app)
     app.add_middleware(stream.StreamMiddleware, endpoint=stream.StreamEndpoint(runtime, hub))

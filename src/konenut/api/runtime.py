@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from konenut.api.throttle import FailureThrottle
 from konenut.config import Settings
 from konenut.domain.event_types import REGISTRY
 from konenut.domain.events import Event, JsonDict, Viewer, view_for
+from konenut.notify.webpush import VapidKeys, load_or_create_vapid_keys
 from konenut.store.eventstore import Decide, EventStore, IdempotencyKey, Outcome
 
 
@@ -22,6 +24,11 @@ class Runtime:
     @property
     def site_id(self) -> str:
         return self.settings.site_id
+
+    @cached_property
+    def vapid_keys(self) -> VapidKeys:
+        """The site's Web Push key pair, made on first use and kept in the data dir."""
+        return load_or_create_vapid_keys(self.settings.data_dir)
 
     async def run(self, site_id: str, decide: Decide, idem: IdempotencyKey | None) -> Outcome:
         """Hand a command to the store's writer and wait until it is durable."""

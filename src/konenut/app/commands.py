@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from konenut.domain.escalation import EscalationPolicy
 from konenut.domain.event_types import (
+    AssetKind,
     BroadcastFields,
     CheckInFields,
+    ClockTime,
     HouseholdFields,
     Id,
     Lang,
+    MusterTemplate,
     Name,
     PersonFields,
     Ref,
@@ -47,6 +51,9 @@ class ConfigureSite(Command):
     default_language: Lang = "he"
     timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)] = "Asia/Jerusalem"
     plan: dict[str, object] | None = Field(default=None, description="GeoJSON site plan")
+    muster_templates: list[MusterTemplate] | None = Field(
+        default=None, max_length=30, description="The site's own muster calls (beside built-in)"
+    )
 
 
 class AddPerson(Command, PersonFields):
@@ -129,3 +136,60 @@ class SendOrder(Command):
 
 class AcknowledgeOrder(Command):
     person_id: Id | None = Field(default=None, description="Default: the caller")
+
+
+# --- muster (issue 4) ---------------------------------------------------------------------------
+class ActivateSquad(Command):
+    """One tap: open (or reuse) the incident and call the squad."""
+
+    template: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,64}$")] = (
+        "hostile_infiltration"
+    )
+    text: Short = Field(default="", description="A short text added to the template's")
+    incident_id: Id | None = Field(
+        default=None, description="Call into this open incident; default: the open real one"
+    )
+    drill: bool = Field(default=False, description="Open a new drill instead of a real incident")
+    rally_point_ref: Ref | None = Field(default=None, description="Default: the template's")
+    team: Ref | None = Field(default=None, description="Call only this team")
+    person_ids: list[Id] = Field(default_factory=list, max_length=5000)
+
+
+class MarkMusterSeen(Command):
+    muster_id: Id | None = Field(default=None, description="Default: the latest call")
+    via: Literal["app", "notification"] = "app"
+
+
+class SetEscalationPolicy(Command, EscalationPolicy):
+    pass
+
+
+class SetContactPoint(Command):
+    address: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        default=None, description="Phone (+E.164), Telegram chat id, e-mail...; null removes it"
+    )
+    quiet_from: ClockTime | None = None
+    quiet_until: ClockTime | None = None
+
+
+class SubscribePush(Command):
+    endpoint: Annotated[str, StringConstraints(min_length=10, max_length=2000)]
+    p256dh: Annotated[str, StringConstraints(min_length=40, max_length=200)]
+    auth: Annotated[str, StringConstraints(min_length=16, max_length=100)]
+
+
+class AddAsset(Command):
+    ref: Ref
+    kind: AssetKind
+    name: Name
+    holder_person_id: Id | None = None
+    opens_ref: Ref | None = None
+    needed_at_muster: bool = True
+
+
+class HandOverAsset(Command):
+    holder_person_id: Id | None = Field(default=None, description="null: back in the armory")
+
+
+class RequestAsset(Command):
+    text: Short = ""

@@ -23,7 +23,7 @@ from konenut.store.eventstore import Decide, Decision
 ENROLLMENT_CODE_TTL = timedelta(hours=24)  # contracts §4
 
 
-def _new(
+def new_event(
     type_: str,
     payload: dict[str, Any],
     *,
@@ -71,7 +71,7 @@ def configure_site(actor: Actor | None, cmd: c.ConfigureSite) -> Decide:
         if state.site is not None and all(current.get(k) == v for k, v in given.items()):
             return Decision()  # nothing changed
         payload = {k: v for k, v in current.items() if k != "plan"} | given
-        return Decision([_new("site.configured", payload, actor=actor, cmd=cmd, now=now)])
+        return Decision([new_event("site.configured", payload, actor=actor, cmd=cmd, now=now)])
 
     return decide
 
@@ -86,7 +86,7 @@ def add_person(actor: Actor | None, cmd: c.AddPerson, person_id: str | None = No
             raise NotFound(f"no household {cmd.household_id}")
         payload = {"person_id": person_id, **cmd.model_dump(exclude={"occurred_at", "location"})}
         return Decision(
-            [_new("person.added", payload, actor=actor, cmd=cmd, now=now)],
+            [new_event("person.added", payload, actor=actor, cmd=cmd, now=now)],
             extra={"person_id": person_id},
         )
 
@@ -110,7 +110,7 @@ def add_household(
             **cmd.model_dump(exclude={"occurred_at", "location"}, exclude_none=True),
         }
         return Decision(
-            [_new("household.added", payload, actor=actor, cmd=cmd, now=now)],
+            [new_event("household.added", payload, actor=actor, cmd=cmd, now=now)],
             extra={"household_id": household_id},
         )
 
@@ -172,7 +172,7 @@ def issue_enrollment_code(actor: Actor | None, cmd: c.IssueEnrollmentCode, code:
         if cmd.token_ttl_secs is not None:
             payload["token_expires_at"] = format_time(now + timedelta(seconds=cmd.token_ttl_secs))
         return Decision(
-            [_new("enrollment.code_issued", payload, actor=actor, cmd=cmd, now=now)],
+            [new_event("enrollment.code_issued", payload, actor=actor, cmd=cmd, now=now)],
             secrets={"code": code},
             extra={
                 "code_id": code_id,
@@ -249,7 +249,7 @@ def revoke_device(actor: Actor | None, token_id: str, cmd: c.RevokeDevice) -> De
         if token.revoked_at is not None:
             return Decision(extra={"revoked_at": token.revoked_at})
         payload = {"token_id": token_id, "reason": cmd.reason}
-        return Decision([_new("token.revoked", payload, actor=actor, cmd=cmd, now=now)])
+        return Decision([new_event("token.revoked", payload, actor=actor, cmd=cmd, now=now)])
 
     return decide
 
@@ -268,7 +268,7 @@ def open_incident(actor: Actor | None, cmd: c.OpenIncident) -> Decide:
             "title": cmd.title,
             "kind": cmd.kind,
         }
-        event = _new("incident.opened", payload, actor=actor, cmd=cmd, now=now)
+        event = new_event("incident.opened", payload, actor=actor, cmd=cmd, now=now)
         event = NewEvent(**{**event.__dict__, "incident_id": incident_id, "drill": cmd.drill})
         return Decision([event], extra={"incident_id": incident_id})
 
@@ -280,7 +280,11 @@ def close_incident(actor: Actor | None, incident_id: str, cmd: c.CloseIncident) 
         incident = open_incident_of(state, incident_id)
         payload = {"incident_id": incident_id, "summary": cmd.summary}
         return Decision(
-            [_new("incident.closed", payload, actor=actor, cmd=cmd, now=now, incident=incident)]
+            [
+                new_event(
+                    "incident.closed", payload, actor=actor, cmd=cmd, now=now, incident=incident
+                )
+            ]
         )
 
     return decide
@@ -314,7 +318,9 @@ def call_muster(actor: Actor, incident_id: str, cmd: c.CallMuster) -> Decide:
             "text": cmd.text,
             "targets": cmd.targets,
         }
-        return [_new("muster.called", payload, actor=actor, cmd=cmd, now=now, incident=incident)]
+        return [
+            new_event("muster.called", payload, actor=actor, cmd=cmd, now=now, incident=incident)
+        ]
 
     return in_open_incident(incident_id, inner, {"muster_id": muster_id})
 
@@ -329,7 +335,7 @@ def change_responder_status(actor: Actor, incident_id: str, cmd: c.ChangeRespond
             "note": cmd.note,
         }
         return [
-            _new(
+            new_event(
                 "responder.status_changed",
                 payload,
                 actor=actor,
@@ -353,7 +359,9 @@ def report_position(actor: Actor, incident_id: str, cmd: c.ReportPosition) -> De
             "source": "app" if subject_id == actor.subject_id else "manual",
         }
         return [
-            _new("position.reported", payload, actor=actor, cmd=cmd, now=now, incident=incident)
+            new_event(
+                "position.reported", payload, actor=actor, cmd=cmd, now=now, incident=incident
+            )
         ]
 
     return in_open_incident(incident_id, inner)
@@ -370,7 +378,9 @@ def report_sighting(actor: Actor, incident_id: str, cmd: c.ReportSighting) -> De
             **cmd.model_dump(exclude={"occurred_at", "location"}),
         }
         return [
-            _new("sighting.reported", payload, actor=actor, cmd=cmd, now=now, incident=incident)
+            new_event(
+                "sighting.reported", payload, actor=actor, cmd=cmd, now=now, incident=incident
+            )
         ]
 
     return in_open_incident(incident_id, inner, {"sighting_id": sighting_id})
@@ -388,7 +398,9 @@ def update_sighting(
             "sighting_id": sighting_id,
             **cmd.model_dump(exclude={"occurred_at", "location"}, exclude_none=True),
         }
-        return [_new("sighting.updated", payload, actor=actor, cmd=cmd, now=now, incident=incident)]
+        return [
+            new_event("sighting.updated", payload, actor=actor, cmd=cmd, now=now, incident=incident)
+        ]
 
     return in_open_incident(incident_id, inner)
 
@@ -402,7 +414,9 @@ def check_in(actor: Actor, incident_id: str, household_id: str, cmd: c.CheckIn) 
             **cmd.model_dump(exclude={"occurred_at", "location"}, exclude_none=True),
         }
         return [
-            _new("household.checked_in", payload, actor=actor, cmd=cmd, now=now, incident=incident)
+            new_event(
+                "household.checked_in", payload, actor=actor, cmd=cmd, now=now, incident=incident
+            )
         ]
 
     return in_open_incident(incident_id, inner)
@@ -419,7 +433,9 @@ def send_broadcast(actor: Actor, incident_id: str, cmd: c.SendBroadcast) -> Deci
             "broadcast_id": broadcast_id,
             **cmd.model_dump(exclude={"occurred_at", "location"}, exclude_none=True),
         }
-        return [_new("broadcast.sent", payload, actor=actor, cmd=cmd, now=now, incident=incident)]
+        return [
+            new_event("broadcast.sent", payload, actor=actor, cmd=cmd, now=now, incident=incident)
+        ]
 
     return in_open_incident(incident_id, inner, {"broadcast_id": broadcast_id})
 
@@ -432,7 +448,7 @@ def send_order(actor: Actor, incident_id: str, cmd: c.SendOrder) -> Decide:
         if unknown:
             raise NotFound(f"no person(s) {', '.join(unknown[:5])}")
         payload = {"order_id": order_id, "text": cmd.text, "to_person_ids": cmd.to_person_ids}
-        return [_new("order.sent", payload, actor=actor, cmd=cmd, now=now, incident=incident)]
+        return [new_event("order.sent", payload, actor=actor, cmd=cmd, now=now, incident=incident)]
 
     return in_open_incident(incident_id, inner, {"order_id": order_id})
 
@@ -449,7 +465,9 @@ def acknowledge_order(
             return []  # already acknowledged: nothing changes
         payload = {"order_id": order_id, "person_id": person_id}
         return [
-            _new("order.acknowledged", payload, actor=actor, cmd=cmd, now=now, incident=incident)
+            new_event(
+                "order.acknowledged", payload, actor=actor, cmd=cmd, now=now, incident=incident
+            )
         ]
 
     return in_open_incident(incident_id, inner)
@@ -465,7 +483,7 @@ def record_denial(actor: Actor | None, operation: str, reason: str) -> Decide:
         }
         return Decision(
             [
-                _new(
+                new_event(
                     "audit.access_denied",
                     {k: v for k, v in payload.items() if v},
                     actor=actor,
@@ -483,6 +501,6 @@ def record_export(actor: Actor | None, incident_id: str | None, count: int, via:
         payload: dict[str, Any] = {"format": "jsonl", "event_count": count, "via": via}
         if incident_id:
             payload["incident_id"] = incident_id
-        return Decision([_new("audit.log_exported", payload, actor=actor, cmd=None, now=now)])
+        return Decision([new_event("audit.log_exported", payload, actor=actor, cmd=None, now=now)])
 
     return decide

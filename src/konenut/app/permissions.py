@@ -65,9 +65,22 @@ MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     "list_incident_events": EVERYONE,
     "export_incident_log": _m(admin=ALL, commander=ALL),
     # muster
+    "activate_squad": COMMAND,
+    "list_muster_templates": PICTURE,
     "call_muster": COMMAND,
     "get_muster": PICTURE,
     "change_responder_status": SQUAD_ACTS,
+    "mark_muster_seen": SQUAD_ACTS,
+    "get_escalation_policy": _m(admin=ALL, commander=ALL, operator=ALL),
+    "set_escalation_policy": _m(admin=ALL, commander=ALL),
+    "list_contact_points": _m(admin=ALL, commander=ALL, responder=OWN, medic=OWN),
+    "set_contact_point": _m(admin=ALL, commander=ALL, responder=OWN, medic=OWN),
+    "get_push_key": SQUAD_ACTS,
+    "subscribe_push": SQUAD_ACTS,  # the caller's own device
+    "list_assets": PICTURE,
+    "add_asset": _m(admin=ALL, commander=ALL),
+    "hand_over_asset": _m(admin=ALL, commander=ALL, operator=ALL),
+    "request_asset": COMMAND,
     # the picture
     "report_position": SQUAD_ACTS,
     "list_positions": {r: s for r, s in PICTURE.items() if r is not Role.ADMIN},

@@ -5,12 +5,21 @@ Adding an event type means adding it here; the store refuses any type not listed
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from konenut.domain.errors import InvalidEvent
+from konenut.domain.escalation import Channel, EscalationPolicy
 from konenut.domain.events import EventType, Payload, Scope, Visibility
 from konenut.domain.roles import Role, SubjectKind
 from konenut.domain.site_plan import SitePlan
@@ -79,12 +88,26 @@ class SightingStatus(StrEnum):
     MERGED = "merged"
 
 
+class MusterTemplate(BaseModel):
+    """A site's own muster call: its text per language, and where to gather."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,64}$")]
+    kind: Annotated[str, StringConstraints(min_length=1, max_length=64)] = "hostile_infiltration"
+    rally_point_ref: Ref = "R1"
+    texts: dict[Lang, Annotated[str, StringConstraints(min_length=1, max_length=300)]] = Field(
+        min_length=1
+    )
+
+
 class SiteConfigured(Payload):
     name: Name
     names: dict[Lang, Name] = Field(default_factory=dict)
     default_language: Lang = "he"
     timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)] = "Asia/Jerusalem"
     plan: dict[str, Any] | None = None
+    muster_templates: list[MusterTemplate] | None = Field(default=None, max_length=30)
 
     @field_validator("plan")
     @classmethod
@@ -107,6 +130,7 @@ class PersonFields(BaseModel):
     special_needs: list[Annotated[str, StringConstraints(max_length=32)]] = Field(
         default_factory=list, max_length=8
     )
+    teams: list[Ref] = Field(default_factory=list, max_length=8)
 
 
 class PersonAdded(Payload, PersonFields):
@@ -172,6 +196,129 @@ class MusterCalled(Payload):
     rally_point_ref: Ref
     text: Annotated[str, StringConstraints(max_length=500)] = ""
     targets: list[Id] = Field(default_factory=list, max_length=5000)  # empty: whole squad
+    team: Ref | None = None  # the team the targets were chosen by, if any
+    template: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+class MusterSeen(Payload):
+    muster_id: Id
+    person_id: Id
+    via: Literal["app", "notification"] = "app"
+
+
+class EscalationPolicySet(Payload, EscalationPolicy):
+    """The site's escalation chain (domain/escalation.py); replaces the previous one."""
+
+
+# Where a person can be reached beyond the app; the phone of person.added is the SMS default.
+ContactChannel = Literal["sms", "telegram", "signal", "whatsapp", "email", "voice"]
+_PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
+ADDRESS_PATTERNS: dict[str, re.Pattern[str]] = {
+    "sms": _PHONE,
+    "voice": _PHONE,
+    "whatsapp": _PHONE,
+    "signal": _PHONE,
+    "telegram": re.compile(r"^(-?[0-9]{3,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$"),
+    "email": re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$"),
+}
+ADDRESS_HINTS: dict[str, str] = {
+    "sms": "a phone number in international form, e.g. +972501234567",
+    "voice": "a phone number in international form, e.g. +972501234567",
+    "whatsapp": "a phone number in international form, e.g. +972501234567",
+    "signal": "a phone number in international form, e.g. +972501234567",
+    "telegram": "a numeric Telegram chat id or an @username",
+    "email": "an e-mail address",
+}
+ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
+class ContactPointSet(Payload):
+    person_id: Id
+    channel: ContactChannel
+    address: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    # Quiet hours (site time) hold back drills' calls on this channel; real incidents override.
+    quiet_from: ClockTime | None = None
+    quiet_until: ClockTime | None = None
+
+    @model_validator(mode="after")
+    def _address_fits_channel(self) -> ContactPointSet:
+        if self.address is not None and not ADDRESS_PATTERNS[self.channel].match(self.address):
+            raise ValueError(f"not a valid {self.channel} address: {ADDRESS_HINTS[self.channel]}")
+        if (self.quiet_from is None) != (self.quiet_until is None):
+            raise ValueError("quiet hours need both quiet_from and quiet_until")
+        return self
+
+
+class PushSubscribed(Payload):
+    person_id: Id
+    token_id: Id
+    endpoint: Annotated[str, StringConstraints(min_length=10, max_length=2000)]
+    p256dh: Annotated[str, StringConstraints(min_length=40, max_length=200)]
+    auth: Annotated[str, StringConstraints(min_length=16, max_length=100)]
+
+
+class PushUnsubscribed(Payload):
+    person_id: Id
+    token_id: Id
+    reason: Annotated[str, StringConstraints(max_length=300)] = ""
+
+
+class NotificationSent(Payload):
+    """An attempt to reach a person on one channel for one muster call (step, retry)."""
+
+    notification_id: Id
+    muster_id: Id
+    person_id: Id
+    step: int = Field(ge=0, le=20)
+    retry: int = Field(default=0, ge=0, le=10)
+    channel: Channel
+    lang: Lang = "he"
+    to: Annotated[str, StringConstraints(max_length=200)] = ""  # masked address, for the board
+    question: Literal["muster", "confirmation", "deputy"] = "muster"
+
+
+class NotificationDelivered(Payload):
+    notification_id: Id
+    person_id: Id
+    provider_message_id: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class NotificationFailed(Payload):
+    notification_id: Id
+    person_id: Id
+    reason: Annotated[str, StringConstraints(max_length=500)]
+    gone: bool = False  # the address is permanently invalid
+
+
+class AssetKind(StrEnum):
+    GATE_KEY = "gate_key"
+    ARMORY_KEY = "armory_key"
+    RADIO = "radio"
+    WEAPONS_LOCKER = "weapons_locker"
+    VEHICLE = "vehicle"
+    MEDICAL_KIT = "medical_kit"
+    OTHER = "other"
+
+
+class AssetAdded(Payload):
+    asset_id: Id
+    ref: Ref
+    kind: AssetKind
+    name: Name
+    holder_person_id: Id | None = None
+    opens_ref: Ref | None = None  # for keys: the gate or building ref it opens
+    needed_at_muster: bool = True  # the muster board says when nobody coming carries it
+
+
+class AssetHandedOver(Payload):
+    asset_id: Id
+    holder_person_id: Id | None = None  # None: back in the armory / unassigned
+
+
+class AssetRequested(Payload):
+    asset_id: Id
+    person_id: Id  # the holder asked to bring it
+    text: Annotated[str, StringConstraints(max_length=300)] = ""
 
 
 class ResponderStatusChanged(Payload):
@@ -286,6 +433,11 @@ POSITION_AUDIENCE: dict[Role, Visibility] = {
     r: v for r, v in PICTURE_AUDIENCE.items() if r is not Role.ADMIN
 }
 ADMIN_ONLY = _aud(admin=ALL_SEE)
+# Who runs the squad: they see notification attempts and the escalation policy.
+COMMAND_AUDIENCE = _aud(admin=ALL_SEE, commander=ALL_SEE, operator=ALL_SEE)
+CONTACT_AUDIENCE = _aud(
+    admin=ALL_SEE, commander=ALL_SEE, responder=OWN_SEES, medic=OWN_SEES, volunteer=OWN_SEES
+)
 CONFIG_AUDIENCE: dict[Role, Visibility] = {**PICTURE_AUDIENCE, Role.RESIDENT: OWN_SEES}
 PUBLIC_AUDIENCE: dict[Role, Visibility] = {
     **PICTURE_AUDIENCE,
@@ -384,6 +536,61 @@ EVENT_TYPES: tuple[EventType, ...] = (
         "order.acknowledged",
         1,
         OrderAcknowledged,
+        PICTURE_AUDIENCE,
+        subject_field="person_id",
+        requires_incident=True,
+    ),
+    EventType(
+        "muster.seen",
+        1,
+        MusterSeen,
+        PICTURE_AUDIENCE,
+        subject_field="person_id",
+        requires_incident=True,
+    ),
+    EventType("escalation_policy.set", 1, EscalationPolicySet, COMMAND_AUDIENCE),
+    EventType("contact_point.set", 1, ContactPointSet, CONTACT_AUDIENCE, subject_field="person_id"),
+    EventType(
+        "push.subscribed",
+        1,
+        PushSubscribed,
+        CONTACT_AUDIENCE,
+        subject_field="person_id",
+        secret_fields=frozenset({"endpoint", "p256dh", "auth"}),
+    ),
+    EventType(
+        "push.unsubscribed", 1, PushUnsubscribed, CONTACT_AUDIENCE, subject_field="person_id"
+    ),
+    EventType(
+        "notification.sent",
+        1,
+        NotificationSent,
+        COMMAND_AUDIENCE,
+        subject_field="person_id",
+        requires_incident=True,
+    ),
+    EventType(
+        "notification.delivered",
+        1,
+        NotificationDelivered,
+        COMMAND_AUDIENCE,
+        subject_field="person_id",
+        requires_incident=True,
+    ),
+    EventType(
+        "notification.failed",
+        1,
+        NotificationFailed,
+        COMMAND_AUDIENCE,
+        subject_field="person_id",
+        requires_incident=True,
+    ),
+    EventType("asset.added", 1, AssetAdded, PICTURE_AUDIENCE),
+    EventType("asset.handed_over", 1, AssetHandedOver, PICTURE_AUDIENCE),
+    EventType(
+        "asset.requested",
+        1,
+        AssetRequested,
         PICTURE_AUDIENCE,
         subject_field="person_id",
         requires_incident=True,

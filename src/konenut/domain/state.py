@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from konenut.domain.events import Event, JsonDict
 from konenut.domain.ids import format_time
 
-STATE_VERSION = 2  # bump when the shape changes: older snapshots are then ignored
+STATE_VERSION = 3  # bump when the shape changes: older snapshots are then ignored
 
 
 class _View(BaseModel):
@@ -28,6 +28,7 @@ class PersonView(_View):
     callsign: str | None = None
     age_group: str = "adult"
     special_needs: list[str] = Field(default_factory=list)
+    teams: list[str] = Field(default_factory=list)
 
 
 class HouseholdView(_View):
@@ -116,6 +117,50 @@ class OrderView(_View):
     acknowledged_by: dict[str, str] = Field(default_factory=dict)  # person -> time
 
 
+class ContactView(_View):
+    channel: str
+    address: str
+    quiet_from: str | None = None
+    quiet_until: str | None = None
+
+
+class PushView(_View):
+    token_id: str
+    person_id: str
+    endpoint: str
+    p256dh: str
+    auth: str
+    subscribed_at: str
+
+
+class AssetView(_View):
+    asset_id: str
+    ref: str
+    kind: str
+    name: str
+    holder_person_id: str | None = None
+    opens_ref: str | None = None
+    needed_at_muster: bool = True
+
+
+class NotificationView(_View):
+    """One attempt to reach a person; `outcome` is None while it is being sent."""
+
+    notification_id: str
+    muster_id: str
+    person_id: str
+    step: int
+    retry: int = 0
+    channel: str
+    lang: str = "he"
+    to: str = ""
+    question: str = "muster"
+    sent_at: str
+    outcome: str | None = None  # "delivered" | "failed"
+    reason: str = ""
+    settled_at: str | None = None
+
+
 class IncidentView(_View):
     incident_id: str
     ref: str
@@ -132,6 +177,9 @@ class IncidentView(_View):
     sightings: dict[str, SightingView] = Field(default_factory=dict)
     checkins: dict[str, CheckInView] = Field(default_factory=dict)
     orders: dict[str, OrderView] = Field(default_factory=dict)
+    notifications: dict[str, NotificationView] = Field(default_factory=dict)
+    seen: dict[str, dict[str, str]] = Field(default_factory=dict)  # muster -> person -> time
+    asset_requests: list[JsonDict] = Field(default_factory=list)
 
     @property
     def is_open(self) -> bool:
@@ -149,6 +197,10 @@ class SiteState(_View):
     codes: dict[str, CodeView] = Field(default_factory=dict)
     tokens: dict[str, TokenView] = Field(default_factory=dict)
     incidents: dict[str, IncidentView] = Field(default_factory=dict)
+    escalation_policy: list[JsonDict] | None = None  # None: the built-in default
+    contacts: dict[str, dict[str, ContactView]] = Field(default_factory=dict)  # person->channel
+    push_subscriptions: dict[str, PushView] = Field(default_factory=dict)  # by token id
+    assets: dict[str, AssetView] = Field(default_factory=dict)
     _token_by_hash: dict[str, str] = PrivateAttr(default_factory=dict)
     _code_by_hash: dict[str, str] = PrivateAttr(default_factory=dict)
 
@@ -361,6 +413,73 @@ def _order_acknowledged(state: SiteState, event: Event) -> None:
         order.acknowledged_by.setdefault(event.payload["person_id"], _at(event))
 
 
+def _muster_seen(state: SiteState, event: Event) -> None:
+    if incident := _incident(state, event):
+        p = event.payload
+        incident.seen.setdefault(p["muster_id"], {}).setdefault(p["person_id"], _at(event))
+
+
+def _policy_set(state: SiteState, event: Event) -> None:
+    state.escalation_policy = list(event.payload["steps"])
+
+
+def _contact_point_set(state: SiteState, event: Event) -> None:
+    p = event.payload
+    contacts = state.contacts.setdefault(p["person_id"], {})
+    if p.get("address") is None:
+        contacts.pop(p["channel"], None)
+        return
+    contacts[p["channel"]] = ContactView(
+        channel=p["channel"],
+        address=p["address"],
+        quiet_from=p.get("quiet_from"),
+        quiet_until=p.get("quiet_until"),
+    )
+
+
+def _push_subscribed(state: SiteState, event: Event) -> None:
+    push = PushView(**event.payload, subscribed_at=_at(event))
+    state.push_subscriptions[push.token_id] = push
+
+
+def _push_unsubscribed(state: SiteState, event: Event) -> None:
+    state.push_subscriptions.pop(event.payload["token_id"], None)
+
+
+def _notification_sent(state: SiteState, event: Event) -> None:
+    if incident := _incident(state, event):
+        sent = NotificationView(**event.payload, sent_at=_at(event))
+        incident.notifications[sent.notification_id] = sent
+
+
+def _notification_settled(outcome: str) -> Callable[[SiteState, Event], None]:
+    def apply(state: SiteState, event: Event) -> None:
+        incident = _incident(state, event)
+        sent = incident.notifications.get(event.payload["notification_id"]) if incident else None
+        if sent is not None and sent.outcome is None:
+            sent.outcome = outcome
+            sent.reason = event.payload.get("reason", "")
+            sent.settled_at = _at(event)
+
+    return apply
+
+
+def _asset_added(state: SiteState, event: Event) -> None:
+    asset = AssetView.model_validate(event.payload)
+    state.assets[asset.asset_id] = asset
+
+
+def _asset_handed_over(state: SiteState, event: Event) -> None:
+    asset = state.assets.get(event.payload["asset_id"])
+    if asset is not None:
+        asset.holder_person_id = event.payload.get("holder_person_id")
+
+
+def _asset_requested(state: SiteState, event: Event) -> None:
+    if incident := _incident(state, event):
+        incident.asset_requests.append({**event.payload, "at": _at(event), "by": event.actor})
+
+
 _APPLIERS: dict[str, Callable[[SiteState, Event], None]] = {
     "site.configured": _site_configured,
     "person.added": _person_added,
@@ -378,4 +497,15 @@ _APPLIERS: dict[str, Callable[[SiteState, Event], None]] = {
     "household.checked_in": _checked_in,
     "order.sent": _order_sent,
     "order.acknowledged": _order_acknowledged,
+    "muster.seen": _muster_seen,
+    "escalation_policy.set": _policy_set,
+    "contact_point.set": _contact_point_set,
+    "push.subscribed": _push_subscribed,
+    "push.unsubscribed": _push_unsubscribed,
+    "notification.sent": _notification_sent,
+    "notification.delivered": _notification_settled("delivered"),
+    "notification.failed": _notification_settled("failed"),
+    "asset.added": _asset_added,
+    "asset.handed_over": _asset_handed_over,
+    "asset.requested": _asset_requested,
 }

@@ -28,7 +28,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from konenut.api.problems import ApiProblem
-from konenut.web.i18n import LANGUAGE_NAMES, LANGUAGES, catalogue, direction, instructions
+from konenut.i18n import LANGUAGE_NAMES, LANGUAGES, catalogue, direction, instructions
 
 STATIC_DIR = Path(str(files("konenut.web").joinpath("static")))
 TEMPLATE_DIR = Path(str(files("konenut.web").joinpath("templates")))

@@ -1,4 +1,4 @@
-"""Incidents and everything that happens in one: muster, positions, sightings, households,
+"""Incidents and everything that happens in one: positions, sightings, households,
 broadcasts, orders, and the incident's log."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 Key = Depends(idempotency_key)
 
 
-def _incident(access: Access, incident_id: str) -> IncidentView:
+def incident_for(access: Access, incident_id: str) -> IncidentView:
     access.incident(incident_id)
     incident = access.state.incidents.get(incident_id)
     if incident is None:
@@ -71,7 +71,7 @@ def get_incident(
     incident_id: str, access: Access = Depends(permit("get_incident"))
 ) -> dict[str, Any]:
     """The incident's current picture, as much of it as the caller may see."""
-    incident = _incident(access, incident_id)
+    incident = incident_for(access, incident_id)
     roles = access.actor.roles
     result = _summary(incident)
     if roles & {
@@ -104,7 +104,7 @@ async def close_incident(
     access: Access = Depends(permit("close_incident")),
 ) -> JSONResponse:
     """Close the incident; passes bound to it stop working."""
-    _incident(access, incident_id)
+    incident_for(access, incident_id)
     return await access.run(handlers.close_incident(access.actor, incident_id, body), idem)
 
 
@@ -116,7 +116,7 @@ def list_incident_events(
     access: Access = Depends(permit("list_incident_events")),
 ) -> dict[str, Any]:
     """The incident's timeline: the site log filtered by incident and by the caller's roles."""
-    _incident(access, incident_id)
+    incident_for(access, incident_id)
     events = access.runtime.store.read(
         access.actor.site_id, since, incident_id=incident_id, limit=limit
     )
@@ -133,7 +133,7 @@ async def export_incident_log(
     incident_id: str, access: Access = Depends(permit("export_incident_log"))
 ) -> Response:
     """The incident's whole log as JSON Lines (audited)."""
-    _incident(access, incident_id)
+    incident_for(access, incident_id)
     store = access.runtime.store
     events = store.read(access.actor.site_id, 0, incident_id=incident_id)
     lines = [orjson.dumps(e) for e in visible(events, access.actor.viewer)]
@@ -147,48 +147,6 @@ async def export_incident_log(
     )
 
 
-# --- muster -------------------------------------------------------------------------------------
-@router.post("/{incident_id}/muster", operation_id="call_muster", status_code=201)
-async def call_muster(
-    incident_id: str,
-    body: c.CallMuster,
-    idem: IdempotencyKey = Key,
-    access: Access = Depends(permit("call_muster")),
-) -> JSONResponse:
-    """Call the squad to a rally point (the armory by default)."""
-    _incident(access, incident_id)
-    return await access.run(handlers.call_muster(access.actor, incident_id, body), idem)
-
-
-@router.get("/{incident_id}/muster", operation_id="get_muster")
-def get_muster(incident_id: str, access: Access = Depends(permit("get_muster"))) -> dict[str, Any]:
-    """Muster calls and each responder's latest status, with counts by status."""
-    incident = _incident(access, incident_id)
-    counts: dict[str, int] = {}
-    for responder in list(incident.responders.values()):
-        counts[responder.status] = counts.get(responder.status, 0) + 1
-    return {
-        "musters": incident.musters,
-        "responders": [r.model_dump() for r in list(incident.responders.values())],
-        "counts": counts,
-    }
-
-
-@router.post(
-    "/{incident_id}/muster/status", operation_id="change_responder_status", status_code=201
-)
-async def change_responder_status(
-    incident_id: str,
-    body: c.ChangeResponderStatus,
-    idem: IdempotencyKey = Key,
-    access: Access = Depends(permit("change_responder_status")),
-) -> JSONResponse:
-    """A responder's status: coming, cannot, en route, at the rally point, in position, ..."""
-    _incident(access, incident_id)
-    access.person(body.person_id)
-    return await access.run(handlers.change_responder_status(access.actor, incident_id, body), idem)
-
-
 # --- positions and sightings ----------------------------------------------------------------
 @router.post("/{incident_id}/positions", operation_id="report_position", status_code=201)
 async def report_position(
@@ -198,7 +156,7 @@ async def report_position(
     access: Access = Depends(permit("report_position")),
 ) -> JSONResponse:
     """A unit's position: the caller's own, or (operators) a unit placed by hand."""
-    _incident(access, incident_id)
+    incident_for(access, incident_id)
     access.person(body.subject_id)
     return await access.run(handlers.report_position(access.actor, incident_id, body), idem)
 
@@ -208,7 +166,7 @@ def list_positions(
     incident_id: str, access: Access = Depends(permit("list_positions"))
 ) -> list[dict[str, Any]]:
     """The latest position of every unit."""
-    return [p.model_dump() for p in list(_incident(access, incident_id).positions.values())]
+    return [p.model_dump() for p in list(incident_for(access, incident_id).positions.values())]
 
 
 @router.post("/{incident_id}/sightings", operation_id="report_sighting", status_code=201)
@@ -219,7 +177,7 @@ async def report_sighting(
     access: Access = Depends(permit("report_sighting")),
 ) -> JSONResponse:
     """Hostile, unknown or unidentified friendly people seen at a place."""
-    _incident(access, incident_id)
+    incident_for(access, incident_id)
     return await access.run(handlers.report_sighting(access.actor, incident_id, body), idem)
 
 
@@ -228,7 +186,7 @@ def list_sightings(
     incident_id: str, access: Access = Depends(permit("list_sightings"))
 ) -> list[dict[str, Any]]:
     """Every sighting with its latest status and place."""
-    return [s.model_dump() for s in list(_incident(access, incident_id).sightings.values())]
+    return [s.model_dump() for s in list(incident_for(access, incident_id).sightings.values())]
 
 
 @router.post(
@@ -242,7 +200,7 @@ async def update_sighting(
     access: Access = Depends(permit("update_sighting")),
 ) -> JSONResponse:
     """Confirm, dismiss, merge, move or mark a sighting neutralised."""
-    _incident(access, incident_id)
+    incident_for(access, incident_id)
     return await access.run(
         handlers.update_sighting(access.actor, incident_id, sighting_id, body), idem
     )
@@ -254,7 +212,7 @@ def list_household_states(
     incident_id: str, access: Access = Depends(permit("list_household_states"))
 ) -> list[dict[str, Any]]:
     """Every household with its latest check-in in this incident (null: no answer yet)."""
-    incident = _incident(access, incident_id)
+    incident = incident_for(access, incident_id)
     return [
         {
             **h.model_dump(),
@@ -281,7 +239,7 @@ async def check_in_household(
     access: Access = Depends(permit("check_in_household")),
 ) -> JSONResponse:
     """A household says: safe, need a medic, someone in the house, smoke, or not home."""
-    _incident(access, incident_id)
+    incident_for(access, incident_id)
     access.household(household_id)
     return await access.run(handlers.check_in(access.actor, incident_id, household_id, body), idem)
 
@@ -310,7 +268,7 @@ async def send_broadcast(
     access: Access = Depends(permit("send_broadcast")),
 ) -> JSONResponse:
     """An instruction to residents, per language, to all or to chosen households."""
-    _incident(access, incident_id)
+    incident_for(access, incident_id)
     return await access.run(handlers.send_broadcast(access.actor, incident_id, body), idem)
 
 
@@ -319,7 +277,7 @@ def list_broadcasts(
     incident_id: str, access: Access = Depends(permit("list_broadcasts"))
 ) -> list[dict[str, Any]]:
     """Broadcasts the caller receives."""
-    return _broadcasts_for(access, _incident(access, incident_id))
+    return _broadcasts_for(access, incident_for(access, incident_id))
 
 
 @router.post("/{incident_id}/orders", operation_id="send_order", status_code=201)
@@ -330,7 +288,7 @@ async def send_order(
     access: Access = Depends(permit("send_order")),
 ) -> JSONResponse:
     """An order to named squad members, or to all."""
-    _incident(access, incident_id)
+    incident_for(access, incident_id)
     return await access.run(handlers.send_order(access.actor, incident_id, body), idem)
 
 
@@ -339,7 +297,7 @@ def list_orders(
     incident_id: str, access: Access = Depends(permit("list_orders"))
 ) -> list[dict[str, Any]]:
     """Orders with who has acknowledged them."""
-    return [o.model_dump() for o in list(_incident(access, incident_id).orders.values())]
+    return [o.model_dump() for o in list(incident_for(access, incident_id).orders.values())]
 
 
 @router.post(
@@ -355,7 +313,7 @@ async def acknowledge_order(
     access: Access = Depends(permit("acknowledge_order")),
 ) -> JSONResponse:
     """Acknowledge an order (once; a repeat changes nothing)."""
-    _incident(access, incident_id)
+    incident_for(access, incident_id)
     access.person(body.person_id)
     return await access.run(
         handlers.acknowledge_order(access.actor, incident_id, order_id, body), idem

@@ -1,6 +1,6 @@
 """Message catalogues per language, shared by server-rendered pages and client scripts.
 
-One JSON file per language in `i18n/`, all with the same keys. Pages embed (a part of) their
+One JSON file per language in this package, all with the same keys. Pages embed (a part of) their
 language's catalogue; scripts look keys up with `t("key")`. `tests/web/test_i18n.py` fails on
 a missing key, on a value copied from English and on a value not written in its script.
 """
@@ -31,7 +31,7 @@ def catalogue(lang: str) -> dict[str, str]:
     """The messages of one language (KeyError for a language we do not ship)."""
     if lang not in LANGUAGES:
         raise KeyError(lang)
-    text = files("konenut.web").joinpath("i18n", f"{lang}.json").read_text(encoding="utf-8")
+    text = files("konenut.i18n").joinpath(f"{lang}.json").read_text(encoding="utf-8")
     messages: dict[str, str] = json.loads(text)
     return messages
 
