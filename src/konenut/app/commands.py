@@ -105,6 +105,9 @@ class ChangeResponderStatus(Command):
     person_id: Id | None = Field(default=None, description="Default: the caller")
     eta_secs: int | None = Field(default=None, ge=0, le=24 * 3600)
     note: Short = ""
+    via: Literal["app", "push"] = Field(
+        default="app", description="push: the answer was a notification's action button"
+    )
 
 
 class ReportPosition(Command):

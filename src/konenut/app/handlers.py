@@ -333,6 +333,7 @@ def change_responder_status(actor: Actor, incident_id: str, cmd: c.ChangeRespond
             "status": cmd.status.value,
             "eta_secs": cmd.eta_secs,
             "note": cmd.note,
+            "via": cmd.via,
         }
         return [
             new_event(

@@ -321,11 +321,16 @@ class AssetRequested(Payload):
     text: Annotated[str, StringConstraints(max_length=300)] = ""
 
 
+# Where an answer came from: the escalator confirms it back on the same channel.
+AnswerVia = Literal["app", "push", "sms", "telegram", "tak", "operator"]
+
+
 class ResponderStatusChanged(Payload):
     person_id: Id
     status: ResponderStatus
     eta_secs: int | None = Field(default=None, ge=0, le=24 * 3600)
     note: Annotated[str, StringConstraints(max_length=500)] = ""
+    via: AnswerVia = "app"
 
 
 class PositionReported(Payload):
