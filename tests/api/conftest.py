@@ -61,6 +61,7 @@ class Site:
     member_id: str = ""  # a person of the resident's household
     sighting_id: str = ""
     order_id: str = ""
+    asset_id: str = ""  # a radio held by the commander
     token_ids: dict[Role, str] = field(default_factory=dict)
 
     @property
@@ -218,6 +219,24 @@ def _seed_for_api(store: EventStore, client: TestClient) -> Site:
     )
     assert order.status_code == 201, order.text
     site.order_id = order.json()["order_id"]
+    call = site.post(
+        f"/api/v1/incidents/{seeded.incident_id}/muster",
+        Role.COMMANDER,
+        json={"rally_point_ref": "R1"},
+    )
+    assert call.status_code == 201, call.text
+    asset = site.post(
+        "/api/v1/assets",
+        Role.ADMIN,
+        json={
+            "ref": "radio-1",
+            "kind": "radio",
+            "name": "Squad radio 1",
+            "holder_person_id": seeded.subjects[Role.COMMANDER],
+        },
+    )
+    assert asset.status_code == 201, asset.text
+    site.asset_id = asset.json()["asset_id"]
     return site
 
 

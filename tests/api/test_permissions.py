@@ -116,6 +116,29 @@ REQUESTS: dict[str, Callable[[Site, Role], Request]] = {
     "send_order": lambda site, role: _inc(site, {"text": "Hold gate 3"}),
     "list_orders": lambda site, role: _inc(site),
     "acknowledge_order": lambda site, role: _inc(site, {}, order_id=site.order_id),
+    "activate_squad": lambda site, role: Request(
+        {}, {"incident_id": site.incident_id, "template": "fire"}
+    ),
+    "list_muster_templates": lambda site, role: Request({}),
+    "mark_muster_seen": lambda site, role: _inc(site, {}),
+    "get_escalation_policy": lambda site, role: Request({}),
+    "set_escalation_policy": lambda site, role: Request(
+        {}, {"steps": [{"channel": "push", "after_secs": 0}, {"channel": "sms", "after_secs": 20}]}
+    ),
+    "list_contact_points": lambda site, role: Request({"person_id": _own_person(site, role)}),
+    "set_contact_point": lambda site, role: Request(
+        {"person_id": _own_person(site, role), "channel": "telegram"}, {"address": "123456789"}
+    ),
+    "get_push_key": lambda site, role: Request({}),
+    "subscribe_push": lambda site, role: Request({}, PUSH_SUBSCRIPTION),
+    "list_assets": lambda site, role: Request({}),
+    "add_asset": lambda site, role: Request(
+        {}, {"ref": _unique_ref(), "kind": "gate_key", "name": "Gate 3 key"}
+    ),
+    "hand_over_asset": lambda site, role: Request(
+        {"asset_id": site.asset_id}, {"holder_person_id": site.seeded.subjects[Role.COMMANDER]}
+    ),
+    "request_asset": lambda site, role: _inc(site, {}, asset_id=site.asset_id),
 }
 
 # For every OWN-scope grant: the same request aimed at someone else's household or person.
@@ -134,7 +157,27 @@ OTHERS: dict[str, Callable[[Site, Role], Request]] = {
     "acknowledge_order": lambda site, role: _inc(
         site, {"person_id": site.seeded.subjects[Role.COMMANDER]}, order_id=site.order_id
     ),
+    "list_contact_points": lambda site, role: Request(
+        {"person_id": site.seeded.subjects[Role.COMMANDER]}
+    ),
+    "set_contact_point": lambda site, role: Request(
+        {"person_id": site.seeded.subjects[Role.COMMANDER], "channel": "telegram"},
+        {"address": "123456789"},
+    ),
 }
+
+PUSH_SUBSCRIPTION = {
+    "endpoint": "https://push.example.net/send/abc123",
+    "p256dh": "B" + "A" * 86,
+    "auth": "A" * 22,
+}
+
+
+def _own_person(site: Site, role: Role) -> str:
+    """The caller's own person where it has one, else the commander (a person everyone knows)."""
+    if role in (Role.RESPONDER, Role.MEDIC):
+        return site.seeded.subjects[role]
+    return site.seeded.subjects[Role.COMMANDER]
 
 
 def _other_household(site: Site, role: Role) -> str:

@@ -90,6 +90,28 @@ ADMIN_ONLY = row(
 PICTURE = row(admin=ALL, resident=NO, guest=NO, **SQUAD)
 POSITIONS = row(admin=NO, resident=NO, guest=NO, **SQUAD)
 CONFIG = row(admin=ALL, resident=OWN, guest=NO, **SQUAD)
+RUNS_SQUAD = row(
+    admin=ALL,
+    commander=ALL,
+    operator=ALL,
+    responder=NO,
+    medic=NO,
+    resident=NO,
+    guest=NO,
+    volunteer=NO,
+    liaison=NO,
+)
+CONTACTS = row(
+    admin=ALL,
+    commander=ALL,
+    operator=NO,
+    responder=OWN,
+    medic=OWN,
+    resident=NO,
+    guest=NO,
+    volunteer=OWN,
+    liaison=NO,
+)
 NEWS = row(admin=ALL, resident=PUBLIC, guest=PUBLIC_INC, **SQUAD)
 
 DECISIONS: dict[str, dict[Role, Seen | None]] = {
@@ -113,6 +135,21 @@ DECISIONS: dict[str, dict[Role, Seen | None]] = {
     "order.acknowledged": PICTURE,
     "audit.access_denied": ADMIN_ONLY,
     "audit.log_exported": ADMIN_ONLY,
+    # issue 4: the muster
+    "muster.seen": PICTURE,
+    "escalation_policy.set": RUNS_SQUAD,
+    # Where a person is reached: admins and commanders, and the person itself.
+    "contact_point.set": CONTACTS,
+    "push.subscribed": CONTACTS,
+    "push.unsubscribed": CONTACTS,
+    # Who was tried on which channel: the people who run the squad.
+    "notification.sent": RUNS_SQUAD,
+    "notification.delivered": RUNS_SQUAD,
+    "notification.failed": RUNS_SQUAD,
+    # Who holds the keys and radios: the squad knows.
+    "asset.added": PICTURE,
+    "asset.handed_over": PICTURE,
+    "asset.requested": PICTURE,
 }
 
 # Never for a resident or a guest, whatever the event is about.
@@ -227,6 +264,54 @@ SAMPLES: dict[str, Sample] = {
         subject=HOME,
     ),
     "audit.log_exported": Sample({"event_count": 3}, incident=False),
+    "muster.seen": Sample({"muster_id": "m1", "person_id": PERSON}, actor=PERSON, subject=PERSON),
+    "escalation_policy.set": Sample(
+        {"steps": [{"channel": "push", "after_secs": 0}]}, incident=False
+    ),
+    "contact_point.set": Sample(
+        {"person_id": PERSON, "channel": "telegram", "address": "123456789"},
+        incident=False,
+        subject=PERSON,
+    ),
+    "push.subscribed": Sample(
+        {
+            "person_id": PERSON,
+            "token_id": "t1",
+            "endpoint": "https://push.example.net/send/abc",
+            "p256dh": "B" + "A" * 86,
+            "auth": "A" * 22,
+        },
+        incident=False,
+        actor=PERSON,
+        subject=PERSON,
+    ),
+    "push.unsubscribed": Sample(
+        {"person_id": PERSON, "token_id": "t1", "reason": "gone"}, incident=False, subject=PERSON
+    ),
+    "notification.sent": Sample(
+        {
+            "notification_id": "n1",
+            "muster_id": "m1",
+            "person_id": PERSON,
+            "step": 1,
+            "channel": "sms",
+            "to": "+97250•••567",
+        },
+        subject=PERSON,
+    ),
+    "notification.delivered": Sample(
+        {"notification_id": "n1", "person_id": PERSON}, subject=PERSON
+    ),
+    "notification.failed": Sample(
+        {"notification_id": "n1", "person_id": PERSON, "reason": "no SMS gateway configured"},
+        subject=PERSON,
+    ),
+    "asset.added": Sample(
+        {"asset_id": "a1", "ref": "key-3", "kind": "gate_key", "name": "Gate 3 key"},
+        incident=False,
+    ),
+    "asset.handed_over": Sample({"asset_id": "a1", "holder_person_id": PERSON}, incident=False),
+    "asset.requested": Sample({"asset_id": "a1", "person_id": PERSON}, subject=PERSON),
 }
 
 

@@ -75,6 +75,9 @@ class Model:
     orders: dict[str, list[str]] = field(default_factory=dict)
     codes: list[dict[str, Any]] = field(default_factory=list)  # not yet used
     tokens: list[str] = field(default_factory=list)
+    musters: dict[str, list[str]] = field(default_factory=dict)  # incident -> muster calls
+    notifications: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # (id, person)
+    assets: list[str] = field(default_factory=list)
 
     def new(self, prefix: str) -> str:
         self.count += 1
@@ -97,6 +100,17 @@ class Model:
             kinds.append("enrollment.code_issued")
         if self.tokens:
             kinds.append("token.revoked")
+        kinds += ["escalation_policy.set", "asset.added"]
+        if self.persons:
+            kinds += ["contact_point.set", "push.subscribed", "push.unsubscribed"]
+        if self.assets:
+            kinds.append("asset.handed_over")
+        if self.assets and self.persons and self.open:
+            kinds.append("asset.requested")
+        if self.persons and any(self.musters.get(i) for i in self.open):
+            kinds += ["muster.seen", "notification.sent"]
+        if any(self.notifications.get(i) for i in self.open):
+            kinds += ["notification.delivered", "notification.failed"]
         if self.open:
             kinds += [
                 "incident.closed",
@@ -148,9 +162,90 @@ def _subject(draw: st.DrawFn, model: Model) -> tuple[str, str, list[str], str | 
     return model.new("g"), pass_kind, [pass_kind], incident
 
 
+MUSTER_KINDS = {
+    "escalation_policy.set",
+    "asset.added",
+    "contact_point.set",
+    "push.subscribed",
+    "push.unsubscribed",
+    "asset.handed_over",
+    "asset.requested",
+    "muster.seen",
+    "notification.sent",
+    "notification.delivered",
+    "notification.failed",
+}
+STEPS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "channel": st.sampled_from(["push", "sms", "telegram", "voice", "deputy"]),
+            "after_secs": st.integers(0, 3600),
+        }
+    ),
+    min_size=1,
+    max_size=5,
+).map(lambda steps: sorted(steps, key=lambda step: step["after_secs"]))
+
+
+def _muster_step(draw: st.DrawFn, model: Model, kind: str, offset: int, actor: str | None) -> Draft:
+    """The muster's events (issue 4): policy, contacts, push, notification attempts, assets."""
+    if kind == "escalation_policy.set":
+        return Draft(kind, {"steps": draw(STEPS)}, offset, actor=actor)
+    if kind == "asset.added":
+        asset = model.new("a")
+        model.assets.append(asset)
+        holder = draw(st.none() | st.sampled_from(model.persons)) if model.persons else None
+        payload = {"asset_id": asset, "ref": asset, "kind": "gate_key", "name": draw(NAME)}
+        return Draft(kind, {**payload, "holder_person_id": holder}, offset, actor=actor)
+    if kind == "asset.handed_over":
+        holder = draw(st.none() | st.sampled_from(model.persons)) if model.persons else None
+        payload = {"asset_id": draw(st.sampled_from(model.assets)), "holder_person_id": holder}
+        return Draft(kind, payload, offset, actor=actor)
+    person = draw(st.sampled_from(model.persons))
+    if kind == "contact_point.set":
+        address = draw(st.none() | st.sampled_from(["123456789", "-100987654", "@kinamon_one"]))
+        payload = {"person_id": person, "channel": "telegram", "address": address}
+        return Draft(kind, payload, offset, actor=actor)
+    if kind in ("push.subscribed", "push.unsubscribed"):
+        token = draw(st.sampled_from(["t-a", "t-b"]))  # few devices: re-subscriptions happen
+        payload = {"person_id": person, "token_id": token}
+        if kind == "push.subscribed":
+            payload |= {"endpoint": f"https://push.example/{draw(NAME)}", "p256dh": "B" * 87}
+            payload["auth"] = "A" * 22
+        return Draft(kind, payload, offset, actor=person)
+    if kind == "asset.requested":
+        incident = draw(st.sampled_from(sorted(model.open)))
+        payload = {"asset_id": draw(st.sampled_from(model.assets)), "person_id": person}
+        return Draft(kind, payload, offset, incident, model.open[incident], actor)
+    if kind in ("muster.seen", "notification.sent"):
+        incident = draw(st.sampled_from(sorted(i for i in model.open if model.musters.get(i))))
+        muster = draw(st.sampled_from(model.musters[incident]))
+        if kind == "muster.seen":
+            payload = {"muster_id": muster, "person_id": person}
+            return Draft(kind, payload, offset, incident, model.open[incident], person)
+        notification = model.new("n")
+        model.notifications.setdefault(incident, []).append((notification, person))
+        payload = {
+            "notification_id": notification,
+            "muster_id": muster,
+            "person_id": person,
+            "step": draw(st.integers(0, 4)),
+            "channel": draw(st.sampled_from(["push", "sms", "telegram", "voice"])),
+        }
+        return Draft(kind, payload, offset, incident, model.open[incident], None)
+    incident = draw(st.sampled_from(sorted(i for i in model.open if model.notifications.get(i))))
+    notification, person = draw(st.sampled_from(model.notifications[incident]))
+    payload = {"notification_id": notification, "person_id": person}
+    if kind == "notification.failed":
+        payload["reason"] = draw(NAME)
+    return Draft(kind, payload, offset, incident, model.open[incident], None)
+
+
 def _step(draw: st.DrawFn, model: Model, kind: str) -> Draft:
     offset = draw(OFFSETS)
     actor = draw(st.sampled_from(model.persons)) if model.persons else None
+    if kind in MUSTER_KINDS:
+        return _muster_step(draw, model, kind, offset, actor)
     if kind == "site.configured":
         payload: dict[str, Any] = {
             "name": draw(NAME),
@@ -298,9 +393,11 @@ def _step(draw: st.DrawFn, model: Model, kind: str) -> Draft:
         del model.open[incident]
         return inside({"incident_id": incident, "summary": draw(TEXT)})
     if kind == "muster.called":
+        muster = model.new("m")
+        model.musters.setdefault(incident, []).append(muster)
         return inside(
             {
-                "muster_id": model.new("m"),
+                "muster_id": muster,
                 "rally_point_ref": "R1",
                 "targets": draw(st.lists(st.sampled_from(model.persons), max_size=3))
                 if model.persons
@@ -426,6 +523,9 @@ def test_histories_reach_every_event_type() -> None:
         sightings={"i": ["s"]},
         orders={"i": ["o"]},
         tokens=["t"],
+        musters={"i": ["m"]},
+        notifications={"i": [("n", "p")]},
+        assets=["a"],
     )
     generated |= set(model.kinds())
     assert generated == set(REGISTRY), sorted(set(REGISTRY) ^ generated)

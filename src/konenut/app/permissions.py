@@ -36,6 +36,8 @@ PICTURE = _m(
     admin=ALL, commander=ALL, operator=ALL, responder=ALL, medic=ALL, volunteer=INC, liaison=INC
 )
 SQUAD_ACTS = _m(commander=ALL, operator=ALL, responder=OWN, medic=OWN, volunteer=OWN)
+# Commands that can only be about the caller itself (no person in the request).
+SELF_ACTS = _m(commander=ALL, operator=ALL, responder=ALL, medic=ALL, volunteer=INC)
 COMMAND = _m(commander=ALL, operator=ALL)
 ADMIN = _m(admin=ALL)
 
@@ -70,13 +72,13 @@ MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     "call_muster": COMMAND,
     "get_muster": PICTURE,
     "change_responder_status": SQUAD_ACTS,
-    "mark_muster_seen": SQUAD_ACTS,
+    "mark_muster_seen": SELF_ACTS,
     "get_escalation_policy": _m(admin=ALL, commander=ALL, operator=ALL),
     "set_escalation_policy": _m(admin=ALL, commander=ALL),
     "list_contact_points": _m(admin=ALL, commander=ALL, responder=OWN, medic=OWN),
     "set_contact_point": _m(admin=ALL, commander=ALL, responder=OWN, medic=OWN),
-    "get_push_key": SQUAD_ACTS,
-    "subscribe_push": SQUAD_ACTS,  # the caller's own device
+    "get_push_key": SELF_ACTS,
+    "subscribe_push": SELF_ACTS,  # the caller's own device
     "list_assets": PICTURE,
     "add_asset": _m(admin=ALL, commander=ALL),
     "hand_over_asset": _m(admin=ALL, commander=ALL, operator=ALL),
