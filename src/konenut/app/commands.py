@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from konenut.domain.escalation import EscalationPolicy
 from konenut.domain.event_types import (
@@ -171,8 +171,16 @@ class SetContactPoint(Command):
     address: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
         default=None, description="Phone (+E.164), Telegram chat id, e-mail...; null removes it"
     )
-    quiet_from: ClockTime | None = None
+    quiet_from: ClockTime | None = Field(
+        default=None, description="Quiet hours (site time) hold back drills, never real calls"
+    )
     quiet_until: ClockTime | None = None
+
+    @model_validator(mode="after")
+    def _quiet_hours_in_pairs(self) -> SetContactPoint:
+        if (self.quiet_from is None) != (self.quiet_until is None):
+            raise ValueError("quiet hours need both quiet_from and quiet_until")
+        return self
 
 
 class SubscribePush(Command):

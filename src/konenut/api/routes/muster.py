@@ -12,6 +12,7 @@ from konenut.api.problems import ApiProblem
 from konenut.api.routes.incidents import incident_for
 from konenut.app import commands as c
 from konenut.app import handlers, muster
+from konenut.domain.event_types import address_problem
 from konenut.domain.muster import board, policy_of
 from konenut.domain.roles import COMMAND, Role
 from konenut.store.eventstore import IdempotencyKey
@@ -154,6 +155,9 @@ async def set_contact_point(
 ) -> JSONResponse:
     """Set (or with `address: null` remove) one of a person's contact points."""
     access.person(person_id)
+    problem = address_problem(channel, body.address)
+    if problem:
+        raise ApiProblem(422, problem, errors=[{"loc": "body.address", "msg": problem}])
     return await access.run(muster.set_contact_point(access.actor, person_id, channel, body), idem)
 
 
