@@ -20,6 +20,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
+from helpers import open_store
 from server import KONENUT, KonenutServer, run_konenut
 
 CODE = re.compile(r"\b([A-Z2-7]{4}-[A-Z2-7]{4})\b")
@@ -317,3 +318,65 @@ def test_serve_tls_without_certificates_says_what_to_run(tmp_path: Path) -> None
     data_dir.mkdir()
     result = konenut("serve", "--tls", "--data-dir", str(data_dir), "--port", "1", ok=False)
     assert result.returncode != 0 and "konenut tls init" in result.stderr
+
+
+SITE_FILE_EXTRAS = """
+[escalation]
+steps = [
+  { channel = "push", after_secs = 0 },
+  { channel = "sms", after_secs = 20 },
+  { channel = "deputy", after_secs = 60 },
+]
+
+[[muster_templates]]
+id = "flood"
+kind = "flood"
+texts = { en = "Flood: bring the pump to gate 2", he = "הצפה: להביא את המשאבה לשער 2" }
+
+[[assets]]
+ref = "key-gate-1"
+kind = "gate_key"
+name = "Gate 1 key"
+opens_ref = "1"
+holder = "dana"
+"""
+
+
+def test_site_file_sets_policy_templates_and_keys(tmp_path: Path) -> None:
+    data_dir = tmp_path / "site"
+    konenut("init", "--data-dir", str(data_dir))
+    konenut("user", "add", "Dana Levi", "--role", "responder", "--ref", "dana", "-d", str(data_dir))
+    konenut("user", "add", "Omer Tal", "--role", "responder", "--ref", "omer", "-d", str(data_dir))
+    site_toml = data_dir / "site.toml"
+    original = site_toml.read_text()
+    assert "[escalation]" in original  # the template shows how, commented out
+    site_toml.write_text(original + SITE_FILE_EXTRAS)
+    assert "Site updated." in konenut("site", "apply", str(site_toml), "-d", str(data_dir)).stdout
+    assert "No change." in konenut("site", "apply", str(site_toml), "-d", str(data_dir)).stdout
+
+    # The key changes hands in the file: only the hand-over is new.
+    site_toml.write_text(original + SITE_FILE_EXTRAS.replace('holder = "dana"', 'holder = "omer"'))
+    konenut("site", "apply", str(site_toml), "-d", str(data_dir))
+    # A bad step order is refused with the section named, and nothing is stored.
+    backwards = SITE_FILE_EXTRAS.replace("after_secs = 20", "after_secs = 200")
+    site_toml.write_text(original + backwards)
+    refused = konenut("site", "apply", str(site_toml), "-d", str(data_dir), ok=False)
+    assert refused.returncode != 0 and "[escalation]" in refused.stderr
+    assert "time order" in refused.stderr
+    unknown = SITE_FILE_EXTRAS.replace('holder = "dana"', 'holder = "nobody"')
+    site_toml.write_text(original + unknown)
+    refused = konenut("site", "apply", str(site_toml), "-d", str(data_dir), ok=False)
+    assert "nobody" in refused.stderr
+
+    store = open_store(f"sqlite:///{data_dir / 'konenut.db'}")
+    try:
+        state = store.state("site")
+        types = [e.type for e in store.read("site", 0)]
+    finally:
+        store.close()
+    assert types.count("escalation_policy.set") == 1
+    assert types.count("asset.added") == 1 and types.count("asset.handed_over") == 1
+    assert [s["channel"] for s in state.escalation_policy or []] == ["push", "sms", "deputy"]
+    (key,) = state.assets.values()
+    assert state.persons[key.holder_person_id or ""].ref == "omer"
+    assert state.site and state.site["muster_templates"][0]["id"] == "flood"

@@ -1,0 +1,91 @@
+"""The site TOML file as one command: site, escalation policy, muster templates and assets.
+
+`konenut site apply` reads the file; this module checks all of it before anything is stored
+and turns only what differs from the log into events, appended together or not at all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from konenut.app import commands as c
+from konenut.app import handlers, muster
+from konenut.domain.errors import InvalidEvent, NotFound
+from konenut.domain.events import NewEvent
+from konenut.domain.state import SiteState
+from konenut.store.eventstore import Decide, Decision
+
+
+class SiteFileError(ValueError):
+    """A part of the site file is invalid; the message says which part and why."""
+
+
+def _parse(model: type[c.Body], data: Any, where: str) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or '(value)'}: {e['msg']}" for e in exc.errors()
+        )
+        raise SiteFileError(f"{where}: {problems}") from None
+
+
+def site_file_command(data: dict[str, Any], plan: dict[str, Any] | None) -> Decide:
+    """One Decide for the whole file; SiteFileError before anything runs if a part is invalid."""
+    site = dict(data.get("site", {}))
+    site.pop("plan", None)
+    if plan is not None:
+        site["plan"] = plan
+    if "muster_templates" in data:
+        site["muster_templates"] = data["muster_templates"]
+    configure = _parse(c.ConfigureSite, site, "[site]")
+    policy = (
+        _parse(c.SetEscalationPolicy, data["escalation"], "[escalation]")
+        if "escalation" in data
+        else None
+    )
+    assets = [_asset(entry, i) for i, entry in enumerate(data.get("assets", []), start=1)]
+    refs = [ref for ref, _ in assets]
+    if len(set(refs)) != len(refs):
+        raise SiteFileError("[[assets]]: the same ref is used twice")
+
+    def decide(state: SiteState, now: datetime) -> Decision:
+        events = list(handlers.configure_site(None, configure)(state, now).events)
+        if policy is not None:
+            events += muster.set_escalation_policy(None, policy)(state, now).events
+        for ref, entry in assets:
+            events += _asset_events(state, now, ref, entry)
+        return Decision(events)
+
+    return decide
+
+
+def _asset(entry: Any, number: int) -> tuple[str, dict[str, Any]]:
+    if not isinstance(entry, dict):
+        raise SiteFileError(f"[[assets]] #{number}: expected a table")
+    fields = dict(entry)
+    holder = fields.pop("holder", None)  # a person's ref, as people are known in the files
+    parsed = _parse(c.AddAsset, fields, f"[[assets]] #{number}")
+    return parsed.ref, {**parsed.model_dump(mode="json"), "holder_ref": holder}
+
+
+def _asset_events(
+    state: SiteState, now: datetime, ref: str, entry: dict[str, Any]
+) -> list[NewEvent]:
+    """Add the asset, or hand it over when only its holder changed."""
+    holder_ref = entry.pop("holder_ref")
+    holder = state.person_by_ref(holder_ref) if holder_ref else None
+    if holder_ref and holder is None:
+        raise NotFound(f"[[assets]] {ref}: no person with ref {holder_ref!r}")
+    holder_id = holder.person_id if holder else None
+    current = next((a for a in list(state.assets.values()) if a.ref == ref), None)
+    if current is None:
+        cmd = c.AddAsset.model_validate({**entry, "holder_person_id": holder_id})
+        return list(muster.add_asset(None, cmd)(state, now).events)
+    if current.kind != entry["kind"]:
+        raise InvalidEvent(f"[[assets]] {ref}: its kind cannot change ({current.kind})")
+    handover = c.HandOverAsset(holder_person_id=holder_id)
+    return list(muster.hand_over_asset(None, current.asset_id, handover)(state, now).events)
