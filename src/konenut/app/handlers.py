@@ -67,7 +67,7 @@ def configure_site(actor: Actor | None, cmd: c.ConfigureSite) -> Decide:
         # Fields left out keep their current value. Each event carries the whole configuration
         # but the plan, which is large: it is sent, and stored, only when it changes.
         # Only top-level fields are "given"; inside them defaults count (a template's rally point).
-        dumped = cmd.model_dump(mode="json", exclude={"occurred_at", "location"})
+        dumped = cmd.model_dump(exclude={"occurred_at", "location"})
         given = {k: v for k, v in dumped.items() if k in cmd.model_fields_set}
         current = state.site or {}
         if state.site is not None and all(current.get(k) == v for k, v in given.items()):
