@@ -71,6 +71,42 @@ def _site_events(now: datetime) -> list[NewEvent]:
         events.extend(
             _person_event(m, household_id, squad.get(m["ref"]), now) for m in household["members"]
         )
+    person_ids = {
+        e.payload["ref"]: e.payload["person_id"] for e in events if e.type == "person.added"
+    }
+    events.extend(_asset_events(person_ids, squad, now))
+    return events
+
+
+# The village's keys, radios and locker, and which squad member (by roster ref) holds each.
+# Gate 2's key is with a member who lives by the far fence: the muster board shows whether it
+# is coming, as the leader in Alumim needed to know.
+DEMO_ASSETS: tuple[tuple[str, str, str, str | None, str | None], ...] = (
+    ("key-armory-1", "armory_key", "Armory key 1", "A", "r-1"),
+    ("key-armory-2", "armory_key", "Armory key 2", "A", "r-2"),
+    ("key-gate-1", "gate_key", "Gate 1 key", "1", "r-5"),
+    ("key-gate-2", "gate_key", "Gate 2 key", "2", "r-9"),
+    ("key-gate-3", "gate_key", "Gate 3 key", "3", "r-6"),
+    ("key-gate-4", "gate_key", "Gate 4 key", "4", None),
+    ("radio-1", "radio", "Squad radio 1", None, "r-1"),
+    ("radio-2", "radio", "Squad radio 2", None, "r-2"),
+    ("radio-3", "radio", "Squad radio 3", None, "r-7"),
+    ("locker-1", "weapons_locker", "Weapons locker", "A", "r-2"),
+)
+
+
+def _asset_events(
+    person_ids: dict[str, str], squad: dict[str, dict[str, Any]], now: datetime
+) -> list[NewEvent]:
+    by_roster_ref = {entry["ref"]: person_ids[person_ref] for person_ref, entry in squad.items()}
+    events = []
+    for ref, kind, name, opens, holder in DEMO_ASSETS:
+        payload: dict[str, Any] = {"asset_id": new_id(), "ref": ref, "kind": kind, "name": name}
+        if opens:
+            payload["opens_ref"] = opens
+        if holder:
+            payload["holder_person_id"] = by_roster_ref[holder]
+        events.append(NewEvent("asset.added", payload, now))
     return events
 
 
@@ -91,6 +127,10 @@ def _person_event(
         payload["phone"] = member["phone"]
     if squad_entry is not None:
         payload["roles"] = [*squad_entry["roles"], "resident"]
+        if "responder" in squad_entry["roles"]:
+            # Two teams, alternating down the roster, so a call can go to one of them.
+            number = int(squad_entry["ref"].removeprefix("r-"))
+            payload["teams"] = ["north" if number % 2 else "south"]
         if squad_entry.get("callsign"):
             payload["callsign"] = squad_entry["callsign"]
     return NewEvent("person.added", payload, now)
