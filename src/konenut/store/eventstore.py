@@ -10,7 +10,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -351,8 +351,7 @@ class EventStore:
             except BaseException as exc:  # the writer must outlive any one batch
                 log.exception("writer.unexpected", commands=len(batch))
                 for request in batch:
-                    if not request.future.done():
-                        request.future.set_exception(exc)
+                    _settle(request.future, exc)
 
     def _write_batch(self, batch: list[_Request]) -> None:
         results: list[tuple[_Request, Outcome | BaseException]] = []
@@ -368,17 +367,14 @@ class EventStore:
             log.exception("writer.batch_failed", commands=len(batch))
             self._drop_writer_connection()  # it may be broken (server restart, network)
             for request in batch:
-                request.future.set_exception(exc)
+                _settle(request.future, exc)
             # The projection holds the batch's events, which were not stored: reload it from
             # the log now, or before the site's next command if the database is still away.
             self._stale_sites.update(r.site_id for r in batch)
             self._without_unloadable_sites([])
             return
         for request, result in results:
-            if isinstance(result, BaseException):
-                request.future.set_exception(result)
-            else:
-                request.future.set_result(result)
+            _settle(request.future, result)
         for site_id, events in appended.items():
             self._notify(site_id, events)
             self._maybe_snapshot(site_id)
@@ -393,8 +389,9 @@ class EventStore:
                 log.exception("writer.reload_failed", site_id=site_id)
         unavailable = [r for r in batch if r.site_id in self._stale_sites]
         for request in unavailable:
-            request.future.set_exception(
-                StoreUnavailable("the database cannot be reached; try again in a moment")
+            _settle(
+                request.future,
+                StoreUnavailable("the database cannot be reached; try again in a moment"),
             )
         return [r for r in batch if r.site_id not in self._stale_sites]
 
@@ -645,3 +642,15 @@ class EventStore:
         with self.writer_engine.begin() as connection:
             result = connection.execute(sa.delete(i).where(i.c.created_at < cutoff))
         return int(result.rowcount or 0)
+
+
+def _settle(future: Future[Outcome], result: Outcome | BaseException) -> None:
+    """Hand the caller its result, unless it stopped waiting (its task was cancelled, e.g. at
+    shutdown): the command ran and stays stored either way."""
+    try:
+        if isinstance(result, BaseException):
+            future.set_exception(result)
+        else:
+            future.set_result(result)
+    except InvalidStateError:
+        pass  # cancelled (or settled) meanwhile
