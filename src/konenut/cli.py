@@ -64,6 +64,33 @@ timezone = "Asia/Jerusalem"
 [site.names]
 # he = "..."
 # ar = "..."
+
+# How a muster call reaches each person until they answer: (channel, seconds after the call).
+# Channels: push, sms, telegram, signal, whatsapp, email, voice, deputy. Providers' URLs and
+# keys come from the environment (KONENUT_NOTIFY_*), never from this file.
+# [escalation]
+# steps = [
+#   {{ channel = "push", after_secs = 0 }},
+#   {{ channel = "sms", after_secs = 30 }},
+#   {{ channel = "telegram", after_secs = 30 }},
+#   {{ channel = "voice", after_secs = 90 }},
+#   {{ channel = "deputy", after_secs = 120 }},
+# ]
+
+# The site's own muster calls, beside the built-in hostile_infiltration, fire, missing_person.
+# [[muster_templates]]
+# id = "flood"
+# kind = "flood"
+# rally_point_ref = "R1"
+# texts = {{ he = "...", en = "Flood: bring the pump to gate 2" }}
+
+# Keys, radios and lockers, and who holds each (a person's ref).
+# [[assets]]
+# ref = "key-gate-1"
+# kind = "gate_key"          # gate_key, armory_key, radio, weapons_locker, vehicle, medical_kit
+# name = "Gate 1 key"
+# opens_ref = "1"
+# holder = "r-3"
 """
 
 
@@ -290,22 +317,24 @@ def site_apply(
 
 
 def _apply_site_file(store: EventStore, settings: Settings, path: Path) -> Outcome:
+    from konenut.app.site_file import SiteFileError, site_file_command
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         fail(f"{path}: {exc}")
-    site = dict(data.get("site", {}))
-    plan_file = site.pop("plan", None)
+    plan_file = data.get("site", {}).get("plan")
+    plan = None
     if plan_file:
         try:
-            site["plan"] = json.loads((path.parent / plan_file).read_text(encoding="utf-8"))
+            plan = json.loads((path.parent / plan_file).read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             fail(f"cannot read the site plan {plan_file}: {exc}")
     try:
-        cmd = c.ConfigureSite.model_validate(site)
-    except ValueError as exc:
+        command = site_file_command(data, plan)
+    except SiteFileError as exc:
         fail(f"{path}: {exc}")
-    return run(store, settings, handlers.configure_site(None, cmd))
+    return run(store, settings, command)
 
 
 # --- users and devices ---------------------------------------------------------------------
@@ -532,6 +561,25 @@ def log_export(
                 since = page[-1].seq
         run(store, settings, handlers.record_export(None, incident_id, count, "cli"))
         typer.echo(f"Exported {count} events.", err=True)
+
+
+@app.command()
+def hooks(
+    data_dir: DataDir = None,
+    tls: Annotated[bool, typer.Option(help="URLs for `konenut serve --tls`")] = False,
+) -> None:
+    """Print the webhook URLs for SMS and Telegram replies, for the providers' consoles."""
+    from konenut.api.routes.hooks import HOOK_CHANNELS, hook_url
+
+    settings = settings_for(data_dir)
+    if settings.inbound_secret is None and not settings.data_dir.exists():
+        fail(f"no data folder at {settings.data_dir}; run `konenut init` first")
+    for channel in HOOK_CHANNELS:
+        typer.echo(f"{channel:<9} {hook_url(settings, channel, tls)}")
+    typer.echo(
+        "Keep them secret. The host is KONENUT_PUBLIC_URL (the address the provider reaches); "
+        "for Telegram pass KONENUT_TELEGRAM_WEBHOOK_SECRET as setWebhook's secret_token."
+    )
 
 
 @contextmanager

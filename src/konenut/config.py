@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SITE_ID = "site"  # the single site of a one-community deployment and of the demo
+DEFAULT_VAPID_SUBJECT = "mailto:admin@localhost"
+# Outbound channels configured by an Apprise URL template each (notify/router.py); the URLs
+# carry provider secrets, so they are SecretStr: never in a repr, a log line or an error.
+NOTIFY_CHANNELS = ("sms", "telegram", "signal", "whatsapp", "email", "voice")
 
 
 class Settings(BaseSettings):
@@ -26,6 +30,39 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     demo: bool = False
     log_level: str = "info"
+    notify_sms_url: SecretStr | None = Field(
+        default=None, description="Apprise URL template for SMS, with {phone}"
+    )
+    notify_telegram_url: SecretStr | None = Field(
+        default=None, description="Apprise URL template for Telegram, with {telegram}"
+    )
+    notify_signal_url: SecretStr | None = Field(
+        default=None, description="Apprise URL template for Signal, with {phone}"
+    )
+    notify_whatsapp_url: SecretStr | None = Field(
+        default=None, description="Apprise URL template for WhatsApp, with {phone}"
+    )
+    notify_email_url: SecretStr | None = Field(
+        default=None, description="Apprise URL template for e-mail, with {email}"
+    )
+    notify_voice_url: SecretStr | None = Field(
+        default=None,
+        description="json:// or form:// webhook of a telephony gateway, with {phone}",
+    )
+    escalate: bool = Field(
+        default=True,
+        description="Send muster calls down the escalation chain; run it on one node only",
+    )
+    vapid_subject: str | None = Field(
+        default=None, description="VAPID contact; default: public_url if https, else mailto"
+    )
+    inbound_secret: SecretStr | None = Field(
+        default=None,
+        description="Key of the reply webhooks' secret paths; default: inbound_secret file",
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None, description="Telegram's X-Telegram-Bot-Api-Secret-Token (setWebhook)"
+    )
 
     @property
     def resolved_database_url(self) -> str:
@@ -36,6 +73,19 @@ class Settings(BaseSettings):
     @property
     def site_toml(self) -> Path:
         return self.data_dir / "site.toml"
+
+    def notify_url(self, channel: str) -> str | None:
+        """The Apprise URL template of an outbound channel, or None when not configured."""
+        secret: SecretStr | None = getattr(self, f"notify_{channel}_url", None)
+        value = secret.get_secret_value().strip() if secret is not None else ""
+        return value or None
+
+    def resolved_vapid_subject(self) -> str:
+        if self.vapid_subject:
+            return self.vapid_subject
+        if self.public_url and self.public_url.startswith("https://"):
+            return self.public_url.rstrip("/")
+        return DEFAULT_VAPID_SUBJECT
 
     def base_url(self, tls: bool = False) -> str:
         if self.public_url:

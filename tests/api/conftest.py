@@ -247,7 +247,10 @@ def serve_site(
     """A seeded site behind the real app, on `url` (default: a SQLite file in `data_dir`)."""
     store = start_store(url or f"sqlite:///{data_dir / 'konenut.db'}", clock)
     try:
-        with TestClient(create_app(Settings(data_dir=data_dir), store)) as client:
+        # No escalator: these tests count what each request appends, and its notification
+        # attempts would land in between (tests/notify drives the escalator on its own clock).
+        settings = Settings(data_dir=data_dir, escalate=False)
+        with TestClient(create_app(settings, store)) as client:
             yield _seed_for_api(store, client)
     finally:
         store.close()

@@ -19,8 +19,15 @@ from typing import Any
 
 import pytest
 
+from helpers import SITE
 from konenut.api.app import create_app
+from konenut.api.routes.hooks import hook_secret
+from konenut.app import commands as c
+from konenut.app import passes, volunteers
+from konenut.app.identity import new_token
+from konenut.app.muster import set_contact_point
 from konenut.app.permissions import MATRIX, PUBLIC_OPERATIONS
+from konenut.app.replies import InboundChannel
 from konenut.config import Settings
 from konenut.domain.events import Scope
 from konenut.domain.roles import Role
@@ -139,6 +146,26 @@ REQUESTS: dict[str, Callable[[Site, Role], Request]] = {
         {"asset_id": site.asset_id}, {"holder_person_id": site.seeded.subjects[Role.COMMANDER]}
     ),
     "request_asset": lambda site, role: _inc(site, {}, asset_id=site.asset_id),
+    "issue_volunteer_pass": lambda site, role: _inc(site, {"language": "en"}),
+    "revoke_pass": lambda site, role: Request(
+        {"pass_id": _fresh_pass(site)[0]}, {"reason": "photographed"}
+    ),
+    "redeem_pass": lambda site, role: Request({}, {**VOLUNTEER, "code": _fresh_pass(site)[1]}),
+    "receive_sms_reply": lambda site, role: _reply(
+        site, "sms", {"from": HOOK_PHONE, "text": "1", "message_id": uuid.uuid4().hex}
+    ),
+    "receive_telegram_reply": lambda site, role: _reply(
+        site,
+        "telegram",
+        {
+            "update_id": uuid.uuid4().int % 2**31,
+            "message": {"chat": {"id": HOOK_CHAT}, "from": {"id": HOOK_CHAT}, "text": "1"},
+        },
+    ),
+    "get_my_volunteer": lambda site, role: Request({}),
+    "list_volunteers": lambda site, role: _inc(site),
+    "approve_volunteer": lambda site, role: _inc(site, {}, volunteer_id=_pending_volunteer(site)),
+    "decline_volunteer": lambda site, role: _inc(site, {}, volunteer_id=_pending_volunteer(site)),
 }
 
 # For every OWN-scope grant: the same request aimed at someone else's household or person.
@@ -171,6 +198,41 @@ PUSH_SUBSCRIPTION = {
     "p256dh": "B" + "A" * 86,
     "auth": "A" * 22,
 }
+
+
+VOLUNTEER = {"name": "Avi Peretz", "affiliation": "police", "armed": True}
+
+
+def _fresh_pass(site: Site) -> tuple[str, str]:
+    """A new volunteer pass of the seeded incident: (pass id, code)."""
+    code = passes.new_pass_code()
+    issued = site.store.execute(
+        SITE,
+        passes.issue_volunteer_pass(
+            None, site.incident_id, passes.IssueVolunteerPass(language="en"), code
+        ),
+    )
+    return str(issued.body["pass_id"]), code
+
+
+def _pending_volunteer(site: Site) -> str:
+    """Someone who just joined by a pass and waits for a commander."""
+    joining = volunteers.RedeemPass.model_validate({**VOLUNTEER, "code": _fresh_pass(site)[1]})
+    joined = site.store.execute(SITE, volunteers.redeem_volunteer_pass(joining, new_token()))
+    return str(joined.body["volunteer_id"])
+
+
+HOOK_PHONE, HOOK_CHAT = "+972500000001", 123456789
+
+
+def _reply(site: Site, channel: InboundChannel, body: dict[str, Any]) -> Request:
+    """The seeded responder's reply to the seeded muster call; the webhooks take no token,
+    only their secret path."""
+    responder = site.seeded.subjects[Role.RESPONDER]
+    for kind, address in (("sms", HOOK_PHONE), ("telegram", str(HOOK_CHAT))):
+        point = c.SetContactPoint(address=address)
+        site.store.execute(SITE, set_contact_point(None, responder, kind, point))
+    return Request({"secret": hook_secret(site.client.app.state.runtime.settings, channel)}, body)
 
 
 def _own_person(site: Site, role: Role) -> str:

@@ -109,7 +109,7 @@ def test_no_operation_answers_5xx(fuzzed_site: tuple[Site, str]) -> None:
             strategies = [operation.as_strategy(generation_mode=mode, headers=auth)]
             params = {p.name for p in operation.path_parameters}
             if params and mode is GenerationMode.POSITIVE:
-                fixed = {name: real[name] for name in params}
+                fixed = {name: real[name] for name in params if name in real}
                 if operation.label.endswith("/close"):  # keep the real incident open
                     fixed["incident_id"] = site.fresh_drill()
                 strategies.append(

@@ -113,6 +113,29 @@ CONTACTS = row(
     liaison=NO,
 )
 NEWS = row(admin=ALL, resident=PUBLIC, guest=PUBLIC_INC, **SQUAD)
+PASSES = row(
+    admin=ALL,
+    commander=ALL,
+    operator=NO,
+    responder=NO,
+    medic=NO,
+    resident=NO,
+    guest=NO,
+    volunteer=NO,
+    liaison=NO,
+)
+NO_PHONE = Seen(Scope.ALL, hide=frozenset({"phone"}))
+VOLUNTEER_DECIDED = row(
+    admin=ALL,
+    commander=ALL,
+    operator=ALL,
+    responder=ALL,
+    medic=ALL,
+    resident=NO,
+    guest=NO,
+    volunteer=OWN,
+    liaison=INC,
+)
 
 DECISIONS: dict[str, dict[Role, Seen | None]] = {
     "site.configured": row(admin=ALL, resident=PUBLIC_NO_PLAN, guest=PUBLIC_NO_PLAN, **SQUAD),
@@ -135,6 +158,8 @@ DECISIONS: dict[str, dict[Role, Seen | None]] = {
     "order.acknowledged": PICTURE,
     "audit.access_denied": ADMIN_ONLY,
     "audit.log_exported": ADMIN_ONLY,
+    # An SMS/Telegram reply that answered nothing: not even the person it came from sees it.
+    "audit.inbound_rejected": ADMIN_ONLY,
     # issue 4: the muster
     "muster.seen": PICTURE,
     "escalation_policy.set": RUNS_SQUAD,
@@ -150,6 +175,24 @@ DECISIONS: dict[str, dict[Role, Seen | None]] = {
     "asset.added": PICTURE,
     "asset.handed_over": PICTURE,
     "asset.requested": PICTURE,
+    # Standing passes: handed out by admins and commanders, seen by them only.
+    "pass.issued": PASSES,
+    "pass.revoked": PASSES,
+    # Who joined: the squad knows who the armed stranger is, not their phone number.
+    "volunteer.joined": row(
+        admin=ALL,
+        commander=ALL,
+        operator=ALL,
+        responder=NO_PHONE,
+        medic=NO_PHONE,
+        resident=NO,
+        guest=NO,
+        volunteer=OWN,
+        liaison=Seen(Scope.INCIDENT, hide=frozenset({"phone"})),
+    ),
+    "volunteer.approved": VOLUNTEER_DECIDED,
+    "volunteer.declined": VOLUNTEER_DECIDED,
+    "audit.pass_redeemed": ADMIN_ONLY,
 }
 
 # Never for a resident or a guest, whatever the event is about.
@@ -163,6 +206,11 @@ NEVER_FOR_HOUSEHOLDS = {
     "device.enrolled",
     "enrollment.code_issued",
     "token.revoked",
+    "pass.issued",
+    "pass.revoked",
+    "volunteer.joined",
+    "volunteer.approved",
+    "volunteer.declined",
 }
 
 # --- one sample event per type, and whom it is about -------------------------------------
@@ -170,6 +218,7 @@ INCIDENT = "inc-1"
 OTHER_INCIDENT = "inc-2"
 HOME = "hh-cohen"  # a household; a resident token's subject is its household
 PERSON = "p-yael"  # a person of that household
+VOLUNTEER = "v-avi"  # someone who joined by the volunteer pass
 STRANGER = ("p-stranger", "hh-levi")
 HASH = "ab" * 32
 WHEN = "2026-01-01T00:00:00.000Z"
@@ -264,6 +313,12 @@ SAMPLES: dict[str, Sample] = {
         subject=HOME,
     ),
     "audit.log_exported": Sample({"event_count": 3}, incident=False),
+    "audit.inbound_rejected": Sample(
+        {"channel": "sms", "sender": "•••567", "reason": "not an answer", "message_id": "SM1"},
+        incident=False,
+        actor=PERSON,
+        subject=PERSON,
+    ),
     "muster.seen": Sample({"muster_id": "m1", "person_id": PERSON}, actor=PERSON, subject=PERSON),
     "escalation_policy.set": Sample(
         {"steps": [{"channel": "push", "after_secs": 0}]}, incident=False
@@ -312,6 +367,42 @@ SAMPLES: dict[str, Sample] = {
     ),
     "asset.handed_over": Sample({"asset_id": "a1", "holder_person_id": PERSON}, incident=False),
     "asset.requested": Sample({"asset_id": "a1", "person_id": PERSON}, subject=PERSON),
+    "pass.issued": Sample(
+        {
+            "pass_id": "pass1",
+            "purpose": "volunteer_join",
+            "role": "volunteer",
+            "incident_id": INCIDENT,
+            "expires_at": WHEN,
+            "code_hash": HASH,
+        }
+    ),
+    "pass.revoked": Sample({"pass_id": "pass1", "reason": "photographed"}),
+    "volunteer.joined": Sample(
+        {
+            "volunteer_id": VOLUNTEER,
+            "pass_id": "pass1",
+            "name": "Avi",
+            "phone": "+972501234567",
+            "affiliation": "police",
+            "armed": True,
+        },
+        actor=VOLUNTEER,
+        subject=VOLUNTEER,
+    ),
+    "volunteer.approved": Sample({"volunteer_id": VOLUNTEER}, subject=VOLUNTEER),
+    "volunteer.declined": Sample({"volunteer_id": VOLUNTEER}, subject=VOLUNTEER),
+    "audit.pass_redeemed": Sample(
+        {
+            "pass_id": "pass1",
+            "purpose": "volunteer_join",
+            "token_id": "t9",
+            "subject_id": VOLUNTEER,
+            "subject_kind": "volunteer",
+        },
+        actor=VOLUNTEER,
+        subject=VOLUNTEER,
+    ),
 }
 
 

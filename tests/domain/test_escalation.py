@@ -143,3 +143,18 @@ def test_nothing_is_ever_sent_after_the_answer_and_no_step_twice_unless_it_faile
     steps = [a.step for a in run.attempts]
     assert len(steps) == len(set(steps))  # nothing failed, so each step went exactly once
     assert all(a.at >= at(policy.steps[a.step].after_secs) for a in run.attempts)
+
+
+def test_a_final_failure_is_not_retried_and_the_next_step_still_runs() -> None:
+    attempts = [Attempt("dana", 0, at(0), failed=True, final=True)]
+    due = due_attempts(POLICY, CALL, ["dana"], {}, attempts, at(500))
+    assert [(d.step, d.channel, d.retry) for d in due] == [
+        (1, Channel.SMS, 0),
+        (2, Channel.VOICE, 0),
+    ]
+
+
+def test_an_attempt_without_outcome_holds_its_step_only() -> None:
+    attempts = [Attempt("dana", 0, at(0), failed=None)]
+    due = due_attempts(POLICY, CALL, ["dana"], {}, attempts, at(31))
+    assert [(d.step, d.channel) for d in due] == [(1, Channel.SMS)]

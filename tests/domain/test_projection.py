@@ -78,6 +78,8 @@ class Model:
     musters: dict[str, list[str]] = field(default_factory=dict)  # incident -> muster calls
     notifications: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # (id, person)
     assets: list[str] = field(default_factory=list)
+    passes: list[str] = field(default_factory=list)
+    volunteers: dict[str, list[str]] = field(default_factory=dict)  # incident -> volunteers
 
     def new(self, prefix: str) -> str:
         self.count += 1
@@ -127,6 +129,14 @@ class Model:
             kinds.append("sighting.updated")
         if any(self.orders.get(i) for i in self.open):
             kinds.append("order.acknowledged")
+        if self.open:
+            kinds.append("pass.issued")
+        if self.passes:
+            kinds += ["pass.revoked", "audit.pass_redeemed"]
+        if self.passes and self.open:
+            kinds.append("volunteer.joined")
+        if any(self.volunteers.get(i) for i in self.open):
+            kinds += ["volunteer.approved", "volunteer.declined"]
         return kinds
 
 
@@ -241,11 +251,71 @@ def _muster_step(draw: st.DrawFn, model: Model, kind: str, offset: int, actor: s
     return Draft(kind, payload, offset, incident, model.open[incident], None)
 
 
+VOLUNTEER_KINDS = {
+    "pass.issued",
+    "pass.revoked",
+    "audit.pass_redeemed",
+    "volunteer.joined",
+    "volunteer.approved",
+    "volunteer.declined",
+}
+
+
+def _volunteer_step(
+    draw: st.DrawFn, model: Model, kind: str, offset: int, actor: str | None
+) -> Draft:
+    """Standing passes and the volunteers who join by them (issue 4 item 8)."""
+    if kind == "pass.issued":
+        incident = draw(st.sampled_from(sorted(model.open)))
+        issued = model.new("pass")
+        model.passes.append(issued)
+        payload = {
+            "pass_id": issued,
+            "purpose": "volunteer_join",
+            "role": "volunteer",
+            "incident_id": incident,
+            "max_devices": draw(st.none() | st.integers(1, 5)),
+            "expires_at": STAMP,
+            "code_hash": model.secret_hash("pass-code"),
+        }
+        return Draft(kind, payload, offset, incident, model.open[incident], actor)
+    if kind == "pass.revoked":
+        payload = {"pass_id": draw(st.sampled_from(model.passes)), "reason": draw(TEXT)}
+        return Draft(kind, payload, offset, actor=actor)
+    if kind == "audit.pass_redeemed":
+        payload = {
+            "pass_id": draw(st.sampled_from(model.passes)),
+            "purpose": "volunteer_join",
+            "token_id": model.new("t"),
+            "subject_id": model.new("v"),
+            "subject_kind": "volunteer",
+        }
+        return Draft(kind, payload, offset, actor=payload["subject_id"])
+    incident = draw(st.sampled_from(sorted(model.open)))
+    if kind == "volunteer.joined":
+        volunteer = model.new("v")
+        model.volunteers.setdefault(incident, []).append(volunteer)
+        payload = {
+            "volunteer_id": volunteer,
+            "pass_id": draw(st.sampled_from(model.passes)),
+            "name": draw(NAME),
+            "phone": draw(st.none() | st.just("+972501234567")),
+            "affiliation": draw(st.sampled_from(["police", "army", "medic", "civilian", "other"])),
+            "armed": draw(st.booleans()),
+        }
+        return Draft(kind, payload, offset, incident, model.open[incident], volunteer)
+    incident = draw(st.sampled_from(sorted(i for i in model.open if model.volunteers.get(i))))
+    payload = {"volunteer_id": draw(st.sampled_from(model.volunteers[incident]))}
+    return Draft(kind, payload, offset, incident, model.open[incident], actor)
+
+
 def _step(draw: st.DrawFn, model: Model, kind: str) -> Draft:
     offset = draw(OFFSETS)
     actor = draw(st.sampled_from(model.persons)) if model.persons else None
     if kind in MUSTER_KINDS:
         return _muster_step(draw, model, kind, offset, actor)
+    if kind in VOLUNTEER_KINDS:
+        return _volunteer_step(draw, model, kind, offset, actor)
     if kind == "site.configured":
         payload: dict[str, Any] = {
             "name": draw(NAME),
@@ -526,6 +596,8 @@ def test_histories_reach_every_event_type() -> None:
         musters={"i": ["m"]},
         notifications={"i": [("n", "p")]},
         assets=["a"],
+        passes=["pass"],
+        volunteers={"i": ["v"]},
     )
     generated |= set(model.kinds())
     assert generated == set(REGISTRY), sorted(set(REGISTRY) ^ generated)

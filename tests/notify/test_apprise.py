@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from urllib.parse import parse_qs, unquote
 
 import pytest
@@ -17,71 +13,10 @@ import pytest
 from helpers import run_async
 from konenut.notify.apprise_channel import AppriseChannel, redact, safe_url
 from konenut.notify.channels import Channel, DeliveryResult, OutboundMessage, Recipient
+from notify.receivers import Receiver
+from notify.receivers import free_port as _free_port
 
 ACK_URL = "https://konenut.example/he/ack#T0KEN-abc"
-HANG_RELEASE_SECS = 3.0  # a hanging receiver answers after this (or at teardown)
-
-
-@dataclass
-class Received:
-    path: str
-    content_type: str
-    body: bytes
-
-
-@dataclass
-class Receiver:
-    """A stdlib HTTP server on a free loopback port that records each POST."""
-
-    status: int = 200
-    hang: bool = False
-    requests: list[Received] = field(default_factory=list)
-    release: threading.Event = field(default_factory=threading.Event)
-    port: int = 0
-
-
-@pytest.fixture
-def receiver_factory() -> Iterator[Callable[..., Receiver]]:
-    servers: list[tuple[ThreadingHTTPServer, Receiver]] = []
-
-    def start(status: int = 200, hang: bool = False) -> Receiver:
-        state = Receiver(status=status, hang=hang)
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                body = self.rfile.read(length)
-                state.requests.append(
-                    Received(self.path, self.headers.get("Content-Type", ""), body)
-                )
-                if state.hang:
-                    state.release.wait(HANG_RELEASE_SECS)
-                self.send_response(state.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        state.port = server.server_address[1]
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append((server, state))
-        return state
-
-    yield start
-    for server, state in servers:
-        state.release.set()
-        server.shutdown()
-        server.server_close()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def _message(body: str, lang: str, title: str = "Konenut") -> OutboundMessage:

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import base64
 import json
-import os
-import socket
 import stat
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import http_ece
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from helpers import run_async
 from konenut.notify.channels import Channel, OutboundMessage, PushSubscription, Recipient
@@ -29,129 +20,18 @@ from konenut.notify.webpush import (
     WebPushChannel,
     load_or_create_vapid_keys,
 )
+from notify.receivers import (
+    LOCATION,
+    Browser,
+    Delivered,
+    b64url,
+    b64url_decode,
+    verify_vapid,
+)
+from notify.receivers import free_port as _free_port
 
 SUBJECT = "mailto:squad-admin@alumim.example"
 ACK_URL = "https://konenut.example/he/ack#T0KEN-abc"
-MAX_JWT_LIFETIME_SECS = 24 * 3600  # RFC 8292 §2: exp no further than 24 h ahead
-LOCATION = "http://127.0.0.1/message/m-1"
-PUSH_PATH = "/push/abc"
-
-
-def b64url_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-@dataclass
-class Browser:
-    """The user agent's side of a subscription: its ECDH key and auth secret."""
-
-    private_key: ec.EllipticCurvePrivateKey = field(
-        default_factory=lambda: ec.generate_private_key(ec.SECP256R1())
-    )
-    auth: bytes = field(default_factory=lambda: os.urandom(16))
-
-    def subscription(self, endpoint: str) -> PushSubscription:
-        public = self.private_key.public_key().public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-        )
-        return PushSubscription(endpoint=endpoint, p256dh=b64url(public), auth=b64url(self.auth))
-
-
-@dataclass
-class Delivered:
-    claims: dict[str, Any]
-    vapid_key: str
-    headers: dict[str, str]
-    payload: dict[str, Any]
-
-
-def verify_vapid(authorization: str, origin: str) -> tuple[dict[str, Any], str]:
-    """Check `vapid t=<jwt>, k=<key>` as a push service does (RFC 8292); return claims, k."""
-    scheme, _, params = authorization.partition(" ")
-    assert scheme.lower() == "vapid", authorization
-    fields = dict(part.strip().split("=", 1) for part in params.split(","))
-    token, key = fields["t"], fields["k"]
-    header_b64, claims_b64, signature_b64 = token.split(".")
-    header = json.loads(b64url_decode(header_b64))
-    assert header["alg"] == "ES256"
-    public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b64url_decode(key))
-    raw_signature = b64url_decode(signature_b64)
-    assert len(raw_signature) == 64
-    signature = encode_dss_signature(
-        int.from_bytes(raw_signature[:32], "big"), int.from_bytes(raw_signature[32:], "big")
-    )
-    # Raises InvalidSignature (-> 500 in the handler, a failed test) when the JWT is forged.
-    public.verify(signature, f"{header_b64}.{claims_b64}".encode(), ec.ECDSA(hashes.SHA256()))
-    claims = json.loads(b64url_decode(claims_b64))
-    assert claims["aud"] == origin
-    now = time.time()
-    assert now < claims["exp"] <= now + MAX_JWT_LIFETIME_SECS
-    assert claims["sub"]
-    return claims, key
-
-
-@pytest.fixture
-def push_service() -> Iterator[Callable[[Browser, int], tuple[str, list[Delivered]]]]:
-    servers: list[ThreadingHTTPServer] = []
-
-    def start(browser: Browser, status: int) -> tuple[str, list[Delivered]]:
-        delivered: list[Delivered] = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                if status != 201:
-                    self.send_response(status)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                origin = endpoint.removesuffix(PUSH_PATH)
-                claims, key = verify_vapid(self.headers["Authorization"], origin)
-                assert self.headers["Content-Encoding"] == "aes128gcm"
-                plaintext = http_ece.decrypt(
-                    body,
-                    private_key=browser.private_key,
-                    auth_secret=browser.auth,
-                    version="aes128gcm",
-                )
-                delivered.append(
-                    Delivered(
-                        claims,
-                        key,
-                        {k.lower(): v for k, v in self.headers.items()},
-                        json.loads(plaintext),
-                    )
-                )
-                self.send_response(201)
-                self.send_header("Location", LOCATION)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        endpoint = f"http://127.0.0.1:{server.server_port}{PUSH_PATH}"
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return endpoint, delivered
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def _message(subscription: PushSubscription | None, tag: str = "muster-42") -> OutboundMessage:

@@ -82,6 +82,16 @@ def sample_payload(
         "order.acknowledged": {"order_id": "o1", "person_id": subject},
         "audit.access_denied": {"operation": "list_people", "reason": "not allowed"},
         "audit.log_exported": {"event_count": 3},
+        "pass.issued": {"pass_id": "pass1", "purpose": "volunteer_join", "role": "volunteer",
+                        "incident_id": incident, "code_hash": HASH},
+        "pass.revoked": {"pass_id": "pass1"},
+        "volunteer.joined": {"volunteer_id": subject, "pass_id": "pass1", "name": "Avi",
+                             "phone": "+972501234567", "affiliation": "police", "armed": True},
+        "volunteer.approved": {"volunteer_id": subject},
+        "volunteer.declined": {"volunteer_id": subject},
+        "audit.pass_redeemed": {"pass_id": "pass1", "purpose": "volunteer_join",
+                                "token_id": "t9", "subject_id": subject,
+                                "subject_kind": "volunteer"},
     }[type_]
 
 

@@ -10,8 +10,8 @@ from html.parser import HTMLParser
 import httpx
 import pytest
 
-from konenut.web import routes
 from konenut.i18n import LANGUAGES, catalogue, direction
+from konenut.web import routes
 
 from .conftest import WebSite
 

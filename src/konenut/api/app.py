@@ -14,12 +14,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from konenut import __version__
 from konenut.api import problems
-from konenut.api.routes import identity, incidents, muster, site, stream, system
+from konenut.api.routes import hooks, identity, incidents, muster, site, stream, system, volunteers
 from konenut.api.routes.system import DOCS_ASSETS, SWAGGER_UI_DIR
 from konenut.api.runtime import Runtime
+from konenut.app.escalator import Escalator
 from konenut.bus.hub import StreamHub
 from konenut.bus.local import LocalBus
 from konenut.config import Settings
+from konenut.notify.router import Router
+from konenut.notify.webpush import VapidKeys
 from konenut.store import migrate
 from konenut.store.eventstore import EventStore
 from konenut.web import routes as web_routes
@@ -50,12 +53,17 @@ def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
         event_store.subscribe(bus.publish)
         bus.subscribe(runtime.site_id, hub.publish)
         streaming = asyncio.create_task(_start_stream(event_store, loading, hub))
+        escalators: list[Escalator] = []
+        escalating = asyncio.create_task(_start_escalator(runtime, loading, escalators))
         refresher = asyncio.create_task(_refresh_forever(runtime))
         try:
             yield
         finally:
             refresher.cancel()
             streaming.cancel()
+            escalating.cancel()
+            for escalator in escalators:  # before the store closes: outcomes are recorded
+                await asyncio.to_thread(escalator.stop)
             await hub.close()
             await bus.close()
             if loading is not None:
@@ -78,8 +86,9 @@ def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
     app.add_middleware(NotBeforeReady, runtime=runtime)
     # API JSON compresses ~6x (people, plan): it is most of the operator console's first load.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
-    for module in (system, identity, site, incidents, muster):
+    for module in (system, identity, site, incidents, muster, volunteers):
         app.include_router(module.router)
+    app.include_router(hooks.router)
     web_routes.install(app)
     app.add_middleware(stream.StreamMiddleware, endpoint=stream.StreamEndpoint(runtime, hub))
     app.mount(DOCS_ASSETS, StaticFiles(directory=SWAGGER_UI_DIR), name="docs")
@@ -101,6 +110,25 @@ async def _start_stream(
         await asyncio.shield(loading)
     if store.started:
         await hub.start()
+
+
+async def _start_escalator(
+    runtime: Runtime, loading: asyncio.Task[None] | None, running: list[Escalator]
+) -> None:
+    """Muster calls are sent once the projections are loaded (they say who was tried)."""
+    if loading is not None:
+        await asyncio.shield(loading)
+    if not runtime.store.started or not runtime.settings.escalate:
+        return
+    try:
+        keys: VapidKeys | None = await asyncio.to_thread(lambda: runtime.vapid_keys)
+    except Exception:  # no Web Push, but SMS and the rest still go out
+        log.exception("escalator.no_vapid_keys")
+        keys = None
+    router = Router.from_settings(runtime.settings, keys)
+    escalator = Escalator(runtime.store, runtime.site_id, router, runtime.settings.base_url())
+    running.append(escalator)  # stopped on shutdown even if that comes mid-start
+    await asyncio.to_thread(escalator.start)
 
 
 # Until the projections have caught up, only health and readiness answer.

@@ -15,7 +15,8 @@ from konenut.api.problems import ApiProblem
 from konenut.api.runtime import Runtime
 from konenut.app import handlers
 from konenut.app.identity import Actor, hash_secret
-from konenut.app.permissions import allowed_scope
+from konenut.app.permissions import PENDING_VOLUNTEER_OPERATIONS, allowed_scope
+from konenut.app.volunteers import PendingVolunteer, is_pending
 from konenut.domain.events import Scope
 from konenut.domain.ids import format_time
 from konenut.domain.state import SiteState, TokenView
@@ -92,6 +93,8 @@ def checked_actor(state: SiteState, token: TokenView | None, now: datetime) -> A
             slug="token-expired",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    if is_pending(state, token):
+        return PendingVolunteer.from_token(state.site_id, token)
     return Actor.from_token(state.site_id, token)
 
 
@@ -146,6 +149,8 @@ def permit(operation: str) -> Callable[..., Awaitable[Access]]:
     ) -> Access:
         scope = allowed_scope(operation, actor.roles)
         access = Access(actor, scope or Scope.OWN, runtime, operation)
+        if isinstance(actor, PendingVolunteer) and operation not in PENDING_VOLUNTEER_OPERATIONS:
+            raise access.deny("waiting for a commander's approval to join this incident")
         if scope is None:
             raise access.deny(
                 f"the role(s) {', '.join(sorted(actor.roles))} "

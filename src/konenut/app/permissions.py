@@ -13,8 +13,20 @@ from konenut.domain.roles import Role
 
 ALL, INC, OWN = Scope.ALL, Scope.INCIDENT, Scope.OWN
 
-# Operations that need no token (health, docs, enrolling a device with a one-time code).
-PUBLIC_OPERATIONS: frozenset[str] = frozenset({"healthz", "readyz", "enroll_device"})
+# Operations that need no token (health, docs, enrolling a device with a one-time code or a pass).
+PUBLIC_OPERATIONS: frozenset[str] = frozenset(
+    {
+        "healthz",
+        "readyz",
+        "enroll_device",
+        "redeem_pass",
+        # Reply webhooks carry no token: a secret path per channel (contracts §4).
+        "receive_sms_reply",
+        "receive_telegram_reply",
+    }
+)
+# All a volunteer who joined by a pass may do until a commander approves them.
+PENDING_VOLUNTEER_OPERATIONS: frozenset[str] = frozenset({"get_me", "get_my_volunteer"})
 
 
 def _m(**scopes: Scope) -> dict[Role, Scope]:
@@ -83,6 +95,13 @@ MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     "add_asset": _m(admin=ALL, commander=ALL),
     "hand_over_asset": _m(admin=ALL, commander=ALL, operator=ALL),
     "request_asset": COMMAND,
+    # standing passes and volunteers
+    "issue_volunteer_pass": COMMAND,
+    "revoke_pass": _m(admin=ALL, commander=ALL),
+    "get_my_volunteer": _m(volunteer=INC),
+    "list_volunteers": COMMAND,
+    "approve_volunteer": COMMAND,
+    "decline_volunteer": COMMAND,
     # the picture
     "report_position": SQUAD_ACTS,
     "list_positions": {r: s for r, s in PICTURE.items() if r is not Role.ADMIN},

@@ -71,12 +71,17 @@ DEFAULT_POLICY = EscalationPolicy(
 
 @dataclass(frozen=True)
 class Attempt:
-    """One try of one step for one person. `failed` is None while the outcome is unknown."""
+    """One try of one step for one person. `failed` is None while the outcome is unknown.
+
+    A `final` failure (no address for the channel, no gateway configured, quiet hours in a
+    drill) can never succeed on a retry: the step is over for that person.
+    """
 
     person_id: str
     step: int
     at: datetime
     failed: bool | None = None
+    final: bool = False
 
 
 @dataclass(frozen=True)
@@ -120,8 +125,8 @@ def _next_try(tried: list[Attempt], now: datetime) -> int | None:
     if not tried:
         return 0
     last = tried[-1]
-    if last.failed is not True:
-        return None  # delivered, or still being sent
+    if last.failed is not True or last.final:
+        return None  # delivered, still being sent, or can never succeed
     failures = sum(1 for a in tried if a.failed)
     if failures > MAX_RETRIES_PER_STEP:
         return None

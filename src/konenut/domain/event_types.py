@@ -229,6 +229,15 @@ ADDRESS_HINTS: dict[str, str] = {
     "telegram": "a numeric Telegram chat id or an @username",
     "email": "an e-mail address",
 }
+
+
+def address_problem(channel: str, address: str | None) -> str | None:
+    """Why `address` cannot be used on `channel`, or None when it can (or is being removed)."""
+    if address is None or ADDRESS_PATTERNS[channel].match(address):
+        return None
+    return f"not a valid {channel} address: {ADDRESS_HINTS[channel]}"
+
+
 ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
 
@@ -242,8 +251,9 @@ class ContactPointSet(Payload):
 
     @model_validator(mode="after")
     def _address_fits_channel(self) -> ContactPointSet:
-        if self.address is not None and not ADDRESS_PATTERNS[self.channel].match(self.address):
-            raise ValueError(f"not a valid {self.channel} address: {ADDRESS_HINTS[self.channel]}")
+        problem = address_problem(self.channel, self.address)
+        if problem:
+            raise ValueError(problem)
         if (self.quiet_from is None) != (self.quiet_until is None):
             raise ValueError("quiet hours need both quiet_from and quiet_until")
         return self
@@ -408,6 +418,77 @@ class LogExported(Payload):
     via: Literal["api", "cli"] = "api"
 
 
+class InboundRejected(Payload):
+    """An SMS/Telegram reply that answered nothing (never its text; the sender masked)."""
+
+    channel: Literal["sms", "telegram"]
+    sender: Annotated[str, StringConstraints(max_length=40)]  # only the last 3 characters
+    reason: Literal["unknown sender", "no open question", "not an answer"]
+    message_id: Annotated[str, StringConstraints(max_length=128)] | None = None
+
+
+# --- standing passes and volunteers (contracts §4) ---------------------------------------------
+# What a printed or posted pass is for; only volunteer_join is redeemable so far.
+PassPurpose = Literal["volunteer_join", "household_card", "guest_poster", "liaison"]
+
+
+class Affiliation(StrEnum):
+    POLICE = "police"
+    ARMY = "army"
+    MEDIC = "medic"
+    CIVILIAN = "civilian"
+    OTHER = "other"
+
+
+class PassIssued(Payload):
+    pass_id: Id
+    purpose: PassPurpose
+    role: Role
+    incident_id: Id | None = None
+    household_id: Id | None = None
+    max_devices: int | None = Field(default=None, ge=1, le=100_000)
+    expires_at: Stamp | None = None
+    code_hash: Hash
+
+
+class PassRevoked(Payload):
+    pass_id: Id
+    reason: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
+class VolunteerFields(BaseModel):
+    """What a volunteer tells the commander about themselves when joining."""
+
+    name: Name
+    phone: Phone | None = None
+    affiliation: Affiliation
+    armed: bool
+    language: Lang = "he"
+
+
+class VolunteerJoined(Payload, VolunteerFields):
+    volunteer_id: Id
+    pass_id: Id
+
+
+class VolunteerApproved(Payload):
+    volunteer_id: Id
+    reason: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
+class VolunteerDeclined(Payload):
+    volunteer_id: Id
+    reason: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
+class PassRedeemed(Payload):
+    pass_id: Id
+    purpose: PassPurpose
+    token_id: Id
+    subject_id: Id
+    subject_kind: SubjectKind
+
+
 ALL_SEE = Visibility(Scope.ALL)
 INCIDENT_SEES = Visibility(Scope.INCIDENT)
 OWN_SEES = Visibility(Scope.OWN)
@@ -438,6 +519,29 @@ POSITION_AUDIENCE: dict[Role, Visibility] = {
     r: v for r, v in PICTURE_AUDIENCE.items() if r is not Role.ADMIN
 }
 ADMIN_ONLY = _aud(admin=ALL_SEE)
+# Passes are handed out by admins and commanders; only they see them issued or revoked.
+PASS_AUDIENCE = _aud(admin=ALL_SEE, commander=ALL_SEE)
+# Who joined: those who run the squad see everything; the squad needs to know who the armed
+# stranger is, not their phone number; the volunteer sees its own.
+_NO_PHONE = frozenset({"phone"})
+VOLUNTEER_AUDIENCE = _aud(
+    admin=ALL_SEE,
+    commander=ALL_SEE,
+    operator=ALL_SEE,
+    responder=Visibility(Scope.ALL, hide=_NO_PHONE),
+    medic=Visibility(Scope.ALL, hide=_NO_PHONE),
+    volunteer=OWN_SEES,
+    liaison=Visibility(Scope.INCIDENT, hide=_NO_PHONE),
+)
+VOLUNTEER_DECIDED_AUDIENCE = _aud(
+    admin=ALL_SEE,
+    commander=ALL_SEE,
+    operator=ALL_SEE,
+    responder=ALL_SEE,
+    medic=ALL_SEE,
+    volunteer=OWN_SEES,
+    liaison=INCIDENT_SEES,
+)
 # Who runs the squad: they see notification attempts and the escalation policy.
 COMMAND_AUDIENCE = _aud(admin=ALL_SEE, commander=ALL_SEE, operator=ALL_SEE)
 CONTACT_AUDIENCE = _aud(
@@ -602,6 +706,34 @@ EVENT_TYPES: tuple[EventType, ...] = (
     ),
     EventType("audit.access_denied", 1, AccessDenied, ADMIN_ONLY),
     EventType("audit.log_exported", 1, LogExported, ADMIN_ONLY),
+    EventType("audit.inbound_rejected", 1, InboundRejected, ADMIN_ONLY),
+    EventType("pass.issued", 1, PassIssued, PASS_AUDIENCE, secret_fields=frozenset({"code_hash"})),
+    EventType("pass.revoked", 1, PassRevoked, PASS_AUDIENCE),
+    EventType(
+        "volunteer.joined",
+        1,
+        VolunteerJoined,
+        VOLUNTEER_AUDIENCE,
+        subject_field="volunteer_id",
+        requires_incident=True,
+    ),
+    EventType(
+        "volunteer.approved",
+        1,
+        VolunteerApproved,
+        VOLUNTEER_DECIDED_AUDIENCE,
+        subject_field="volunteer_id",
+        requires_incident=True,
+    ),
+    EventType(
+        "volunteer.declined",
+        1,
+        VolunteerDeclined,
+        VOLUNTEER_DECIDED_AUDIENCE,
+        subject_field="volunteer_id",
+        requires_incident=True,
+    ),
+    EventType("audit.pass_redeemed", 1, PassRedeemed, ADMIN_ONLY),
 )
 
 REGISTRY: dict[str, EventType] = {etype.name: etype for etype in EVENT_TYPES}

@@ -173,6 +173,7 @@ def board(state: SiteState, incident: IncidentView, now: datetime, full: bool) -
         if full:
             row["channels"] = _channels_tried(incident, muster["muster_id"], person_id)
         people.append(row)
+    people.extend(volunteer_rows(state, incident, target, now, full))
     people.sort(key=lambda r: (BOARD_STATES.index(r["state"]), r["name"]))
     counts: dict[str, int] = {}
     for row in people:
@@ -192,6 +193,37 @@ def board(state: SiteState, incident: IncidentView, now: datetime, full: bool) -
         ),
         "assets": _asset_board(state, incident, muster, people) if full else [],
     }
+
+
+def volunteer_rows(
+    state: SiteState,
+    incident: IncidentView,
+    target: tuple[float, float] | None,
+    now: datetime,
+    full: bool,
+) -> list[dict[str, Any]]:
+    """Approved volunteers of the incident, marked as such (they were never notified: their
+    state is their latest answer, else "seen", since they came by themselves)."""
+    rows = []
+    for volunteer in list(state.volunteers.values()):
+        if volunteer.incident_id != incident.incident_id or volunteer.status != "approved":
+            continue
+        answer = incident.responders.get(volunteer.volunteer_id)
+        row: dict[str, Any] = {
+            "person_id": volunteer.volunteer_id,
+            "name": volunteer.name,
+            "callsign": None,
+            "state": answer.status if answer is not None else "seen",
+            "eta_secs": eta_secs(incident, volunteer.volunteer_id, target, now),
+            "carrying": [],
+            "volunteer": True,
+            "affiliation": volunteer.affiliation,
+            "armed": volunteer.armed,
+        }
+        if full:
+            row["channels"] = []
+        rows.append(row)
+    return rows
 
 
 def _assets_by_holder(state: SiteState) -> dict[str, list[dict[str, str]]]:

@@ -73,6 +73,7 @@ class ResponderView(_View):
     eta_secs: int | None = None
     changed_at: str
     location: JsonDict | None = None
+    via: str = "app"  # where the answer came from: the escalator confirms it there
 
 
 class PositionView(_View):
@@ -159,6 +160,41 @@ class NotificationView(_View):
     outcome: str | None = None  # "delivered" | "failed"
     reason: str = ""
     settled_at: str | None = None
+    gone: bool = False  # failed for good (no address, channel not configured): no retry
+
+
+class PassView(_View):
+    """A standing pass (contracts §4): what redeeming its code gives, and how often it was."""
+
+    pass_id: str
+    purpose: str
+    role: str
+    incident_id: str | None = None
+    household_id: str | None = None
+    max_devices: int | None = None
+    expires_at: str | None = None
+    code_hash: str
+    issued_at: str
+    issued_by: str | None = None
+    revoked_at: str | None = None
+    redeemed: int = 0
+
+
+class VolunteerView(_View):
+    """Someone who joined an incident by a pass; pending until a commander decides."""
+
+    volunteer_id: str
+    pass_id: str
+    incident_id: str
+    name: str
+    phone: str | None = None
+    affiliation: str
+    armed: bool
+    language: str = "he"
+    status: str = "pending"  # "pending" | "approved" | "declined"
+    joined_at: str
+    decided_at: str | None = None
+    decided_by: str | None = None
 
 
 class IncidentView(_View):
@@ -201,12 +237,16 @@ class SiteState(_View):
     contacts: dict[str, dict[str, ContactView]] = Field(default_factory=dict)  # person->channel
     push_subscriptions: dict[str, PushView] = Field(default_factory=dict)  # by token id
     assets: dict[str, AssetView] = Field(default_factory=dict)
+    passes: dict[str, PassView] = Field(default_factory=dict)
+    volunteers: dict[str, VolunteerView] = Field(default_factory=dict)
     _token_by_hash: dict[str, str] = PrivateAttr(default_factory=dict)
     _code_by_hash: dict[str, str] = PrivateAttr(default_factory=dict)
+    _pass_by_hash: dict[str, str] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, context: Any, /) -> None:
         self._token_by_hash = {t.token_hash: t.token_id for t in self.tokens.values()}
         self._code_by_hash = {c.code_hash: c.code_id for c in self.codes.values()}
+        self._pass_by_hash = {p.code_hash: p.pass_id for p in self.passes.values()}
 
     # --- queries ---------------------------------------------------------------------------
     # Readers on other threads iterate over list(...) copies: the writer thread may add entries
@@ -218,6 +258,10 @@ class SiteState(_View):
     def code_by_hash(self, code_hash: str) -> CodeView | None:
         code_id = self._code_by_hash.get(code_hash)
         return self.codes.get(code_id) if code_id else None
+
+    def pass_by_hash(self, code_hash: str) -> PassView | None:
+        pass_id = self._pass_by_hash.get(code_hash)
+        return self.passes.get(pass_id) if pass_id else None
 
     def open_real_incident(self) -> IncidentView | None:
         for incident in list(self.incidents.values()):
@@ -336,6 +380,7 @@ def _status_changed(state: SiteState, event: Event) -> None:
             eta_secs=p.get("eta_secs"),
             changed_at=_at(event),
             location=event.location,
+            via=p.get("via", "app"),
         )
 
 
@@ -460,6 +505,7 @@ def _notification_settled(outcome: str) -> Callable[[SiteState, Event], None]:
             sent.outcome = outcome
             sent.reason = event.payload.get("reason", "")
             sent.settled_at = _at(event)
+            sent.gone = bool(event.payload.get("gone", False))
 
     return apply
 
@@ -478,6 +524,42 @@ def _asset_handed_over(state: SiteState, event: Event) -> None:
 def _asset_requested(state: SiteState, event: Event) -> None:
     if incident := _incident(state, event):
         incident.asset_requests.append({**event.payload, "at": _at(event), "by": event.actor})
+
+
+def _pass_issued(state: SiteState, event: Event) -> None:
+    issued = PassView(**event.payload, issued_at=_at(event), issued_by=event.actor)
+    state.passes[issued.pass_id] = issued
+    state._pass_by_hash[issued.code_hash] = issued.pass_id
+
+
+def _pass_revoked(state: SiteState, event: Event) -> None:
+    revoked = state.passes.get(event.payload["pass_id"])
+    if revoked is not None and revoked.revoked_at is None:
+        revoked.revoked_at = format_time(event.recorded_at)
+
+
+def _pass_redeemed(state: SiteState, event: Event) -> None:
+    redeemed = state.passes.get(event.payload["pass_id"])
+    if redeemed is not None:
+        redeemed.redeemed += 1
+
+
+def _volunteer_joined(state: SiteState, event: Event) -> None:
+    if event.incident_id is None:
+        return
+    volunteer = VolunteerView(**event.payload, incident_id=event.incident_id, joined_at=_at(event))
+    state.volunteers[volunteer.volunteer_id] = volunteer
+
+
+def _volunteer_decided(status: str) -> Callable[[SiteState, Event], None]:
+    def apply(state: SiteState, event: Event) -> None:
+        volunteer = state.volunteers.get(event.payload["volunteer_id"])
+        if volunteer is not None:
+            volunteer.status = status
+            volunteer.decided_at = _at(event)
+            volunteer.decided_by = event.actor
+
+    return apply
 
 
 _APPLIERS: dict[str, Callable[[SiteState, Event], None]] = {
@@ -508,4 +590,10 @@ _APPLIERS: dict[str, Callable[[SiteState, Event], None]] = {
     "asset.added": _asset_added,
     "asset.handed_over": _asset_handed_over,
     "asset.requested": _asset_requested,
+    "pass.issued": _pass_issued,
+    "pass.revoked": _pass_revoked,
+    "audit.pass_redeemed": _pass_redeemed,
+    "volunteer.joined": _volunteer_joined,
+    "volunteer.approved": _volunteer_decided("approved"),
+    "volunteer.declined": _volunteer_decided("declined"),
 }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -49,6 +49,9 @@ class OutboundMessage:
     lang: str  # BCP 47 language of title and body, e.g. "he", "en", "th"
     ack_url: str  # one-tap acknowledgement link for this person and incident
     tag: str  # dedupe key: the same tag on a device replaces the earlier notification
+    # Extra fields for the receiving app (Web Push: the payload's "data", e.g. the incident the
+    # service worker posts the answer to); channels that carry text only ignore it.
+    data: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -142,16 +142,16 @@ class WebPushChannel:
         """Blocking pywebpush call, run in a worker thread."""
         subscription = message.recipient.push_subscription
         assert subscription is not None
-        payload = json.dumps(
-            {
-                "title": message.title,
-                "body": message.body,
-                "lang": message.lang,
-                "ack_url": message.ack_url,
-                "tag": message.tag,
-            },
-            ensure_ascii=False,
-        )
+        fields: dict[str, object] = {
+            "title": message.title,
+            "body": message.body,
+            "lang": message.lang,
+            "ack_url": message.ack_url,
+            "tag": message.tag,
+        }
+        if message.data is not None:
+            fields["data"] = dict(message.data)
+        payload = json.dumps(fields, ensure_ascii=False)
         headers: dict[str, str | int | float] = {"Urgency": "high"}
         if TOPIC_PATTERN.match(message.tag):
             headers["Topic"] = message.tag

@@ -66,11 +66,14 @@ class Page:
 COMMON_KEYS = ("app.", "common.", "conn.", "outbox.", "role.", "view.", "lang.")
 PAGES: dict[str, Page] = {
     "enroll": Page("enroll", ("app.", "enroll.", "role.", "lang.")),
+    "join": Page("join", ("app.", "join.", "lang.")),
     "operator": Page(
         "operator",
         (
             *COMMON_KEYS,
             "operator.",
+            "muster.state.",
+            "muster.ui.",
             "map.",
             "event.",
             "status.",
@@ -81,7 +84,16 @@ PAGES: dict[str, Page] = {
     ),
     "responder": Page(
         "responder",
-        (*COMMON_KEYS, "responder.", "map.", "status.", "sighting.", "household."),
+        (
+            *COMMON_KEYS,
+            "responder.",
+            "muster.state.",
+            "muster.ui.",
+            "map.",
+            "status.",
+            "sighting.",
+            "household.",
+        ),
         uses_map=True,
     ),
     "resident": Page("resident", (*COMMON_KEYS, "resident.", "household.", "map.")),
@@ -230,6 +242,12 @@ def enroll_page(lang: str, request: Request) -> Response:
     return _page("enroll", request, lang)
 
 
+@router.get("/{lang}/p")
+def pass_page(lang: str, request: Request) -> Response:
+    """A standing pass's link (`/{lang}/p#CODE`): join an incident as a volunteer."""
+    return _page("join", request, lang)
+
+
 @router.get("/{lang}/operator")
 def operator_page(lang: str, request: Request) -> Response:
     """The operator console (war room, big screen); commanders and liaisons use it too."""
@@ -285,12 +303,24 @@ def manifest(lang: str, request: Request) -> Response:
     )
 
 
+def _answer_labels() -> dict[str, dict[str, str]]:
+    """The words on a push notification's buttons, in every language (the SW has no page)."""
+    keys = {
+        "app": "app.name",
+        "coming": "status.coming",
+        "cannot": "status.cannot",
+        "seen": "status.seen",
+    }
+    return {lang: {k: catalogue(lang)[key] for k, key in keys.items()} for lang in LANGUAGES}
+
+
 @router.get("/sw.js")
 def service_worker(request: Request) -> Response:
     """The service worker, at the root so that it controls every page."""
     script = _template("sw.js")
     script = script.replace("__BUILD__", build_id()).replace("__STATIC__", static_url())
     script = script.replace("__LEAFLET__", LEAFLET_URL)
+    script = script.replace("__ANSWER_LABELS__", _json_for_script(_answer_labels()))
     headers = {"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"}
     return _send(request, script, "text/javascript", headers)
 

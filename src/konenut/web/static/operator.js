@@ -1,10 +1,11 @@
 // The operator console (war room, big screen; commanders and liaisons use it too): the site
 // map with friends, threats and households, the muster and households boards, the timeline,
 // and the command bar. Every command goes through the outbox.
-import { api, readLog } from "./api.js";
+import { api, readLog, uuid } from "./api.js";
 import { $, $$, h } from "./dom.js";
-import { config, lang, num, t, time } from "./i18n.js";
+import { config, duration, lang, num, shortTime, t, time } from "./i18n.js";
 import { createSiteMap, featureName } from "./map.js";
+import { GROUPS, UNSEEN, boardFeed, groupCounts, shareTokenWithServiceWorker, stateLabel, subscribePush, templateText } from "./muster.js";
 import * as outbox from "./outbox.js";
 import { Picture } from "./picture.js";
 import { boot, loadOrRestore, personName, pickIncident, showDrill, showOutbox, siteHead, snapshot, startStream } from "./ui.js";
@@ -21,6 +22,12 @@ const HOUSEHOLD_ORDER = ["intruder", "need_medic", "smoke", "safe", "not_home"];
 const HOUSEHOLD_TONE = { intruder: "bad", need_medic: "bad", smoke: "bad", safe: "ok", not_home: "none" };
 const COMMAND_ROLES = ["commander", "operator"];
 const OPEN_ROLES = ["commander", "operator", "admin"];
+const CONFIRM_WINDOW_MS = 3000; // the second tap on "Call the squad" must come this soon
+const DEFAULT_TEMPLATE = "hostile_infiltration";
+const BIG_GROUPS = ["coming", "arrived", "seen", "unseen", "cannot"];
+const GROUP_TONE = { coming: "warn", arrived: "ok", seen: "none", unseen: "bad", cannot: "none" };
+const OUTCOME_MARK = { delivered: "✓", failed: "✗", sending: "…" };
+const VOLUNTEER_EVENTS = /^volunteer\./;
 
 const picture = new Picture();
 let me = null;
@@ -30,11 +37,24 @@ let plan = null;
 let canCommand = false;
 let renderQueued = false;
 let newestSeen = 0;
+let board = null; // the muster board of the latest call (GET .../muster)
+let musterTemplates = []; // [{id, texts, rally_point_ref, ...}]
+let volunteers = [];
+let volunteerTimer = null;
+const feed = boardFeed(() => (picture.incident && picture.musters.length ? picture.incident.incident_id : null), (b) => {
+  board = b;
+  queueRender(); // the timeline names keys from the board too
+});
 
 async function main() {
+  shareTokenWithServiceWorker().catch((err) => console.warn("konenut: token for the service worker", err));
   me = await boot();
   if (!me) return;
   canCommand = me.roles.some((r) => COMMAND_ROLES.includes(r));
+  // A commander is called by a muster too: Web Push, asked for at the first tap.
+  if (me.roles.includes("commander") && "Notification" in self && Notification.permission !== "denied") {
+    addEventListener("pointerdown", () => subscribePush().catch((err) => console.warn("konenut: push", err)), { once: true, capture: true });
+  }
   $("#commands").hidden = !me.roles.some((r) => OPEN_ROLES.includes(r));
   setupTabs();
   setupCommands();
@@ -47,8 +67,13 @@ async function main() {
   });
   outbox.onConfirmed((entry) => {
     for (const event of (entry.result && entry.result.events) || []) picture.apply(event);
-    if (entry.kind === "open_incident") reload();
-    else queueRender();
+    const opened = entry.kind === "activate" && entry.result && (!picture.incident || entry.result.incident_id !== picture.incident.incident_id);
+    if (entry.kind === "open_incident" || opened) reload();
+    else if (entry.kind === "volunteer") refreshVolunteers();
+    else {
+      if (entry.kind === "activate" || entry.kind === "asset_request") feed.refresh();
+      queueRender();
+    }
   });
   map = await createSiteMap($("#map"), { sightingActions: canCommand ? updateSighting : null });
   const loaded = await loadOrRestore("operator", load, restore);
@@ -71,11 +96,16 @@ function restore(data) {
 /** Read the whole picture over REST; resolves with the site head it is as new as. */
 async function load() {
   const head = await siteHead();
-  const [incidents, people, sitePlan] = await Promise.all([
+  const [incidents, people, sitePlan, templates] = await Promise.all([
     api("/api/v1/incidents"),
     api("/api/v1/site/people").catch(() => []),
     api("/api/v1/site/plan").catch(() => null),
+    canCommand ? api("/api/v1/muster-templates").catch(() => null) : null,
   ]);
+  if (templates) {
+    musterTemplates = templates;
+    fillTemplates();
+  }
   if (sitePlan && JSON.stringify(sitePlan) !== JSON.stringify(plan)) {
     plan = sitePlan;
     map.setPlan(plan);
@@ -100,6 +130,10 @@ async function load() {
     households = await api("/api/v1/site/households").catch(() => []);
   }
   picture.load({ incident, people, households, timeline });
+  board = null;
+  feed.refresh();
+  refreshVolunteers();
+  fillPeople();
   newestSeen = Math.max(0, ...timeline.map((e) => e.seq));
   snapshot.save("operator", { plan, incident, people, households, timeline }, head);
   render();
@@ -127,6 +161,11 @@ function onEvent(event) {
     fillRallyPoints();
     picture.bump("households");
   }
+  feed.onEvent(event);
+  if (VOLUNTEER_EVENTS.test(event.type)) {
+    clearTimeout(volunteerTimer);
+    volunteerTimer = setTimeout(refreshVolunteers, 300);
+  }
   queueRender();
 }
 
@@ -147,7 +186,9 @@ function render() {
   showDrill(incident);
   const open = Boolean(incident && !incident.closed_at);
   $("#cmd-open").hidden = open || !me.roles.some((r) => OPEN_ROLES.includes(r));
-  for (const id of ["#cmd-muster", "#cmd-broadcast", "#cmd-order", "#cmd-sighting"]) $(id).hidden = !open || !canCommand;
+  for (const id of ["#cmd-broadcast", "#cmd-order", "#cmd-sighting"]) $(id).hidden = !open || !canCommand;
+  // Calling the squad opens an incident when none is open (the API does).
+  $(".activate-group").hidden = !canCommand;
   renderMap();
   renderMuster();
   renderHouseholds();
@@ -175,6 +216,15 @@ function count(label, value, tone) {
 }
 
 function renderMuster() {
+  const current = board && board.muster && picture.musters.some((m) => m.muster_id === board.muster.muster_id) ? board : null;
+  for (const id of ["#muster-called", "#muster-big", "#muster-keys-box", "#muster-unseen-box", "#muster-eta-box"]) $(id).hidden = !current;
+  renderVolunteers();
+  if (current) renderBoard(current);
+  else renderSquadWithoutCall();
+}
+
+/** Before any call: the squad and their last status. */
+function renderSquadWithoutCall() {
   const squad = picture.squad();
   const rows = squad.map((person) => ({ person, state: picture.responders.get(person.person_id) || null }));
   const tally = {};
@@ -201,6 +251,149 @@ function renderMuster() {
 function rank(order, state) {
   const i = state ? order.indexOf(state.status) : -1;
   return i === -1 ? order.length : i;
+}
+
+// --- the muster board ----------------------------------------------------------------------
+function boardName(row) {
+  return row.callsign || row.name;
+}
+
+/** The call's board: big counts, missing keys, who has not seen it (and how we tried), ETAs. */
+function renderBoard(b) {
+  const muster = b.muster;
+  const template = musterTemplates.find((tpl) => tpl.id === muster.template);
+  const what = templateText(template, lang) || t("operator.cmd.muster");
+  $("#muster-called").textContent = [
+    t("operator.called_at", { time: shortTime(muster.called_at) }),
+    what,
+    rallyName(muster.rally_point_ref),
+    muster.text ? isolate(muster.text) : null,
+  ].filter(Boolean).join(" · ");
+  const groups = groupCounts(b);
+  const answered = b.people.filter((p) => !GROUPS.unseen.includes(p.state) && p.state !== "seen").length;
+  $("#muster-summary").textContent = t("operator.muster_summary", { n: num(answered), total: num(b.people.length) });
+  $("#muster-big").replaceChildren(...BIG_GROUPS.map((group) => h("div", { class: `big ${groups[group] ? GROUP_TONE[group] : "zero"}`, dataset: { group } },
+    h("b", { class: "num" }, num(groups[group])), h("span", {}, t(`operator.group.${group}`)))));
+  renderKeys(b);
+  const unseen = b.people.filter((p) => UNSEEN.has(p.state));
+  $("#muster-unseen").replaceChildren(...(unseen.length
+    ? unseen.map((p) => h("li", { class: "row unseen-row", dataset: { person: p.person_id } },
+      h("span", { class: "who", dir: "auto" }, boardName(p), volunteerMark(p)),
+      h("span", { class: "st" }, stateLabel(p.state)),
+      h("span", { class: "channels" }, ...channelChips(p.channels || []))))
+    : [h("li", { class: "empty" }, t("operator.everyone_saw"))]));
+  const byId = new Map(b.people.map((p) => [p.person_id, p]));
+  $("#muster-eta-box").hidden = !(b.eta && b.eta.length);
+  $("#muster-eta").replaceChildren(...(b.eta || []).map(({ person_id, eta_secs }) => h("li", { class: "row warn", dataset: { person: person_id } },
+    h("span", { class: "who", dir: "auto" }, byId.has(person_id) ? boardName(byId.get(person_id)) : "?"),
+    h("span", { class: "st" }, byId.has(person_id) ? stateLabel(byId.get(person_id).state) : ""),
+    h("b", { class: "eta" }, duration(eta_secs)))));
+  $("#muster-counts").replaceChildren();
+  const changed = (id) => picture.responders.get(id);
+  $("#muster-list").replaceChildren(...b.people.map((p) => h("li", {
+    class: `row ${STATUS_TONE[p.state] || "none"}`, dataset: { person: p.person_id, state: p.state },
+  },
+  h("span", { class: "who", dir: "auto" }, boardName(p), p.callsign ? h("small", { class: "muted" }, ` ${p.name}`) : null, volunteerMark(p),
+    p.carrying && p.carrying.length ? h("small", { class: "carrying" }, ` 🔑 ${p.carrying.join(", ")}`) : null),
+  h("span", { class: "st" }, stateLabel(p.state)),
+  h("time", { datetime: changed(p.person_id) ? changed(p.person_id).changed_at : "" },
+    p.eta_secs != null ? duration(p.eta_secs) : changed(p.person_id) && !UNSEEN.has(p.state) ? time(changed(p.person_id).changed_at) : ""))));
+}
+
+function volunteerMark(p) {
+  if (!p.volunteer) return null;
+  const parts = [t("operator.volunteer"), p.affiliation ? t(`operator.affiliation.${p.affiliation}`) : null, p.armed ? t("sighting.armed") : null];
+  return h("small", { class: "volunteer-mark" }, ` ${parts.filter(Boolean).join(" · ")}`);
+}
+
+/** "push ✓ 07:31", "SMS ✗ no SMS gateway configured": every way we tried, and what came of it. */
+function channelChips(channels) {
+  if (!channels.length) return [h("span", { class: "chip muted" }, t("operator.not_tried_yet"))];
+  return channels.map((c) => h("span", { class: `chip ${c.outcome}`, title: c.to || "" },
+    `${t(`operator.channel.${c.channel}`)} ${OUTCOME_MARK[c.outcome] || c.outcome} ${shortTime(c.at)}`,
+    c.outcome === "failed" && c.reason ? h("span", { class: "why", dir: "auto" }, ` ${c.reason}`) : null));
+}
+
+/** Each key needed at the muster: coming with whom, or missing and who holds it. */
+function renderKeys(b) {
+  const assets = b.assets || [];
+  $("#muster-keys-box").hidden = !assets.length;
+  const missingFirst = [...assets].sort((a, c) => Number(a.coming) - Number(c.coming) || a.ref.localeCompare(c.ref, lang, { numeric: true }));
+  $("#muster-keys").replaceChildren(...missingFirst.map((a) => {
+    const holder = a.holder_person_id ? b.people.find((p) => p.person_id === a.holder_person_id) : null;
+    const who = holder ? boardName(holder) : a.holder_name;
+    let line;
+    if (a.coming) line = t("operator.key_coming", { name: who });
+    else if (!a.holder_person_id) line = t("operator.key_in_armory");
+    else line = t("operator.key_missing", { name: who, state: a.holder_state ? stateLabel(a.holder_state) : "?" });
+    const missing = !a.coming && Boolean(a.holder_person_id);
+    return h("li", { class: `row key ${a.coming ? "ok" : missing ? "bad" : "none"}`, dataset: { asset: a.asset_id } },
+      h("span", { class: "key-what" },
+        h("b", { dir: "auto" }, `${a.name} (${a.ref})`),
+        h("span", { class: "st", dir: "auto" }, line),
+        a.requested_at ? h("small", { class: "muted" }, t("operator.key_asked", { time: shortTime(a.requested_at) })) : null),
+      missing
+        ? h("button", { type: "button", class: "small ask", onclick: (e) => askForKey(a, who, e.currentTarget) }, t("operator.key_ask", { name: who }))
+        : h("span", {}));
+  }));
+}
+
+function askForKey(asset, who, button) {
+  button.disabled = true;
+  outbox.send({ path: incidentPath(`/assets/${asset.asset_id}/request`), body: {}, label: t("operator.key_ask", { name: who }), kind: "asset_request" });
+}
+
+// --- volunteers ----------------------------------------------------------------------------
+async function refreshVolunteers() {
+  const incident = picture.incident;
+  if (!canCommand || !incident || incident.closed_at) {
+    volunteers = [];
+    renderVolunteers();
+    return;
+  }
+  try {
+    volunteers = await api(incidentPath("/volunteers"));
+  } catch (err) {
+    volunteers = [];
+    console.warn("konenut: volunteers", err);
+  }
+  renderVolunteers();
+}
+
+function renderVolunteers() {
+  const incident = picture.incident;
+  $("#volunteers").hidden = !canCommand || !incident || Boolean(incident.closed_at);
+  const pending = volunteers.filter((v) => v.status === "pending");
+  $("#volunteer-list").replaceChildren(...pending.map((v) => h("li", { class: "row volunteer warn", dataset: { volunteer: v.volunteer_id } },
+    h("span", { class: "who", dir: "auto" }, v.name,
+      h("small", { class: "muted" }, ` ${[v.affiliation ? t(`operator.affiliation.${v.affiliation}`) : null, v.armed ? t("sighting.armed") : null, v.phone].filter(Boolean).join(" · ")}`)),
+    h("button", { type: "button", class: "small primary approve", onclick: (e) => decideVolunteer(v, "approve", e.currentTarget) }, t("operator.volunteer_approve")),
+    h("button", { type: "button", class: "small decline", onclick: (e) => decideVolunteer(v, "decline", e.currentTarget) }, t("operator.volunteer_decline")))));
+}
+
+function decideVolunteer(volunteer, decision, button) {
+  button.disabled = true;
+  const label = `${t(decision === "approve" ? "operator.volunteer_approve" : "operator.volunteer_decline")}: ${volunteer.name}`;
+  outbox.send({ path: incidentPath(`/volunteers/${volunteer.volunteer_id}/${decision}`), body: {}, label, kind: "volunteer" });
+}
+
+async function showVolunteerPass() {
+  const button = $("#volunteer-qr");
+  button.disabled = true;
+  try {
+    const pass = await api(incidentPath("/volunteer-pass"), { method: "POST", body: { language: lang }, key: uuid() });
+    $("#volunteer-qr-img").src = pass.qr_data_url;
+    $("#volunteer-code").textContent = (pass.code || "").match(/.{1,4}/g).join(" ");
+    $("#volunteer-link").textContent = pass.link;
+    $("#volunteer-link").href = pass.link;
+    $("#volunteer-expires").textContent = pass.expires_at ? t("operator.volunteer_expires", { time: shortTime(pass.expires_at) }) : "";
+    $("#volunteer-pass").hidden = false;
+  } catch (err) {
+    $("#volunteer-expires").textContent = err.message;
+    $("#volunteer-pass").hidden = false;
+  } finally {
+    button.disabled = false;
+  }
 }
 
 function renderHouseholds() {
@@ -286,9 +479,37 @@ function describe(event) {
       return { text: t("event.order.sent", { text: p.text }), tone: "mid" };
     case "order.acknowledged":
       return { text: t("event.order.acknowledged", { who: who(p.person_id) }) };
+    case "muster.seen":
+      return { text: t("event.muster.seen", { who: who(p.person_id) }) };
+    case "notification.sent":
+      return { text: t("event.notification.sent", { who: who(p.person_id), channel: t(`operator.channel.${p.channel}`) }) };
+    case "notification.delivered":
+      return { text: t("event.notification.delivered", { who: who(p.person_id) }) };
+    case "notification.failed":
+      return { text: t("event.notification.failed", { who: who(p.person_id), reason: p.reason }), tone: "mid" };
+    case "asset.requested":
+      return { text: t("event.asset.requested", { who: who(p.person_id), asset: assetName(p.asset_id) }), tone: "mid" };
+    case "volunteer.joined":
+      return { text: t("event.volunteer.joined", { name: p.name }), tone: "mid" };
+    case "volunteer.approved":
+      return { text: t("event.volunteer.approved", { name: volunteerName(p.volunteer_id) }), tone: "ok" };
+    case "volunteer.declined":
+      return { text: t("event.volunteer.declined", { name: volunteerName(p.volunteer_id) }) };
     default:
       return { text: event.type };
   }
+}
+
+function assetName(assetId) {
+  const asset = board && (board.assets || []).find((a) => a.asset_id === assetId);
+  return asset ? `${asset.name} (${asset.ref})` : "?";
+}
+
+function volunteerName(volunteerId) {
+  const listed = volunteers.find((v) => v.volunteer_id === volunteerId);
+  if (listed) return listed.name;
+  const joined = picture.timeline.find((e) => e.type === "volunteer.joined" && e.payload.volunteer_id === volunteerId);
+  return joined ? joined.payload.name : "?";
 }
 
 function rallyName(ref) {
@@ -312,8 +533,102 @@ function ask(id) {
 
 function fillRallyPoints() {
   const points = plan ? plan.features.filter((f) => f.properties.kind === "rally_point") : [];
+  const chosen = $("#muster-point").value;
   $("#muster-point").replaceChildren(...(points.length ? points : [{ properties: { ref: "R1" } }]).map((f) =>
-    h("option", { value: f.properties.ref }, `${f.properties.ref} · ${featureName(f.properties)}`)));
+    h("option", { value: f.properties.ref }, `${featureName(f.properties) || f.properties.ref} (${f.properties.ref})`)));
+  if (chosen) $("#muster-point").value = chosen;
+  describeActivation();
+}
+
+// --- "Call the squad": one tap for the default, a second tap within 3 s sends it -----------
+function fillTemplates() {
+  const select = $("#muster-template");
+  const chosen = select.value || DEFAULT_TEMPLATE;
+  select.replaceChildren(...musterTemplates.map((tpl) => h("option", { value: tpl.id }, templateText(tpl, lang))));
+  select.value = musterTemplates.some((tpl) => tpl.id === chosen) ? chosen : (musterTemplates[0] || {}).id || "";
+  describeActivation();
+}
+
+function fillPeople() {
+  const squad = picture.squad().sort((a, b) => personName(a).localeCompare(personName(b), lang, { numeric: true }));
+  const checked = new Set($$("#muster-people input:checked").map((i) => i.value));
+  $("#muster-people").replaceChildren(...squad.map((p) => h("label", { class: "check" },
+    h("input", { type: "checkbox", value: p.person_id, checked: checked.has(p.person_id) }), ` ${personName(p)}`)));
+  const teams = [...new Set(squad.flatMap((p) => p.teams || []))].sort();
+  const team = $("#muster-team").value;
+  $("#muster-team").replaceChildren(...teams.map((ref) => h("option", { value: ref }, ref)));
+  if (team) $("#muster-team").value = team;
+  $("#muster-options [value=team]").closest("label").hidden = !teams.length;
+  $("#muster-team").hidden = !teams.length;
+}
+
+/** What the big button will send, as the commander chose it (the default: everything). */
+function activation() {
+  const template = musterTemplates.find((tpl) => tpl.id === $("#muster-template").value);
+  const body = { template: template ? template.id : DEFAULT_TEMPLATE };
+  const text = $("#muster-text").value.trim();
+  if (text) body.text = text;
+  const point = $("#muster-point").value;
+  if (point && (!template || point !== template.rally_point_ref)) body.rally_point_ref = point;
+  const who = $("#muster-options input[name=who]:checked").value;
+  if (who === "team" && $("#muster-team").value) body.team = $("#muster-team").value;
+  if (who === "people") body.person_ids = $$("#muster-people input:checked").map((i) => i.value);
+  const incident = picture.incident;
+  if (incident && !incident.closed_at) body.incident_id = incident.incident_id;
+  return { body, template, who };
+}
+
+function describeActivation() {
+  if (!$("#activate-what")) return;
+  const { body, template, who } = activation();
+  const target = who === "team" && body.team ? t("operator.muster_team_named", { team: body.team })
+    : who === "people" ? t("operator.muster_people_n", { n: num((body.person_ids || []).length) })
+      : t("operator.muster_whole_squad");
+  const point = rallyName(body.rally_point_ref || (template ? template.rally_point_ref : "R1"));
+  $("#activate-what").textContent = `${templateText(template, lang) || ""} · ${point} · ${target}`;
+}
+
+function setupActivation() {
+  const button = $("#cmd-muster");
+  let armed = null;
+  const disarm = () => {
+    clearTimeout(armed);
+    armed = null;
+    button.classList.remove("armed");
+    $("#activate-label").textContent = t("operator.cmd.muster");
+  };
+  button.addEventListener("click", () => {
+    if (!armed) {
+      button.classList.add("armed");
+      $("#activate-label").textContent = t("operator.activate_confirm");
+      armed = setTimeout(disarm, CONFIRM_WINDOW_MS);
+      return;
+    }
+    disarm();
+    const { body, who } = activation();
+    if (who === "people" && !body.person_ids.length) return;
+    outbox.send({ path: "/api/v1/squad/activate", body, label: t("operator.cmd.muster"), kind: "activate" });
+    $("#muster-options").hidden = true;
+    $("#cmd-muster-more").setAttribute("aria-expanded", "false");
+    showTab("muster");
+  });
+  $("#cmd-muster-more").addEventListener("click", () => {
+    const form = $("#muster-options");
+    form.hidden = !form.hidden;
+    $("#cmd-muster-more").setAttribute("aria-expanded", String(!form.hidden));
+  });
+  $("#muster-options-close").addEventListener("click", () => {
+    $("#muster-options").hidden = true;
+    $("#cmd-muster-more").setAttribute("aria-expanded", "false");
+  });
+  $("#muster-template").addEventListener("change", () => {
+    const template = musterTemplates.find((tpl) => tpl.id === $("#muster-template").value);
+    if (template) $("#muster-point").value = template.rally_point_ref;
+    describeActivation();
+  });
+  $("#muster-options").addEventListener("input", describeActivation);
+  $("#muster-options").addEventListener("change", describeActivation);
+  $("#muster-options").addEventListener("submit", (e) => e.preventDefault());
 }
 
 function setupCommands() {
@@ -335,12 +650,9 @@ function setupCommands() {
     const title = $("#open-title", dialog).value.trim() || t("operator.default_incident_title");
     outbox.send({ path: "/api/v1/incidents", body: { title, drill: $("#open-drill", dialog).checked }, label: t("operator.cmd.open_incident"), kind: "open_incident" });
   });
-  $("#cmd-muster").addEventListener("click", async () => {
-    const dialog = await ask("#dlg-muster");
-    if (!dialog) return;
-    const body = { rally_point_ref: $("#muster-point").value || "R1", text: $("#muster-text").value.trim() };
-    outbox.send({ path: incidentPath("/muster"), body, label: t("operator.cmd.muster"), kind: "muster" });
-  });
+  setupActivation();
+  $("#volunteer-qr").addEventListener("click", showVolunteerPass);
+  $("#volunteer-pass-close").addEventListener("click", () => { $("#volunteer-pass").hidden = true; });
   $("#cmd-broadcast").addEventListener("click", async () => {
     const dialog = await ask("#dlg-broadcast");
     if (!dialog) return;

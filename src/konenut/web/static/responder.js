@@ -3,8 +3,9 @@
 // while an incident is open (only the newest waiting position is kept).
 import { api } from "./api.js";
 import { $, $$, h } from "./dom.js";
-import { num, t, time } from "./i18n.js";
+import { duration, lang, num, t, time } from "./i18n.js";
 import { createSiteMap, featureName } from "./map.js";
+import { ARRIVING, boardFeed, shareTokenWithServiceWorker, squadLine, subscribePush, templateText } from "./muster.js";
 import * as outbox from "./outbox.js";
 import { Picture } from "./picture.js";
 import { boot, loadOrRestore, pickIncident, showDrill, showOutbox, siteHead, snapshot, startStream } from "./ui.js";
@@ -16,6 +17,9 @@ const ORDERS_SHOWN = 4;
 const THREATS_SHOWN = 3;
 const SEEN_KEY = "konenut.muster-seen";
 const FADE_CHECK_MS = 30000; // how often quiet units are redrawn (faded when stale)
+const UNDO_FOR_MS = 10000; // how long a mistaken answer can be taken back in one tap
+const ANSWERED = new Set(["coming", "cannot", "en_route", "at_rally_point", "in_position", "wounded", "out"]);
+const COMING_NAMES_SHOWN = 12;
 
 const picture = new Picture();
 let me = null;
@@ -24,16 +28,26 @@ let plan = null;
 let fix = null; // {lat, lon, accuracy_m, at}
 let lastSent = null;
 let pendingStatus = null;
+let board = null; // the muster board of the latest call (GET .../muster)
+let templates = {}; // muster templates by id
+let undo = null; // {status, timer}: what an "Undo" tap sends back
+const feed = boardFeed(() => (currentMuster() ? picture.incident.incident_id : null), (b) => {
+  board = b;
+  renderMuster();
+});
 
 async function main() {
+  shareTokenWithServiceWorker().catch((err) => console.warn("konenut: token for the service worker", err));
   me = await boot();
   if (!me) return;
+  setupPush();
   map = await createSiteMap($("#map"));
   showOutbox($("#outbox"), {
     onChange: (entries) => {
       const waiting = entries.filter((e) => e.state === "pending" && e.kind === "status");
       pendingStatus = waiting.length ? waiting[waiting.length - 1].body.status : null;
       renderStatus();
+      if (picture.incident) renderMuster();
     },
   });
   outbox.onConfirmed((entry) => {
@@ -41,6 +55,7 @@ async function main() {
     render();
   });
   setupStatus();
+  setupMuster();
   setupSighting();
   setupLocation();
   const loaded = await loadOrRestore("responder", load, restore);
@@ -71,8 +86,14 @@ async function load() {
     map.setPlan(plan);
   }
   const chosen = pickIncident(incidents);
-  const incident = chosen ? await api(`/api/v1/incidents/${chosen.incident_id}`) : null;
+  const [incident, list] = await Promise.all([
+    chosen ? api(`/api/v1/incidents/${chosen.incident_id}`) : null,
+    api("/api/v1/muster-templates").catch(() => null),
+  ]);
+  if (list) templates = Object.fromEntries(list.map((tpl) => [tpl.id, tpl]));
   picture.load({ incident });
+  board = null;
+  feed.refresh();
   // Friends' positions are not kept on the phone: a lost phone must not tell where they were.
   const { positions, ...kept } = incident || {};
   snapshot.save("responder", { plan, incident: incident ? kept : null }, head);
@@ -86,6 +107,7 @@ function onEvent(event) {
     load().catch(() => {});
     return;
   }
+  feed.onEvent(event);
   render();
 }
 
@@ -109,26 +131,70 @@ function render() {
 
 const drawn = { positions: -1, sightings: -1 };
 
-function renderMuster() {
+/** The latest call, when it is for me and its incident is open. */
+function currentMuster() {
+  const incident = picture.incident;
   const muster = picture.musters[picture.musters.length - 1];
-  const forMe = muster && (!muster.targets || muster.targets.length === 0 || muster.targets.includes(me.subject_id));
-  $("#muster").hidden = !forMe || Boolean(picture.incident.closed_at);
-  if (!forMe) return;
-  const point = plan && plan.features.find((f) => f.properties.kind === "rally_point" && f.properties.ref === muster.rally_point_ref);
-  const where = point ? featureName(point.properties) : muster.rally_point_ref;
-  const words = muster.text ? `\u2068${muster.text}\u2069` : "";
-  $("#muster-text").textContent = [t("responder.muster_at", { point: where }), words].filter(Boolean).join(" — ");
+  if (!muster || !incident || incident.closed_at) return null;
+  const forMe = !muster.targets || muster.targets.length === 0 || muster.targets.includes(me.subject_id);
+  return forMe ? muster : null;
+}
+
+/** My answer to `muster` (a pending one first): null until I answer. */
+function myAnswer(muster) {
+  if (pendingStatus) return ANSWERED.has(pendingStatus) ? pendingStatus : null;
+  const mine = picture.responders.get(me.subject_id);
+  return mine && mine.changed_at >= muster.called_at && ANSWERED.has(mine.status) ? mine.status : null;
+}
+
+function renderMuster() {
+  const muster = currentMuster();
+  $("#muster").hidden = !muster;
+  document.body.classList.toggle("called", Boolean(muster));
+  if (!muster) return;
+  const point = plan && plan.features.find((f) => ["rally_point", "armory"].includes(f.properties.kind) && f.properties.ref === muster.rally_point_ref);
+  $("#muster-what").textContent = templateText(templates[muster.template], lang) || t("responder.muster_call");
+  $("#muster-text").textContent = muster.text || "";
+  $("#muster-text").hidden = !muster.text;
+  $("#muster-point").textContent = t("responder.muster_at", { point: point ? featureName(point.properties) : muster.rally_point_ref });
   $("#muster-time").textContent = time(muster.called_at);
+  $("#muster-time").setAttribute("datetime", muster.called_at);
+  const answer = myAnswer(muster);
+  $("#muster-answer").hidden = Boolean(answer);
+  $("#muster-next").hidden = !answer || !ARRIVING.has(answer);
+  $$("#muster-next [data-answer]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.answer === answer)));
+  const row = board && board.muster && board.muster.muster_id === muster.muster_id
+    ? board.people.find((p) => p.person_id === me.subject_id) : null;
+  const eta = row && row.eta_secs != null ? ` · ${t("responder.eta", { eta: duration(row.eta_secs) })}` : "";
+  $("#muster-mine").hidden = !answer;
+  $("#muster-mine").textContent = answer
+    ? `${t("responder.my_answer", { status: t(`status.${answer}`) })}${pendingStatus ? ` · ${t("outbox.pending")}` : ""}${eta}`
+    : "";
+  renderSquad(muster);
   markSeen(muster);
 }
 
-/** Tell the war room the call reached this screen (contracts §5: muster "seen"). */
+/** Everyone in the squad sees who answered: whether to wait for others or go. */
+function renderSquad(muster) {
+  const current = board && board.muster && board.muster.muster_id === muster.muster_id ? board : null;
+  $("#muster-squad").textContent = current ? squadLine(current) : "";
+  const coming = current ? current.people.filter((p) => ARRIVING.has(p.state)) : [];
+  const names = coming.slice(0, COMING_NAMES_SHOWN).map((p) => p.callsign || p.name);
+  if (coming.length > names.length) names.push(`+${num(coming.length - names.length)}`);
+  $("#muster-coming").textContent = names.length ? t("responder.coming_names", { names: names.join(", ") }) : "";
+}
+
+/** Tell the war room the call is on this screen (contracts §5: muster "seen"), once. */
 function markSeen(muster) {
   const seen = JSON.parse(localStorage.getItem(SEEN_KEY) || "[]");
-  if (seen.includes(muster.muster_id) || document.visibilityState !== "visible") return;
-  const mine = picture.responders.get(me.subject_id);
-  if (!mine || mine.status === "notified") sendStatus("seen");
+  if (seen.includes(muster.muster_id) || document.visibilityState !== "visible" || myAnswer(muster)) return;
   localStorage.setItem(SEEN_KEY, JSON.stringify([...seen.slice(-20), muster.muster_id]));
+  outbox.send({
+    path: incidentPath("/muster/seen"),
+    body: { muster_id: muster.muster_id, via: "app" },
+    label: t("status.seen"),
+    kind: "seen",
+  });
 }
 
 function renderStatus() {
@@ -196,7 +262,53 @@ function sendStatus(status) {
 }
 
 function setupStatus() {
-  $$("#status-buttons button").forEach((button) => button.addEventListener("click", () => sendStatus(button.dataset.status)));
+  // During a call a status is an answer to it, and can be undone like one.
+  $$("#status-buttons button").forEach((button) => button.addEventListener("click", () => {
+    if (currentMuster()) answer(button.dataset.status);
+    else sendStatus(button.dataset.status);
+  }));
+}
+
+/** The call's buttons: an answer in one tap, and "Undo" for a few seconds after it. */
+function setupMuster() {
+  $$("#muster [data-answer]").forEach((button) => button.addEventListener("click", () => answer(button.dataset.answer)));
+  $("#undo").addEventListener("click", () => {
+    if (!undo) return;
+    const previous = undo.status;
+    hideUndo();
+    sendStatus(previous);
+  });
+  // A phone taken out of a pocket: the call is on screen now.
+  document.addEventListener("visibilitychange", () => {
+    const muster = currentMuster();
+    if (muster && document.visibilityState === "visible") markSeen(muster);
+  });
+}
+
+function answer(status) {
+  const muster = currentMuster();
+  if (!muster) return;
+  const previous = myAnswer(muster) || "seen";
+  if (previous === status) return;
+  sendStatus(status);
+  hideUndo();
+  $("#muster-undo-text").textContent = t("responder.answered", { status: t(`status.${status}`) });
+  $("#muster-undo").hidden = false;
+  undo = { status: previous, timer: setTimeout(hideUndo, UNDO_FOR_MS) };
+}
+
+function hideUndo() {
+  if (undo) clearTimeout(undo.timer);
+  undo = null;
+  $("#muster-undo").hidden = true;
+}
+
+/** Web Push: asked for at the first tap (browsers allow the question only after a gesture). */
+function setupPush() {
+  if (!("Notification" in self) || Notification.permission === "denied") return;
+  const ask = () => subscribePush().catch((err) => console.warn("konenut: push", err));
+  if (Notification.permission === "granted") ask();
+  else addEventListener("pointerdown", ask, { once: true, capture: true });
 }
 
 function acknowledge(order, button) {

@@ -1,0 +1,373 @@
+"""Inbound reply webhooks: SMS gateways and Telegram deliver a responder's "1"/"2" here.
+
+No token (contracts §4): each channel has its own secret path segment, derived from one
+key (`KONENUT_INBOUND_SECRET`, else the `inbound_secret` file in the data dir), and Telegram's
+own secret header is checked when one is configured. A wrong secret is the same 404 as a path
+that does not exist, and an address that keeps guessing gets 429.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import structlog
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from konenut.api import problems
+from konenut.api.deps import get_runtime
+from konenut.api.problems import ApiProblem
+from konenut.api.runtime import Runtime
+from konenut.api.throttle import FailureThrottle
+from konenut.app.replies import InboundChannel, InboundReply, answer_reply, normalise_phone
+from konenut.config import Settings
+from konenut.store.eventstore import IdempotencyKey, Outcome
+
+log = structlog.get_logger(__name__)
+
+router = APIRouter(prefix="/api/v1/hooks", tags=["hooks"])
+
+HOOK_CHANNELS: tuple[InboundChannel, ...] = ("sms", "telegram")
+INBOUND_SECRET_NAME = "inbound_secret"
+SECRET_FILE_MODE = 0o600
+PATH_SECRET_CHARS = 32  # base64url: 192 bits
+MAX_BODY_BYTES = 64 * 1024  # a reply is a few hundred bytes; a Telegram update a few KB
+MAX_TEXT_CHARS = 4096  # Telegram's own limit; the answer is read from the start
+TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+FORM = "application/x-www-form-urlencoded"
+# Field names of SMS gateways' form posts: Twilio first, then Vonage, Plivo and the like.
+SMS_FORM_FIELDS = {
+    "from": ("From", "from", "msisdn", "sender"),
+    "text": ("Body", "body", "Text", "text", "message"),
+    "message_id": ("MessageSid", "SmsSid", "MessageUUID", "messageId", "message_id", "id"),
+}
+
+
+# --- the secrets ------------------------------------------------------------------------------
+def load_or_create_inbound_secret(data_dir: Path) -> str:
+    """The key in `inbound_secret` in the data dir, created (mode 0600) on first use."""
+    path = data_dir / INBOUND_SECRET_NAME
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SECRET_FILE_MODE)
+        except FileExistsError:
+            pass  # another process created it first: use theirs
+        else:
+            with os.fdopen(descriptor, "w") as handle:
+                os.fchmod(handle.fileno(), SECRET_FILE_MODE)  # the umask may have removed bits
+                handle.write(secrets.token_urlsafe(32) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            log.info("hooks.secret_created", path=str(path))
+    key = path.read_text().strip()
+    if not key:
+        raise ValueError(f"{path} is empty; remove it to create a new one")
+    return key
+
+
+def hook_secret(settings: Settings, channel: InboundChannel) -> str:
+    """The channel's secret path segment: one leaked webhook URL does not open the other."""
+    configured = settings.inbound_secret.get_secret_value() if settings.inbound_secret else ""
+    key = configured.strip() or load_or_create_inbound_secret(settings.data_dir)
+    digest = hmac.new(key.encode(), b"konenut-hook:" + channel.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii")[:PATH_SECRET_CHARS]
+
+
+def hook_url(settings: Settings, channel: InboundChannel, tls: bool = False) -> str:
+    """The URL to give the SMS gateway's or Telegram's console."""
+    return f"{settings.base_url(tls)}{router.prefix}/{channel}/{hook_secret(settings, channel)}"
+
+
+def _app_state(request: Request) -> Any:
+    return request.app.state
+
+
+def _throttle(request: Request) -> FailureThrottle:
+    state = _app_state(request)
+    throttle: FailureThrottle | None = getattr(state, "hook_throttle", None)
+    if throttle is None:
+        throttle = state.hook_throttle = FailureThrottle()
+    return throttle
+
+
+def _expected_secret(request: Request, runtime: Runtime, channel: InboundChannel) -> str:
+    state = _app_state(request)
+    known: dict[str, str] | None = getattr(state, "hook_secrets", None)
+    if known is None:
+        known = state.hook_secrets = {c: hook_secret(runtime.settings, c) for c in HOOK_CHANNELS}
+    return known[channel]
+
+
+def _check_secret(
+    request: Request, runtime: Runtime, channel: InboundChannel, given: str, header: str | None
+) -> None:
+    """404 (as for no route at all) for a wrong path secret; 429 for an address that guesses."""
+    address = request.client.host if request.client else "unknown"
+    throttle = _throttle(request)
+    wait_secs = throttle.retry_after_secs(address)
+    if wait_secs is not None:
+        raise ApiProblem(
+            429,
+            "too many wrong webhook addresses from this address; wait a minute",
+            slug="too-many-attempts",
+            headers={"Retry-After": str(max(1, round(wait_secs)))},
+        )
+    expected = _expected_secret(request, runtime, channel)
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        throttle.record_failure(address)
+        raise ApiProblem(404, "Not Found")
+    wanted = runtime.settings.telegram_webhook_secret
+    if channel == "telegram" and wanted is not None and wanted.get_secret_value():
+        sent = (header or "").encode()
+        if not hmac.compare_digest(sent, wanted.get_secret_value().encode()):
+            throttle.record_failure(address)
+            raise ApiProblem(403, f"{TELEGRAM_SECRET_HEADER} does not match", slug="bad-signature")
+
+
+async def _body(request: Request) -> bytes:
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_BODY_BYTES:
+        raise ApiProblem(413, f"a reply is at most {MAX_BODY_BYTES} bytes")
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise ApiProblem(413, f"a reply is at most {MAX_BODY_BYTES} bytes")
+    return body
+
+
+def _invalid(exc: ValidationError) -> ApiProblem:
+    errors = [
+        {"loc": ".".join(str(p) for p in e["loc"]), "msg": str(e["msg"])} for e in exc.errors()
+    ]
+    first = errors[0] if errors else {"loc": "", "msg": "invalid"}
+    return ApiProblem(422, f"{first['loc']}: {first['msg']}", "validation-error", errors)
+
+
+def _json_object(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiProblem(400, "the body is not JSON", slug="bad-request") from None
+
+
+# --- SMS --------------------------------------------------------------------------------------
+class SmsReply(BaseModel):
+    """An SMS reply as JSON, for gateways that post JSON."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    sender: str = Field(alias="from", min_length=1, max_length=64, description="+E.164")
+    text: str = Field(max_length=MAX_TEXT_CHARS)
+    message_id: str | None = Field(
+        default=None, min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$"
+    )
+
+
+def _sms_reply(content_type: str, body: bytes) -> InboundReply:
+    if content_type.startswith(FORM):
+        form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+        raw: Any = {
+            name: next((form[a][0] for a in aliases if a in form), None)
+            for name, aliases in SMS_FORM_FIELDS.items()
+        }
+    elif content_type.startswith("application/json") or not content_type:
+        raw = _json_object(body)
+    else:
+        raise ApiProblem(415, f"send {FORM} (Twilio style) or application/json")
+    try:
+        reply = SmsReply.model_validate(raw)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    sender = normalise_phone(reply.sender) or reply.sender.strip()
+    return InboundReply("sms", (sender,), reply.text, reply.message_id)
+
+
+# --- Telegram ---------------------------------------------------------------------------------
+class _Telegram(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class TelegramUser(_Telegram):
+    id: int
+    username: str | None = Field(default=None, max_length=64)
+
+
+class TelegramChat(_Telegram):
+    id: int
+
+
+class TelegramSticker(_Telegram):
+    emoji: str | None = Field(default=None, max_length=16)
+
+
+class TelegramMessage(_Telegram):
+    chat: TelegramChat
+    sender: TelegramUser | None = Field(default=None, alias="from")
+    text: str | None = Field(default=None, max_length=MAX_TEXT_CHARS)
+    sticker: TelegramSticker | None = None
+
+
+class TelegramCallback(_Telegram):
+    """A tap on an inline button under the bot's message."""
+
+    sender: TelegramUser = Field(alias="from")
+    message: TelegramMessage | None = None
+    data: str | None = Field(default=None, max_length=64)
+
+
+class TelegramUpdate(_Telegram):
+    update_id: int
+    message: TelegramMessage | None = None
+    callback_query: TelegramCallback | None = None
+
+
+def _telegram_reply(update: TelegramUpdate) -> InboundReply | None:
+    """The reply in a Telegram update, or None for updates that are not one (edits, joins)."""
+    message, text = update.message, None
+    user = message.sender if message else None
+    if message is not None:
+        text = message.text or (message.sticker.emoji if message.sticker else None)
+    elif update.callback_query is not None:
+        callback = update.callback_query
+        user, message, text = callback.sender, callback.message, callback.data
+    else:
+        return None
+    senders: list[str] = []
+    if user is not None:
+        senders.append(str(user.id))
+        if user.username:
+            senders.append("@" + user.username.casefold())
+    if message is not None and str(message.chat.id) not in senders:
+        senders.append(str(message.chat.id))
+    return InboundReply("telegram", tuple(senders), text or "", str(update.update_id))
+
+
+# --- answering --------------------------------------------------------------------------------
+def _idempotency(reply: InboundReply) -> IdempotencyKey | None:
+    """The provider's message id is the key (contracts §4): its retries are answered once."""
+    if reply.message_id is None:
+        return None
+    digest = hashlib.sha256("\n".join([*reply.senders, reply.text]).encode()).hexdigest()
+    return IdempotencyKey(scope="hook:" + reply.channel, key=reply.message_id, request_hash=digest)
+
+
+def _response(outcome: Outcome) -> JSONResponse:
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    problem = outcome.body.get("problem")
+    if problem is not None:
+        return problems.problem(outcome.status, problem["detail"], problem["slug"], headers=headers)
+    body = {k: outcome.body.get(k) for k in ("answer", "incident_id")}
+    return JSONResponse(body, status_code=outcome.status, headers=headers)
+
+
+async def _answer(runtime: Runtime, reply: InboundReply) -> JSONResponse:
+    outcome = await runtime.run(runtime.site_id, answer_reply(reply), _idempotency(reply))
+    return _response(outcome)
+
+
+def _text_schema(**properties: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": properties}
+
+
+STR: dict[str, Any] = {"type": "string"}
+INT: dict[str, Any] = {"type": "integer"}
+SMS_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            FORM: {
+                "schema": {
+                    **_text_schema(From=STR, Body=STR, MessageSid=STR),
+                    "required": ["From", "Body"],
+                }
+            },
+            "application/json": {
+                "schema": {
+                    **_text_schema(**{"from": STR, "text": STR, "message_id": STR}),
+                    "required": ["from", "text"],
+                }
+            },
+        },
+    }
+}
+TELEGRAM_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    **_text_schema(
+                        update_id=INT,
+                        message=_text_schema(
+                            chat={**_text_schema(id=INT), "required": ["id"]},
+                            text=STR,
+                            **{"from": _text_schema(id=INT, username=STR)},
+                        ),
+                    ),
+                    "required": ["update_id"],
+                }
+            }
+        },
+    }
+}
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The same answer again: nothing new recorded"},
+    201: {"description": "The answer is recorded as the person's muster status"},
+    403: {"description": "unknown-sender: no one here has this number or chat"},
+    404: {"description": "Not found (also: a wrong secret)"},
+    409: {"description": "no-open-question: nothing open was asked of this person"},
+    422: {"description": "not-an-answer, or a malformed body"},
+    429: {"description": "too many wrong secrets from this address"},
+}
+
+
+@router.post(
+    "/sms/{secret}",
+    operation_id="receive_sms_reply",
+    status_code=201,
+    openapi_extra=SMS_BODY,
+    responses=RESPONSES,
+)
+async def receive_sms_reply(
+    secret: str, request: Request, runtime: Runtime = Depends(get_runtime)
+) -> JSONResponse:
+    """An SMS reply to a muster call ("1" coming, "2" cannot, or words in five languages).
+
+    Form-encoded as Twilio posts it (From, Body, MessageSid), or JSON
+    `{"from": "+9725...", "text": "1", "message_id": "..."}`.
+    """
+    _check_secret(request, runtime, "sms", secret, None)
+    body = await _body(request)
+    return await _answer(runtime, _sms_reply(request.headers.get("content-type", ""), body))
+
+
+@router.post(
+    "/telegram/{secret}",
+    operation_id="receive_telegram_reply",
+    status_code=201,
+    openapi_extra=TELEGRAM_BODY,
+    responses=RESPONSES,
+)
+async def receive_telegram_reply(
+    secret: str, request: Request, runtime: Runtime = Depends(get_runtime)
+) -> JSONResponse:
+    """A Telegram Update (setWebhook) with a reply to the bot's muster call."""
+    _check_secret(request, runtime, "telegram", secret, request.headers.get(TELEGRAM_SECRET_HEADER))
+    raw = _json_object(await _body(request))
+    try:
+        update = TelegramUpdate.model_validate(raw)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    reply = _telegram_reply(update)
+    if reply is None:
+        return JSONResponse({"ignored": "not a message"}, status_code=200)
+    return await _answer(runtime, reply)

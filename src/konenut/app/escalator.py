@@ -1,0 +1,619 @@
+"""The escalator: sends each muster call down the site's escalation chain until people answer.
+
+Every tick (once a second, and at once when a call or an answer is appended) it reads the
+site's projection, asks the pure rule (domain/escalation.py) which attempts are due, records
+them as `notification.sent` in one command, sends them concurrently and records each outcome.
+Sending runs on a loop and thread pool of its own, so a hanging provider never holds back the
+API or the other channels.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import ClassVar
+
+import structlog
+
+from konenut.domain.escalation import Attempt, Channel, Due, EscalationPolicy, due_attempts
+from konenut.domain.events import Event, JsonDict, NewEvent
+from konenut.domain.ids import new_id, parse_time
+from konenut.domain.muster import answers, called_people, latest_muster, policy_of
+from konenut.domain.roles import Role
+from konenut.domain.state import IncidentView, ResponderView, SiteState
+from konenut.i18n import catalogue
+from konenut.notify import texts
+from konenut.notify.channels import SEND_TIMEOUT_SECS, DeliveryResult, OutboundMessage, Recipient
+from konenut.notify.channels import Channel as Sender
+from konenut.notify.router import Route, Router, Target, Unreachable
+from konenut.store.eventstore import Decision, EventStore
+
+log = structlog.get_logger(__name__)
+
+TICK_SECS = 1.0
+MAX_CONCURRENT_SENDS = 64  # also the size of the escalator's own thread pool
+# An attempt with no outcome after this long counts as failed: a crash mid-send must not
+# stall a person's chain forever (each send gives up after SEND_TIMEOUT_SECS).
+STALE_SENDING = timedelta(seconds=3 * SEND_TIMEOUT_SECS)
+STOP_GRACE_SECS = SEND_TIMEOUT_SECS + 2.0  # sends in flight may finish on shutdown
+# Outcomes are appended at most this long after they come in, many per commit: a commit per
+# outcome would take the CPU the other sends need (bench/muster.py).
+FLUSH_BATCH_SECS = 0.1
+RETRY_FLUSH_SECS = 1.0  # outcomes kept in memory while the store is unavailable
+WAKE_TYPES = frozenset({"muster.called", "responder.status_changed", "push.subscribed"})
+# Answers given on these channels are confirmed back on the same one (issue 4, item 4).
+CONFIRMED_VIA = frozenset({"sms", "telegram", "push"})
+TEXT_REPLY_CHANNELS = frozenset({"sms", "telegram"})
+ONE_SEGMENT_CHANNELS = frozenset({"sms", "telegram", "signal", "whatsapp", "voice"})
+PROVIDER_ID_MAX = 200
+REASON_MAX = 500
+PUSH = "push"
+
+
+@dataclass(frozen=True)
+class Send:
+    sender: Sender
+    message: OutboundMessage
+    target: Target
+
+
+@dataclass
+class Job:
+    """The sends behind one or more `notification.sent` (several for an aggregated deputy)."""
+
+    incident_id: str
+    drill: bool
+    notifications: list[tuple[str, str]]  # (notification id, person id)
+    sends: list[Send] = field(default_factory=list)
+    confirms: tuple[str, str, str] | None = None  # (muster, person, answer time) it confirms
+
+
+@dataclass
+class Plan:
+    """What one tick decided: the events to append and the jobs to run once they are durable."""
+
+    events: list[NewEvent] = field(default_factory=list)
+    jobs: list[Job] = field(default_factory=list)
+
+
+class Escalator:
+    """One per site and store in a process. `start()` runs it on a thread of its own."""
+
+    _running: ClassVar[set[tuple[str, str]]] = set()
+    _running_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(
+        self,
+        store: EventStore,
+        site_id: str,
+        router: Router,
+        base_url: str,
+        *,
+        auto: bool = True,
+        tick_secs: float = TICK_SECS,
+        concurrency: int = MAX_CONCURRENT_SENDS,
+    ) -> None:
+        self.store = store
+        self.site_id = site_id
+        self.router = router
+        self.base_url = base_url.rstrip("/")
+        self.auto = auto
+        self.tick_secs = tick_secs
+        self.concurrency = concurrency
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._stopping = False
+        self._wake: asyncio.Event | None = None
+        self._flush_wake: asyncio.Event | None = None
+        self._flush_lock: asyncio.Lock | None = None
+        self._gate: asyncio.Semaphore | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._deliveries: set[asyncio.Task[None]] = set()
+        self._outcomes: list[tuple[str, JsonDict, str | None, bool]] = []
+        self._confirmed: set[tuple[str, str, str]] = set()
+        self._key = (store.url, site_id)
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> bool:
+        """Start sending; False (and nothing started) if this site already has an escalator."""
+        with Escalator._running_lock:
+            if self._key in Escalator._running:
+                log.warning("escalator.already_running", site_id=self.site_id)
+                return False
+            Escalator._running.add(self._key)
+        self._thread = threading.Thread(
+            target=self._serve, name=f"konenut-escalator-{self.site_id}", daemon=True
+        )
+        self._thread.start()
+        self._ready.wait()
+        self.store.subscribe(self._on_append)
+        return True
+
+    def stop(self) -> None:
+        """Let sends in flight finish (bounded), record their outcomes, and stop."""
+        if self._thread is None or self._loop is None:
+            return
+        self._stopping = True
+        future = asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop)
+        try:
+            future.result(timeout=STOP_GRACE_SECS + 5)
+        except Exception:
+            log.exception("escalator.stop_failed", site_id=self.site_id)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._thread = None
+        with Escalator._running_lock:
+            Escalator._running.discard(self._key)
+
+    def run_once(self, timeout: float = 60.0) -> None:
+        """One tick, then wait until its sends are done and their outcomes recorded."""
+        if self._loop is None:
+            raise RuntimeError("Escalator.start() was not called")
+        asyncio.run_coroutine_threadsafe(self._tick_and_settle(), self._loop).result(timeout)
+
+    def _serve(self) -> None:
+        loop = asyncio.new_event_loop()
+        loop.set_default_executor(
+            ThreadPoolExecutor(self.concurrency, thread_name_prefix="konenut-send")
+        )
+        asyncio.set_event_loop(loop)
+        self._loop = loop
+        self._wake = asyncio.Event()
+        self._flush_wake = asyncio.Event()
+        self._flush_lock = asyncio.Lock()
+        self._gate = asyncio.Semaphore(self.concurrency)
+        self._tasks = [loop.create_task(self._flush_forever())]
+        if self.auto:
+            self._tasks.append(loop.create_task(self._tick_forever()))
+        loop.call_soon(self._ready.set)
+        try:
+            loop.run_forever()
+        finally:
+            for task in asyncio.all_tasks(loop):
+                task.cancel()
+            loop.run_until_complete(asyncio.sleep(0))
+            loop.run_until_complete(loop.shutdown_default_executor())
+            loop.close()
+
+    def _on_append(self, site_id: str, events: Sequence[Event]) -> None:
+        """Store listener (writer thread): wake the tick loop for a new call or an answer."""
+        loop, wake = self._loop, self._wake
+        if self._stopping or site_id != self.site_id or loop is None or wake is None:
+            return
+        if any(event.type in WAKE_TYPES for event in events):
+            # RuntimeError: the loop closed while the store kept appending.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(wake.set)
+
+    async def _shutdown(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        if self._deliveries:
+            _, pending = await asyncio.wait(set(self._deliveries), timeout=STOP_GRACE_SECS)
+            for task in pending:
+                task.cancel()  # their attempts count as failed once stale, and are retried
+        try:
+            await self._flush()
+        except Exception:
+            log.exception("escalator.final_flush_failed", site_id=self.site_id)
+
+    async def _tick_forever(self) -> None:
+        assert self._wake is not None
+        while True:
+            self._wake.clear()
+            try:
+                await self.tick()
+            except Exception:  # the store is away, a bug in one call: try again next tick
+                log.exception("escalator.tick_failed", site_id=self.site_id)
+            try:
+                async with asyncio.timeout(self.tick_secs):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
+
+    async def _tick_and_settle(self) -> None:
+        await self.tick()
+        while self._deliveries:
+            await asyncio.gather(*set(self._deliveries), return_exceptions=True)
+        await self._flush()
+
+    # --- one tick ----------------------------------------------------------------------------
+    async def tick(self) -> int:
+        """Record and start every attempt due now; returns how many were recorded."""
+        state = self.store.state(self.site_id)
+        if not self._anything_due(state, self.store.clock()):
+            return 0
+        plan = Plan()
+
+        def decide(state: SiteState, now: datetime) -> Decision:
+            plan.events.clear()
+            plan.jobs.clear()
+            self._plan(state, now, plan)
+            return Decision(plan.events)
+
+        await asyncio.wrap_future(self.store.submit(self.site_id, decide))
+        for job in plan.jobs:
+            if job.confirms is not None:
+                self._confirmed.add(job.confirms)
+            if job.sends:
+                task = asyncio.get_running_loop().create_task(self._deliver(job))
+                self._deliveries.add(task)
+                task.add_done_callback(self._deliveries.discard)
+        return sum(1 for e in plan.events if e.type == "notification.sent")
+
+    def _anything_due(self, state: SiteState, now: datetime) -> bool:
+        for incident, muster in _open_calls(state):
+            if _due(state, incident, muster, now) or self._to_confirm(incident, muster):
+                return True
+        return False
+
+    def _to_confirm(self, incident: IncidentView, muster: JsonDict) -> list[ResponderView]:
+        """Answers given on a channel that confirms back, not yet confirmed."""
+        confirmed = {
+            (n.person_id, n.sent_at)
+            for n in list(incident.notifications.values())
+            if n.question == "confirmation" and n.muster_id == muster["muster_id"]
+        }
+        wanted = []
+        for person_id in answers(incident, muster):
+            answer = incident.responders[person_id]
+            if answer.via not in CONFIRMED_VIA:
+                continue
+            if (muster["muster_id"], person_id, answer.changed_at) in self._confirmed:
+                continue
+            if any(p == person_id and at >= answer.changed_at for p, at in confirmed):
+                continue
+            wanted.append(answer)
+        return wanted
+
+    def _plan(self, state: SiteState, now: datetime, plan: Plan) -> None:
+        """Runs on the store's writer thread against the current state."""
+        for incident, muster in _open_calls(state):
+            planner = _CallPlanner(self, state, incident, muster, now, plan)
+            planner.escalate(_due(state, incident, muster, now))
+            planner.confirm(self._to_confirm(incident, muster))
+
+    # --- sending and outcomes ----------------------------------------------------------------
+    async def _deliver(self, job: Job) -> None:
+        results = await asyncio.gather(*(self._send(s) for s in job.sends))
+        self._outcomes.extend(_outcome_events(job, list(zip(job.sends, results, strict=True))))
+        assert self._flush_wake is not None
+        self._flush_wake.set()
+
+    async def _send(self, send: Send) -> DeliveryResult:
+        assert self._gate is not None
+        async with self._gate:
+            try:
+                return await send.sender.send(send.message)
+            except Exception as exc:  # the Channel protocol says it never raises; be sure
+                log.exception("escalator.channel_raised", channel=send.sender.name)
+                return DeliveryResult(sent=False, detail=f"{type(exc).__name__}: {exc}")
+
+    async def _flush_forever(self) -> None:
+        assert self._flush_wake is not None
+        while True:
+            await self._flush_wake.wait()
+            await asyncio.sleep(FLUSH_BATCH_SECS)  # let outcomes gather: one commit for many
+            self._flush_wake.clear()
+            try:
+                await self._flush()
+            except Exception:
+                log.exception("escalator.outcomes_not_recorded", site_id=self.site_id)
+                await asyncio.sleep(RETRY_FLUSH_SECS)
+                self._flush_wake.set()
+
+    async def _flush(self) -> None:
+        """Append every outcome collected so far in one command (kept for a retry on failure)."""
+        assert self._flush_lock is not None
+        async with self._flush_lock:
+            pending, self._outcomes = self._outcomes, []
+            if not pending:
+                return
+
+            def decide(state: SiteState, now: datetime) -> Decision:
+                return Decision(_outcomes_to_events(state, pending, now))
+
+            try:
+                await asyncio.wrap_future(self.store.submit(self.site_id, decide))
+            except BaseException:
+                self._outcomes[:0] = pending
+                raise
+
+
+def _open_calls(state: SiteState) -> Iterable[tuple[IncidentView, JsonDict]]:
+    for incident in list(state.incidents.values()):
+        if incident.is_open:
+            muster = latest_muster(incident)
+            if muster is not None:
+                yield incident, muster
+
+
+def attempts_of(incident: IncidentView, muster_id: str, now: datetime) -> list[Attempt]:
+    """The chain's attempts so far, as the pure rule sees them."""
+    attempts = []
+    for n in list(incident.notifications.values()):
+        if n.muster_id != muster_id or n.question == "confirmation":
+            continue
+        sent_at = parse_time(n.sent_at)
+        failed: bool | None = {"failed": True, "delivered": False}.get(n.outcome or "")
+        if failed is None and now - sent_at > STALE_SENDING:
+            failed = True
+        attempts.append(Attempt(n.person_id, n.step, sent_at, failed, final=n.gone))
+    return attempts
+
+
+def _due(state: SiteState, incident: IncidentView, muster: JsonDict, now: datetime) -> list[Due]:
+    return due_attempts(
+        policy_of(state),
+        parse_time(muster["called_at"]),
+        called_people(state, muster),
+        answers(incident, muster),
+        attempts_of(incident, muster["muster_id"], now),
+        now,
+    )
+
+
+class _CallPlanner:
+    """Turns the attempts due for one muster call into events and jobs."""
+
+    def __init__(
+        self,
+        escalator: Escalator,
+        state: SiteState,
+        incident: IncidentView,
+        muster: JsonDict,
+        now: datetime,
+        plan: Plan,
+    ) -> None:
+        self.router = escalator.router
+        self.base_url = escalator.base_url
+        self.state = state
+        self.incident = incident
+        self.muster = muster
+        self.now = now
+        self.plan = plan
+        self.policy: EscalationPolicy = policy_of(state)
+        self._texts: dict[str, texts.CallText] = {}
+
+    def escalate(self, due: list[Due]) -> None:
+        deputy = [d for d in due if d.channel is Channel.DEPUTY]
+        for d in due:
+            if d.channel is not Channel.DEPUTY:
+                self._attempt(d)
+        if deputy:
+            self._deputy(deputy)
+
+    def confirm(self, answered: list[ResponderView]) -> None:
+        for answer in answered:
+            person = self.state.persons.get(answer.person_id)
+            lang = texts.language_of(self.state, person)
+            channel = answer.via
+            title, body = texts.confirmation_text(
+                lang, answer.status, channel in TEXT_REPLY_CHANNELS
+            )
+            step = next(
+                (i for i, s in enumerate(self.policy.steps) if s.channel.value == channel), 0
+            )
+            job = self._record(
+                answer.person_id, step, 0, channel, lang, "confirmation", (title, body)
+            )
+            job.confirms = (self.muster["muster_id"], answer.person_id, answer.changed_at)
+
+    def _attempt(self, due: Due) -> None:
+        person = self.state.persons.get(due.person_id)
+        lang = texts.language_of(self.state, person)
+        content = self._content(due.channel.value, lang)
+        self._record(due.person_id, due.step, due.retry, due.channel.value, lang, "muster", content)
+
+    def _record(
+        self,
+        person_id: str,
+        step: int,
+        retry: int,
+        channel: str,
+        lang: str,
+        question: str,
+        content: tuple[str, str],
+    ) -> Job:
+        """A `notification.sent`, and either the job sending it or its final failure."""
+        route = self.router.route(
+            self.state, person_id, channel, drill=self.incident.drill, now=self.now
+        )
+        notification_id = new_id()
+        to = route.to if isinstance(route, Route) else ""
+        self._sent(notification_id, person_id, step, retry, channel, lang, to, question)
+        job = Job(self.incident.incident_id, self.incident.drill, [(notification_id, person_id)])
+        if isinstance(route, Unreachable):
+            self._failed(notification_id, person_id, route.reason)
+        else:
+            title, body = content
+            message = self._message(channel, lang, title, body, question)
+            job.sends = [Send(route.channel, _to(message, t), t) for t in route.targets]
+        self.plan.jobs.append(job)
+        return job
+
+    def _deputy(self, due: list[Due]) -> None:
+        """One message per commander listing who has not answered; one record per person."""
+        waiting = [d.person_id for d in due]
+        job = Job(self.incident.incident_id, self.incident.drill, [])
+        for d in due:
+            notification_id = new_id()
+            self._sent(notification_id, d.person_id, d.step, d.retry, "deputy", "", "", "deputy")
+            job.notifications.append((notification_id, d.person_id))
+        for commander in self._commanders():
+            names = [_first_name(self.state, p) for p in waiting if p != commander]
+            if not names:
+                continue
+            lang = texts.language_of(self.state, self.state.persons.get(commander))
+            title, body = texts.deputy_text(lang, names)
+            for channel in (PUSH, "sms"):
+                route = self.router.route(
+                    self.state, commander, channel, drill=self.incident.drill, now=self.now
+                )
+                if isinstance(route, Route):
+                    message = self._message(channel, lang, title, body, "deputy")
+                    job.sends.extend(Send(route.channel, _to(message, t), t) for t in route.targets)
+        if not job.sends:
+            for notification_id, person_id in job.notifications:
+                self._failed(notification_id, person_id, "no commander reachable")
+        self.plan.jobs.append(job)
+
+    def _commanders(self) -> list[str]:
+        return [
+            p.person_id
+            for p in list(self.state.persons.values())
+            if Role.COMMANDER.value in p.roles
+        ]
+
+    def _content(self, channel: str, lang: str) -> tuple[str, str]:
+        text = self._texts.get(lang)
+        if text is None:
+            text = self._texts[lang] = texts.call_text(self.state, self.muster, lang)
+        if channel == PUSH:
+            return texts.push_call(text)
+        if channel in ONE_SEGMENT_CHANNELS:
+            return "", texts.sms_call(text, self._ack_url(lang))
+        reply = catalogue(lang)["notify.reply"]
+        body = texts.join_sentences(
+            [text.what, text.rally, text.custom, reply, self._ack_url(lang)]
+        )
+        return text.what or text.rally, body
+
+    def _ack_url(self, lang: str) -> str:
+        return f"{self.base_url}/{lang}/responder"
+
+    def _message(
+        self, channel: str, lang: str, title: str, body: str, question: str
+    ) -> OutboundMessage:
+        muster_id = self.muster["muster_id"]
+        kind = "deputy" if question == "deputy" else "muster"
+        return OutboundMessage(
+            channel=channel,
+            recipient=Recipient(),  # each send gets its own (_to)
+            title=title,
+            body=body,
+            lang=lang,
+            ack_url=self._ack_url(lang),
+            tag=f"{kind}-{muster_id}",
+            data={
+                "kind": kind if question != "confirmation" else "confirmation",
+                "incident_id": self.incident.incident_id,
+                "muster_id": muster_id,
+            },
+        )
+
+    def _sent(
+        self,
+        notification_id: str,
+        person_id: str,
+        step: int,
+        retry: int,
+        channel: str,
+        lang: str,
+        to: str,
+        question: str,
+    ) -> None:
+        payload: JsonDict = {
+            "notification_id": notification_id,
+            "muster_id": self.muster["muster_id"],
+            "person_id": person_id,
+            "step": step,
+            "retry": retry,
+            "channel": channel,
+            "to": to,
+            "question": question,
+        }
+        if lang:
+            payload["lang"] = lang
+        self.plan.events.append(self._event("notification.sent", payload))
+
+    def _failed(self, notification_id: str, person_id: str, reason: str) -> None:
+        payload = {
+            "notification_id": notification_id,
+            "person_id": person_id,
+            "reason": reason,
+            "gone": True,
+        }
+        self.plan.events.append(self._event("notification.failed", payload))
+
+    def _event(self, type_: str, payload: JsonDict) -> NewEvent:
+        return NewEvent(
+            type=type_,
+            payload=payload,
+            occurred_at=self.now,
+            incident_id=self.incident.incident_id,
+            drill=self.incident.drill,
+        )
+
+
+def _first_name(state: SiteState, person_id: str) -> str:
+    person = state.persons.get(person_id)
+    return person.name.split()[0] if person and person.name.split() else person_id
+
+
+def _to(message: OutboundMessage, target: Target) -> OutboundMessage:
+    return replace(message, recipient=target.recipient)
+
+
+Outcome = tuple[str, JsonDict, str | None, bool]  # (event type, payload, incident, drill)
+
+
+def _outcome_events(job: Job, results: list[tuple[Send, DeliveryResult]]) -> list[Outcome]:
+    """Delivered if any send of the job was accepted, else failed with every reason."""
+    events: list[Outcome] = []
+    accepted = [r for _, r in results if r.sent]
+    for notification_id, person_id in job.notifications:
+        if accepted:
+            payload: JsonDict = {"notification_id": notification_id, "person_id": person_id}
+            provider_id = next(
+                (r.provider_message_id for r in accepted if r.provider_message_id), None
+            )
+            if provider_id:
+                payload["provider_message_id"] = provider_id[:PROVIDER_ID_MAX]
+            events.append(("notification.delivered", payload, job.incident_id, job.drill))
+        else:
+            reasons = list(dict.fromkeys(r.detail or "failed" for _, r in results))
+            payload = {
+                "notification_id": notification_id,
+                "person_id": person_id,
+                "reason": "; ".join(reasons)[:REASON_MAX],
+                "gone": bool(results) and all(r.gone for _, r in results),
+            }
+            events.append(("notification.failed", payload, job.incident_id, job.drill))
+    for send, result in results:
+        subscription = send.target.recipient.push_subscription
+        if result.gone and send.target.token_id and subscription is not None:
+            payload = {
+                "person_id": send.target.recipient.person_id,
+                "token_id": send.target.token_id,
+                "reason": result.detail[:300],
+                "endpoint": subscription.endpoint,  # checked, then dropped, when recorded
+            }
+            events.append(("push.unsubscribed", payload, None, False))
+    return events
+
+
+def _outcomes_to_events(state: SiteState, pending: list[Outcome], now: datetime) -> list[NewEvent]:
+    events = []
+    dropped: set[str] = set()
+    for type_, payload, incident_id, drill in pending:
+        if type_ == "push.unsubscribed":
+            payload = dict(payload)
+            endpoint = payload.pop("endpoint")
+            current = state.push_subscriptions.get(payload["token_id"])
+            # The device may have subscribed again since: only drop the endpoint that failed.
+            if current is None or current.endpoint != endpoint or payload["token_id"] in dropped:
+                continue
+            dropped.add(payload["token_id"])
+        events.append(
+            NewEvent(
+                type=type_, payload=payload, occurred_at=now, incident_id=incident_id, drill=drill
+            )
+        )
+    return events

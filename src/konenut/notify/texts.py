@@ -1,0 +1,176 @@
+"""What a muster call says on each channel, in the person's language (texts in the catalogues)."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from konenut.app.muster import template_text, templates
+from konenut.domain.site_plan import FeatureKind
+from konenut.domain.state import PersonView, SiteState
+from konenut.i18n import FALLBACK_LANGUAGE, LANGUAGES, catalogue
+from konenut.notify.sms_text import (
+    GSM7_ELLIPSIS,
+    GSM7_SEGMENT_CHARS,
+    TRAILING_SEPARATORS,
+    UCS2_ELLIPSIS,
+    UCS2_SEGMENT_UNITS,
+    gsm7_length,
+    ucs2_length,
+    uses_ucs2,
+)
+
+# Where a call's rally point is looked up in the site plan, in this order (domain/muster.py).
+RALLY_KINDS = (FeatureKind.RALLY_POINT, FeatureKind.ARMORY, FeatureKind.GATE)
+# Typography the catalogues use that GSM-7 lacks: one such character would make a Latin text
+# UCS-2 and halve its SMS (70 instead of 160 characters).
+GSM7_FRIENDLY = str.maketrans({"—": "-", "–": "-", "’": "'", "‘": "'", "“": '"', "”": '"'})
+MIN_CUT_UNITS = 12  # below this a cut "what" says nothing: cut the whole text instead
+DEPUTY_NAMES_SHOWN = 5
+# The digit that changes an answer, told in the confirmation: "2" undoes "coming" and back.
+CHANGE_DIGIT = {"cannot": "1"}
+DEFAULT_CHANGE_DIGIT = "2"
+
+
+@dataclass(frozen=True)
+class CallText:
+    """A muster call's pieces in one language."""
+
+    lang: str
+    what: str  # the template's text: what happened and what to bring
+    rally: str  # "Rally: Armory"
+    custom: str  # the commander's own words, if any
+
+
+def language_of(state: SiteState, person: PersonView | None) -> str:
+    """The person's first language we have texts in, else the site's, else English."""
+    for lang in person.languages if person else []:
+        if lang in LANGUAGES:
+            return lang
+    site_lang = str((state.site or {}).get("default_language", ""))
+    return site_lang if site_lang in LANGUAGES else FALLBACK_LANGUAGE
+
+
+def rally_point_name(state: SiteState, ref: str, lang: str) -> str:
+    """The rally point's name in `lang` from the site plan, else its plain name, else its ref."""
+    plan = (state.site or {}).get("plan") or {}
+    features: list[dict[str, Any]] = plan.get("features") or []
+    for kind in RALLY_KINDS:
+        for feature in features:
+            props = feature.get("properties") or {}
+            if props.get("kind") == kind.value and props.get("ref") == ref:
+                return str(props.get(f"name_{lang}") or props.get("name") or ref)
+    return ref
+
+
+def call_text(state: SiteState, muster: dict[str, Any], lang: str) -> CallText:
+    messages = catalogue(lang)
+    template = templates(state).get(str(muster.get("template") or ""))
+    what = template_text(template, lang) if template else ""
+    point = rally_point_name(state, str(muster["rally_point_ref"]), lang)
+    return CallText(
+        lang=lang,
+        what=what,
+        rally=messages["notify.rally"].format(point=point),
+        custom=str(muster.get("text") or "").strip(),
+    )
+
+
+def sms_call(text: CallText, link: str | None = None) -> str:
+    """One SMS segment: what, where, how to answer; then the commander's text and the link
+    when they fit."""
+    reply = catalogue(text.lang)["notify.reply"]
+    essentials = [text.what, text.rally, reply] if text.what else [text.rally, reply]
+    extras = [text.custom] if text.custom else []
+    if link:
+        extras.append(link)
+    return one_segment(essentials, extras, text.lang)
+
+
+def push_call(text: CallText) -> tuple[str, str]:
+    """(title, body) of the Web Push notification."""
+    messages = catalogue(text.lang)
+    title = text.what or text.rally
+    return title, join_sentences([text.rally, text.custom, messages["notify.push_answer"]])
+
+
+def deputy_text(lang: str, names: list[str]) -> tuple[str, str]:
+    """(title, body) telling a commander who has not answered."""
+    messages = catalogue(lang)
+    shown = ", ".join(names[:DEPUTY_NAMES_SHOWN])
+    if len(names) > DEPUTY_NAMES_SHOWN:
+        shown += f" +{len(names) - DEPUTY_NAMES_SHOWN}"
+    body = messages["notify.deputy_body"].format(count=len(names), names=shown)
+    return messages["notify.deputy_title"], body
+
+
+def confirmation_text(lang: str, status: str, replies_by_text: bool) -> tuple[str, str]:
+    """(title, body) confirming an answer; on SMS/Telegram it says which digit changes it."""
+    messages = catalogue(lang)
+    said = messages.get(f"status.{status}", status)
+    body = messages["notify.confirmed"].format(status=said)
+    if replies_by_text:
+        digit = CHANGE_DIGIT.get(status, DEFAULT_CHANGE_DIGIT)
+        body = f"{body} {messages['notify.change_reply'].format(digit=digit)}"
+        body = one_segment([body], [], lang)
+    return messages["notify.confirm_title"], body
+
+
+def join_sentences(pieces: list[str]) -> str:
+    """Pieces as sentences: a full stop after each piece that ends without punctuation."""
+    kept = [p for p in pieces if p]
+    return " ".join(
+        p if i == len(kept) - 1 or unicodedata.category(p[-1]).startswith("P") else f"{p}."
+        for i, p in enumerate(kept)
+    )
+
+
+def one_segment(essentials: list[str], extras: list[str], lang: str) -> str:
+    """Essentials joined, the first one cut if they do not fit one SMS segment; then each extra
+    that still fits whole."""
+    pieces = [_gsm_friendly(p, lang) for p in essentials]
+    extras = [_gsm_friendly(p, lang) for p in extras]
+    ucs2 = uses_ucs2(" ".join(pieces + extras), lang)
+    limit = UCS2_SEGMENT_UNITS if ucs2 else GSM7_SEGMENT_CHARS
+    measure = ucs2_length if ucs2 else gsm7_length
+    text = join_sentences(pieces)
+    if measure(text) > limit:
+        rest = " " + join_sentences(pieces[1:]) if len(pieces) > 1 else ""
+        budget = limit - measure(rest)
+        if budget >= MIN_CUT_UNITS:
+            text = _cut(pieces[0], budget, ucs2) + rest
+        else:
+            text = _cut(text, limit, ucs2)
+    for extra in extras:
+        longer = join_sentences([text, extra])
+        if measure(longer) <= limit:
+            text = longer
+    return text
+
+
+def _gsm_friendly(text: str, lang: str) -> str:
+    return text if uses_ucs2("", lang) else text.translate(GSM7_FRIENDLY)
+
+
+def _cut(text: str, units: int, ucs2: bool) -> str:
+    """`text` within `units`, cut at a word boundary with an ellipsis if it is longer."""
+    measure = ucs2_length if ucs2 else gsm7_length
+    if measure(text) <= units:
+        return text
+    ellipsis = UCS2_ELLIPSIS if ucs2 else GSM7_ELLIPSIS
+    budget = units - measure(ellipsis)
+    end = used = 0
+    for char in text:
+        used += measure(char)
+        if used > budget:
+            break
+        end += 1
+    cut = end
+    if not text[end].isspace():
+        space = text.rfind(" ", 0, end)
+        if space > 0:
+            cut = space
+    while 0 < cut < len(text) and unicodedata.category(text[cut]).startswith("M"):
+        cut -= 1  # never strip a combining mark (Thai vowels, Devanagari matras) off its letter
+    return text[:cut].rstrip(TRAILING_SEPARATORS) + ellipsis

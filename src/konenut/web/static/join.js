@@ -1,0 +1,194 @@
+// Join an incident as a volunteer with a standing pass: the code comes in the link's #fragment
+// (never sent to servers or logs) or is typed as read out. A short form, then "waiting for the
+// commander's approval" (polled) and, once approved, the responder view of that incident.
+import { TOKEN_KEY, getToken, uuid } from "./api.js";
+import { $, $$, h } from "./dom.js";
+import { config, lang, t } from "./i18n.js";
+import { HOME_KEY, LANG_KEY } from "./views.js";
+
+const POLL_MS = 3000;
+const RETRY_MS = 3000;
+const CODE_CHARS = 16;
+const KEY_NAME = "konenut.join-key"; // {body, key}: a retry of the same form reuses its key
+const HOME_COUNTRY_PREFIX = "+972"; // a number typed as 05x-... is a local one
+const E164 = /^\+[1-9][0-9]{6,14}$/;
+
+const form = $("#join");
+const status = $("#status");
+const bare = (text) => decodeURIComponent(text).replace(/[^A-Za-z0-9]/g, "").toUpperCase();
+let code = bare(location.hash.slice(1));
+
+function show(text, kind = "") {
+  status.textContent = text;
+  status.className = `status ${kind}`;
+}
+
+function pick(group, value) {
+  $$(`#${group} button`).forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.value === value)));
+}
+
+const picked = (group) => {
+  const button = $(`#${group} button[aria-pressed=true]`);
+  return button ? button.dataset.value : null;
+};
+
+/** "050-123 4567" or "00972..." as E.164; "" when empty; null when it cannot be one. */
+function phoneOf(text) {
+  let digits = text.replace(/[\s().-]/g, "");
+  if (!digits) return "";
+  if (digits.startsWith("00")) digits = `+${digits.slice(2)}`;
+  else if (digits.startsWith("0")) digits = HOME_COUNTRY_PREFIX + digits.slice(1);
+  return E164.test(digits) ? digits : null;
+}
+
+function showForm() {
+  form.hidden = false;
+  $("#code-box").hidden = code.length === CODE_CHARS;
+  show("");
+}
+
+function formBody() {
+  const typed = code.length === CODE_CHARS ? code : bare($("#code").value);
+  const name = $("#name").value.trim();
+  const phone = phoneOf($("#phone").value);
+  const affiliation = picked("affiliation");
+  const armed = picked("armed");
+  const missing = [
+    [typed.length !== CODE_CHARS, "join.need_code", "#code"],
+    [!name, "join.need_name", "#name"],
+    [phone === null, "join.bad_phone", "#phone"],
+    [!affiliation, "join.need_affiliation", "#affiliation button"],
+    [!armed, "join.need_armed", "#armed button"],
+  ].find(([wrong]) => wrong);
+  if (missing) {
+    show(t(missing[1]), "bad");
+    $(missing[2]).focus();
+    return null;
+  }
+  return { code: typed, name, ...(phone ? { phone } : {}), affiliation, armed: armed === "true", language: lang };
+}
+
+/** The Idempotency-Key for this body: the same one while the same form is retried. */
+function keyFor(body) {
+  const text = JSON.stringify(body);
+  const stored = JSON.parse(localStorage.getItem(KEY_NAME) || "null");
+  if (stored && stored.body === text) return stored.key;
+  const key = uuid();
+  localStorage.setItem(KEY_NAME, JSON.stringify({ body: text, key }));
+  return key;
+}
+
+async function redeem(body) {
+  $("#submit").disabled = true;
+  show(t("join.sending"));
+  let response;
+  try {
+    response = await fetch("/api/v1/passes/redeem", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Idempotency-Key": keyFor(body) },
+      body: JSON.stringify(body),
+    });
+  } catch {
+    response = null;
+  }
+  if (!response || response.status >= 500) {
+    show(t("join.offline"), "bad");
+    setTimeout(() => redeem(body), RETRY_MS);
+    return;
+  }
+  const answer = await response.json().catch(() => ({}));
+  $("#submit").disabled = false;
+  if (!response.ok) {
+    show(`${t("join.failed")}: ${answer.detail || response.status}`, "bad");
+    return;
+  }
+  localStorage.setItem(TOKEN_KEY, answer.token);
+  localStorage.setItem("konenut.roles", JSON.stringify(["volunteer"]));
+  localStorage.setItem(HOME_KEY, `/${lang}/p`); // the app's start comes back here until approved
+  localStorage.removeItem(KEY_NAME);
+  history.replaceState(null, "", location.pathname); // the code stays on the wall, not in history
+  code = "";
+  form.hidden = true;
+  wait();
+}
+
+/** My standing: {status} from the server, {gone: slug} when the token no longer works. */
+async function standing(token) {
+  const response = await fetch("/api/v1/volunteers/me", {
+    headers: { Authorization: `Bearer ${token}` },
+    cache: "no-store",
+  });
+  if (response.status === 401) {
+    const problem = await response.json().catch(() => ({}));
+    return { gone: String(problem.type || "").split(":").pop() };
+  }
+  if (!response.ok) return { other: response.status };
+  return response.json();
+}
+
+function ended(slug) {
+  show(t(slug === "token-revoked" ? "join.declined" : "join.ended"), "bad");
+}
+
+function approved() {
+  show(t("join.approved"), "ok");
+  const home = `/${lang}/responder`;
+  localStorage.setItem(HOME_KEY, home);
+  location.replace(home);
+}
+
+async function wait() {
+  show(t("join.waiting"), "wait");
+  let me;
+  try {
+    me = await standing(getToken());
+  } catch {
+    setTimeout(wait, POLL_MS); // offline: keep waiting
+    return;
+  }
+  if (me.gone) ended(me.gone);
+  else if (me.status === "approved") approved();
+  else if (me.status === "declined") ended("token-revoked");
+  else setTimeout(wait, POLL_MS);
+}
+
+async function start() {
+  const token = getToken();
+  if (!token) {
+    showForm();
+    return;
+  }
+  let me;
+  try {
+    me = await standing(token);
+  } catch {
+    me = null;
+  }
+  if (me && me.status) {
+    if (me.status === "approved") approved();
+    else wait();
+  } else if (me && me.other === 403) {
+    // A squad member's device: a volunteer pass must not replace its token.
+    show(t("join.already"), "ok");
+    $("#open-app").href = localStorage.getItem(HOME_KEY) || "/";
+    $("#next").hidden = false;
+  } else if (code || !me) {
+    showForm(); // a new pass, or this device's old token is spent
+  } else {
+    ended(me.gone);
+  }
+}
+
+for (const group of ["affiliation", "armed"]) {
+  $$(`#${group} button`).forEach((b) => b.addEventListener("click", () => pick(group, b.dataset.value)));
+}
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const body = formBody();
+  if (body) redeem(body);
+});
+$("#langs").replaceChildren(...config.languages.map(({ code: c, name }) => h("a", {
+  href: `/${c}/p${location.hash}`, lang: c, class: "button small", "aria-current": c === lang ? "page" : null,
+  onclick: () => localStorage.setItem(LANG_KEY, c),
+}, name)));
+start();
