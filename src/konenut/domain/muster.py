@@ -14,7 +14,7 @@ from konenut.domain.escalation import ANSWERS, DEFAULT_POLICY, EscalationPolicy
 from konenut.domain.ids import format_time, parse_time
 from konenut.domain.roles import Role
 from konenut.domain.site_plan import FeatureKind, SitePlan
-from konenut.domain.state import IncidentView, SiteState
+from konenut.domain.state import IncidentView, NotificationView, SiteState
 
 # Roles called by a muster of the whole squad (operators stay in the war room).
 CALLED_ROLES = frozenset({Role.COMMANDER, Role.RESPONDER, Role.MEDIC})
@@ -131,18 +131,34 @@ def eta_secs(
     return round(distance_m(here, target) / ARRIVAL_SPEED_MPS)
 
 
-def person_state(incident: IncidentView, muster: dict[str, Any], person_id: str) -> str:
-    """Where the person is in notified -> seen -> coming/cannot -> ... for this call."""
+def attempts_by_person(incident: IncidentView, muster_id: str) -> dict[str, list[NotificationView]]:
+    """The call's notification attempts grouped by person, oldest first (one pass over all)."""
+    grouped: dict[str, list[NotificationView]] = {}
+    for attempt in list(incident.notifications.values()):
+        if attempt.muster_id == muster_id:
+            grouped.setdefault(attempt.person_id, []).append(attempt)
+    for attempts in grouped.values():
+        attempts.sort(key=lambda n: n.sent_at)
+    return grouped
+
+
+def person_state(
+    incident: IncidentView,
+    muster: dict[str, Any],
+    person_id: str,
+    tried: list[NotificationView] | None = None,
+) -> str:
+    """Where the person is in notified -> seen -> coming/cannot -> ... for this call.
+
+    `tried` (their attempts for this call) saves a scan of the incident's notifications.
+    """
     answer = incident.responders.get(person_id)
     if answer is not None and answer.changed_at >= muster["called_at"]:
         return answer.status
     if person_id in incident.seen.get(muster["muster_id"], {}):
         return "seen"
-    tried = [
-        n
-        for n in list(incident.notifications.values())
-        if n.person_id == person_id and n.muster_id == muster["muster_id"]
-    ]
+    if tried is None:
+        tried = attempts_by_person(incident, muster["muster_id"]).get(person_id, [])
     if any(n.outcome == "delivered" for n in tried):
         return "delivered"
     return "notified" if tried else "not_notified"
@@ -159,19 +175,21 @@ def board(state: SiteState, incident: IncidentView, now: datetime, full: bool) -
         return {"muster": None, "counts": {}, "people": [], "assets": []}
     target = rally_point(state, muster["rally_point_ref"])
     holding = _assets_by_holder(state)
+    attempts = attempts_by_person(incident, muster["muster_id"])
     people = []
     for person_id in called_people(state, muster):
         person = state.persons.get(person_id)
+        tried = attempts.get(person_id, [])
         row: dict[str, Any] = {
             "person_id": person_id,
             "name": person.name if person else person_id,
             "callsign": person.callsign if person else None,
-            "state": person_state(incident, muster, person_id),
+            "state": person_state(incident, muster, person_id, tried),
             "eta_secs": eta_secs(incident, person_id, target, now),
             "carrying": [a["ref"] for a in holding.get(person_id, [])],
         }
         if full:
-            row["channels"] = _channels_tried(incident, muster["muster_id"], person_id)
+            row["channels"] = _channels_tried(tried)
         people.append(row)
     people.extend(volunteer_rows(state, incident, target, now, full))
     people.sort(key=lambda r: (BOARD_STATES.index(r["state"]), r["name"]))
@@ -236,12 +254,7 @@ def _assets_by_holder(state: SiteState) -> dict[str, list[dict[str, str]]]:
     return holding
 
 
-def _channels_tried(incident: IncidentView, muster_id: str, person_id: str) -> list[dict[str, Any]]:
-    tried = [
-        n
-        for n in list(incident.notifications.values())
-        if n.person_id == person_id and n.muster_id == muster_id
-    ]
+def _channels_tried(tried: list[NotificationView]) -> list[dict[str, Any]]:
     return [
         {
             "channel": n.channel,
@@ -249,8 +262,9 @@ def _channels_tried(incident: IncidentView, muster_id: str, person_id: str) -> l
             "outcome": n.outcome or "sending",
             "reason": n.reason,
             "to": n.to,
+            "question": n.question,
         }
-        for n in sorted(tried, key=lambda n: n.sent_at)
+        for n in tried
     ]
 
 
