@@ -97,6 +97,7 @@ class Model:
             "incident.opened",
             "audit.access_denied",
             "audit.log_exported",
+            "audit.inbound_rejected",
         ]
         if self.persons or self.households or self.open:
             kinds.append("enrollment.code_issued")
@@ -442,12 +443,16 @@ def _step(draw: st.DrawFn, model: Model, kind: str) -> Draft:
             drill=drill,
             actor=actor,
         )
-    if kind in ("audit.access_denied", "audit.log_exported"):
-        payload = (
-            {"operation": "list_people", "reason": draw(TEXT)}
-            if kind == "audit.access_denied"
-            else {"event_count": draw(st.integers(0, 10_000))}
-        )
+    if kind in ("audit.access_denied", "audit.log_exported", "audit.inbound_rejected"):
+        payload = {
+            "audit.access_denied": {"operation": "list_people", "reason": draw(TEXT)},
+            "audit.log_exported": {"event_count": draw(st.integers(0, 10_000))},
+            "audit.inbound_rejected": {
+                "channel": "sms",
+                "sender": "•••567",
+                "reason": draw(st.sampled_from(["unknown sender", "not an answer"])),
+            },
+        }[kind]
         return Draft(kind, payload, offset, actor=actor)
 
     # Everything else happens inside an open incident.

@@ -5,10 +5,12 @@ the service worker shows a pushed call and answers from its "Coming" button."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -84,8 +86,8 @@ def test_one_tap_call_answers_undo_and_keys_on_the_board(
     team = responders()[:3]
     ids = [web.person_id(r["person_ref"]) for r in team]
     # Keys needed at the muster: one with a member who will come, one with one who will not.
-    add_key(web, "G3", "Gate 3 key", team[0]["person_ref"])
-    far_key = add_key(web, "G7", "Back gate key", responders()[4]["person_ref"])
+    near_key = add_key(web, "test-g3", "Orchard gate key", team[0]["person_ref"])
+    far_key = add_key(web, "test-g7", "Fence gate key", responders()[4]["person_ref"])
     contexts = []
     try:
         context, commander = commander_page(web, browser)
@@ -151,12 +153,12 @@ def test_one_tap_call_answers_undo_and_keys_on_the_board(
 
         # Keys: one coming with its holder, one missing — ask its holder to bring it.
         keys = commander.locator("#muster-keys")
-        expect(keys.locator("li", has_text="Gate 3 key")).to_contain_text(team[0]["callsign"])
-        missing = keys.locator(f"li[data-asset='{far_key}']")
-        expect(missing).to_have_class("row key bad")
-        missing.locator("button.ask").click()
+        expect(keys.locator(f"li[data-asset='{near_key}']")).to_contain_text(team[0]["callsign"])
+        far = keys.locator(f"li[data-asset='{far_key}']")
+        expect(far).to_have_class("row key warn")  # not answered yet: not lost yet
+        far.locator("button.ask").click()
         wait_for_event(web, head, "asset.requested", asset_id=far_key)
-        expect(missing.locator("small")).to_be_visible(timeout=APPEARS_WITHIN_MS)
+        expect(far.locator("small")).to_be_visible(timeout=APPEARS_WITHIN_MS)
 
         # A wrong tap, undone in one tap: back to "coming".
         phones[1].click("#status-buttons [data-status=cannot]")
@@ -290,3 +292,63 @@ def test_the_service_worker_shows_a_pushed_call_and_answers_from_its_button(
     finally:
         for context in contexts:
             context.close()
+
+
+def test_a_volunteer_joins_by_the_commanders_code_and_is_approved_in_one_tap(
+    web: WebSite, browser: Any, artifacts: Path
+) -> None:
+    leader = web.token(
+        c.IssueEnrollmentCode(
+            subject_id=web.person_id(squad_member("commander")["person_ref"]),
+            roles=[Role.COMMANDER],
+        )
+    )
+    with web.api(leader) as api:
+        api.post(
+            "/api/v1/squad/activate",
+            json={"incident_id": web.incident_id},
+            headers={"Idempotency-Key": "volunteer-test-call"},
+        ).raise_for_status()
+    context, commander = commander_page(web, browser)
+    try:
+        commander.click("#volunteer-qr")
+        expect(commander.locator("#volunteer-qr-img")).to_have_attribute(
+            "src", re.compile(r"^data:image/"), timeout=APPEARS_WITHIN_MS
+        )
+        shown = commander.locator("#volunteer-code").inner_text()
+        assert re.fullmatch(r"[A-Z2-7]{4}( [A-Z2-7]{4}){3}", shown), shown  # read out in fours
+        assert (
+            commander.locator("#volunteer-link")
+            .inner_text()
+            .endswith("/en/p#" + shown.replace(" ", ""))
+        )
+        commander.screenshot(path=artifacts / "muster-volunteer-pass-en.png")
+
+        # Someone who is not on the roster joins with the code they were read out.
+        with httpx.Client(base_url=web.url, timeout=10.0) as stranger:
+            joined = stranger.post(
+                "/api/v1/passes/redeem",
+                json={
+                    "code": shown,
+                    "name": "Off-duty officer Levi",
+                    "affiliation": "police",
+                    "armed": True,
+                },
+                headers={"Idempotency-Key": "volunteer-levi"},
+            )
+            assert joined.status_code == 201, joined.text
+        pending = commander.locator("#volunteer-list li", has_text="Off-duty officer Levi")
+        expect(pending).to_be_visible(timeout=APPEARS_WITHIN_MS)
+        head = web.head()
+        pending.locator("button.approve").click()
+        approved = wait_for_event(web, head, "volunteer.approved")
+        expect(pending).to_be_hidden(timeout=APPEARS_WITHIN_MS)
+        row = commander.locator(
+            f"#muster-list li[data-person='{approved.payload['volunteer_id']}']"
+        )
+        expect(row.locator(".volunteer-mark")).to_contain_text(
+            catalogue("en")["operator.affiliation.police"], timeout=APPEARS_WITHIN_MS
+        )
+        assert commander.errors == []
+    finally:
+        context.close()

@@ -255,11 +255,10 @@ class Escalator:
 
     def _to_confirm(self, incident: IncidentView, muster: JsonDict) -> list[ResponderView]:
         """Answers given on a channel that confirms back, not yet confirmed."""
-        confirmed = {
-            (n.person_id, n.sent_at)
-            for n in list(incident.notifications.values())
-            if n.question == "confirmation" and n.muster_id == muster["muster_id"]
-        }
+        confirmed: dict[str, str] = {}  # person -> latest confirmation sent
+        for n in list(incident.notifications.values()):
+            if n.question == "confirmation" and n.muster_id == muster["muster_id"]:
+                confirmed[n.person_id] = max(n.sent_at, confirmed.get(n.person_id, ""))
         wanted = []
         for person_id in answers(incident, muster):
             answer = incident.responders[person_id]
@@ -267,7 +266,7 @@ class Escalator:
                 continue
             if (muster["muster_id"], person_id, answer.changed_at) in self._confirmed:
                 continue
-            if any(p == person_id and at >= answer.changed_at for p, at in confirmed):
+            if confirmed.get(person_id, "") >= answer.changed_at:
                 continue
             wanted.append(answer)
         return wanted

@@ -69,7 +69,6 @@ async function main() {
     for (const event of (entry.result && entry.result.events) || []) picture.apply(event);
     const opened = entry.kind === "activate" && entry.result && (!picture.incident || entry.result.incident_id !== picture.incident.incident_id);
     if (entry.kind === "open_incident" || opened) reload();
-    else if (entry.kind === "volunteer") refreshVolunteers();
     else {
       if (entry.kind === "activate" || entry.kind === "asset_request") feed.refresh();
       queueRender();
@@ -314,25 +313,36 @@ function channelChips(channels) {
     c.outcome === "failed" && c.reason ? h("span", { class: "why", dir: "auto" }, ` ${c.reason}`) : null));
 }
 
-/** Each key needed at the muster: coming with whom, or missing and who holds it. */
+/** The group a board state belongs to ("coming", "unseen", ...). */
+function groupOf(state) {
+  return Object.keys(GROUPS).find((group) => GROUPS[group].includes(state)) || "unseen";
+}
+
+// Keys first whose holder cannot come, then those not confirmed yet, then coming, then in place.
+const KEY_ORDER = { bad: 0, warn: 1, ok: 2, none: 3 };
+
+/** Each key needed at the muster: coming with whom, or not (yet), and who holds it. */
 function renderKeys(b) {
   const assets = b.assets || [];
   $("#muster-keys-box").hidden = !assets.length;
-  const missingFirst = [...assets].sort((a, c) => Number(a.coming) - Number(c.coming) || a.ref.localeCompare(c.ref, lang, { numeric: true }));
-  $("#muster-keys").replaceChildren(...missingFirst.map((a) => {
+  const rows = assets.map((a) => {
     const holder = a.holder_person_id ? b.people.find((p) => p.person_id === a.holder_person_id) : null;
     const who = holder ? boardName(holder) : a.holder_name;
-    let line;
-    if (a.coming) line = t("operator.key_coming", { name: who });
-    else if (!a.holder_person_id) line = t("operator.key_in_armory");
-    else line = t("operator.key_missing", { name: who, state: a.holder_state ? stateLabel(a.holder_state) : "?" });
-    const missing = !a.coming && Boolean(a.holder_person_id);
-    return h("li", { class: `row key ${a.coming ? "ok" : missing ? "bad" : "none"}`, dataset: { asset: a.asset_id } },
+    const group = a.holder_state ? groupOf(a.holder_state) : null;
+    const tone = a.coming ? "ok" : !a.holder_person_id ? "none" : group === "cannot" ? "bad" : "warn";
+    return { a, who, group, tone };
+  }).sort((x, y) => KEY_ORDER[x.tone] - KEY_ORDER[y.tone] || x.a.name.localeCompare(y.a.name, lang, { numeric: true }));
+  $("#muster-keys").replaceChildren(...rows.map(({ a, who, group, tone }) => {
+    const state = group ? t(`operator.group.${group}`) : "?";
+    const line = tone === "ok" ? t("operator.key_coming", { name: who })
+      : tone === "none" ? t("operator.key_in_armory")
+        : t(tone === "bad" ? "operator.key_missing" : "operator.key_waiting", { name: who, state });
+    return h("li", { class: `row key ${tone}`, dataset: { asset: a.asset_id } },
       h("span", { class: "key-what" },
-        h("b", { dir: "auto" }, `${a.name} (${a.ref})`),
+        h("b", { dir: "auto", title: a.ref }, a.name),
         h("span", { class: "st", dir: "auto" }, line),
         a.requested_at ? h("small", { class: "muted" }, t("operator.key_asked", { time: shortTime(a.requested_at) })) : null),
-      missing
+      tone === "bad" || tone === "warn"
         ? h("button", { type: "button", class: "small ask", onclick: (e) => askForKey(a, who, e.currentTarget) }, t("operator.key_ask", { name: who }))
         : h("span", {}));
   }));
@@ -371,10 +381,16 @@ function renderVolunteers() {
     h("button", { type: "button", class: "small decline", onclick: (e) => decideVolunteer(v, "decline", e.currentTarget) }, t("operator.volunteer_decline")))));
 }
 
-function decideVolunteer(volunteer, decision, button) {
+/** Approve or decline at once (not through the outbox: the decision means nothing offline). */
+async function decideVolunteer(volunteer, decision, button) {
   button.disabled = true;
-  const label = `${t(decision === "approve" ? "operator.volunteer_approve" : "operator.volunteer_decline")}: ${volunteer.name}`;
-  outbox.send({ path: incidentPath(`/volunteers/${volunteer.volunteer_id}/${decision}`), body: {}, label, kind: "volunteer" });
+  try {
+    await api(incidentPath(`/volunteers/${volunteer.volunteer_id}/${decision}`), { method: "POST", body: {}, key: uuid() });
+    await refreshVolunteers();
+  } catch (err) {
+    button.disabled = false;
+    button.title = err.message;
+  }
 }
 
 async function showVolunteerPass() {
@@ -383,7 +399,8 @@ async function showVolunteerPass() {
   try {
     const pass = await api(incidentPath("/volunteer-pass"), { method: "POST", body: { language: lang }, key: uuid() });
     $("#volunteer-qr-img").src = pass.qr_data_url;
-    $("#volunteer-code").textContent = (pass.code || "").match(/.{1,4}/g).join(" ");
+    const code = (pass.code || "").replace(/[^A-Za-z0-9]/g, "").toUpperCase();
+    $("#volunteer-code").textContent = (code.match(/.{1,4}/g) || []).join(" "); // read out in fours
     $("#volunteer-link").textContent = pass.link;
     $("#volunteer-link").href = pass.link;
     $("#volunteer-expires").textContent = pass.expires_at ? t("operator.volunteer_expires", { time: shortTime(pass.expires_at) }) : "";
