@@ -446,3 +446,37 @@ def test_times_are_the_store_clock(make_world: Callable[..., World]) -> None:
     ]
     assert [(s - world.clock.start).total_seconds() for s in sent] == [0.0, 30.0]
     assert Step.SMS.value == world.tried(incident_id, "dana")[1].channel
+
+
+def test_a_holder_asked_to_bring_a_key_is_told_once_by_push_and_sms(
+    make_world: Callable[..., World],
+) -> None:
+    world = make_world()
+    incident_id = world.activate("dana", "somchai")
+    world.run_at(0)
+    key = c.AddAsset(
+        ref="key-gate-2",
+        kind="gate_key",  # type: ignore[arg-type]
+        name="Gate 2 key",
+        holder_person_id=world.people["somchai"],
+    )
+    asset_id = world.store.execute(SITE, muster.add_asset(None, key)).body["asset_id"]
+    world.clock.at(5)
+    ask = muster.request_asset(world.actor("avi"), incident_id, str(asset_id), c.RequestAsset())
+    world.store.execute(SITE, ask)
+    world.run_at(6)
+    (asked,) = [m["message"] for m in world.messages(world.sms) if "Gate 2 key" in m["message"]]
+    assert written_in(asked, THAI) and "คลังอาวุธ" in asked  # his language, the rally point
+    told = [n for n in world.tried(incident_id, "somchai") if n.question == "bring"]
+    assert [(n.channel, n.outcome) for n in told] == [
+        ("push", "failed"),  # no push subscription: recorded, and SMS still went
+        ("sms", "delivered"),
+    ]
+    world.run_at(10)
+    assert len([m for m in world.messages(world.sms) if "Gate 2 key" in m["message"]]) == 1
+    # The request is not an answer, nor a step of the chain: SMS still comes at 30 s.
+    state = board(world.store.state(SITE), world.incident(incident_id), world.clock.now, True)
+    (row,) = [r for r in state["people"] if r["name"] == "Somchai Wong"]
+    assert row["state"] == "notified"
+    world.run_at(30)
+    assert any("1=" in m["message"] for m in world.messages(world.sms))

@@ -48,6 +48,9 @@ RETRY_FLUSH_SECS = 1.0  # outcomes kept in memory while the store is unavailable
 WAKE_TYPES = frozenset({"muster.called", "responder.status_changed", "push.subscribed"})
 # Answers given on these channels are confirmed back on the same one (issue 4, item 4).
 CONFIRMED_VIA = frozenset({"sms", "telegram", "push"})
+# Attempts that belong to the escalation chain (not confirmations or "bring the key" requests).
+CHAIN_QUESTIONS = frozenset({"muster", "deputy"})
+BRING_CHANNELS = ("push", "sms")
 TEXT_REPLY_CHANNELS = frozenset({"sms", "telegram"})
 ONE_SEGMENT_CHANNELS = frozenset({"sms", "telegram", "signal", "whatsapp", "voice"})
 PROVIDER_ID_MAX = 200
@@ -251,6 +254,8 @@ class Escalator:
         for incident, muster in _open_calls(state):
             if _due(state, incident, muster, now) or self._to_confirm(incident, muster):
                 return True
+            if _to_bring(incident, muster):
+                return True
         return False
 
     def _to_confirm(self, incident: IncidentView, muster: JsonDict) -> list[ResponderView]:
@@ -277,6 +282,7 @@ class Escalator:
             planner = _CallPlanner(self, state, incident, muster, now, plan)
             planner.escalate(_due(state, incident, muster, now))
             planner.confirm(self._to_confirm(incident, muster))
+            planner.bring(_to_bring(incident, muster))
 
     # --- sending and outcomes ----------------------------------------------------------------
     async def _deliver(self, job: Job) -> None:
@@ -337,7 +343,7 @@ def attempts_of(incident: IncidentView, muster_id: str, now: datetime) -> list[A
     """The chain's attempts so far, as the pure rule sees them."""
     attempts = []
     for n in list(incident.notifications.values()):
-        if n.muster_id != muster_id or n.question == "confirmation":
+        if n.muster_id != muster_id or n.question not in CHAIN_QUESTIONS:
             continue
         sent_at = parse_time(n.sent_at)
         failed: bool | None = {"failed": True, "delivered": False}.get(n.outcome or "")
@@ -345,6 +351,20 @@ def attempts_of(incident: IncidentView, muster_id: str, now: datetime) -> list[A
             failed = True
         attempts.append(Attempt(n.person_id, n.step, sent_at, failed, final=n.gone))
     return attempts
+
+
+def _to_bring(incident: IncidentView, muster: JsonDict) -> list[JsonDict]:
+    """Requests to bring a key (or radio) since the call whose holder has not been told yet."""
+    told: dict[str, str] = {}  # person -> latest "bring" message
+    for n in list(incident.notifications.values()):
+        if n.question == "bring" and n.muster_id == muster["muster_id"]:
+            told[n.person_id] = max(n.sent_at, told.get(n.person_id, ""))
+    return [
+        request
+        for request in list(incident.asset_requests)
+        if request["at"] >= muster["called_at"]
+        and told.get(request["person_id"], "") < request["at"]
+    ]
 
 
 def _due(state: SiteState, incident: IncidentView, muster: JsonDict, now: datetime) -> list[Due]:
@@ -403,6 +423,18 @@ class _CallPlanner:
                 answer.person_id, step, 0, channel, lang, "confirmation", (title, body)
             )
             job.confirms = (self.muster["muster_id"], answer.person_id, answer.changed_at)
+
+    def bring(self, requests: list[JsonDict]) -> None:
+        """Tell each holder asked for a key (or radio) to bring it, by push and SMS."""
+        for request in requests:
+            asset = self.state.assets.get(request["asset_id"])
+            person_id = request["person_id"]
+            if asset is None:
+                continue
+            lang = texts.language_of(self.state, self.state.persons.get(person_id))
+            title, body = texts.bring_text(self.state, self.muster, asset.name, request, lang)
+            for channel in BRING_CHANNELS:
+                self._record(person_id, 0, 0, channel, lang, "bring", (title, body))
 
     def _attempt(self, due: Due) -> None:
         person = self.state.persons.get(due.person_id)
@@ -491,7 +523,7 @@ class _CallPlanner:
         self, channel: str, lang: str, title: str, body: str, question: str
     ) -> OutboundMessage:
         muster_id = self.muster["muster_id"]
-        kind = "deputy" if question == "deputy" else "muster"
+        kind = question if question in ("deputy", "bring") else "muster"
         return OutboundMessage(
             channel=channel,
             recipient=Recipient(),  # each send gets its own (_to)

@@ -284,7 +284,9 @@ class NotificationSent(Payload):
     channel: Channel
     lang: Lang = "he"
     to: Annotated[str, StringConstraints(max_length=200)] = ""  # masked address, for the board
-    question: Literal["muster", "confirmation", "deputy"] = "muster"
+    # muster: the call itself; deputy: "X has not answered"; confirmation: an answer received;
+    # bring: the commander asked this person to bring a key or radio they hold.
+    question: Literal["muster", "confirmation", "deputy", "bring"] = "muster"
 
 
 class NotificationDelivered(Payload):

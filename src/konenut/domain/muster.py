@@ -135,7 +135,7 @@ def attempts_by_person(incident: IncidentView, muster_id: str) -> dict[str, list
     """The call's notification attempts grouped by person, oldest first (one pass over all)."""
     grouped: dict[str, list[NotificationView]] = {}
     for attempt in list(incident.notifications.values()):
-        if attempt.muster_id == muster_id:
+        if attempt.muster_id == muster_id and attempt.question != "bring":
             grouped.setdefault(attempt.person_id, []).append(attempt)
     for attempts in grouped.values():
         attempts.sort(key=lambda n: n.sent_at)

@@ -105,6 +105,17 @@ def deputy_text(lang: str, names: list[str]) -> tuple[str, str]:
     return messages["notify.deputy_title"], body
 
 
+def bring_text(
+    state: SiteState, muster: dict[str, Any], asset_name: str, request: dict[str, Any], lang: str
+) -> tuple[str, str]:
+    """(title, body) asking a holder to bring a key or radio to the rally point; one segment."""
+    messages = catalogue(lang)
+    point = rally_point_name(state, str(muster["rally_point_ref"]), lang)
+    ask = messages["notify.bring"].format(asset=asset_name, point=point)
+    extra = [str(request.get("text") or "").strip()]
+    return messages["notify.bring_title"], one_segment([ask], [e for e in extra if e], lang)
+
+
 def confirmation_text(lang: str, status: str, replies_by_text: bool) -> tuple[str, str]:
     """(title, body) confirming an answer; on SMS/Telegram it says which digit changes it."""
     messages = catalogue(lang)
