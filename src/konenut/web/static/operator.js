@@ -405,6 +405,7 @@ async function showVolunteerPass() {
     $("#volunteer-link").href = pass.link;
     $("#volunteer-expires").textContent = pass.expires_at ? t("operator.volunteer_expires", { time: shortTime(pass.expires_at) }) : "";
     $("#volunteer-pass").hidden = false;
+    $("#volunteer-pass").scrollIntoView({ block: "nearest" });
   } catch (err) {
     $("#volunteer-expires").textContent = err.message;
     $("#volunteer-pass").hidden = false;
@@ -435,8 +436,12 @@ function renderHouseholds() {
     : [h("li", { class: "empty" }, t("operator.no_households_in_danger"))]));
 }
 
+// Every delivery attempt is on the muster board, person by person; in the timeline a dozen
+// lines per escalation step would bury what happened.
+const UNTOLD = /^notification\./;
+
 function renderTimeline() {
-  const events = picture.timeline.slice(-TIMELINE_MAX).reverse();
+  const events = picture.timeline.filter((e) => !UNTOLD.test(e.type)).slice(-TIMELINE_MAX).reverse();
   const fresh = newestSeen;
   $("#timeline").replaceChildren(...(events.length
     ? events.map((event) => {
@@ -506,6 +511,8 @@ function describe(event) {
       return { text: t("event.notification.failed", { who: who(p.person_id), reason: p.reason }), tone: "mid" };
     case "asset.requested":
       return { text: t("event.asset.requested", { who: who(p.person_id), asset: assetName(p.asset_id) }), tone: "mid" };
+    case "pass.issued":
+      return { text: t("operator.pass_issued") };
     case "volunteer.joined":
       return { text: t("event.volunteer.joined", { name: p.name }), tone: "mid" };
     case "volunteer.approved":
