@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from konenut.app.commands import Body
+from konenut.app.commands import Body, Command
 from konenut.app.handlers import new_event, open_incident_of
 from konenut.app.identity import Actor, hash_secret
 from konenut.app.passes import redeemable, redemption_events
@@ -36,7 +36,7 @@ class RedeemPass(Body, VolunteerFields):
     )
 
 
-class DecideVolunteer(Body):
+class DecideVolunteer(Command):
     reason: str = Field(default="", max_length=500)
 
 
@@ -127,7 +127,7 @@ def approve(
             raise Conflict(f"{volunteer.name} was declined; they may join again with the pass")
         payload = {"volunteer_id": volunteer_id, "reason": cmd.reason}
         event = new_event(
-            "volunteer.approved", payload, actor=actor, cmd=None, now=now, incident=incident
+            "volunteer.approved", payload, actor=actor, cmd=cmd, now=now, incident=incident
         )
         return Decision([event], extra={"status": APPROVED})
 
@@ -147,7 +147,7 @@ def decline(
         payload = {"volunteer_id": volunteer_id, "reason": cmd.reason}
         events = [
             new_event(
-                "volunteer.declined", payload, actor=actor, cmd=None, now=now, incident=incident
+                "volunteer.declined", payload, actor=actor, cmd=cmd, now=now, incident=incident
             )
         ]
         for token in list(state.tokens.values()):

@@ -350,7 +350,14 @@ def build_site_plan(rng: random.Random) -> tuple[Json, list[str]]:
             "armory",
             "A",
             polygon(armory),
-            {"name_en": "Armory", "name_he": "נשקייה", "locked": True},
+            {
+                "name_en": "Armory",
+                "name_he": "נשקייה",
+                "name_ar": "مخزن السلاح",
+                "name_th": "คลังอาวุธ",
+                "name_ne": "शस्त्रागार",
+                "locked": True,
+            },
         )
     )
     war_room = rect((-45.0, 47.0), 12, 8)
@@ -386,7 +393,14 @@ def build_site_plan(rng: random.Random) -> tuple[Json, list[str]]:
             "rally_point",
             "R1",
             point((armory_c[0], armory_c[1] - 12.0)),
-            {"name_en": "Squad rally point (armory)", "name_he": "נקודת כינוס — נשקייה", "at": "A"},
+            {
+                "name_en": "Squad rally point (armory)",
+                "name_he": "נקודת כינוס — נשקייה",
+                "name_ar": "نقطة تجمع الفرقة (مخزن السلاح)",
+                "name_th": "จุดรวมพล (คลังอาวุธ)",
+                "name_ne": "भेला हुने ठाउँ (शस्त्रागार)",
+                "at": "A",
+            },
         )
     )
     features.append(

@@ -77,7 +77,10 @@ function buildMenu(me, views) {
       if (!confirm(t("common.sign_out_confirm"))) return;
       for (const key of [TOKEN_KEY, ME_KEY, HOME_KEY, "konenut.roles"]) localStorage.removeItem(key);
       Object.keys(localStorage).filter((k) => k.startsWith("konenut.snapshot.")).forEach((k) => localStorage.removeItem(k));
-      location.replace(`/${lang}/enroll`);
+      // The service worker's copy of the token (muster.js) goes too, before leaving the page.
+      const leave = () => location.replace(`/${lang}/enroll`);
+      const forget = indexedDB.deleteDatabase("konenut-device");
+      forget.onsuccess = forget.onerror = forget.onblocked = leave;
     },
   }, t("common.sign_out"));
   nav.replaceChildren(who, viewLinks || "", langLinks, signOut);
