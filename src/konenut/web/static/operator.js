@@ -3,7 +3,7 @@
 // and the command bar. Every command goes through the outbox.
 import { api, readLog, uuid } from "./api.js";
 import { $, $$, h } from "./dom.js";
-import { config, duration, lang, num, shortTime, t, time } from "./i18n.js";
+import { config, duration, lang, messages, num, shortTime, t, time } from "./i18n.js";
 import { createSiteMap, featureName } from "./map.js";
 import { GROUPS, UNSEEN, boardFeed, groupCounts, shareTokenWithServiceWorker, stateLabel, subscribePush, templateText } from "./muster.js";
 import * as outbox from "./outbox.js";
@@ -310,7 +310,14 @@ function channelChips(channels) {
   if (!channels.length) return [h("span", { class: "chip muted" }, t("operator.not_tried_yet"))];
   return channels.map((c) => h("span", { class: `chip ${c.outcome}`, title: c.to || "" },
     `${t(`operator.channel.${c.channel}`)} ${OUTCOME_MARK[c.outcome] || c.outcome} ${shortTime(c.at)}`,
-    c.outcome === "failed" && c.reason ? h("span", { class: "why", dir: "auto" }, ` ${c.reason}`) : null));
+    c.outcome === "failed" && c.reason ? h("span", { class: "why", dir: "auto" }, ` ${reasonText(c.reason)}`) : null));
+}
+
+/** A failure reason in the page's language when it is one the server words the same every
+ * time ("no push subscription"); a provider's own words as they came. */
+function reasonText(reason) {
+  const key = `muster.ui.reason.${reason.toLowerCase().replace(/[^a-z]+/g, "_").replace(/^_|_$/g, "")}`;
+  return key in messages ? messages[key] : reason;
 }
 
 /** The group a board state belongs to ("coming", "unseen", ...). */
@@ -508,7 +515,7 @@ function describe(event) {
     case "notification.delivered":
       return { text: t("event.notification.delivered", { who: who(p.person_id) }) };
     case "notification.failed":
-      return { text: t("event.notification.failed", { who: who(p.person_id), reason: p.reason }), tone: "mid" };
+      return { text: t("event.notification.failed", { who: who(p.person_id), reason: reasonText(p.reason) }), tone: "mid" };
     case "asset.requested":
       return { text: t("event.asset.requested", { who: who(p.person_id), asset: assetName(p.asset_id) }), tone: "mid" };
     case "pass.issued":
