@@ -1,10 +1,14 @@
-"""Throttling of guesses: too many unknown enrollment codes from one address get 429."""
+"""Throttling of guesses: too many unknown enrollment codes or passes from one address get 429."""
 
 from __future__ import annotations
 
 import time
 from collections import deque
 from collections.abc import Callable
+
+from starlette.requests import Request
+
+from konenut.api.problems import ApiProblem
 
 # An 8-character code has 40 bits; at 10 wrong guesses a minute per address, guessing one of
 # a few hundred live codes takes centuries, while a person mistyping twice is never slowed.
@@ -47,3 +51,17 @@ class FailureThrottle:
         if not failures:
             self._failures.pop(key, None)
         return failures
+
+
+def refuse_guessers(throttle: FailureThrottle, request: Request) -> str:
+    """The caller's address; 429 if it sent too many unknown codes in the last minute."""
+    address = request.client.host if request.client else "unknown"
+    wait_secs = throttle.retry_after_secs(address)
+    if wait_secs is not None:
+        raise ApiProblem(
+            429,
+            "too many unknown codes from this address; wait a minute and check the code",
+            slug="too-many-attempts",
+            headers={"Retry-After": str(max(1, round(wait_secs)))},
+        )
+    return address

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,11 +22,11 @@ from konenut.notify.channels import (
     OutboundMessage,
     bounded_send,
 )
+from konenut.security.private_files import create_private_file
 
 log = structlog.get_logger(__name__)
 
 VAPID_PRIVATE_KEY_NAME = "vapid_private.pem"
-PRIVATE_KEY_MODE = 0o600
 # How long the push service keeps an undelivered call for a phone that is offline. A muster
 # call older than half an hour is stale (the escalation has moved to SMS and calls by then).
 PUSH_TTL_SECS = 1800
@@ -69,17 +68,7 @@ def load_or_create_vapid_keys(data_dir: Path) -> VapidKeys:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        data_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_KEY_MODE)
-        except FileExistsError:
-            pass  # another process created it first: use theirs
-        else:
-            with os.fdopen(descriptor, "wb") as handle:
-                os.fchmod(handle.fileno(), PRIVATE_KEY_MODE)  # the umask may have removed bits
-                handle.write(pem)
-                handle.flush()
-                os.fsync(handle.fileno())
+        if create_private_file(path, pem):
             log.info("notify.vapid_created", path=str(path))
             return VapidKeys(private_key=key, path=path, created=True)
     loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)

@@ -12,7 +12,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from konenut.api.runtime import Runtime
 from konenut.api.throttle import FailureThrottle
 from konenut.app.replies import InboundChannel, InboundReply, answer_reply, normalise_phone
 from konenut.config import Settings
+from konenut.security.private_files import create_private_file
 from konenut.store.eventstore import IdempotencyKey, Outcome
 
 log = structlog.get_logger(__name__)
@@ -38,7 +38,6 @@ router = APIRouter(prefix="/api/v1/hooks", tags=["hooks"])
 
 HOOK_CHANNELS: tuple[InboundChannel, ...] = ("sms", "telegram")
 INBOUND_SECRET_NAME = "inbound_secret"
-SECRET_FILE_MODE = 0o600
 PATH_SECRET_CHARS = 32  # base64url: 192 bits
 MAX_BODY_BYTES = 64 * 1024  # a reply is a few hundred bytes; a Telegram update a few KB
 MAX_TEXT_CHARS = 4096  # Telegram's own limit; the answer is read from the start
@@ -56,19 +55,8 @@ SMS_FORM_FIELDS = {
 def load_or_create_inbound_secret(data_dir: Path) -> str:
     """The key in `inbound_secret` in the data dir, created (mode 0600) on first use."""
     path = data_dir / INBOUND_SECRET_NAME
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SECRET_FILE_MODE)
-        except FileExistsError:
-            pass  # another process created it first: use theirs
-        else:
-            with os.fdopen(descriptor, "w") as handle:
-                os.fchmod(handle.fileno(), SECRET_FILE_MODE)  # the umask may have removed bits
-                handle.write(secrets.token_urlsafe(32) + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            log.info("hooks.secret_created", path=str(path))
+    if not path.exists() and create_private_file(path, (secrets.token_urlsafe(32) + "\n").encode()):
+        log.info("hooks.secret_created", path=str(path))
     key = path.read_text().strip()
     if not key:
         raise ValueError(f"{path} is empty; remove it to create a new one")

@@ -16,6 +16,7 @@ from konenut.api.deps import (
 )
 from konenut.api.problems import ApiProblem
 from konenut.api.runtime import Runtime
+from konenut.api.throttle import refuse_guessers
 from konenut.app import commands as c
 from konenut.app import handlers
 from konenut.app.identity import enrollment_link, hash_code, new_code, new_token
@@ -36,15 +37,7 @@ async def enroll_device(
 
     An address that sent too many unknown codes in the last minute gets 429 (guessing).
     """
-    address = request.client.host if request.client else "unknown"
-    wait_secs = runtime.enroll_throttle.retry_after_secs(address)
-    if wait_secs is not None:
-        raise ApiProblem(
-            429,
-            "too many unknown codes from this address; wait a minute and check the code",
-            slug="too-many-attempts",
-            headers={"Retry-After": str(max(1, round(wait_secs)))},
-        )
+    address = refuse_guessers(runtime.enroll_throttle, request)
     code_hash = hash_code(body.code)
     if runtime.store.state(runtime.site_id).code_by_hash(code_hash) is None:
         runtime.enroll_throttle.record_failure(address)

@@ -12,6 +12,7 @@ from konenut.api.deps import Access, command_response, get_runtime, idempotency_
 from konenut.api.problems import ApiProblem
 from konenut.api.routes.incidents import incident_for
 from konenut.api.runtime import Runtime
+from konenut.api.throttle import refuse_guessers
 from konenut.app import passes, volunteers
 from konenut.app.identity import hash_code, new_token
 from konenut.store.eventstore import IdempotencyKey
@@ -73,15 +74,7 @@ async def redeem_pass(
     A volunteer stays pending (their token shows only their own status) until a commander
     approves. An address that sent too many unknown codes in the last minute gets 429.
     """
-    address = request.client.host if request.client else "unknown"
-    wait_secs = runtime.enroll_throttle.retry_after_secs(address)
-    if wait_secs is not None:
-        raise ApiProblem(
-            429,
-            "too many unknown codes from this address; wait a minute and check the code",
-            slug="too-many-attempts",
-            headers={"Retry-After": str(max(1, round(wait_secs)))},
-        )
+    address = refuse_guessers(runtime.enroll_throttle, request)
     code_hash = hash_code(body.code)
     if runtime.store.state(runtime.site_id).pass_by_hash(code_hash) is None:
         runtime.enroll_throttle.record_failure(address)
