@@ -25,6 +25,7 @@ from server import KONENUT, KonenutServer, run_konenut
 
 CODE = re.compile(r"\b([A-Z2-7]{4}-[A-Z2-7]{4})\b")
 LINK = re.compile(r"(https?://\S+/(he|en|ar|th|ne)/enroll#([A-Z2-7]{8}))")
+JOIN_LINK = re.compile(r"^\s+join\s+.+?\s+https?://\S+/en/p#([A-Z2-7]{16})\s*$", re.M)
 DEMO_LINK = re.compile(r"^\s+([a-z]+)\s+.+?\s+(https?://\S+/enroll#([A-Z2-7]{8}))\s*$", re.M)
 ALL_ROLES = {
     "admin",
@@ -266,6 +267,16 @@ def test_demo_prints_a_working_link_per_role(tmp_path: Path, servers: list[Konen
             assert who["incident_id"]  # bound to the demo drill
         if role == "resident":
             assert who["household_id"]
+    # A stranger can join the drill as a volunteer from the printed standing pass.
+    (join_code,) = JOIN_LINK.findall(server.last_output())
+    with server.client() as client:
+        joined = client.post(
+            "/api/v1/passes/redeem",
+            json={"code": join_code, "name": "Avi Peretz", "affiliation": "police", "armed": True},
+            headers={"Idempotency-Key": "join-1"},
+        )
+    assert joined.status_code == 201, joined.text
+    assert joined.json()["status"] == "pending"
 
     # Every start prints fresh links that work; the village is not loaded twice.
     server.stop()

@@ -258,6 +258,8 @@ def _prepare_demo(store: EventStore, settings: Settings, tls: bool) -> None:
     typer.echo("\nOpen a link per role (fresh at every start; each works on one device):")
     for link in links:
         typer.echo(f"  {link.role.value:<10} {link.who:<28} {link.link}")
+    join = seed.volunteer_pass_link(store, settings.site_id, settings.base_url(tls))
+    typer.echo(f"  {'join':<10} {'a volunteer not on the roster':<28} {join}")
     typer.echo("")
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from konenut.app import commands as c
 from konenut.app import handlers
 from konenut.app.identity import enrollment_link, new_code, new_token
+from konenut.app.passes import IssueVolunteerPass, issue_volunteer_pass, new_pass_code, pass_link
 from konenut.demo import load_residents, load_site_plan
 from konenut.domain.errors import DomainError
 from konenut.domain.events import NewEvent
@@ -257,3 +258,11 @@ def preenroll_devices(store: EventStore, site_id: str) -> dict[str, str]:
         )
         tokens[responder["callsign"]] = token
     return tokens
+
+
+def volunteer_pass_link(store: EventStore, site_id: str, base_url: str) -> str:
+    """A fresh join-as-volunteer link for the demo drill (a standing pass, valid 12 h)."""
+    code = new_pass_code()
+    drill_id = ensure_drill(store, site_id)
+    store.execute(site_id, issue_volunteer_pass(None, drill_id, IssueVolunteerPass(), code))
+    return pass_link(base_url, code, "en")
