@@ -53,14 +53,19 @@ class FailureThrottle:
         return failures
 
 
-def refuse_guessers(throttle: FailureThrottle, request: Request) -> str:
-    """The caller's address; 429 if it sent too many unknown codes in the last minute."""
+UNKNOWN_CODES = "too many unknown codes from this address; wait a minute and check the code"
+
+
+def refuse_guessers(
+    throttle: FailureThrottle, request: Request, detail: str = UNKNOWN_CODES
+) -> str:
+    """The caller's address; 429 if it guessed wrong too often in the last minute."""
     address = request.client.host if request.client else "unknown"
     wait_secs = throttle.retry_after_secs(address)
     if wait_secs is not None:
         raise ApiProblem(
             429,
-            "too many unknown codes from this address; wait a minute and check the code",
+            detail,
             slug="too-many-attempts",
             headers={"Retry-After": str(max(1, round(wait_secs)))},
         )

@@ -26,7 +26,7 @@ from konenut.api import problems
 from konenut.api.deps import get_runtime
 from konenut.api.problems import ApiProblem
 from konenut.api.runtime import Runtime
-from konenut.api.throttle import FailureThrottle
+from konenut.api.throttle import FailureThrottle, refuse_guessers
 from konenut.app.replies import InboundChannel, InboundReply, answer_reply, normalise_phone
 from konenut.config import Settings
 from konenut.security.private_files import create_private_file
@@ -100,16 +100,10 @@ def _check_secret(
     request: Request, runtime: Runtime, channel: InboundChannel, given: str, header: str | None
 ) -> None:
     """404 (as for no route at all) for a wrong path secret; 429 for an address that guesses."""
-    address = request.client.host if request.client else "unknown"
     throttle = _throttle(request)
-    wait_secs = throttle.retry_after_secs(address)
-    if wait_secs is not None:
-        raise ApiProblem(
-            429,
-            "too many wrong webhook addresses from this address; wait a minute",
-            slug="too-many-attempts",
-            headers={"Retry-After": str(max(1, round(wait_secs)))},
-        )
+    address = refuse_guessers(
+        throttle, request, "too many wrong webhook addresses from this address; wait a minute"
+    )
     expected = _expected_secret(request, runtime, channel)
     if not hmac.compare_digest(given.encode(), expected.encode()):
         throttle.record_failure(address)
