@@ -44,6 +44,14 @@ for sub, name in (
     (log_app, "log"),
 ):
     app.add_typer(sub, name=name)
+households_app = typer.Typer(
+    help="The household registry as a CSV or XLSX sheet.", no_args_is_help=True
+)
+app.add_typer(households_app, name="households")
+cards_app = typer.Typer(
+    help="Printable household cards (their links and QR codes).", no_args_is_help=True
+)
+app.add_typer(cards_app, name="cards")
 
 DataDir = Annotated[
     Path | None,
@@ -584,6 +592,73 @@ def hooks(
     )
 
 
+# --- the household registry ------------------------------------------------------------------
+@households_app.command("import")
+def households_import(
+    path: Annotated[
+        Path, typer.Argument(help="A .csv (UTF-8) or .xlsx sheet", exists=True, dir_okay=False)
+    ],
+    partial: Annotated[
+        bool, typer.Option("--partial", help="Import the good households; list the others")
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Import households and their members, one row per person (docs/registry.md).
+
+    Every row is checked first; with any problem nothing is stored (unless --partial), the
+    problems are printed as a table and the exit code is 1.
+    """
+    from konenut.app.registry import XLSX_TYPE, RegistryRejected, import_registry, read_sheet
+
+    media_type = XLSX_TYPE if path.suffix.lower() in (".xlsx", ".xlsm") else "text/csv"
+    settings = settings_for(data_dir)
+    try:
+        sheet = read_sheet(path.read_bytes(), media_type)
+        with opened_store(settings) as store:
+            outcome = store.execute(settings.site_id, import_registry(None, sheet, partial=partial))
+    except RegistryRejected as exc:
+        _problem_table(exc.errors)
+        fail(f"{path}: {exc.detail}")
+    except DomainError as exc:
+        fail(exc.detail)
+    body = outcome.body
+    counts = body["imported"]
+    _problem_table(body["errors"])
+    typer.echo(
+        f"Imported {counts['households']} households and {counts['persons']} people, "
+        f"updated {counts['updated']} ({body['events']} events)."
+    )
+    if body["errors"]:
+        left_out = ", ".join(body["rejected_households"])
+        fail(f"{path}: households left out because of the problems above: {left_out}")
+
+
+def _problem_table(errors: list[dict[str, Any]]) -> None:
+    if not errors:
+        return
+    width = max(len("column"), *(len(str(e["column"])) for e in errors))
+    typer.echo(f"{'row':>5}  {'column':<{width}}  problem")
+    for error in errors:
+        typer.echo(f"{error['row']:>5}  {error['column']:<{width}}  {error['msg']}")
+
+
+@households_app.command("export")
+def households_export(
+    path: Annotated[Path, typer.Argument(help="Where to write: a .csv or an .xlsx file")],
+    data_dir: DataDir = None,
+) -> None:
+    """Write every household and its members in the import's columns (CSV or XLSX)."""
+    from konenut.app.registry import export_rows, to_csv, to_xlsx
+
+    settings = settings_for(data_dir)
+    with opened_store(settings) as store:
+        rows = export_rows(store.state(settings.site_id))
+    data = to_xlsx(rows) if path.suffix.lower() == ".xlsx" else to_csv(rows)
+    with _output(path) as handle:
+        handle.write(data)
+    typer.echo(f"Wrote {len(rows)} rows to {path}.")
+
+
 @contextmanager
 def _output(path: Path | None) -> Iterator[Any]:
     if path is None:
@@ -598,3 +673,35 @@ def _output(path: Path | None) -> Iterator[Any]:
 
 def main() -> None:
     app()
+
+
+@cards_app.command("print")
+def cards_print(
+    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write")],
+    households: Annotated[
+        str, typer.Option(help='"all", or house refs separated by commas: "12,14,W1"')
+    ] = "all",
+    lang: Annotated[str, typer.Option(help="The language of the page around the cards")] = "he",
+    data_dir: DataDir = None,
+) -> None:
+    """Issue fresh household cards and write them as one printable HTML page (A6 cards).
+
+    Each household's previous card stops working; devices it enrolled keep working.
+    """
+    from konenut.app import cards
+    from konenut.i18n import LANGUAGES
+    from konenut.web.cards import printed_card, standalone_html
+
+    if lang not in LANGUAGES:
+        fail(f"no language {lang!r}; use one of {', '.join(LANGUAGES)}")
+    wanted = "all" if households == "all" else [r.strip() for r in households.split(",") if r]
+    settings = settings_for(data_dir)
+    with opened_store(settings) as store:
+        outcome = run(store, settings, cards.issue_cards(None, cards.IssueCards(households=wanted)))
+    base_url = settings.base_url()
+    printed = [
+        printed_card(base_url, card, code)
+        for card, code in zip(outcome.body["cards"], outcome.body["codes"], strict=True)
+    ]
+    out.write_text(standalone_html(printed, lang), encoding="utf-8")
+    typer.echo(f"{len(printed)} cards written to {out}")

@@ -22,8 +22,8 @@ import pytest
 from helpers import SITE
 from konenut.api.app import create_app
 from konenut.api.routes.hooks import hook_secret
+from konenut.app import cards, guests, hostages, passes, volunteers
 from konenut.app import commands as c
-from konenut.app import passes, volunteers
 from konenut.app.identity import new_token
 from konenut.app.muster import set_contact_point
 from konenut.app.permissions import MATRIX, PUBLIC_OPERATIONS
@@ -58,10 +58,28 @@ PROTECTED = sorted(op for op in OPERATIONS if op not in PUBLIC_OPERATIONS)
 class Request:
     params: dict[str, str]
     body: dict[str, Any] | None = None
+    content: bytes | None = None  # a file sent as the body instead of JSON
+    media_type: str = ""
 
 
 def _inc(site: Site, body: dict[str, Any] | None = None, **more: str) -> Request:
     return Request({"incident_id": site.incident_id, **more}, body)
+
+
+_BROADCASTS: dict[int, str] = {}  # id(site) -> a broadcast to all its households
+
+
+def _broadcast(site: Site) -> str:
+    """A broadcast to every household of the shared site (sent once, on first use)."""
+    if id(site) not in _BROADCASTS:
+        sent = site.post(
+            f"/api/v1/incidents/{site.incident_id}/broadcasts",
+            Role.COMMANDER,
+            json={"template": "stay_in_shelter"},
+        )
+        assert sent.status_code == 201, sent.text
+        _BROADCASTS[id(site)] = sent.json()["broadcast_id"]
+    return _BROADCASTS[id(site)]
 
 
 def _own_household(site: Site, role: Role) -> str:
@@ -70,6 +88,13 @@ def _own_household(site: Site, role: Role) -> str:
 
 def _unique_ref() -> str:
     return uuid.uuid4().hex[:12]
+
+
+def _sheet() -> Request:
+    """A one-row household registry sheet for a new household."""
+    row = f"{_unique_ref()},Peretz,,in_home,{_unique_ref()},Dana Peretz"
+    data = f"household_ref,household_name,building_ref,safe_room,person_ref,name\n{row}\n"
+    return Request({}, content=data.encode(), media_type="text/csv")
 
 
 # A minimal valid request for every operation, given the seeded site and the calling role.
@@ -87,6 +112,9 @@ REQUESTS: dict[str, Callable[[Site, Role], Request]] = {
     "get_person": lambda site, role: Request({"person_id": site.member_id}),
     "list_households": lambda site, role: Request({}),
     "add_household": lambda site, role: Request({}, {"ref": _unique_ref(), "name": "Peretz"}),
+    "import_households": lambda site, role: _sheet(),
+    "export_households_csv": lambda site, role: Request({}),
+    "export_households_xlsx": lambda site, role: Request({}),
     "get_household": lambda site, role: Request({"household_id": _own_household(site, role)}),
     "issue_enrollment_code": lambda site, role: Request(
         {}, {"subject_kind": "guest", "incident_id": site.incident_id}
@@ -120,9 +148,20 @@ REQUESTS: dict[str, Callable[[Site, Role], Request]] = {
     ),
     "send_broadcast": lambda site, role: _inc(site, {"texts": {"en": "Stay in your safe room"}}),
     "list_broadcasts": lambda site, role: _inc(site),
+    "list_broadcast_templates": lambda site, role: Request({}),
+    "mark_broadcast_read": lambda site, role: _inc(site, {}, broadcast_id=_broadcast(site)),
+    "get_broadcast_status": lambda site, role: _inc(site, broadcast_id=_broadcast(site)),
     "send_order": lambda site, role: _inc(site, {"text": "Hold gate 3"}),
+    "get_accountability": lambda site, role: _inc(site),
+    "reping_households": lambda site, role: _inc(site),
+    "set_recheck": lambda site, role: _inc(site, {"every_mins": 30}),
     "list_orders": lambda site, role: _inc(site),
     "acknowledge_order": lambda site, role: _inc(site, {}, order_id=site.order_id),
+    "report_hostages": lambda site, role: _inc(site, {"building_ref": "12", "people_inside": 2}),
+    "update_hostages": lambda site, role: _inc(
+        site, {"text": "phone contact"}, situation_id=_hostage_situation(site)
+    ),
+    "list_hostages": lambda site, role: _inc(site),
     "activate_squad": lambda site, role: Request(
         {}, {"incident_id": site.incident_id, "template": "fire"}
     ),
@@ -166,10 +205,32 @@ REQUESTS: dict[str, Callable[[Site, Role], Request]] = {
     "list_volunteers": lambda site, role: _inc(site),
     "approve_volunteer": lambda site, role: _inc(site, {}, volunteer_id=_pending_volunteer(site)),
     "decline_volunteer": lambda site, role: _inc(site, {}, volunteer_id=_pending_volunteer(site)),
+    "issue_household_card": lambda site, role: Request(
+        {"household_id": site.seeded.household_id}, {}
+    ),
+    "issue_household_cards": lambda site, role: Request({}, {"households": ["h-15"]}),
+    "inspect_pass": lambda site, role: Request({}, {"code": _fresh_poster(site)}),
+    "redeem_household_card": lambda site, role: Request({}, {"code": _fresh_card(site)}),
+    "redeem_guest_poster": lambda site, role: Request(
+        {}, {"code": _fresh_poster(site), "people_count": 2}
+    ),
+    "issue_guest_poster": lambda site, role: Request({}, {"building_ref": "12"}),
+    "get_my_guest": lambda site, role: Request({}),
+    "list_guests": lambda site, role: _inc(site),
+    "check_in_guest": lambda site, role: _inc(
+        site, {"status": "safe"}, guest_id=_own_guest(site, role)
+    ),
+    "merge_guest": lambda site, role: _inc(
+        site, {"household_id": site.seeded.household_id}, guest_id=_new_guest(site)
+    ),
 }
 
 # For every OWN-scope grant: the same request aimed at someone else's household or person.
 OTHERS: dict[str, Callable[[Site, Role], Request]] = {
+    "mark_broadcast_read": lambda site, role: _inc(
+        site, {"household_id": _other_household(site, role)}, broadcast_id=_broadcast(site)
+    ),
+    "check_in_guest": lambda site, role: _inc(site, {"status": "safe"}, guest_id=_new_guest(site)),
     "get_person": lambda site, role: Request({"person_id": site.seeded.subjects[Role.COMMANDER]}),
     "get_household": lambda site, role: Request({"household_id": _other_household(site, role)}),
     "check_in_household": lambda site, role: _inc(
@@ -222,6 +283,38 @@ def _pending_volunteer(site: Site) -> str:
     return str(joined.body["volunteer_id"])
 
 
+def _hostage_situation(site: Site) -> str:
+    """A building where people are held, reported by the commander."""
+    report = hostages.ReportHostages(building_ref="12")
+    reported = site.store.execute(SITE, hostages.report(None, site.incident_id, report))
+    return str(reported.body["situation_id"])
+
+
+def _fresh_card(site: Site) -> str:
+    """The code of a new card for the seeded household (its 10 devices are all free)."""
+    code = passes.new_pass_code()
+    issue = cards.issue_card(None, site.seeded.household_id, cards.IssueCard(), code)
+    site.store.execute(SITE, issue)
+    return code
+
+
+def _fresh_poster(site: Site) -> str:
+    code = passes.new_pass_code()
+    site.store.execute(SITE, guests.issue_guest_poster(None, guests.IssueGuestPoster(), code))
+    return code
+
+
+def _new_guest(site: Site) -> str:
+    """Someone who just checked in by a poster in the seeded incident."""
+    checking_in = guests.RedeemGuestPoster(code=_fresh_poster(site), building_ref="12")
+    checked_in = site.store.execute(SITE, guests.redeem_guest_poster(checking_in, new_token()))
+    return str(checked_in.body["guest_id"])
+
+
+def _own_guest(site: Site, role: Role) -> str:
+    return site.seeded.subjects[Role.GUEST] if role is Role.GUEST else _new_guest(site)
+
+
 HOOK_PHONE, HOOK_CHAT = "+972500000001", 123456789
 
 
@@ -252,6 +345,10 @@ def _send(site: Site, operation: str, role: Role | None, request: Request) -> An
     method, template = OPERATIONS[operation]
     wanted = {name for _, name, _, _ in string.Formatter().parse(template) if name}
     assert wanted == set(request.params), f"{operation}: path needs {wanted}"
+    if request.content is not None:
+        headers = {**site.headers(role), "Content-Type": request.media_type}
+        path = template.format(**request.params)
+        return site.client.request(method, path, content=request.content, headers=headers)
     return site.call(method, template.format(**request.params), role, json=request.body)
 
 

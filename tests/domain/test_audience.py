@@ -39,7 +39,9 @@ PUBLIC_INC = Seen(Scope.INCIDENT, envelope=False)
 PUBLIC_NO_PLAN = Seen(Scope.ALL, envelope=False, hide=frozenset({"plan"}))
 OWN_BARE = Seen(Scope.OWN, envelope=False)
 # Addressed to everyone or to a list of households; whom else it was for is hidden.
-TARGETED_BARE = Seen(Scope.TARGETED, envelope=False, hide=frozenset({"household_ids"}))
+TARGETED_BARE = Seen(
+    Scope.TARGETED, envelope=False, hide=frozenset({"household_ids", "area", "group"})
+)
 
 
 def row(
@@ -136,11 +138,35 @@ VOLUNTEER_DECIDED = row(
     volunteer=OWN,
     liaison=INC,
 )
+HOSTAGES = row(
+    admin=ALL,
+    commander=ALL,
+    operator=ALL,
+    responder=NO,
+    medic=NO,
+    resident=NO,
+    guest=NO,
+    volunteer=NO,
+    liaison=INC,
+)
+GUESTS = row(
+    admin=ALL,
+    commander=ALL,
+    operator=ALL,
+    responder=NO_PHONE,
+    medic=NO_PHONE,
+    resident=NO,
+    guest=OWN,
+    volunteer=Seen(Scope.INCIDENT, hide=frozenset({"phone"})),
+    liaison=Seen(Scope.INCIDENT, hide=frozenset({"phone"})),
+)
 
 DECISIONS: dict[str, dict[Role, Seen | None]] = {
     "site.configured": row(admin=ALL, resident=PUBLIC_NO_PLAN, guest=PUBLIC_NO_PLAN, **SQUAD),
     "person.added": CONFIG,
     "household.added": CONFIG,
+    "person.updated": CONFIG,
+    "household.updated": CONFIG,
     "enrollment.code_issued": ADMIN_ONLY,
     "device.enrolled": ADMIN_ONLY,
     "token.revoked": ADMIN_ONLY,
@@ -154,8 +180,15 @@ DECISIONS: dict[str, dict[Role, Seen | None]] = {
     "sighting.updated": POSITIONS,
     "household.checked_in": row(admin=ALL, resident=OWN, guest=NO, **SQUAD),
     "broadcast.sent": row(admin=ALL, resident=TARGETED_BARE, guest=TARGETED_BARE, **SQUAD),
+    # Which channel reached which household (masked phones): those who run the squad; the
+    # household sees that it read a broadcast, nobody else's.
+    "broadcast.delivery_sent": RUNS_SQUAD,
+    "broadcast.delivery_settled": RUNS_SQUAD,
+    "broadcast.read": {**RUNS_SQUAD, Role.RESIDENT: OWN},
     "order.sent": PICTURE,
     "order.acknowledged": PICTURE,
+    # issue 5: proof of life is set by those who run the squad.
+    "accountability.recheck_set": RUNS_SQUAD,
     "audit.access_denied": ADMIN_ONLY,
     "audit.log_exported": ADMIN_ONLY,
     # An SMS/Telegram reply that answered nothing: not even the person it came from sees it.
@@ -193,6 +226,12 @@ DECISIONS: dict[str, dict[Role, Seen | None]] = {
     "volunteer.approved": VOLUNTEER_DECIDED,
     "volunteer.declined": VOLUNTEER_DECIDED,
     "audit.pass_redeemed": ADMIN_ONLY,
+    # issue 5: guests by a poster — the squad sees occupied buildings, not the guest's phone.
+    "guest.checked_in": GUESTS,
+    "guest.merged": row(admin=ALL, resident=NO, guest=OWN, **SQUAD),
+    # issue 5: hostages held — never residents or guests, not even the household concerned.
+    "hostage.reported": HOSTAGES,
+    "hostage.updated": HOSTAGES,
 }
 
 # Never for a resident or a guest, whatever the event is about.
@@ -211,6 +250,8 @@ NEVER_FOR_HOUSEHOLDS = {
     "volunteer.joined",
     "volunteer.approved",
     "volunteer.declined",
+    "hostage.reported",
+    "hostage.updated",
 }
 
 # --- one sample event per type, and whom it is about -------------------------------------
@@ -219,6 +260,7 @@ OTHER_INCIDENT = "inc-2"
 HOME = "hh-cohen"  # a household; a resident token's subject is its household
 PERSON = "p-yael"  # a person of that household
 VOLUNTEER = "v-avi"  # someone who joined by the volunteer pass
+GUEST = "g-nok"  # someone who checked in by a guest poster
 STRANGER = ("p-stranger", "hh-levi")
 HASH = "ab" * 32
 WHEN = "2026-01-01T00:00:00.000Z"
@@ -256,6 +298,17 @@ SAMPLES: dict[str, Sample] = {
     ),
     "household.added": Sample(
         {"household_id": HOME, "ref": "31", "name": "Cohen"}, incident=False, household=HOME
+    ),
+    "person.updated": Sample(
+        {"person_id": PERSON, "ref": "p1", "name": "Yael", "household_id": HOME},
+        incident=False,
+        subject=PERSON,
+        household=HOME,
+    ),
+    "household.updated": Sample(
+        {"household_id": HOME, "ref": "31", "name": "Cohen", "pets": "dog"},
+        incident=False,
+        household=HOME,
     ),
     "enrollment.code_issued": Sample(
         {
@@ -302,7 +355,29 @@ SAMPLES: dict[str, Sample] = {
         {"broadcast_id": "b1", "texts": {"en": "Stay inside"}, "household_ids": [HOME]},
         household=HOME,
     ),
+    "broadcast.delivery_sent": Sample(
+        {
+            "broadcast_id": "b1",
+            "delivery_id": "d1",
+            "household_id": HOME,
+            "channel": "sms",
+            "lang": "th",
+            "to": "+97250•••567",
+        },
+        household=HOME,
+    ),
+    "broadcast.delivery_settled": Sample(
+        {"broadcast_id": "b1", "delivery_id": "d1", "household_id": HOME, "outcome": "delivered"},
+        household=HOME,
+    ),
+    "broadcast.read": Sample({"broadcast_id": "b1", "household_id": HOME}, household=HOME),
     "order.sent": Sample({"order_id": "o1", "text": "Hold gate 3", "to_person_ids": [PERSON]}),
+    "hostage.reported": Sample(
+        {"situation_id": "h1", "household_id": HOME, "building_ref": "31", "people_inside": 3},
+        household=HOME,
+    ),
+    "hostage.updated": Sample({"situation_id": "h1", "text": "phone contact", "status": "ongoing"}),
+    "accountability.recheck_set": Sample({"every_mins": 30}),
     "order.acknowledged": Sample(
         {"order_id": "o1", "person_id": PERSON}, actor=PERSON, subject=PERSON
     ),
@@ -392,6 +467,18 @@ SAMPLES: dict[str, Sample] = {
     ),
     "volunteer.approved": Sample({"volunteer_id": VOLUNTEER}, subject=VOLUNTEER),
     "volunteer.declined": Sample({"volunteer_id": VOLUNTEER}, subject=VOLUNTEER),
+    "guest.checked_in": Sample(
+        {
+            "guest_id": GUEST,
+            "building_ref": "W2",
+            "people_count": 4,
+            "language": "th",
+            "phone": "+66812345678",
+        },
+        actor=GUEST,
+        subject=GUEST,
+    ),
+    "guest.merged": Sample({"guest_id": GUEST, "household_id": HOME}, subject=GUEST),
     "audit.pass_redeemed": Sample(
         {
             "pass_id": "pass1",

@@ -80,6 +80,11 @@ class Model:
     assets: list[str] = field(default_factory=list)
     passes: list[str] = field(default_factory=list)
     volunteers: dict[str, list[str]] = field(default_factory=dict)  # incident -> volunteers
+    hostages: dict[str, list[str]] = field(default_factory=dict)  # incident -> situations
+    guests: dict[str, list[str]] = field(default_factory=dict)  # incident -> guests
+    broadcasts: dict[str, list[str]] = field(default_factory=dict)  # incident -> broadcasts
+    # incident -> (broadcast, delivery, household)
+    deliveries: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
 
     def new(self, prefix: str) -> str:
         self.count += 1
@@ -103,6 +108,10 @@ class Model:
             kinds.append("enrollment.code_issued")
         if self.tokens:
             kinds.append("token.revoked")
+        if self.households:
+            kinds.append("household.updated")
+        if self.persons:
+            kinds.append("person.updated")
         kinds += ["escalation_policy.set", "asset.added"]
         if self.persons:
             kinds += ["contact_point.set", "push.subscribed", "push.unsubscribed"]
@@ -125,11 +134,16 @@ class Model:
                 "household.checked_in",
                 "broadcast.sent",
                 "order.sent",
+                "accountability.recheck_set",
             ]
         if any(self.sightings.get(i) for i in self.open):
             kinds.append("sighting.updated")
         if any(self.orders.get(i) for i in self.open):
             kinds.append("order.acknowledged")
+        if self.open:
+            kinds.append("hostage.reported")
+        if any(self.hostages.get(i) for i in self.open):
+            kinds.append("hostage.updated")
         if self.open:
             kinds.append("pass.issued")
         if self.passes:
@@ -138,6 +152,14 @@ class Model:
             kinds.append("volunteer.joined")
         if any(self.volunteers.get(i) for i in self.open):
             kinds += ["volunteer.approved", "volunteer.declined"]
+        if self.open:
+            kinds.append("guest.checked_in")
+        if self.households and any(self.guests.get(i) for i in self.open):
+            kinds.append("guest.merged")
+        if self.households and any(self.broadcasts.get(i) for i in self.open):
+            kinds += ["broadcast.delivery_sent", "broadcast.read"]
+        if any(self.deliveries.get(i) for i in self.open):
+            kinds.append("broadcast.delivery_settled")
         return kinds
 
 
@@ -310,6 +332,65 @@ def _volunteer_step(
     return Draft(kind, payload, offset, incident, model.open[incident], actor)
 
 
+GUEST_KINDS = {"guest.checked_in", "guest.merged"}
+
+
+def _guest_step(draw: st.DrawFn, model: Model, kind: str, offset: int) -> Draft:
+    """Guests by a poster: a new one or a known one checks in again; a merge (issue 5)."""
+    if kind == "guest.checked_in":
+        incident = draw(st.sampled_from(sorted(model.open)))
+        known = model.guests.get(incident, [])
+        if known and draw(st.booleans()):
+            guest = draw(st.sampled_from(known))
+        else:
+            guest = model.new("guest")
+            model.guests.setdefault(incident, []).append(guest)
+        payload: dict[str, Any] = {
+            "guest_id": guest,
+            "building_ref": draw(st.none() | st.sampled_from(["12", "W2"])),
+            "people_count": draw(st.integers(1, 9)),
+            "language": draw(st.sampled_from(LANGS)),
+            "phone": draw(st.none() | st.just("+66812345678")),
+            "status": draw(st.sampled_from(["safe", "intruder", "need_medic"])),
+        }
+        payload = {k: v for k, v in payload.items() if v is not None}
+        return Draft(kind, payload, offset, incident, model.open[incident], guest)
+    incident = draw(st.sampled_from(sorted(i for i in model.open if model.guests.get(i))))
+    payload = {
+        "guest_id": draw(st.sampled_from(model.guests[incident])),
+        "household_id": draw(st.sampled_from(model.households)),
+    }
+    return Draft(kind, payload, offset, incident, model.open[incident], None)
+
+
+BROADCAST_KINDS = {"broadcast.delivery_sent", "broadcast.delivery_settled", "broadcast.read"}
+
+
+def _broadcast_step(draw: st.DrawFn, model: Model, kind: str, offset: int) -> Draft:
+    """A broadcast's deliveries, their outcomes and the households that read it (issue 5)."""
+    if kind == "broadcast.delivery_settled":
+        incident = draw(st.sampled_from(sorted(i for i in model.open if model.deliveries.get(i))))
+        broadcast, delivery, household = draw(st.sampled_from(model.deliveries[incident]))
+        outcome = draw(st.sampled_from(["delivered", "failed"]))
+        payload = {"broadcast_id": broadcast, "delivery_id": delivery, "household_id": household}
+        payload |= {"outcome": outcome, "reason": draw(NAME) if outcome == "failed" else ""}
+        return Draft(kind, payload, offset, incident, model.open[incident], None)
+    incident = draw(st.sampled_from(sorted(i for i in model.open if model.broadcasts.get(i))))
+    broadcast = draw(st.sampled_from(model.broadcasts[incident]))
+    household = draw(st.sampled_from(model.households))
+    payload = {"broadcast_id": broadcast, "household_id": household}
+    if kind == "broadcast.read":
+        return Draft(kind, payload, offset, incident, model.open[incident], household)
+    delivery = model.new("d")
+    model.deliveries.setdefault(incident, []).append((broadcast, delivery, household))
+    payload |= {
+        "delivery_id": delivery,
+        "channel": draw(st.sampled_from(["push", "sms"])),
+        "lang": draw(st.sampled_from(LANGS)),
+    }
+    return Draft(kind, payload, offset, incident, model.open[incident], None)
+
+
 def _step(draw: st.DrawFn, model: Model, kind: str) -> Draft:
     offset = draw(OFFSETS)
     actor = draw(st.sampled_from(model.persons)) if model.persons else None
@@ -317,6 +398,10 @@ def _step(draw: st.DrawFn, model: Model, kind: str) -> Draft:
         return _muster_step(draw, model, kind, offset, actor)
     if kind in VOLUNTEER_KINDS:
         return _volunteer_step(draw, model, kind, offset, actor)
+    if kind in GUEST_KINDS:
+        return _guest_step(draw, model, kind, offset)
+    if kind in BROADCAST_KINDS:
+        return _broadcast_step(draw, model, kind, offset)
     if kind == "site.configured":
         payload: dict[str, Any] = {
             "name": draw(NAME),
@@ -354,6 +439,28 @@ def _step(draw: st.DrawFn, model: Model, kind: str) -> Draft:
             offset,
             actor=actor,
         )
+    if kind == "household.updated":
+        household = draw(st.sampled_from(model.households))
+        payload = {
+            "household_id": household,
+            "ref": household,
+            "name": draw(NAME),
+            "safe_room": draw(st.sampled_from(["in_home", "shared_shelter", "none"])),
+            "languages": draw(st.lists(st.sampled_from(LANGS), min_size=1, max_size=2)),
+        }
+        if draw(st.booleans()):
+            payload["pets"] = draw(NAME)
+        return Draft(kind, payload, offset, actor=actor)
+    if kind == "person.updated":
+        payload = {
+            "person_id": (person := draw(st.sampled_from(model.persons))),
+            "ref": person,
+            "name": draw(NAME),
+            "phone": draw(st.none() | st.sampled_from(["+972501234567", "+66812345678"])),
+        }
+        if model.households and draw(st.booleans()):
+            payload["household_id"] = draw(st.sampled_from(model.households))
+        return Draft(kind, payload, offset, actor=actor)
     if kind == "person.added":
         person = model.new("p")
         payload = {
@@ -544,13 +651,17 @@ def _step(draw: st.DrawFn, model: Model, kind: str) -> Draft:
                 ),
                 "people_count": draw(st.none() | st.integers(0, 500)),
                 "text": draw(TEXT),
+                "injured_count": draw(st.none() | st.integers(1, 500)),
+                "severity": draw(st.sampled_from([None, "minor", "serious", "critical"])),
             },
             who=household,
         )
     if kind == "broadcast.sent":
+        broadcast = model.new("b")
+        model.broadcasts.setdefault(incident, []).append(broadcast)
         return inside(
             {
-                "broadcast_id": model.new("b"),
+                "broadcast_id": broadcast,
                 "texts": draw(
                     st.dictionaries(st.sampled_from(LANGS), NAME, min_size=1, max_size=2)
                 ),
@@ -558,6 +669,38 @@ def _step(draw: st.DrawFn, model: Model, kind: str) -> Draft:
                 if model.households
                 else [],
             }
+        )
+    if kind == "accountability.recheck_set":
+        return inside({"every_mins": draw(st.integers(0, 240))})
+    if kind == "hostage.reported":
+        situation = model.new("x")
+        model.hostages.setdefault(incident, []).append(situation)
+        households = st.sampled_from(model.households) if model.households else st.none()
+        household = draw(st.none() | households)
+        return inside(
+            {
+                "situation_id": situation,
+                "household_id": household,
+                "building_ref": draw(st.sampled_from(["31", "W2"])),
+                "people_inside": draw(st.none() | st.integers(0, 500)),
+                "attackers_inside": draw(st.none() | st.integers(0, 500)),
+                "text": draw(TEXT),
+            }
+        )
+    if kind == "hostage.updated":
+        incident = draw(st.sampled_from(sorted(i for i in model.open if model.hostages.get(i))))
+        return Draft(
+            kind,
+            {
+                "situation_id": draw(st.sampled_from(model.hostages[incident])),
+                "text": draw(TEXT),
+                "people_inside": draw(st.none() | st.integers(0, 500)),
+                "status": draw(st.sampled_from(["ongoing", "resolved"])),
+            },
+            offset,
+            incident,
+            model.open[incident],
+            "u1",
         )
     if kind == "order.sent":
         order = model.new("o")
@@ -603,6 +746,10 @@ def test_histories_reach_every_event_type() -> None:
         assets=["a"],
         passes=["pass"],
         volunteers={"i": ["v"]},
+        hostages={"i": ["x"]},
+        guests={"i": ["g"]},
+        broadcasts={"i": ["b"]},
+        deliveries={"i": [("b", "d", "h")]},
     )
     generated |= set(model.kinds())
     assert generated == set(REGISTRY), sorted(set(REGISTRY) ^ generated)

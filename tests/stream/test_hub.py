@@ -61,6 +61,9 @@ def sample_payload(
         "person.added": {"person_id": subject, "ref": "p1", "name": "Yael",
                          "household_id": household},
         "household.added": {"household_id": household, "ref": "31", "name": "Cohen"},
+        "person.updated": {"person_id": subject, "ref": "p1", "name": "Yael",
+                           "household_id": household},
+        "household.updated": {"household_id": household, "ref": "31", "name": "Cohen"},
         "enrollment.code_issued": {"code_id": "c1", "code_hash": HASH, "subject_id": subject,
                                    "subject_kind": "person", "roles": ["responder"],
                                    "expires_at": "2026-01-02T00:00:00Z"},
@@ -79,6 +82,13 @@ def sample_payload(
         "broadcast.sent": {"broadcast_id": "b1", "texts": {"en": "Stay inside"},
                            **({"household_ids": [household]} if household else {})},
         "order.sent": {"order_id": "o1", "text": "Hold gate 3"},
+        "broadcast.delivery_sent": {"broadcast_id": "b1", "delivery_id": "d1",
+                                    "household_id": household or "h1", "channel": "sms",
+                                    "lang": "th"},
+        "broadcast.delivery_settled": {"broadcast_id": "b1", "delivery_id": "d1",
+                                       "household_id": household or "h1", "outcome": "delivered"},
+        "broadcast.read": {"broadcast_id": "b1", "household_id": household or "h1"},
+        "accountability.recheck_set": {"every_mins": 30},
         "order.acknowledged": {"order_id": "o1", "person_id": subject},
         "audit.access_denied": {"operation": "list_people", "reason": "not allowed"},
         "audit.log_exported": {"event_count": 3},
@@ -92,6 +102,9 @@ def sample_payload(
         "audit.pass_redeemed": {"pass_id": "pass1", "purpose": "volunteer_join",
                                 "token_id": "t9", "subject_id": subject,
                                 "subject_kind": "volunteer"},
+        "guest.checked_in": {"guest_id": subject, "building_ref": "W2", "people_count": 3,
+                             "language": "th", "phone": "+66812345678"},
+        "guest.merged": {"guest_id": subject, "household_id": household or "hh1"},
         "audit.inbound_rejected": {"channel": "sms", "sender": "•••567",
                                    "reason": "unknown sender"},
         "muster.seen": {"muster_id": "m1", "person_id": subject},
@@ -111,6 +124,9 @@ def sample_payload(
                         "name": "Gate 3 key"},
         "asset.handed_over": {"asset_id": "a1", "holder_person_id": subject},
         "asset.requested": {"asset_id": "a1", "person_id": subject},
+        "hostage.reported": {"situation_id": "x1", "household_id": household,
+                             "building_ref": "31", "people_inside": 3},
+        "hostage.updated": {"situation_id": "x1", "text": "phone contact", "status": "ongoing"},
     }[type_]
 
 
@@ -268,8 +284,11 @@ def test_role_filter_matches_view_for(type_: str, role: Role) -> None:
 NEVER_FOR_RESIDENTS = {"position.reported", "sighting.updated", "muster.called",
                        "responder.status_changed", "order.sent", "order.acknowledged",
                        "enrollment.code_issued", "device.enrolled", "token.revoked",
-                       "audit.access_denied", "audit.log_exported"}
-GUEST_MAY_SEE = {"site.configured", "incident.opened", "incident.closed", "broadcast.sent"}
+                       "audit.access_denied", "audit.log_exported",
+                       "hostage.reported", "hostage.updated"}
+GUEST_MAY_SEE = {"site.configured", "incident.opened", "incident.closed", "broadcast.sent",
+                 # its own check-in by a poster, and its merge into a household
+                 "guest.checked_in", "guest.merged"}
 
 
 def test_households_and_guests_get_only_their_own_and_public_events() -> None:

@@ -14,9 +14,25 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from konenut import __version__
 from konenut.api import problems
-from konenut.api.routes import hooks, identity, incidents, muster, site, stream, system, volunteers
+from konenut.api.routes import accountability as accountability_routes
+from konenut.api.routes import broadcasts as broadcast_routes
+from konenut.api.routes import (
+    hooks,
+    identity,
+    incidents,
+    muster,
+    residents,
+    site,
+    stream,
+    system,
+    volunteers,
+)
+from konenut.api.routes import hostages as hostage_routes
+from konenut.api.routes import registry as registry_routes
 from konenut.api.routes.system import DOCS_ASSETS, SWAGGER_UI_DIR
 from konenut.api.runtime import Runtime
+from konenut.app.accountability import Rechecker
+from konenut.app.broadcaster import Broadcaster
 from konenut.app.escalator import Escalator
 from konenut.bus.hub import StreamHub
 from konenut.bus.local import LocalBus
@@ -53,12 +69,15 @@ def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
         event_store.subscribe(bus.publish)
         bus.subscribe(runtime.site_id, hub.publish)
         streaming = asyncio.create_task(_start_stream(event_store, loading, hub))
-        escalators: list[Escalator] = []
+        escalators: list[Escalator | Broadcaster] = []
         escalating = asyncio.create_task(_start_escalator(runtime, loading, escalators))
         refresher = asyncio.create_task(_refresh_forever(runtime))
+        # Proof of life: re-pings silent households when an incident's recheck is due.
+        rechecking = asyncio.create_task(_recheck_forever(runtime, loading))
         try:
             yield
         finally:
+            rechecking.cancel()
             refresher.cancel()
             streaming.cancel()
             escalating.cancel()
@@ -86,8 +105,13 @@ def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
     app.add_middleware(NotBeforeReady, runtime=runtime)
     # API JSON compresses ~6x (people, plan): it is most of the operator console's first load.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
-    for module in (system, identity, site, incidents, muster, volunteers):
+    # Before site's: /site/households/export.csv is not a household id.
+    app.include_router(registry_routes.router)
+    for module in (system, identity, site, incidents, muster, volunteers, residents):
         app.include_router(module.router)
+    app.include_router(hostage_routes.router)
+    app.include_router(broadcast_routes.router)
+    app.include_router(accountability_routes.router)
     app.include_router(hooks.router)
     web_routes.install(app)
     app.add_middleware(stream.StreamMiddleware, endpoint=stream.StreamEndpoint(runtime, hub))
@@ -113,7 +137,7 @@ async def _start_stream(
 
 
 async def _start_escalator(
-    runtime: Runtime, loading: asyncio.Task[None] | None, running: list[Escalator]
+    runtime: Runtime, loading: asyncio.Task[None] | None, running: list[Escalator | Broadcaster]
 ) -> None:
     """Muster calls are sent once the projections are loaded (they say who was tried)."""
     if loading is not None:
@@ -129,6 +153,10 @@ async def _start_escalator(
     escalator = Escalator(runtime.store, runtime.site_id, router, runtime.settings.base_url())
     running.append(escalator)  # stopped on shutdown even if that comes mid-start
     await asyncio.to_thread(escalator.start)
+    # Broadcasts by Web Push and SMS: a thread of their own, the same channels.
+    broadcaster = Broadcaster(runtime.store, runtime.site_id, router, runtime.settings.base_url())
+    running.append(broadcaster)
+    await asyncio.to_thread(broadcaster.start)
 
 
 # Until the projections have caught up, only health and readiness answer.
@@ -155,6 +183,13 @@ class NotBeforeReady:
             503, "starting: catching up with the log", headers={"Retry-After": "2"}
         )
         await starting(scope, receive, send)
+
+
+async def _recheck_forever(runtime: Runtime, loading: asyncio.Task[None] | None) -> None:
+    if loading is not None:
+        await asyncio.shield(loading)
+    if runtime.store.started and runtime.settings.escalate:
+        await Rechecker(runtime.store, runtime.site_id).run_forever()
 
 
 async def _refresh_forever(runtime: Runtime) -> None:

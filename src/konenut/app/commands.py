@@ -7,10 +7,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from konenut.domain.broadcasts import Area, Group
 from konenut.domain.escalation import EscalationPolicy
 from konenut.domain.event_types import (
     AssetKind,
-    BroadcastFields,
     CheckInFields,
     ClockTime,
     HouseholdFields,
@@ -27,6 +27,7 @@ from konenut.domain.event_types import (
 )
 from konenut.domain.events import Location
 from konenut.domain.roles import Role, SubjectKind
+from konenut.i18n import INSTRUCTION_PREFIX, instructions
 
 Short = Annotated[str, StringConstraints(max_length=500)]
 
@@ -117,7 +118,9 @@ class ReportPosition(Command):
 
 
 class ReportSighting(Command, SightingFields):
-    location: Location
+    location: Location | None = Field(
+        default=None, description="Required, but for a resident: default outside its building"
+    )
 
 
 class UpdateSighting(Command, SightingUpdateFields):
@@ -128,8 +131,37 @@ class CheckIn(Command, CheckInFields):
     pass
 
 
-class SendBroadcast(Command, BroadcastFields):
-    pass
+class SendBroadcast(Command):
+    """A template (texts from the catalogues in every language) or custom texts, to every
+    household (default), chosen households, the households inside an area, or a group."""
+
+    texts: dict[Lang, Text] | None = Field(
+        default=None, min_length=1, description="Custom text per language (or a template)"
+    )
+    template: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        default=None, description="A broadcast template, e.g. stay_in_safe_room"
+    )
+    household_ids: list[Id] = Field(default_factory=list, max_length=100_000)
+    area: Area | None = Field(
+        default=None, description="GeoJSON Polygon (WGS84): households whose building is in it"
+    )
+    group: Group | None = None
+
+    @model_validator(mode="after")
+    def _text_and_one_audience(self) -> SendBroadcast:
+        if self.texts is None and self.template is None:
+            raise ValueError("give a template or texts")
+        if self.template is not None and template_key(self.template) is None:
+            raise ValueError(f"no broadcast template {self.template!r}")
+        if sum(bool(x) for x in (self.household_ids, self.area, self.group)) > 1:
+            raise ValueError("give one audience: household_ids, area or group")
+        return self
+
+
+def template_key(template: str) -> str | None:
+    """The catalogue key of a broadcast template named with or without its prefix."""
+    key = template if template.startswith(INSTRUCTION_PREFIX) else INSTRUCTION_PREFIX + template
+    return key if key in instructions() else None
 
 
 class SendOrder(Command):

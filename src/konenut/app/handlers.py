@@ -12,12 +12,14 @@ from typing import Any
 
 from konenut.app import commands as c
 from konenut.app.identity import Actor, hash_code, hash_secret
-from konenut.domain.errors import Conflict, DomainError, NotFound
-from konenut.domain.events import NewEvent
+from konenut.domain import broadcasts
+from konenut.domain.errors import Conflict, DomainError, InvalidEvent, NotFound
+from konenut.domain.events import Location, NewEvent
 from konenut.domain.ids import format_time, new_id
 from konenut.domain.roles import Role, SubjectKind
 from konenut.domain.site_plan import FeatureKind, SitePlan
 from konenut.domain.state import IncidentView, SiteState, TokenView
+from konenut.i18n import INSTRUCTION_PREFIX, instructions
 from konenut.store.eventstore import Decide, Decision
 
 ENROLLMENT_CODE_TTL = timedelta(hours=24)  # contracts §4
@@ -370,6 +372,34 @@ def report_position(actor: Actor, incident_id: str, cmd: c.ReportPosition) -> De
     return in_open_incident(incident_id, inner)
 
 
+class LocationRequired(InvalidEvent):
+    """A sighting with no place, from someone who has no building to default to."""
+
+    slug = "validation-error"
+
+    def __init__(self) -> None:
+        errors = [{"loc": "body.location", "msg": "Field required"}]
+        super().__init__("body.location: Field required", errors)
+
+
+def _outside(state: SiteState, actor: Actor) -> Location:
+    """Where a resident who says "outside my house" is: the middle of its building."""
+    household = state.households.get(actor.household_id or "")
+    plan = (state.site or {}).get("plan")
+    if household is None or not household.building_ref or not plan:
+        raise LocationRequired()
+    for feature in SitePlan.model_validate(plan).features:
+        props = feature.properties
+        if props.kind is FeatureKind.BUILDING and props.ref == household.building_ref:
+            ring = feature.geometry.coordinates[0]
+            if feature.geometry.type == "Point":
+                ring = [feature.geometry.coordinates]
+            lon = sum(float(p[0]) for p in ring) / len(ring)
+            lat = sum(float(p[1]) for p in ring) / len(ring)
+            return Location(lat=lat, lon=lon)
+    raise LocationRequired()
+
+
 def report_sighting(actor: Actor, incident_id: str, cmd: c.ReportSighting) -> Decide:
     sighting_id = new_id()
 
@@ -380,9 +410,10 @@ def report_sighting(actor: Actor, incident_id: str, cmd: c.ReportSighting) -> De
             "source": source,
             **cmd.model_dump(exclude={"occurred_at", "location"}),
         }
+        where = cmd if cmd.location else cmd.model_copy(update={"location": _outside(state, actor)})
         return [
             new_event(
-                "sighting.reported", payload, actor=actor, cmd=cmd, now=now, incident=incident
+                "sighting.reported", payload, actor=actor, cmd=where, now=now, incident=incident
             )
         ]
 
@@ -434,8 +465,18 @@ def send_broadcast(actor: Actor, incident_id: str, cmd: c.SendBroadcast) -> Deci
             raise NotFound(f"no household(s) {', '.join(unknown[:5])}")
         payload = {
             "broadcast_id": broadcast_id,
-            **cmd.model_dump(exclude={"occurred_at", "location"}, exclude_none=True),
+            **cmd.model_dump(
+                exclude={"occurred_at", "location", "area", "group"}, exclude_none=True
+            ),
+            **broadcasts.audience_fields(state, cmd.area, cmd.group, cmd.household_ids),
         }
+        key = c.template_key(cmd.template) if cmd.template else None
+        if key is not None:
+            payload["template"] = key.removeprefix(INSTRUCTION_PREFIX)
+            if cmd.texts is None:
+                payload["texts"] = instructions()[key]
+        if cmd.texts is not None and key is None:
+            payload["translated"] = sorted(cmd.texts)  # custom words: only these were written
         return [
             new_event("broadcast.sent", payload, actor=actor, cmd=cmd, now=now, incident=incident)
         ]

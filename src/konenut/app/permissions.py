@@ -20,6 +20,9 @@ PUBLIC_OPERATIONS: frozenset[str] = frozenset(
         "readyz",
         "enroll_device",
         "redeem_pass",
+        "inspect_pass",
+        "redeem_household_card",
+        "redeem_guest_poster",
         # Reply webhooks carry no token: a secret path per channel (contracts §4).
         "receive_sms_reply",
         "receive_telegram_reply",
@@ -66,6 +69,9 @@ MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     "get_person": {**PICTURE, Role.RESIDENT: OWN},
     "list_households": PICTURE,
     "add_household": ADMIN,
+    "import_households": ADMIN,
+    "export_households_csv": ADMIN,
+    "export_households_xlsx": ADMIN,
     "get_household": {**PICTURE, Role.RESIDENT: OWN},
     "issue_enrollment_code": _m(admin=ALL, commander=ALL),
     "list_devices": _m(admin=ALL, commander=ALL),
@@ -89,8 +95,9 @@ MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     "set_escalation_policy": _m(admin=ALL, commander=ALL),
     "list_contact_points": _m(admin=ALL, commander=ALL, responder=OWN, medic=OWN),
     "set_contact_point": _m(admin=ALL, commander=ALL, responder=OWN, medic=OWN),
-    "get_push_key": SELF_ACTS,
-    "subscribe_push": SELF_ACTS,  # the caller's own device
+    # A resident's device subscribes for broadcasts to its household (app/broadcaster.py).
+    "get_push_key": {**SELF_ACTS, Role.RESIDENT: ALL, Role.GUEST: INC},
+    "subscribe_push": {**SELF_ACTS, Role.RESIDENT: ALL, Role.GUEST: INC},  # the caller's device
     "list_assets": PICTURE,
     "add_asset": _m(admin=ALL, commander=ALL),
     "hand_over_asset": _m(admin=ALL, commander=ALL, operator=ALL),
@@ -102,6 +109,14 @@ MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     "list_volunteers": COMMAND,
     "approve_volunteer": COMMAND,
     "decline_volunteer": COMMAND,
+    # household cards and guest posters (issue 5)
+    "issue_household_card": ADMIN,
+    "issue_household_cards": ADMIN,
+    "issue_guest_poster": _m(admin=ALL, commander=ALL, operator=ALL),
+    "get_my_guest": _m(guest=INC),
+    "list_guests": PICTURE,
+    "check_in_guest": {**COMMAND, Role.GUEST: OWN},
+    "merge_guest": COMMAND,
     # the picture
     "report_position": SQUAD_ACTS,
     "list_positions": {r: s for r, s in PICTURE.items() if r is not Role.ADMIN},
@@ -120,9 +135,20 @@ MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     # broadcasts and orders
     "send_broadcast": COMMAND,
     "list_broadcasts": EVERYONE,
+    "list_broadcast_templates": COMMAND,
+    "mark_broadcast_read": _m(resident=OWN),
+    "get_broadcast_status": COMMAND,
+    # the accountability board: who runs the response and the medics; never residents or guests
+    "get_accountability": _m(commander=ALL, operator=ALL, medic=ALL, liaison=INC),
+    "reping_households": COMMAND,
+    "set_recheck": COMMAND,
     "send_order": COMMAND,
     "list_orders": PICTURE,
     "acknowledge_order": SQUAD_ACTS,
+    # the hostage / barricade board: never residents or guests, not even the household concerned
+    "report_hostages": COMMAND,
+    "update_hostages": COMMAND,
+    "list_hostages": _m(admin=ALL, commander=ALL, operator=ALL, liaison=INC),
 }
 
 

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from konenut.domain.accountability import last_asked
 from konenut.domain.events import NewEvent
 from konenut.domain.muster import called_people
-from konenut.domain.replies import Answer, responder_answer
+from konenut.domain.replies import Answer, HouseholdAnswer, household_answer, responder_answer
 from konenut.domain.state import IncidentView, SiteState
 from konenut.store.eventstore import Decide, Decision
 
@@ -54,6 +55,12 @@ NO_QUESTION = Rejection(
     409, "no-open-question", "no open question", "nothing open was asked of this person"
 )
 NOT_AN_ANSWER = Rejection(422, "not-an-answer", "not an answer", "reply 1 (coming) or 2 (cannot)")
+NOT_A_CHECK_IN = Rejection(
+    422,
+    "not-an-answer",
+    "not an answer",
+    "reply 1 (safe), 2 (need a medic), 3 (someone in the house), 4 (smoke/fire) or 5 (not home)",
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,16 @@ class Question:
     person_id: str
     incident: IncidentView
     muster: dict[str, Any]
+    asked_at: str
+
+
+@dataclass(frozen=True)
+class HouseholdQuestion:
+    """The latest broadcast to the household of someone who replied: 1-5 checks it in."""
+
+    person_id: str
+    household_id: str
+    incident: IncidentView
     asked_at: str
 
 
@@ -91,6 +108,13 @@ def answer_reply(reply: InboundReply) -> Decide:
         if not people:
             return _rejected(reply, UNKNOWN_SENDER, None, now)
         question = latest_question(state, people, reply.channel)
+        # A responder who lives in a household answers whichever was asked last (contracts §4).
+        asked = latest_household_question(state, people)
+        if asked is not None and (question is None or asked.asked_at > question.asked_at):
+            status = household_answer(reply.text)
+            if status is None:
+                return _rejected(reply, NOT_A_CHECK_IN, asked.person_id, now)
+            return _checked_in(reply, asked, status, now)
         if question is None:
             return _rejected(reply, NO_QUESTION, people[0], now)
         answer = responder_answer(reply.text)
@@ -138,6 +162,20 @@ def latest_question(
     return max(called, key=lambda q: q.asked_at) if called else None
 
 
+def latest_household_question(state: SiteState, people: list[str]) -> HouseholdQuestion | None:
+    """The latest broadcast in an open incident to the household of one of `people`."""
+    best: HouseholdQuestion | None = None
+    for person_id in people:
+        household_id = state.persons[person_id].household_id
+        if household_id is None or household_id not in state.households:
+            continue
+        for incident in list(state.incidents.values()):
+            asked_at = last_asked(incident, household_id) if incident.is_open else None
+            if asked_at is not None and (best is None or asked_at > best.asked_at):
+                best = HouseholdQuestion(person_id, household_id, incident, asked_at)
+    return best
+
+
 def _latest_sent(state: SiteState, person_id: str, channel: InboundChannel) -> Question | None:
     best: Question | None = None
     for incident in list(state.incidents.values()):
@@ -182,6 +220,26 @@ def _answered(reply: InboundReply, question: Question, answer: Answer, now: date
         payload=payload,
         occurred_at=now,
         actor=question.person_id,
+        incident_id=incident.incident_id,
+        drill=incident.drill,
+    )
+    return Decision([event], extra=extra)
+
+
+def _checked_in(
+    reply: InboundReply, asked: HouseholdQuestion, status: HouseholdAnswer, now: datetime
+) -> Decision:
+    incident = asked.incident
+    extra = {"answer": status, "incident_id": incident.incident_id}
+    current = incident.checkins.get(asked.household_id)
+    if current is not None and current.status == status and current.at >= asked.asked_at:
+        return Decision(extra=extra)  # the same answer again (to this broadcast): nothing new
+    payload = {"household_id": asked.household_id, "status": status, "via": reply.channel}
+    event = NewEvent(
+        type="household.checked_in",
+        payload=payload,
+        occurred_at=now,
+        actor=asked.person_id,
         incident_id=incident.incident_id,
         drill=incident.drill,
     )

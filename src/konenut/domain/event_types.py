@@ -144,10 +144,23 @@ class HouseholdFields(BaseModel):
     languages: list[Lang] = Field(default_factory=_hebrew, min_length=1, max_length=5)
     safe_room: SafeRoom = SafeRoom.IN_HOME
     foreman_person_ref: Ref | None = None
+    pets: Annotated[str, StringConstraints(max_length=200, strip_whitespace=True)] | None = None
 
 
 class HouseholdAdded(Payload, HouseholdFields):
     household_id: Id
+
+
+class HouseholdUpdated(Payload, HouseholdFields):
+    """A household's fields as they are now (all of them: the event replaces the last)."""
+
+    household_id: Id
+
+
+class PersonUpdated(Payload, PersonFields):
+    """A person's fields as they are now (all of them: the event replaces the last)."""
+
+    person_id: Id
 
 
 class EnrollmentCodeIssued(Payload):
@@ -380,10 +393,39 @@ class CheckInFields(BaseModel):
     status: HouseholdStatus
     people_count: int | None = Field(default=None, ge=0, le=500)
     text: Annotated[str, StringConstraints(max_length=500)] = ""
+    # With need_medic: how many are hurt and how badly (the worst of them).
+    injured_count: int | None = Field(default=None, ge=1, le=500)
+    severity: Literal["minor", "serious", "critical"] | None = None
 
 
 class HouseholdCheckedIn(Payload, CheckInFields):
     household_id: Id
+    via: Literal["sms", "telegram"] | None = None  # a reply 1-5 to a broadcast; None: the app
+
+
+class HostageFields(BaseModel):
+    household_id: Id | None = None
+    building_ref: Ref
+    people_inside: int | None = Field(default=None, ge=0, le=500)
+    attackers_inside: int | None = Field(default=None, ge=0, le=500)
+    contact_channel: Annotated[str, StringConstraints(max_length=200)] = ""
+    text: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+
+class HostageReported(Payload, HostageFields):
+    situation_id: Id
+    source: Literal["operator", "resident"] = "operator"  # resident: raised from a check-in
+
+
+class HostageUpdateFields(BaseModel):
+    text: Annotated[str, StringConstraints(max_length=2000)] = ""
+    people_inside: int | None = Field(default=None, ge=0, le=500)
+    attackers_inside: int | None = Field(default=None, ge=0, le=500)
+    status: Literal["ongoing", "resolved"] = "ongoing"
+
+
+class HostageUpdated(Payload, HostageUpdateFields):
+    situation_id: Id
 
 
 class BroadcastFields(BaseModel):
@@ -394,6 +436,46 @@ class BroadcastFields(BaseModel):
 
 class BroadcastSent(Payload, BroadcastFields):
     broadcast_id: Id
+    # Languages whose text is a real translation (None: every text given); the others show
+    # the custom text in the language it was written, marked "not translated".
+    translated: list[Lang] | None = None
+    audience: Literal["all", "households", "area", "group"] = "all"
+    area: dict[str, Any] | None = None  # the GeoJSON Polygon it was resolved from
+    group: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+class BroadcastDeliverySent(Payload):
+    """One attempt to bring a broadcast to one household on one channel (Web Push: all its
+    subscribed devices; SMS: all its members' phones)."""
+
+    broadcast_id: Id
+    delivery_id: Id
+    household_id: Id
+    channel: Annotated[str, StringConstraints(max_length=32)]
+    lang: Lang
+    to: Annotated[str, StringConstraints(max_length=200)] = ""
+
+
+class BroadcastDeliverySettled(Payload):
+    broadcast_id: Id
+    delivery_id: Id
+    household_id: Id
+    outcome: Literal["delivered", "failed"]
+    reason: Annotated[str, StringConstraints(max_length=500)] = ""
+    provider_message_id: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class BroadcastRead(Payload):
+    """The household's app showed the broadcast on screen."""
+
+    broadcast_id: Id
+    household_id: Id
+
+
+class RecheckSet(Payload):
+    """Proof of life: households silent for this many minutes are asked again (0: off)."""
+
+    every_mins: int = Field(ge=0, le=240)
 
 
 class OrderSent(Payload):
@@ -430,7 +512,7 @@ class InboundRejected(Payload):
 
 
 # --- standing passes and volunteers (contracts §4) ---------------------------------------------
-# What a printed or posted pass is for; only volunteer_join is redeemable so far.
+# What a printed or posted pass is for (liaison is not redeemable yet).
 PassPurpose = Literal["volunteer_join", "household_card", "guest_poster", "liaison"]
 
 
@@ -448,6 +530,7 @@ class PassIssued(Payload):
     role: Role
     incident_id: Id | None = None
     household_id: Id | None = None
+    building_ref: Ref | None = None  # a guest poster's building (none: site-wide)
     max_devices: int | None = Field(default=None, ge=1, le=100_000)
     expires_at: Stamp | None = None
     code_hash: Hash
@@ -491,6 +574,26 @@ class PassRedeemed(Payload):
     subject_kind: SubjectKind
 
 
+class GuestFields(BaseModel):
+    """What a guest tells when checking in by a building's (or the site's) poster."""
+
+    building_ref: Ref | None = None
+    people_count: int = Field(default=1, ge=1, le=500)
+    language: Lang = "he"
+    phone: Phone | None = None
+    status: HouseholdStatus = HouseholdStatus.SAFE
+    text: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
+class GuestCheckedIn(Payload, GuestFields):
+    guest_id: Id
+
+
+class GuestMerged(Payload):
+    guest_id: Id
+    household_id: Id
+
+
 ALL_SEE = Visibility(Scope.ALL)
 INCIDENT_SEES = Visibility(Scope.INCIDENT)
 OWN_SEES = Visibility(Scope.OWN)
@@ -498,7 +601,7 @@ PUBLIC = Visibility(Scope.ALL, envelope=False)
 PUBLIC_IN_INCIDENT = Visibility(Scope.INCIDENT, envelope=False)
 # Residents and guests see a broadcast meant for them, not whom else it was for, nor who sent it.
 TARGETED_AT_HOUSEHOLD = Visibility(
-    Scope.TARGETED, hide=frozenset({"household_ids"}), envelope=False
+    Scope.TARGETED, hide=frozenset({"household_ids", "area", "group"}), envelope=False
 )
 
 
@@ -516,6 +619,9 @@ PICTURE_AUDIENCE = _aud(
     volunteer=INCIDENT_SEES,
     liaison=INCIDENT_SEES,
 )
+# Hostages held: those who run the squad and the liaison to the army or police; never residents
+# or guests, not even the household concerned (attackers may hold its phones).
+HOSTAGE_AUDIENCE = _aud(admin=ALL_SEE, commander=ALL_SEE, operator=ALL_SEE, liaison=INCIDENT_SEES)
 # Positions: never admins in peacetime views, never residents or guests.
 POSITION_AUDIENCE: dict[Role, Visibility] = {
     r: v for r, v in PICTURE_AUDIENCE.items() if r is not Role.ADMIN
@@ -544,6 +650,19 @@ VOLUNTEER_DECIDED_AUDIENCE = _aud(
     volunteer=OWN_SEES,
     liaison=INCIDENT_SEES,
 )
+# Guests by a poster: the squad sees occupied buildings, not the guest's phone; the guest
+# sees its own.
+GUEST_AUDIENCE = _aud(
+    admin=ALL_SEE,
+    commander=ALL_SEE,
+    operator=ALL_SEE,
+    responder=Visibility(Scope.ALL, hide=_NO_PHONE),
+    medic=Visibility(Scope.ALL, hide=_NO_PHONE),
+    volunteer=Visibility(Scope.INCIDENT, hide=_NO_PHONE),
+    liaison=Visibility(Scope.INCIDENT, hide=_NO_PHONE),
+    guest=OWN_SEES,
+)
+GUEST_MERGED_AUDIENCE: dict[Role, Visibility] = {**PICTURE_AUDIENCE, Role.GUEST: OWN_SEES}
 # Who runs the squad: they see notification attempts and the escalation policy.
 COMMAND_AUDIENCE = _aud(admin=ALL_SEE, commander=ALL_SEE, operator=ALL_SEE)
 CONTACT_AUDIENCE = _aud(
@@ -577,6 +696,17 @@ EVENT_TYPES: tuple[EventType, ...] = (
     ),
     EventType(
         "household.added", 1, HouseholdAdded, CONFIG_AUDIENCE, household_field="household_id"
+    ),
+    EventType(
+        "person.updated",
+        1,
+        PersonUpdated,
+        CONFIG_AUDIENCE,
+        subject_field="person_id",
+        household_field="household_id",
+    ),
+    EventType(
+        "household.updated", 1, HouseholdUpdated, CONFIG_AUDIENCE, household_field="household_id"
     ),
     EventType(
         "enrollment.code_issued",
@@ -640,6 +770,35 @@ EVENT_TYPES: tuple[EventType, ...] = (
             Role.GUEST: TARGETED_AT_HOUSEHOLD,
         },
         targets_field="household_ids",
+        requires_incident=True,
+    ),
+    EventType(
+        "accountability.recheck_set", 1, RecheckSet, COMMAND_AUDIENCE, requires_incident=True
+    ),
+    EventType("hostage.reported", 1, HostageReported, HOSTAGE_AUDIENCE, requires_incident=True),
+    EventType("hostage.updated", 1, HostageUpdated, HOSTAGE_AUDIENCE, requires_incident=True),
+    EventType(
+        "broadcast.delivery_sent",
+        1,
+        BroadcastDeliverySent,
+        COMMAND_AUDIENCE,
+        household_field="household_id",
+        requires_incident=True,
+    ),
+    EventType(
+        "broadcast.delivery_settled",
+        1,
+        BroadcastDeliverySettled,
+        COMMAND_AUDIENCE,
+        household_field="household_id",
+        requires_incident=True,
+    ),
+    EventType(
+        "broadcast.read",
+        1,
+        BroadcastRead,
+        {**COMMAND_AUDIENCE, Role.RESIDENT: OWN_SEES},
+        household_field="household_id",
         requires_incident=True,
     ),
     EventType("order.sent", 1, OrderSent, PICTURE_AUDIENCE, requires_incident=True),
@@ -736,6 +895,22 @@ EVENT_TYPES: tuple[EventType, ...] = (
         requires_incident=True,
     ),
     EventType("audit.pass_redeemed", 1, PassRedeemed, ADMIN_ONLY),
+    EventType(
+        "guest.checked_in",
+        1,
+        GuestCheckedIn,
+        GUEST_AUDIENCE,
+        subject_field="guest_id",
+        requires_incident=True,
+    ),
+    EventType(
+        "guest.merged",
+        1,
+        GuestMerged,
+        GUEST_MERGED_AUDIENCE,
+        subject_field="guest_id",
+        requires_incident=True,
+    ),
 )
 
 REGISTRY: dict[str, EventType] = {etype.name: etype for etype in EVENT_TYPES}

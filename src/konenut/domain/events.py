@@ -154,6 +154,8 @@ def _in_scope(event: Event, etype: EventType, scope: Scope, viewer: Viewer) -> b
         targets = event.payload.get(etype.targets_field or "") or []
         in_incident = viewer.incident_id in (None, event.incident_id)
         return in_incident and (not targets or viewer.household_id in targets)
+    if viewer.incident_id is not None and event.incident_id not in (None, viewer.incident_id):
+        return False  # an incident-bound token (guest, volunteer) sees nothing of another one
     subject = event.payload.get(etype.subject_field) if etype.subject_field else event.actor
     household = event.payload.get(etype.household_field) if etype.household_field else None
     return (subject is not None and subject == viewer.subject_id) or (

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from konenut.domain.events import Event, JsonDict
 from konenut.domain.ids import format_time
 
-STATE_VERSION = 3  # bump when the shape changes: older snapshots are then ignored
+STATE_VERSION = 4  # bump when the shape changes: older snapshots are then ignored
 
 
 class _View(BaseModel):
@@ -39,6 +39,7 @@ class HouseholdView(_View):
     languages: list[str]
     safe_room: str
     foreman_person_ref: str | None = None
+    pets: str | None = None
 
 
 class CodeView(_View):
@@ -106,7 +107,37 @@ class CheckInView(_View):
     status: str
     people_count: int | None = None
     text: str = ""
+    injured_count: int | None = None
+    severity: str | None = None
     at: str
+    via: str = "app"
+
+
+class HostageUpdateView(_View):
+    at: str
+    by: str | None = None
+    text: str = ""
+    people_inside: int | None = None
+    attackers_inside: int | None = None
+    status: str = "ongoing"
+
+
+class HostageView(_View):
+    """A household or building where people are held: what is known, and each update."""
+
+    situation_id: str
+    household_id: str | None = None
+    building_ref: str
+    people_inside: int | None = None
+    attackers_inside: int | None = None
+    contact_channel: str = ""
+    text: str = ""
+    source: str = "operator"
+    status: str = "ongoing"
+    reported_at: str
+    reported_by: str | None = None
+    updated_at: str
+    updates: list[HostageUpdateView] = Field(default_factory=list)
 
 
 class OrderView(_View):
@@ -171,6 +202,7 @@ class PassView(_View):
     role: str
     incident_id: str | None = None
     household_id: str | None = None
+    building_ref: str | None = None
     max_devices: int | None = None
     expires_at: str | None = None
     code_hash: str
@@ -197,6 +229,48 @@ class VolunteerView(_View):
     decided_by: str | None = None
 
 
+class GuestView(_View):
+    """Someone who checked in by a guest poster: occupies a building during one incident."""
+
+    guest_id: str
+    incident_id: str
+    building_ref: str | None = None
+    people_count: int = 1
+    language: str = "he"
+    phone: str | None = None
+    status: str = "safe"
+    text: str = ""
+    checked_in_at: str  # the first check-in; `at` is the latest
+    at: str
+    merged_into: str | None = None  # a household, once an operator merged the guest into it
+
+
+class DeliveryView(_View):
+    """One attempt to bring a broadcast to a household on one channel."""
+
+    delivery_id: str
+    household_id: str
+    channel: str
+    lang: str
+    to: str = ""
+    sent_at: str
+    outcome: str | None = None  # "delivered" | "failed"; None while being sent
+    reason: str = ""
+    settled_at: str | None = None
+
+
+class BroadcastView(_View):
+    """A broadcast's audience, its delivery attempts and which households have read it."""
+
+    broadcast_id: str
+    household_ids: list[str] = Field(default_factory=list)  # []: every household
+    texts: dict[str, str] = Field(default_factory=dict)
+    translated: list[str] | None = None  # None: every text is a translation
+    sent_at: str
+    deliveries: dict[str, DeliveryView] = Field(default_factory=dict)
+    read: dict[str, str] = Field(default_factory=dict)  # household -> when first shown
+
+
 class IncidentView(_View):
     incident_id: str
     ref: str
@@ -214,8 +288,15 @@ class IncidentView(_View):
     checkins: dict[str, CheckInView] = Field(default_factory=dict)
     orders: dict[str, OrderView] = Field(default_factory=dict)
     notifications: dict[str, NotificationView] = Field(default_factory=dict)
+    broadcasts: dict[str, BroadcastView] = Field(default_factory=dict)
     seen: dict[str, dict[str, str]] = Field(default_factory=dict)  # muster -> person -> time
     asset_requests: list[JsonDict] = Field(default_factory=list)
+    hostages: dict[str, HostageView] = Field(default_factory=dict)
+    # When each household was last asked (a broadcast to it, or to all): an SMS reply 1-5
+    # answers it, and proof of life asks again only after `recheck_every_mins` of silence.
+    asked: dict[str, str] = Field(default_factory=dict)  # household -> latest broadcast to it
+    asked_all_at: str | None = None  # latest broadcast to every household
+    recheck_every_mins: int = 0  # 0: proof of life off
 
     @property
     def is_open(self) -> bool:
@@ -239,6 +320,7 @@ class SiteState(_View):
     assets: dict[str, AssetView] = Field(default_factory=dict)
     passes: dict[str, PassView] = Field(default_factory=dict)
     volunteers: dict[str, VolunteerView] = Field(default_factory=dict)
+    guests: dict[str, GuestView] = Field(default_factory=dict)
     _token_by_hash: dict[str, str] = PrivateAttr(default_factory=dict)
     _code_by_hash: dict[str, str] = PrivateAttr(default_factory=dict)
     _pass_by_hash: dict[str, str] = PrivateAttr(default_factory=dict)
@@ -322,6 +404,17 @@ def _person_added(state: SiteState, event: Event) -> None:
 def _household_added(state: SiteState, event: Event) -> None:
     household = HouseholdView.model_validate(event.payload)
     state.households[household.household_id] = household
+
+
+def _person_updated(state: SiteState, event: Event) -> None:
+    """The event carries all the person's fields; those it leaves out are back to default."""
+    if event.payload["person_id"] in state.persons:
+        _person_added(state, event)
+
+
+def _household_updated(state: SiteState, event: Event) -> None:
+    if event.payload["household_id"] in state.households:
+        _household_added(state, event)
 
 
 def _code_issued(state: SiteState, event: Event) -> None:
@@ -439,6 +532,84 @@ def _checked_in(state: SiteState, event: Event) -> None:
             incident.checkins[check_in.household_id] = check_in
 
 
+def _broadcast_sent(state: SiteState, event: Event) -> None:
+    if incident := _incident(state, event):
+        at = _at(event)
+        incident.broadcasts[event.payload["broadcast_id"]] = BroadcastView(
+            broadcast_id=event.payload["broadcast_id"],
+            household_ids=event.payload.get("household_ids") or [],
+            texts=event.payload["texts"],
+            translated=event.payload.get("translated"),
+            sent_at=at,
+        )
+        targets = event.payload.get("household_ids") or []
+        if not targets:
+            incident.asked_all_at = max(at, incident.asked_all_at or at)
+        for household_id in targets:
+            incident.asked[household_id] = max(at, incident.asked.get(household_id, at))
+
+
+def _broadcast_delivery_sent(state: SiteState, event: Event) -> None:
+    incident = _incident(state, event)
+    broadcast = incident.broadcasts.get(event.payload["broadcast_id"]) if incident else None
+    if broadcast is not None:
+        p = event.payload
+        delivery = DeliveryView(
+            **{k: v for k, v in p.items() if k != "broadcast_id"}, sent_at=_at(event)
+        )
+        broadcast.deliveries[delivery.delivery_id] = delivery
+
+
+def _broadcast_delivery_settled(state: SiteState, event: Event) -> None:
+    incident = _incident(state, event)
+    p = event.payload
+    broadcast = incident.broadcasts.get(p["broadcast_id"]) if incident else None
+    delivery = broadcast.deliveries.get(p["delivery_id"]) if broadcast else None
+    if delivery is not None and delivery.outcome is None:
+        delivery.outcome = p["outcome"]
+        delivery.reason = p.get("reason", "")
+        delivery.settled_at = _at(event)
+
+
+def _broadcast_read(state: SiteState, event: Event) -> None:
+    incident = _incident(state, event)
+    broadcast = incident.broadcasts.get(event.payload["broadcast_id"]) if incident else None
+    if broadcast is not None:
+        broadcast.read.setdefault(event.payload["household_id"], _at(event))
+
+
+def _recheck_set(state: SiteState, event: Event) -> None:
+    if incident := _incident(state, event):
+        incident.recheck_every_mins = event.payload["every_mins"]
+
+
+def _hostage_reported(state: SiteState, event: Event) -> None:
+    if incident := _incident(state, event):
+        at = _at(event)
+        situation = HostageView(
+            **event.payload, reported_at=at, reported_by=event.actor, updated_at=at
+        )
+        incident.hostages[situation.situation_id] = situation
+
+
+def _hostage_updated(state: SiteState, event: Event) -> None:
+    incident = _incident(state, event)
+    situation = incident.hostages.get(event.payload["situation_id"]) if incident else None
+    if situation is None:
+        return
+    p = event.payload
+    update = HostageUpdateView(
+        **{k: v for k, v in p.items() if k != "situation_id"}, at=_at(event), by=event.actor
+    )
+    situation.updates.append(update)
+    situation.status = update.status
+    situation.updated_at = update.at
+    if update.people_inside is not None:
+        situation.people_inside = update.people_inside
+    if update.attackers_inside is not None:
+        situation.attackers_inside = update.attackers_inside
+
+
 def _order_sent(state: SiteState, event: Event) -> None:
     if incident := _incident(state, event):
         p = event.payload
@@ -544,6 +715,25 @@ def _pass_redeemed(state: SiteState, event: Event) -> None:
         redeemed.redeemed += 1
 
 
+def _guest_checked_in(state: SiteState, event: Event) -> None:
+    if event.incident_id is None:
+        return
+    previous = state.guests.get(event.payload["guest_id"])
+    first = previous.checked_in_at if previous else _at(event)
+    guest = GuestView(
+        **event.payload, incident_id=event.incident_id, checked_in_at=first, at=_at(event)
+    )
+    if previous is not None:
+        guest.merged_into = previous.merged_into
+    state.guests[guest.guest_id] = guest
+
+
+def _guest_merged(state: SiteState, event: Event) -> None:
+    guest = state.guests.get(event.payload["guest_id"])
+    if guest is not None:
+        guest.merged_into = event.payload["household_id"]
+
+
 def _volunteer_joined(state: SiteState, event: Event) -> None:
     if event.incident_id is None:
         return
@@ -566,6 +756,8 @@ _APPLIERS: dict[str, Callable[[SiteState, Event], None]] = {
     "site.configured": _site_configured,
     "person.added": _person_added,
     "household.added": _household_added,
+    "person.updated": _person_updated,
+    "household.updated": _household_updated,
     "enrollment.code_issued": _code_issued,
     "device.enrolled": _device_enrolled,
     "token.revoked": _token_revoked,
@@ -577,6 +769,13 @@ _APPLIERS: dict[str, Callable[[SiteState, Event], None]] = {
     "sighting.reported": _sighting_reported,
     "sighting.updated": _sighting_updated,
     "household.checked_in": _checked_in,
+    "broadcast.sent": _broadcast_sent,
+    "broadcast.delivery_sent": _broadcast_delivery_sent,
+    "broadcast.delivery_settled": _broadcast_delivery_settled,
+    "broadcast.read": _broadcast_read,
+    "accountability.recheck_set": _recheck_set,
+    "hostage.reported": _hostage_reported,
+    "hostage.updated": _hostage_updated,
     "order.sent": _order_sent,
     "order.acknowledged": _order_acknowledged,
     "muster.seen": _muster_seen,
@@ -593,6 +792,8 @@ _APPLIERS: dict[str, Callable[[SiteState, Event], None]] = {
     "pass.issued": _pass_issued,
     "pass.revoked": _pass_revoked,
     "audit.pass_redeemed": _pass_redeemed,
+    "guest.checked_in": _guest_checked_in,
+    "guest.merged": _guest_merged,
     "volunteer.joined": _volunteer_joined,
     "volunteer.approved": _volunteer_decided("approved"),
     "volunteer.declined": _volunteer_decided("declined"),

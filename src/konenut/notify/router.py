@@ -102,9 +102,23 @@ class Router:
         recipient = _recipient(person_id, channel, address)
         return Route(sender, (Target(recipient),), mask(channel, address))
 
-    def _push_route(self, state: SiteState, person_id: str, sender: Channel) -> Route | Unreachable:
+    def household_push_route(self, state: SiteState, household_id: str) -> Route | Unreachable:
+        """Every device of the household that subscribed: its residents' devices (whose
+        subject is the household) and its members' own."""
+        sender = self.channels.get(PUSH)
+        if sender is None:
+            return Unreachable(NOT_CONFIGURED[PUSH])
+        members = {
+            p.person_id for p in list(state.persons.values()) if p.household_id == household_id
+        }
+        return self._push_route(state, household_id, sender, members | {household_id})
+
+    def _push_route(
+        self, state: SiteState, person_id: str, sender: Channel, owners: set[str] | None = None
+    ) -> Route | Unreachable:
+        owners = owners or {person_id}
         subscriptions = sorted(
-            (p for p in list(state.push_subscriptions.values()) if p.person_id == person_id),
+            (p for p in list(state.push_subscriptions.values()) if p.person_id in owners),
             key=lambda p: p.subscribed_at,
         )
         if not subscriptions:

@@ -66,7 +66,8 @@ class Page:
 COMMON_KEYS = ("app.", "common.", "conn.", "outbox.", "role.", "view.", "lang.")
 PAGES: dict[str, Page] = {
     "enroll": Page("enroll", ("app.", "enroll.", "role.", "lang.")),
-    "join": Page("join", ("app.", "join.", "lang.")),
+    "join": Page("join", ("app.", "join.", "lang.", "guest.")),
+    "cards": Page("cards", ("app.", "card.", "common.")),
     "operator": Page(
         "operator",
         (
@@ -79,6 +80,8 @@ PAGES: dict[str, Page] = {
             "status.",
             "household.",
             "sighting.",
+            "guest.",
+            "hostage.",
         ),
         uses_map=True,
     ),
@@ -96,7 +99,7 @@ PAGES: dict[str, Page] = {
         ),
         uses_map=True,
     ),
-    "resident": Page("resident", (*COMMON_KEYS, "resident.", "household.", "map.")),
+    "resident": Page("resident", (*COMMON_KEYS, "resident.", "household.", "map.", "guest.here")),
 }
 
 
@@ -246,6 +249,12 @@ def enroll_page(lang: str, request: Request) -> Response:
 def pass_page(lang: str, request: Request) -> Response:
     """A standing pass's link (`/{lang}/p#CODE`): join an incident as a volunteer."""
     return _page("join", request, lang)
+
+
+@router.get("/{lang}/cards")
+def cards_page(lang: str, request: Request) -> Response:
+    """Printable household cards (admin): the page asks the API for fresh cards, lays them out."""
+    return _page("cards", request, lang)
 
 
 @router.get("/{lang}/operator")

@@ -1,4 +1,5 @@
-"""Inbound reply webhooks: SMS gateways and Telegram deliver a responder's "1"/"2" here.
+"""Inbound reply webhooks: SMS gateways and Telegram deliver a responder's "1"/"2" here,
+and a resident's "1"-"5" to a broadcast (a household check-in).
 
 No token (contracts §4): each channel has its own secret path segment, derived from one
 key (`KONENUT_INBOUND_SECRET`, else the `inbound_secret` file in the data dir), and Telegram's
@@ -322,7 +323,8 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 async def receive_sms_reply(
     secret: str, request: Request, runtime: Runtime = Depends(get_runtime)
 ) -> JSONResponse:
-    """An SMS reply to a muster call ("1" coming, "2" cannot, or words in five languages).
+    """An SMS reply to a muster call ("1" coming, "2" cannot) or to a household's broadcast
+    ("1" safe ... "5" not home), or the same in words in five languages.
 
     Form-encoded as Twilio posts it (From, Body, MessageSid), or JSON
     `{"from": "+9725...", "text": "1", "message_id": "..."}`.

@@ -5,6 +5,7 @@ import { TOKEN_KEY, getToken, uuid } from "./api.js";
 import { $, $$, h } from "./dom.js";
 import { config, lang, t } from "./i18n.js";
 import { HOME_KEY, LANG_KEY } from "./views.js";
+import { passPurpose } from "./guest.js";
 
 const POLL_MS = 3000;
 const RETRY_MS = 3000;
@@ -153,6 +154,8 @@ async function wait() {
 }
 
 async function start() {
+  // A household card or a guest poster has its own short way in (guest.js).
+  if (code.length === CODE_CHARS && (await passPurpose(code, { show, phoneOf }))) return;
   const token = getToken();
   if (!token) {
     showForm();

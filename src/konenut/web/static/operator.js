@@ -8,6 +8,8 @@ import { createSiteMap, featureName } from "./map.js";
 import { GROUPS, UNSEEN, boardFeed, groupCounts, shareTokenWithServiceWorker, stateLabel, subscribePush, templateText } from "./muster.js";
 import * as outbox from "./outbox.js";
 import { Picture } from "./picture.js";
+import { guestsBoard } from "./guests-board.js";
+import { householdsBoard } from "./households.js";
 import { boot, loadOrRestore, personName, pickIncident, showDrill, showOutbox, siteHead, snapshot, startStream } from "./ui.js";
 
 const TIMELINE_MAX = 300; // rows drawn; the whole log stays in the export
@@ -32,6 +34,8 @@ const VOLUNTEER_EVENTS = /^volunteer\./;
 const picture = new Picture();
 let me = null;
 let map = null;
+let guests = null; // guests-board.js
+let householdPanels = null; // households.js
 let stream = null;
 let plan = null;
 let canCommand = false;
@@ -75,6 +79,8 @@ async function main() {
     }
   });
   map = await createSiteMap($("#map"), { sightingActions: canCommand ? updateSighting : null });
+  guests = guestsBoard(map);
+  householdPanels = householdsBoard({ picture, canCommand, act: updateSighting });
   const loaded = await loadOrRestore("operator", load, restore);
   if (!loaded) return;
   stream = startStream({ view: "operator", ...loaded, onEvent, onResync: reload });
@@ -161,6 +167,8 @@ function onEvent(event) {
     picture.bump("households");
   }
   feed.onEvent(event);
+  if (guests) guests.onEvent(event);
+  if (householdPanels) householdPanels.onEvent(event);
   if (VOLUNTEER_EVENTS.test(event.type)) {
     clearTimeout(volunteerTimer);
     volunteerTimer = setTimeout(refreshVolunteers, 300);
@@ -192,6 +200,8 @@ function render() {
   renderMuster();
   renderHouseholds();
   renderTimeline();
+  if (guests) guests.show(incident);
+  if (householdPanels) householdPanels.show(incident);
 }
 
 const drawn = { positions: -1, sightings: -1, households: -1 };
@@ -438,7 +448,9 @@ function renderHouseholds() {
       h("button", { type: "button", class: "link", dir: "auto", onclick: () => showTab("map") || map.focusBuilding(household.building_ref) },
         `${household.ref} · ${household.name}`),
       h("span", { class: "st" }, t(`household.${checkin.status}`),
-        checkin.people_count != null ? ` · ${t("household.people", { n: num(checkin.people_count) })}` : ""),
+        checkin.people_count != null ? ` · ${t("household.people", { n: num(checkin.people_count) })}` : "",
+        checkin.injured_count ? ` · ${t("household.injured", { n: num(checkin.injured_count) })}` : "",
+        checkin.severity ? ` · ${t(`household.severity.${checkin.severity}`)}` : ""),
       h("time", { datetime: checkin.at }, time(checkin.at))))
     : [h("li", { class: "empty" }, t("operator.no_households_in_danger"))]));
 }
@@ -487,7 +499,8 @@ function describe(event) {
     case "sighting.reported":
       return {
         text: t("event.sighting.reported", { what: t(`sighting.${p.category}`), n: num(p.count || 1) })
-          + (p.armed ? ` · ${t("sighting.armed")}` : "") + (p.text ? ` — ${isolate(p.text)}` : ""),
+          + (p.armed ? ` · ${t("sighting.armed")}` : "") + (p.text ? ` — ${isolate(p.text)}` : "")
+          + (p.source === "resident" ? ` · ${t("sighting.from_resident")}` : ""),
         tone: p.category === "hostile" ? "high" : "mid",
         focus: () => map.focusSighting(p.sighting_id),
       };
@@ -526,6 +539,14 @@ function describe(event) {
       return { text: t("event.volunteer.approved", { name: volunteerName(p.volunteer_id) }), tone: "ok" };
     case "volunteer.declined":
       return { text: t("event.volunteer.declined", { name: volunteerName(p.volunteer_id) }) };
+    case "hostage.reported": {
+      const household = p.household_id ? picture.households.get(p.household_id) : null;
+      return { text: t("event.hostage.reported", { place: household ? `${household.ref} · ${household.name}` : p.building_ref }), tone: "high" };
+    }
+    case "hostage.updated":
+      return { text: t("event.hostage.updated", { text: isolate(p.text || t(`hostage.${p.status === "resolved" ? "resolved" : "update"}`)) }), tone: p.status === "resolved" ? null : "high" };
+    case "accountability.recheck_set":
+      return { text: p.every_mins ? t("event.accountability.recheck_set", { minutes: p.every_mins }) : t("event.accountability.recheck_off") };
     default:
       return { text: event.type };
   }

@@ -4,21 +4,32 @@
 import { api } from "./api.js";
 import { $, $$ } from "./dom.js";
 import { config, lang, num, t, time } from "./i18n.js";
+import { subscribePush } from "./muster.js";
 import * as outbox from "./outbox.js";
 import { boot, cacheForOffline, loadOrRestore, pickIncident, showDrill, showOutbox, siteHead, snapshot, startStream } from "./ui.js";
 
 const MAX_PEOPLE = 500;
+const SEVERITIES = ["minor", "serious", "critical"];
+
+let injured = 1;
+let armed = { count: 1, label: "1", deg: null }; // the "armed people outside" report being made
+let sightingSent = null; // "pending" | "received": all a resident learns of its report
 
 let me = null;
 let state = { incident: null, household: null, checkin: null, broadcasts: [] };
 let people = null;
 let pending = null; // the newest check-in still waiting in the outbox
 const seen = new Set();
+const readSent = new Set(); // broadcasts this page reported as read
+// A guest by a poster (no household): the same page, its own check-in, its building's name.
+const isGuest = () => !me.household_id && (me.roles || []).includes("guest");
 
 async function main() {
   me = await boot();
   if (!me) return;
   setupButtons();
+  // Broadcasts also come by Web Push (silent); the permission prompt needs a user gesture.
+  if (me.household_id) addEventListener("pointerdown", () => subscribePush().catch((err) => console.warn("konenut: push", err)), { once: true, capture: true });
   showOutbox($("#outbox"), {
     onChange: (entries) => {
       const waiting = entries.filter((e) => e.state === "pending" && e.kind === "checkin");
@@ -27,6 +38,7 @@ async function main() {
     },
   });
   outbox.onConfirmed((entry) => {
+    if (entry.kind === "sighting") showSighting("received");
     for (const event of (entry.result && entry.result.events) || []) apply(event);
   });
   const loaded = await loadOrRestore("resident", load, (data) => {
@@ -39,16 +51,18 @@ async function main() {
 
 async function load() {
   const head = await siteHead();
-  const [incidents, household] = await Promise.all([
+  const [incidents, household, guest] = await Promise.all([
     api("/api/v1/incidents"),
     me.household_id ? api(`/api/v1/site/households/${me.household_id}`).catch(() => null) : null,
+    isGuest() ? api("/api/v1/guests/me").catch(() => null) : null,
   ]);
   const chosen = pickIncident(incidents);
   const incident = chosen ? await api(`/api/v1/incidents/${chosen.incident_id}`) : null;
   state = {
     incident: incident && { incident_id: incident.incident_id, kind: incident.kind, drill: incident.drill, closed_at: incident.closed_at },
     household: household && { household_id: household.household_id, ref: household.building_ref || household.ref, name: household.name, languages: household.languages, members: (household.members || []).length },
-    checkin: (incident && incident.checkin) || null,
+    checkin: (guest && guest.status && { ...guest }) || (incident && incident.checkin) || null,
+    guest: guest && { building_ref: guest.building_ref, people_count: guest.people_count },
     broadcasts: (incident && incident.broadcasts) || [],
   };
   snapshot.save("resident", state, head);
@@ -69,6 +83,8 @@ function apply(event) {
     const targets = p.household_ids || [];
     if (targets.length && !targets.includes(me.household_id)) return; // meant for another house
     if (!state.broadcasts.some((b) => b.broadcast_id === p.broadcast_id)) state.broadcasts.push({ ...p, sent_at: event.occurred_at });
+  } else if (event.type === "guest.checked_in" && isGuest() && p.guest_id === me.subject_id) {
+    if (!state.checkin || state.checkin.at <= event.occurred_at) state.checkin = { ...p, at: event.occurred_at };
   } else if (event.type === "household.checked_in" && p.household_id === me.household_id) {
     if (!state.checkin || state.checkin.at <= event.occurred_at) state.checkin = { ...p, at: event.occurred_at };
   } else {
@@ -96,7 +112,10 @@ function render() {
     const { code, text: words } = inLanguage(latest.texts);
     text.textContent = words;
     text.lang = code;
-    $("#instruction-title").textContent = t("resident.instruction");
+    // Custom words not written in this reader's language are shown as written, and say so.
+    const untranslated = latest.translated && (code !== lang || !latest.translated.includes(code));
+    $("#instruction-title").textContent = t("resident.instruction") + (untranslated ? ` · ${t("resident.not_translated")}` : "");
+    markRead(latest);
     $("#instruction-time").textContent = t("resident.sent_at", { time: time(latest.sent_at) });
     box.classList.remove("none");
   } else {
@@ -107,7 +126,16 @@ function render() {
     $("#instruction-time").textContent = "";
     box.classList.add("none");
   }
-  $("#report").hidden = !open || !me.household_id;
+  $("#report").hidden = !open || !(me.household_id || isGuest());
+  $("#seen").hidden = !open || !me.household_id;
+  // A guest's check-in (app/guests.py) has no place for how many are hurt.
+  $("#medic").hidden = !open || isGuest() || (pending ? pending.body.status : checkin && checkin.status) !== "need_medic";
+  if (!open && sightingSent) $("#seen-last").textContent = "";
+  if (state.guest) {
+    const ref = state.guest.building_ref;
+    $("#household-name").textContent = ref ? t("guest.here", { ref }) : t("guest.here_site");
+    if (people === null) people = state.guest.people_count || 1;
+  }
   if (household) {
     $("#household-name").textContent = t("resident.household", { name: household.name, ref: household.ref });
     if (people === null) people = Math.max(1, household.members || 1);
@@ -131,20 +159,91 @@ function render() {
   }
 }
 
+/** Tell the war room this household's screen showed the broadcast (once per broadcast). */
+function markRead(broadcast) {
+  if (!me.household_id || !state.incident || document.visibilityState !== "visible" || readSent.has(broadcast.broadcast_id)) return;
+  readSent.add(broadcast.broadcast_id);
+  api(`/api/v1/incidents/${state.incident.incident_id}/broadcasts/${broadcast.broadcast_id}/read`, { method: "POST", key: `read-${broadcast.broadcast_id}`, body: {} })
+    .catch(() => readSent.delete(broadcast.broadcast_id));
+}
+
 function setupButtons() {
   $$("#statuses button").forEach((button) => button.addEventListener("click", () => {
-    const { incident } = state;
-    if (!incident || !me.household_id) return;
-    outbox.send({
-      path: `/api/v1/incidents/${incident.incident_id}/households/${me.household_id}/check-ins`,
-      body: { status: button.dataset.status, people_count: people || 1 },
-      label: t(`resident.button.${button.dataset.status}`),
-      kind: "checkin",
-    });
+    checkIn(button.dataset.status);
   }));
   $("#people-less").addEventListener("click", () => { people = Math.max(0, (people || 1) - 1); render(); });
   $("#people-more").addEventListener("click", () => { people = Math.min(MAX_PEOPLE, (people || 0) + 1); render(); });
   $("#open-map").addEventListener("click", openMap);
+  setupMedic();
+  setupSighting();
+}
+
+/** One check-in into the outbox; the note goes with it once. */
+function checkIn(status, more = {}) {
+  const { incident } = state;
+  if (!incident || !(me.household_id || isGuest())) return;
+  const who = isGuest() ? `guests/${me.subject_id}` : `households/${me.household_id}`;
+  const note = $("#note").value.trim();
+  $("#note").value = "";
+  outbox.send({
+    path: `/api/v1/incidents/${incident.incident_id}/${who}/check-ins`,
+    body: { status, people_count: people || 1, ...(note ? { text: note } : {}), ...more },
+    label: t(`resident.button.${status}`),
+    kind: "checkin",
+  });
+}
+
+/** "Need a medic" goes at once; how many and how bad follow if the resident can say. */
+function setupMedic() {
+  $("#injured-less").addEventListener("click", () => { injured = Math.max(1, injured - 1); $("#injured").textContent = num(injured); });
+  $("#injured-more").addEventListener("click", () => { injured = Math.min(MAX_PEOPLE, injured + 1); $("#injured").textContent = num(injured); });
+  $$("#severity button").forEach((button) => button.addEventListener("click", () => {
+    if (!SEVERITIES.includes(button.dataset.severity)) return;
+    checkIn("need_medic", { injured_count: injured, severity: button.dataset.severity });
+    $$("#severity button").forEach((b) => b.setAttribute("aria-pressed", String(b === button)));
+  }));
+}
+
+/** Armed people outside: how many, which way from the house, a vehicle; the squad decides. */
+function setupSighting() {
+  $("#armed").addEventListener("click", () => {
+    const form = $("#armed-form");
+    form.hidden = !form.hidden;
+    $("#armed").setAttribute("aria-expanded", String(!form.hidden));
+  });
+  $$("#armed-count button").forEach((button) => button.addEventListener("click", () => {
+    armed.count = Number(button.dataset.count);
+    armed.label = button.dataset.label || button.dataset.count;
+    $$("#armed-count button").forEach((b) => b.setAttribute("aria-pressed", String(b === button)));
+  }));
+  $$("#compass button").forEach((button) => button.addEventListener("click", () => {
+    armed.deg = button.dataset.deg === "" ? null : Number(button.dataset.deg);
+    $$("#compass button").forEach((b) => b.setAttribute("aria-pressed", String(b === button)));
+  }));
+  $("#armed-send").addEventListener("click", () => {
+    const { incident } = state;
+    if (!incident || !me.household_id) return;
+    outbox.send({
+      path: `/api/v1/incidents/${incident.incident_id}/sightings`,
+      body: {
+        category: "hostile", armed: true, count: armed.count, vehicle: $("#armed-vehicle").checked,
+        ...(armed.deg === null ? {} : { direction_deg: armed.deg }),
+        ...(armed.count > 1 ? { text: armed.label } : {}),
+      },
+      label: t("resident.armed"),
+      kind: "sighting",
+    });
+    $("#armed-form").hidden = true;
+    $("#armed").setAttribute("aria-expanded", "false");
+    showSighting("pending");
+  });
+}
+
+function showSighting(stage) {
+  sightingSent = stage;
+  const line = $("#seen-last");
+  line.textContent = t(stage === "received" ? "resident.armed_received" : "resident.armed_pending");
+  line.className = `last ${stage === "received" ? "sent" : "pending"}`;
 }
 
 /** The map only on request: its library is most of a page's weight. */

@@ -123,7 +123,9 @@ self.addEventListener("push", (event) => {
     renotify: Boolean(payload.tag),
     requireInteraction: true,
     icon: `${STATIC}/icons/icon-192.png`,
-    vibrate: [300, 100, 300, 100, 300],
+    // A broadcast reaches a household hiding in a safe room: it must make no sound.
+    silent: data.kind === "broadcast",
+    vibrate: data.kind === "broadcast" ? [] : [300, 100, 300, 100, 300],
     data,
     actions: answerable ? ANSWER_ACTIONS.map((action) => ({ action, title: labels[action] })) : [],
   }));

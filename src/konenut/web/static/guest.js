@@ -1,0 +1,100 @@
+// The pass page's other purposes: a household card enrols this phone for its household and
+// opens the resident page; a guest poster asks "how many, which building, a phone" and opens
+// the resident page in guest mode. The volunteer's form stays in join.js.
+import { TOKEN_KEY, getToken, uuid } from "./api.js";
+import { $ } from "./dom.js";
+import { lang, t } from "./i18n.js";
+import { HOME_KEY } from "./views.js";
+
+const SQUAD_ROLES = ["admin", "commander", "operator", "responder", "medic", "volunteer", "liaison"];
+
+async function post(path, body, key) {
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "Idempotency-Key": key },
+    body: JSON.stringify(body),
+  });
+  return { response, answer: await response.json().catch(() => ({})) };
+}
+
+/** True when this device already serves the squad: a card or poster must not replace it. */
+async function squadDevice() {
+  const token = getToken();
+  if (!token) return false;
+  const response = await fetch("/api/v1/me", { headers: { Authorization: `Bearer ${token}` } }).catch(() => null);
+  if (!response || !response.ok) return false;
+  const me = await response.json();
+  return (me.roles || []).some((role) => SQUAD_ROLES.includes(role));
+}
+
+function enrolled(answer, roles) {
+  localStorage.setItem(TOKEN_KEY, answer.token);
+  localStorage.setItem("konenut.roles", JSON.stringify(roles));
+  const home = `/${lang}/resident`;
+  localStorage.setItem(HOME_KEY, home);
+  history.replaceState(null, "", location.pathname); // the code stays on the card, not in history
+  location.replace(home);
+}
+
+async function redeemCard(code, { show }) {
+  show(t("join.sending"));
+  const { response, answer } = await post("/api/v1/passes/redeem-card", { code }, uuid());
+  if (!response.ok) {
+    show(`${t("join.failed")}: ${answer.detail || response.status}`, "bad");
+    return;
+  }
+  enrolled(answer, ["resident"]);
+}
+
+function guestForm(code, poster, { show, phoneOf }) {
+  const form = $("#guest");
+  form.hidden = false;
+  $("main > h2").textContent = t("guest.title");
+  $("#guest-building").value = poster.building_ref || "";
+  const key = uuid(); // one key while this form is retried
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const people = Number($("#guest-people").value);
+    const phone = phoneOf($("#guest-phone").value);
+    if (!Number.isInteger(people) || people < 1 || people > 500) {
+      show(t("guest.bad_people"), "bad");
+      $("#guest-people").focus();
+      return;
+    }
+    if (phone === null) {
+      show(t("join.bad_phone"), "bad");
+      $("#guest-phone").focus();
+      return;
+    }
+    const building = $("#guest-building").value.trim();
+    const body = { code, people_count: people, language: lang, ...(building ? { building_ref: building } : {}), ...(phone ? { phone } : {}) };
+    $("#guest-submit").disabled = true;
+    show(t("join.sending"));
+    const { response, answer } = await post("/api/v1/passes/redeem-guest", body, key).catch(() => ({ response: null, answer: {} }));
+    $("#guest-submit").disabled = false;
+    if (!response) show(t("join.offline"), "bad");
+    else if (!response.ok) show(`${t("join.failed")}: ${answer.detail || response.status}`, "bad");
+    else enrolled(answer, ["guest"]);
+  });
+}
+
+/** Handles a card or a poster; false when the code is for the volunteer's form (or unknown). */
+export async function passPurpose(code, ui) {
+  let found;
+  try {
+    const { response, answer } = await post("/api/v1/passes/inspect", { code }, uuid());
+    found = response.ok ? answer : null;
+  } catch {
+    found = null;
+  }
+  if (!found || !["household_card", "guest_poster"].includes(found.purpose)) return false;
+  if (await squadDevice()) {
+    ui.show(t("join.already"), "ok");
+    $("#next").hidden = false;
+    return true;
+  }
+  if (found.purpose === "household_card") redeemCard(code, ui);
+  else if (!found.incident_open) ui.show(t("guest.no_incident"), "wait");
+  else guestForm(code, found, ui);
+  return true;
+}
