@@ -47,8 +47,9 @@ import structlog
 
 from konenut.app import commands as c
 from konenut.app import handlers, muster
-from konenut.app.escalator import MAX_CONCURRENT_SENDS, Escalator
+from konenut.app.escalator import Escalator
 from konenut.app.identity import Actor
+from konenut.app.sending import MAX_CONCURRENT_SENDS
 from konenut.domain.ids import new_id
 from konenut.domain.roles import Role, SubjectKind
 from konenut.notify.apprise_channel import AppriseChannel

@@ -5,45 +5,34 @@ incident that has no delivery yet, one command records a `broadcast.delivery_sen
 and channel (and at once a failed `broadcast.delivery_settled` where the household cannot be
 reached: no subscribed device, no phone, no gateway); the sends then run concurrently on the
 broadcaster's own loop and thread pool, and their outcomes are appended many per commit.
-Modelled on app/escalator.py; its own thread, so a slow SMS gateway never holds back a muster.
+Runs on app/sending.py's machinery, like the escalator, on a thread of its own: a slow SMS
+gateway never holds back a muster.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import threading
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import ClassVar
 
-import structlog
 from pydantic import Field
 
 from konenut.app import commands as c
 from konenut.app.handlers import in_open_incident, new_event
 from konenut.app.identity import Actor
+from konenut.app.sending import MAX_CONCURRENT_SENDS, TICK_SECS, BackgroundSender
 from konenut.domain.broadcasts import household_language, text_for
 from konenut.domain.event_types import Id
-from konenut.domain.events import Event, JsonDict, NewEvent
+from konenut.domain.events import JsonDict, NewEvent
 from konenut.domain.ids import new_id
 from konenut.domain.state import BroadcastView, HouseholdView, IncidentView, SiteState
 from konenut.i18n import catalogue
 from konenut.notify import texts
-from konenut.notify.channels import SEND_TIMEOUT_SECS, DeliveryResult, OutboundMessage, Recipient
 from konenut.notify.channels import Channel as Sender
+from konenut.notify.channels import DeliveryResult, OutboundMessage, Recipient
 from konenut.notify.router import NO_ADDRESS, PUSH, Route, Router, Unreachable
 from konenut.store.eventstore import Decide, Decision, EventStore
 
-log = structlog.get_logger(__name__)
-
-TICK_SECS = 1.0
-MAX_CONCURRENT_SENDS = 64
-STOP_GRACE_SECS = SEND_TIMEOUT_SECS + 2.0
-FLUSH_BATCH_SECS = 0.1  # outcomes gather this long, then one commit for all of them
-RETRY_FLUSH_SECS = 1.0
 SMS = "sms"
 CHANNELS = (PUSH, SMS)
 REASON_MAX = 500
@@ -65,11 +54,11 @@ class Delivery:
 Outcome = tuple[Delivery, DeliveryResult]
 
 
-class Broadcaster:
+class Broadcaster(BackgroundSender[Outcome]):
     """One per site and store in a process. `start()` runs it on a thread of its own."""
 
-    _running: ClassVar[set[tuple[str, str]]] = set()
-    _running_lock: ClassVar[threading.Lock] = threading.Lock()
+    name = "broadcaster"
+    wake_types = frozenset({"broadcast.sent"})
 
     def __init__(
         self,
@@ -82,129 +71,16 @@ class Broadcaster:
         tick_secs: float = TICK_SECS,
         concurrency: int = MAX_CONCURRENT_SENDS,
     ) -> None:
-        self.store = store
-        self.site_id = site_id
-        self.router = router
-        self.base_url = base_url.rstrip("/")
-        self.auto = auto
-        self.tick_secs = tick_secs
-        self.concurrency = concurrency
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._stopping = False
-        self._wake: asyncio.Event | None = None
-        self._flush_wake: asyncio.Event | None = None
-        self._flush_lock: asyncio.Lock | None = None
-        self._gate: asyncio.Semaphore | None = None
-        self._tasks: list[asyncio.Task[None]] = []
-        self._deliveries: set[asyncio.Task[None]] = set()
-        self._outcomes: list[Outcome] = []
+        super().__init__(
+            store,
+            site_id,
+            router,
+            base_url,
+            auto=auto,
+            tick_secs=tick_secs,
+            concurrency=concurrency,
+        )
         self._planned: set[str] = set()  # broadcasts handled (some reach nobody: no events)
-        self._key = (store.url, site_id)
-
-    # --- lifecycle (as the escalator's) ------------------------------------------------------
-    def start(self) -> bool:
-        """Start sending; False (and nothing started) if this site already has a broadcaster."""
-        with Broadcaster._running_lock:
-            if self._key in Broadcaster._running:
-                log.warning("broadcaster.already_running", site_id=self.site_id)
-                return False
-            Broadcaster._running.add(self._key)
-        self._thread = threading.Thread(
-            target=self._serve, name=f"konenut-broadcaster-{self.site_id}", daemon=True
-        )
-        self._thread.start()
-        self._ready.wait()
-        self.store.subscribe(self._on_append)
-        return True
-
-    def stop(self) -> None:
-        """Let sends in flight finish (bounded), record their outcomes, and stop."""
-        if self._thread is None or self._loop is None:
-            return
-        self._stopping = True
-        future = asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop)
-        try:
-            future.result(timeout=STOP_GRACE_SECS + 5)
-        except Exception:
-            log.exception("broadcaster.stop_failed", site_id=self.site_id)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._thread = None
-        with Broadcaster._running_lock:
-            Broadcaster._running.discard(self._key)
-
-    def run_once(self, timeout: float = 60.0) -> int:
-        """One tick, then wait until its sends are done and their outcomes recorded."""
-        if self._loop is None:
-            raise RuntimeError("Broadcaster.start() was not called")
-        future = asyncio.run_coroutine_threadsafe(self._tick_and_settle(), self._loop)
-        return future.result(timeout)
-
-    def _serve(self) -> None:
-        loop = asyncio.new_event_loop()
-        loop.set_default_executor(
-            ThreadPoolExecutor(self.concurrency, thread_name_prefix="konenut-broadcast")
-        )
-        asyncio.set_event_loop(loop)
-        self._loop = loop
-        self._wake = asyncio.Event()
-        self._flush_wake = asyncio.Event()
-        self._flush_lock = asyncio.Lock()
-        self._gate = asyncio.Semaphore(self.concurrency)
-        self._tasks = [loop.create_task(self._flush_forever())]
-        if self.auto:
-            self._tasks.append(loop.create_task(self._tick_forever()))
-        loop.call_soon(self._ready.set)
-        try:
-            loop.run_forever()
-        finally:
-            for task in asyncio.all_tasks(loop):
-                task.cancel()
-            loop.run_until_complete(asyncio.sleep(0))
-            loop.run_until_complete(loop.shutdown_default_executor())
-            loop.close()
-
-    def _on_append(self, site_id: str, events: Sequence[Event]) -> None:
-        """Store listener (writer thread): wake the loop for a new broadcast."""
-        loop, wake = self._loop, self._wake
-        if self._stopping or site_id != self.site_id or loop is None or wake is None:
-            return
-        if any(event.type == "broadcast.sent" for event in events):
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                loop.call_soon_threadsafe(wake.set)
-
-    async def _shutdown(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        if self._deliveries:
-            _, pending = await asyncio.wait(set(self._deliveries), timeout=STOP_GRACE_SECS)
-            for task in pending:
-                task.cancel()
-        try:
-            await self._flush()
-        except Exception:
-            log.exception("broadcaster.final_flush_failed", site_id=self.site_id)
-
-    async def _tick_forever(self) -> None:
-        assert self._wake is not None
-        while True:
-            self._wake.clear()
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("broadcaster.tick_failed", site_id=self.site_id)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.tick_secs):
-                    await self._wake.wait()
-
-    async def _tick_and_settle(self) -> int:
-        recorded = await self.tick()
-        while self._deliveries:
-            await asyncio.gather(*set(self._deliveries), return_exceptions=True)
-        await self._flush()
-        return recorded
 
     # --- one tick ----------------------------------------------------------------------------
     async def tick(self) -> int:
@@ -225,12 +101,9 @@ class Broadcaster:
 
         await asyncio.wrap_future(self.store.submit(self.site_id, decide))
         self._planned.update(handled)  # also those that reached nobody: no event says so
-        loop = asyncio.get_running_loop()
         for delivery in planned:
             if delivery.sends:
-                task = loop.create_task(self._deliver(delivery))
-                self._deliveries.add(task)
-                task.add_done_callback(self._deliveries.discard)
+                self._start_delivery(self._deliver(delivery))
         return len(planned)
 
     def _pending(self, state: SiteState) -> list[tuple[IncidentView, BroadcastView]]:
@@ -251,48 +124,12 @@ class Broadcaster:
         else:
             reasons = "; ".join(dict.fromkeys(r.detail or "failed" for r in results))
             outcome = DeliveryResult(sent=False, detail=reasons)
-        self._outcomes.append((delivery, outcome))
-        assert self._flush_wake is not None
-        self._flush_wake.set()
+        self._collect([(delivery, outcome)])
 
-    async def _send(self, sender: Sender, message: OutboundMessage) -> DeliveryResult:
-        assert self._gate is not None
-        async with self._gate:
-            try:
-                return await sender.send(message)
-            except Exception as exc:  # the Channel protocol says it never raises; be sure
-                log.exception("broadcaster.channel_raised", channel=sender.name)
-                return DeliveryResult(sent=False, detail=f"{type(exc).__name__}: {exc}")
-
-    async def _flush_forever(self) -> None:
-        assert self._flush_wake is not None
-        while True:
-            await self._flush_wake.wait()
-            await asyncio.sleep(FLUSH_BATCH_SECS)
-            self._flush_wake.clear()
-            try:
-                await self._flush()
-            except Exception:
-                log.exception("broadcaster.outcomes_not_recorded", site_id=self.site_id)
-                await asyncio.sleep(RETRY_FLUSH_SECS)
-                self._flush_wake.set()
-
-    async def _flush(self) -> None:
-        """Append every outcome collected so far in one command (kept for a retry on failure)."""
-        assert self._flush_lock is not None
-        async with self._flush_lock:
-            pending, self._outcomes = self._outcomes, []
-            if not pending:
-                return
-
-            def decide(state: SiteState, now: datetime) -> Decision:
-                return Decision([_settled(d, r, now) for d, r in pending])
-
-            try:
-                await asyncio.wrap_future(self.store.submit(self.site_id, decide))
-            except BaseException:
-                self._outcomes[:0] = pending
-                raise
+    def _outcome_events(
+        self, state: SiteState, pending: list[Outcome], now: datetime
+    ) -> list[NewEvent]:
+        return [_settled(d, r, now) for d, r in pending]
 
 
 def _settled(delivery: Delivery, result: DeliveryResult, now: datetime) -> NewEvent:

@@ -10,18 +10,13 @@ API or the other channels.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import threading
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import ClassVar
 
-import structlog
-
+from konenut.app.sending import MAX_CONCURRENT_SENDS, TICK_SECS, BackgroundSender
 from konenut.domain.escalation import Attempt, Channel, Due, EscalationPolicy, due_attempts
-from konenut.domain.events import Event, JsonDict, NewEvent
+from konenut.domain.events import JsonDict, NewEvent
 from konenut.domain.ids import new_id, parse_time
 from konenut.domain.muster import answers, called_people, latest_muster, policy_of
 from konenut.domain.roles import Role
@@ -33,18 +28,9 @@ from konenut.notify.channels import Channel as Sender
 from konenut.notify.router import Route, Router, Target, Unreachable
 from konenut.store.eventstore import Decision, EventStore
 
-log = structlog.get_logger(__name__)
-
-TICK_SECS = 1.0
-MAX_CONCURRENT_SENDS = 64  # also the size of the escalator's own thread pool
 # An attempt with no outcome after this long counts as failed: a crash mid-send must not
 # stall a person's chain forever (each send gives up after SEND_TIMEOUT_SECS).
 STALE_SENDING = timedelta(seconds=3 * SEND_TIMEOUT_SECS)
-STOP_GRACE_SECS = SEND_TIMEOUT_SECS + 2.0  # sends in flight may finish on shutdown
-# Outcomes are appended at most this long after they come in, many per commit: a commit per
-# outcome would take the CPU the other sends need (bench/muster.py).
-FLUSH_BATCH_SECS = 0.1
-RETRY_FLUSH_SECS = 1.0  # outcomes kept in memory while the store is unavailable
 WAKE_TYPES = frozenset({"muster.called", "responder.status_changed", "push.subscribed"})
 # Answers given on these channels are confirmed back on the same one (issue 4, item 4).
 CONFIRMED_VIA = frozenset({"sms", "telegram", "push"})
@@ -84,11 +70,15 @@ class Plan:
     jobs: list[Job] = field(default_factory=list)
 
 
-class Escalator:
+# An outcome to record: (event type, payload, incident, drill).
+Outcome = tuple[str, JsonDict, str | None, bool]
+
+
+class Escalator(BackgroundSender[Outcome]):
     """One per site and store in a process. `start()` runs it on a thread of its own."""
 
-    _running: ClassVar[set[tuple[str, str]]] = set()
-    _running_lock: ClassVar[threading.Lock] = threading.Lock()
+    name = "escalator"
+    wake_types = WAKE_TYPES
 
     def __init__(
         self,
@@ -101,130 +91,16 @@ class Escalator:
         tick_secs: float = TICK_SECS,
         concurrency: int = MAX_CONCURRENT_SENDS,
     ) -> None:
-        self.store = store
-        self.site_id = site_id
-        self.router = router
-        self.base_url = base_url.rstrip("/")
-        self.auto = auto
-        self.tick_secs = tick_secs
-        self.concurrency = concurrency
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._stopping = False
-        self._wake: asyncio.Event | None = None
-        self._flush_wake: asyncio.Event | None = None
-        self._flush_lock: asyncio.Lock | None = None
-        self._gate: asyncio.Semaphore | None = None
-        self._tasks: list[asyncio.Task[None]] = []
-        self._deliveries: set[asyncio.Task[None]] = set()
-        self._outcomes: list[tuple[str, JsonDict, str | None, bool]] = []
+        super().__init__(
+            store,
+            site_id,
+            router,
+            base_url,
+            auto=auto,
+            tick_secs=tick_secs,
+            concurrency=concurrency,
+        )
         self._confirmed: set[tuple[str, str, str]] = set()
-        self._key = (store.url, site_id)
-
-    # --- lifecycle ---------------------------------------------------------------------------
-    def start(self) -> bool:
-        """Start sending; False (and nothing started) if this site already has an escalator."""
-        with Escalator._running_lock:
-            if self._key in Escalator._running:
-                log.warning("escalator.already_running", site_id=self.site_id)
-                return False
-            Escalator._running.add(self._key)
-        self._thread = threading.Thread(
-            target=self._serve, name=f"konenut-escalator-{self.site_id}", daemon=True
-        )
-        self._thread.start()
-        self._ready.wait()
-        self.store.subscribe(self._on_append)
-        return True
-
-    def stop(self) -> None:
-        """Let sends in flight finish (bounded), record their outcomes, and stop."""
-        if self._thread is None or self._loop is None:
-            return
-        self._stopping = True
-        future = asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop)
-        try:
-            future.result(timeout=STOP_GRACE_SECS + 5)
-        except Exception:
-            log.exception("escalator.stop_failed", site_id=self.site_id)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._thread = None
-        with Escalator._running_lock:
-            Escalator._running.discard(self._key)
-
-    def run_once(self, timeout: float = 60.0) -> None:
-        """One tick, then wait until its sends are done and their outcomes recorded."""
-        if self._loop is None:
-            raise RuntimeError("Escalator.start() was not called")
-        asyncio.run_coroutine_threadsafe(self._tick_and_settle(), self._loop).result(timeout)
-
-    def _serve(self) -> None:
-        loop = asyncio.new_event_loop()
-        loop.set_default_executor(
-            ThreadPoolExecutor(self.concurrency, thread_name_prefix="konenut-send")
-        )
-        asyncio.set_event_loop(loop)
-        self._loop = loop
-        self._wake = asyncio.Event()
-        self._flush_wake = asyncio.Event()
-        self._flush_lock = asyncio.Lock()
-        self._gate = asyncio.Semaphore(self.concurrency)
-        self._tasks = [loop.create_task(self._flush_forever())]
-        if self.auto:
-            self._tasks.append(loop.create_task(self._tick_forever()))
-        loop.call_soon(self._ready.set)
-        try:
-            loop.run_forever()
-        finally:
-            for task in asyncio.all_tasks(loop):
-                task.cancel()
-            loop.run_until_complete(asyncio.sleep(0))
-            loop.run_until_complete(loop.shutdown_default_executor())
-            loop.close()
-
-    def _on_append(self, site_id: str, events: Sequence[Event]) -> None:
-        """Store listener (writer thread): wake the tick loop for a new call or an answer."""
-        loop, wake = self._loop, self._wake
-        if self._stopping or site_id != self.site_id or loop is None or wake is None:
-            return
-        if any(event.type in WAKE_TYPES for event in events):
-            # RuntimeError: the loop closed while the store kept appending.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(wake.set)
-
-    async def _shutdown(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        if self._deliveries:
-            _, pending = await asyncio.wait(set(self._deliveries), timeout=STOP_GRACE_SECS)
-            for task in pending:
-                task.cancel()  # their attempts count as failed once stale, and are retried
-        try:
-            await self._flush()
-        except Exception:
-            log.exception("escalator.final_flush_failed", site_id=self.site_id)
-
-    async def _tick_forever(self) -> None:
-        assert self._wake is not None
-        while True:
-            self._wake.clear()
-            try:
-                await self.tick()
-            except Exception:  # the store is away, a bug in one call: try again next tick
-                log.exception("escalator.tick_failed", site_id=self.site_id)
-            try:
-                async with asyncio.timeout(self.tick_secs):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
-
-    async def _tick_and_settle(self) -> None:
-        await self.tick()
-        while self._deliveries:
-            await asyncio.gather(*set(self._deliveries), return_exceptions=True)
-        await self._flush()
 
     # --- one tick ----------------------------------------------------------------------------
     async def tick(self) -> int:
@@ -245,9 +121,7 @@ class Escalator:
             if job.confirms is not None:
                 self._confirmed.add(job.confirms)
             if job.sends:
-                task = asyncio.get_running_loop().create_task(self._deliver(job))
-                self._deliveries.add(task)
-                task.add_done_callback(self._deliveries.discard)
+                self._start_delivery(self._deliver(job))
         return sum(1 for e in plan.events if e.type == "notification.sent")
 
     def _anything_due(self, state: SiteState, now: datetime) -> bool:
@@ -286,49 +160,13 @@ class Escalator:
 
     # --- sending and outcomes ----------------------------------------------------------------
     async def _deliver(self, job: Job) -> None:
-        results = await asyncio.gather(*(self._send(s) for s in job.sends))
-        self._outcomes.extend(_outcome_events(job, list(zip(job.sends, results, strict=True))))
-        assert self._flush_wake is not None
-        self._flush_wake.set()
+        results = await asyncio.gather(*(self._send(s.sender, s.message) for s in job.sends))
+        self._collect(_outcome_events(job, list(zip(job.sends, results, strict=True))))
 
-    async def _send(self, send: Send) -> DeliveryResult:
-        assert self._gate is not None
-        async with self._gate:
-            try:
-                return await send.sender.send(send.message)
-            except Exception as exc:  # the Channel protocol says it never raises; be sure
-                log.exception("escalator.channel_raised", channel=send.sender.name)
-                return DeliveryResult(sent=False, detail=f"{type(exc).__name__}: {exc}")
-
-    async def _flush_forever(self) -> None:
-        assert self._flush_wake is not None
-        while True:
-            await self._flush_wake.wait()
-            await asyncio.sleep(FLUSH_BATCH_SECS)  # let outcomes gather: one commit for many
-            self._flush_wake.clear()
-            try:
-                await self._flush()
-            except Exception:
-                log.exception("escalator.outcomes_not_recorded", site_id=self.site_id)
-                await asyncio.sleep(RETRY_FLUSH_SECS)
-                self._flush_wake.set()
-
-    async def _flush(self) -> None:
-        """Append every outcome collected so far in one command (kept for a retry on failure)."""
-        assert self._flush_lock is not None
-        async with self._flush_lock:
-            pending, self._outcomes = self._outcomes, []
-            if not pending:
-                return
-
-            def decide(state: SiteState, now: datetime) -> Decision:
-                return Decision(_outcomes_to_events(state, pending, now))
-
-            try:
-                await asyncio.wrap_future(self.store.submit(self.site_id, decide))
-            except BaseException:
-                self._outcomes[:0] = pending
-                raise
+    def _outcome_events(
+        self, state: SiteState, pending: list[Outcome], now: datetime
+    ) -> list[NewEvent]:
+        return _outcomes_to_events(state, pending, now)
 
 
 def _open_calls(state: SiteState) -> Iterable[tuple[IncidentView, JsonDict]]:
@@ -590,9 +428,6 @@ def _first_name(state: SiteState, person_id: str) -> str:
 
 def _to(message: OutboundMessage, target: Target) -> OutboundMessage:
     return replace(message, recipient=target.recipient)
-
-
-Outcome = tuple[str, JsonDict, str | None, bool]  # (event type, payload, incident, drill)
 
 
 def _outcome_events(job: Job, results: list[tuple[Send, DeliveryResult]]) -> list[Outcome]:
