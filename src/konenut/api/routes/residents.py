@@ -9,16 +9,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from konenut.api.deps import Access, command_response, get_runtime, idempotency_key, permit
-from konenut.api.problems import ApiProblem
+from konenut.api.passes import known_pass, redeem
 from konenut.api.routes.incidents import incident_for
 from konenut.api.runtime import Runtime
-from konenut.api.throttle import refuse_guessers
 from konenut.app import cards, guests, passes
 from konenut.app.commands import Body
-from konenut.app.identity import hash_code, new_token
+from konenut.app.identity import new_token
 from konenut.domain.roles import Role
-from konenut.domain.state import SiteState
-from konenut.store.eventstore import Decide, IdempotencyKey
+from konenut.store.eventstore import IdempotencyKey
 from konenut.web.cards import printed_card
 
 router = APIRouter(prefix="/api/v1", tags=["residents and guests"])
@@ -81,17 +79,6 @@ async def issue_household_cards(
     return command_response(replace(outcome, body={**answer, "cards": printed}))
 
 
-def _known_pass(runtime: Runtime, request: Request, code: str) -> tuple[SiteState, str]:
-    """The site's state and the code's hash; 404 (counted against guessers) if it is unknown."""
-    address = refuse_guessers(runtime.enroll_throttle, request)
-    code_hash = hash_code(code)
-    state = runtime.store.state(runtime.site_id)
-    if state.pass_by_hash(code_hash) is None:
-        runtime.enroll_throttle.record_failure(address)
-        raise ApiProblem(404, "this code is unknown; check it and try again", slug="code-unknown")
-    return state, code_hash
-
-
 @router.post("/passes/inspect", operation_id="inspect_pass")
 def inspect_pass(
     request: Request, body: PassCode, runtime: Runtime = Depends(get_runtime)
@@ -100,20 +87,12 @@ def inspect_pass(
 
     A guest poster also says its building and whether an incident is open to check in to.
     """
-    state, code_hash = _known_pass(runtime, request, body.code)
+    state, code_hash = known_pass(runtime, request, body.code)
     found = state.pass_by_hash(code_hash)
     assert found is not None
     if found.purpose == guests.PURPOSE:
         return guests.poster_of(state, body.code, runtime.store.clock())
     return {"purpose": found.purpose}
-
-
-async def _redeem(
-    runtime: Runtime, code_hash: str, idem: IdempotencyKey, decide: Decide
-) -> JSONResponse:
-    # Contracts §4: for passes the key's scope is (site, pass, key).
-    scoped = replace(idem, scope="pass:" + code_hash[:40])
-    return command_response(await runtime.run(runtime.site_id, decide, scoped))
 
 
 @router.post("/passes/redeem-card", operation_id="redeem_household_card", status_code=201)
@@ -127,8 +106,8 @@ async def redeem_household_card(
 
     The answer holds the device token, shown once. The card's 11th device is refused.
     """
-    _, code_hash = _known_pass(runtime, request, body.code)
-    return await _redeem(runtime, code_hash, idem, cards.redeem_card(body, new_token()))
+    _, code_hash = known_pass(runtime, request, body.code)
+    return await redeem(runtime, code_hash, idem, cards.redeem_card(body, new_token()))
 
 
 @router.post("/passes/redeem-guest", operation_id="redeem_guest_poster", status_code=201)
@@ -143,8 +122,8 @@ async def redeem_guest_poster(
     Only while a real incident is open (409 no-open-incident otherwise). The answer holds a
     device token bound to that incident: it stops working when the incident closes.
     """
-    _, code_hash = _known_pass(runtime, request, body.code)
-    return await _redeem(runtime, code_hash, idem, guests.redeem_guest_poster(body, new_token()))
+    _, code_hash = known_pass(runtime, request, body.code)
+    return await redeem(runtime, code_hash, idem, guests.redeem_guest_poster(body, new_token()))
 
 
 @router.post("/site/guest-posters", operation_id="issue_guest_poster", status_code=201)

@@ -9,12 +9,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from konenut.api.deps import Access, command_response, get_runtime, idempotency_key, permit
-from konenut.api.problems import ApiProblem
+from konenut.api.passes import known_pass, redeem
 from konenut.api.routes.incidents import incident_for
 from konenut.api.runtime import Runtime
-from konenut.api.throttle import refuse_guessers
 from konenut.app import passes, volunteers
-from konenut.app.identity import hash_code, new_token
+from konenut.app.identity import new_token
 from konenut.store.eventstore import IdempotencyKey
 
 router = APIRouter(prefix="/api/v1", tags=["volunteers"])
@@ -74,15 +73,10 @@ async def redeem_pass(
     A volunteer stays pending (their token shows only their own status) until a commander
     approves. An address that sent too many unknown codes in the last minute gets 429.
     """
-    address = refuse_guessers(runtime.enroll_throttle, request)
-    code_hash = hash_code(body.code)
-    if runtime.store.state(runtime.site_id).pass_by_hash(code_hash) is None:
-        runtime.enroll_throttle.record_failure(address)
-        raise ApiProblem(404, "this code is unknown; check it and try again", slug="code-unknown")
-    # Contracts §4: for passes the key's scope is (site, pass, key).
-    scoped = replace(idem, scope="pass:" + code_hash[:40])
-    decide = volunteers.redeem_volunteer_pass(body, new_token())
-    return command_response(await runtime.run(runtime.site_id, decide, scoped))
+    _, code_hash = known_pass(runtime, request, body.code)
+    return await redeem(
+        runtime, code_hash, idem, volunteers.redeem_volunteer_pass(body, new_token())
+    )
 
 
 @router.get("/volunteers/me", operation_id="get_my_volunteer")
