@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from konenut.app.accountability import REPORT_STATUS, Rechecker
-from konenut.domain.accountability import building_centres
 from konenut.domain.ids import utcnow
 from konenut.domain.roles import Role
+from konenut.domain.site_plan import FeatureKind, feature_points
 from konenut.i18n import instructions
 
 from .conftest import SITE, Site, assert_problem, serve_site
@@ -66,7 +66,8 @@ def _recheck(site: Site, minutes: int, role: Role = COMMANDER) -> httpx.Response
 
 def _near(site: Site, building: str) -> dict[str, float]:
     """A point 20 m north of the building's centre on the demo plan."""
-    lon, lat = building_centres(site.store.state(SITE))[building]
+    plan = (site.store.state(SITE).site or {}).get("plan")
+    lon, lat = feature_points(plan, FeatureKind.BUILDING)[building]
     return {"lat": lat + 0.00018, "lon": lon}
 
 

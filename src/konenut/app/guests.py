@@ -22,7 +22,7 @@ from konenut.domain.event_types import GuestFields, HouseholdStatus, Lang, Ref
 from konenut.domain.events import NewEvent
 from konenut.domain.ids import new_id
 from konenut.domain.roles import Role, SubjectKind
-from konenut.domain.site_plan import FeatureKind, SitePlan
+from konenut.domain.site_plan import FeatureKind, plan_refs
 from konenut.domain.state import GuestView, IncidentView, SiteState
 from konenut.security.qr import format_code
 from konenut.store.eventstore import Decide, Decision
@@ -59,16 +59,8 @@ class NoOpenIncident(Conflict):
     slug = "no-open-incident"
 
 
-def _building_refs(state: SiteState) -> set[str] | None:
-    """The site plan's building refs, or None when the site has no plan (nothing to check)."""
-    plan = (state.site or {}).get("plan")
-    if not plan:
-        return None
-    return SitePlan.model_validate(plan).refs(FeatureKind.BUILDING)
-
-
 def _check_building(state: SiteState, building_ref: str | None) -> None:
-    known = _building_refs(state)
+    known = plan_refs((state.site or {}).get("plan"), FeatureKind.BUILDING)
     if building_ref is not None and known is not None and building_ref not in known:
         raise NotFound(f"no building {building_ref!r} on the site plan")
 

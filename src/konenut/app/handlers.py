@@ -17,7 +17,7 @@ from konenut.domain.errors import Conflict, DomainError, InvalidEvent, NotFound
 from konenut.domain.events import Location, NewEvent
 from konenut.domain.ids import format_time, new_id
 from konenut.domain.roles import Role, SubjectKind
-from konenut.domain.site_plan import FeatureKind, SitePlan
+from konenut.domain.site_plan import FeatureKind, feature_point, find_feature, plan_refs
 from konenut.domain.state import IncidentView, SiteState, TokenView
 from konenut.i18n import INSTRUCTION_PREFIX, instructions
 from konenut.store.eventstore import Decide, Decision
@@ -105,10 +105,9 @@ def add_household(
     def decide(state: SiteState, now: datetime) -> Decision:
         if state.household_by_ref(cmd.ref) is not None:
             raise Conflict(f"a household with ref {cmd.ref!r} already exists")
-        if cmd.building_ref and state.site and state.site.get("plan"):
-            buildings = SitePlan.model_validate(state.site["plan"]).refs(FeatureKind.BUILDING)
-            if cmd.building_ref not in buildings:
-                raise NotFound(f"no building {cmd.building_ref!r} on the site plan")
+        buildings = plan_refs((state.site or {}).get("plan"), FeatureKind.BUILDING)
+        if cmd.building_ref and buildings is not None and cmd.building_ref not in buildings:
+            raise NotFound(f"no building {cmd.building_ref!r} on the site plan")
         payload = {
             "household_id": household_id,
             **cmd.model_dump(exclude={"occurred_at", "location"}, exclude_none=True),
@@ -386,17 +385,14 @@ def _outside(state: SiteState, actor: Actor) -> Location:
     """Where a resident who says "outside my house" is: the middle of its building."""
     household = state.households.get(actor.household_id or "")
     plan = (state.site or {}).get("plan")
-    if household is None or not household.building_ref or not plan:
-        raise LocationRequired()
-    for feature in SitePlan.model_validate(plan).features:
-        props = feature.properties
-        if props.kind is FeatureKind.BUILDING and props.ref == household.building_ref:
-            ring = feature.geometry.coordinates[0]
-            if feature.geometry.type == "Point":
-                ring = [feature.geometry.coordinates]
-            lon = sum(float(p[0]) for p in ring) / len(ring)
-            lat = sum(float(p[1]) for p in ring) / len(ring)
-            return Location(lat=lat, lon=lon)
+    building = (
+        find_feature(plan, [FeatureKind.BUILDING], household.building_ref)
+        if household is not None and household.building_ref
+        else None
+    )
+    if building is not None:
+        lon, lat = feature_point(building["geometry"])
+        return Location(lat=lat, lon=lon)
     raise LocationRequired()
 
 

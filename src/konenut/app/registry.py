@@ -20,7 +20,7 @@ from konenut.domain.errors import InvalidEvent
 from konenut.domain.event_types import AgeGroup, HouseholdFields, Lang, PersonFields, SafeRoom
 from konenut.domain.events import NewEvent
 from konenut.domain.ids import new_id
-from konenut.domain.site_plan import FeatureKind, SitePlan
+from konenut.domain.site_plan import FeatureKind, plan_refs
 from konenut.domain.state import HouseholdView, PersonView, SiteState
 from konenut.store.eventstore import Decide, Decision
 
@@ -331,16 +331,9 @@ class _RowChecker:
         return ref
 
 
-def _buildings(state: SiteState) -> set[str] | None:
-    plan = (state.site or {}).get("plan")
-    if not plan:
-        return None
-    return SitePlan.model_validate(plan).refs(FeatureKind.BUILDING)
-
-
 def check(sheet: Sheet, state: SiteState) -> Checked:
     """Every row checked against the others and the site; households grouped by ref."""
-    buildings = _buildings(state)
+    buildings = plan_refs((state.site or {}).get("plan"), FeatureKind.BUILDING)
     problems = list(sheet.problems)
     households: dict[str, HouseholdRows] = {}
     person_rows: dict[str, int] = {}

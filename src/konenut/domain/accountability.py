@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from konenut.domain.ids import format_time
-from konenut.domain.muster import _centre, distance_m
-from konenut.domain.site_plan import FeatureKind, SitePlan
+from konenut.domain.muster import distance_m
+from konenut.domain.site_plan import FeatureKind, feature_points
 from konenut.domain.state import HouseholdView, IncidentView, PersonView, SiteState
 
 NO_ANSWER = "no_answer"
@@ -91,7 +91,7 @@ def board(state: SiteState, incident: IncidentView) -> dict[str, Any]:
 
 def ranked(state: SiteState, incident: IncidentView) -> list[Row]:
     """Every household of the site, in board order."""
-    buildings = building_centres(state)
+    buildings = feature_points((state.site or {}).get("plan"), FeatureKind.BUILDING)
     threats = latest_threats(incident)
     members = _members(state)
     rows = [
@@ -132,18 +132,6 @@ def last_asked(incident: IncidentView, household_id: str) -> str | None:
     """When the household was last sent a broadcast (to it, or to everyone)."""
     times = [t for t in (incident.asked.get(household_id), incident.asked_all_at) if t]
     return max(times) if times else None
-
-
-def building_centres(state: SiteState) -> dict[str, tuple[float, float]]:
-    """(lon, lat) of every building on the site plan, by ref."""
-    plan = (state.site or {}).get("plan")
-    if not plan:
-        return {}
-    return {
-        f.properties.ref: _centre(f.geometry.type, f.geometry.coordinates)
-        for f in SitePlan.model_validate(plan).features
-        if f.properties.kind is FeatureKind.BUILDING
-    }
 
 
 def latest_threats(incident: IncidentView) -> list[Sighting]:

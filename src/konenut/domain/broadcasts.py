@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
-from itertools import pairwise
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from konenut.domain.errors import DomainError
-from konenut.domain.site_plan import point_in_ring
+from konenut.domain.site_plan import (
+    FeatureKind,
+    Point,
+    feature_points,
+    point_in_ring,
+    signed_area,
+)
 from konenut.domain.state import HouseholdView, SiteState
 
-Point = tuple[float, float]  # (lon, lat), GeoJSON order
 MAX_AREA_VERTICES = 1000
 # An area is a part of one community on its map; anything wider is a mistake (a swapped
 # lat/lon, a polygon drawn on the wrong zoom), not an audience.
@@ -58,7 +62,7 @@ class Area(BaseModel):
         lons, lats = [p[0] for p in ring], [p[1] for p in ring]
         if max(lons) - min(lons) > MAX_AREA_SPAN_DEG or max(lats) - min(lats) > MAX_AREA_SPAN_DEG:
             raise ValueError(f"the area spans more than {MAX_AREA_SPAN_DEG} degree")
-        if abs(_signed_area(ring)) == 0:
+        if abs(signed_area(ring)) == 0:
             raise ValueError("the outer ring encloses no area")
         return rings
 
@@ -66,42 +70,9 @@ class Area(BaseModel):
         return list(self.coordinates[0])
 
 
-def _signed_area(ring: list[Point]) -> float:
-    return sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in pairwise(ring)) / 2
-
-
-def centroid(ring: list[Point]) -> Point:
-    """The area centroid of a closed ring (the vertex mean for a degenerate one)."""
-    area = _signed_area(ring)
-    if area == 0:
-        return (sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring))
-    cx = cy = 0.0
-    for (x1, y1), (x2, y2) in pairwise(ring):
-        cross = x1 * y2 - x2 * y1
-        cx += (x1 + x2) * cross
-        cy += (y1 + y2) * cross
-    return (cx / (6 * area), cy / (6 * area))
-
-
-def building_points(plan: dict[str, Any] | None) -> dict[str, Point]:
-    """Each building's point by ref: a Point as is, a (Multi)Polygon by its centroid."""
-    points: dict[str, Point] = {}
-    for feature in (plan or {}).get("features") or []:
-        props, geometry = feature.get("properties") or {}, feature.get("geometry") or {}
-        if props.get("kind") != "building":
-            continue
-        kind, coords = geometry.get("type"), geometry.get("coordinates") or []
-        if kind == "Point":
-            points[str(props["ref"])] = (float(coords[0]), float(coords[1]))
-        elif kind in ("Polygon", "MultiPolygon"):
-            outer = coords[0] if kind == "Polygon" else coords[0][0]
-            points[str(props["ref"])] = centroid([(float(p[0]), float(p[1])) for p in outer])
-    return points
-
-
 def households_in_area(state: SiteState, area: Area) -> list[str]:
     """Households whose building's centroid lies inside the area (none without a building)."""
-    points = building_points((state.site or {}).get("plan"))
+    points = feature_points((state.site or {}).get("plan"), FeatureKind.BUILDING)
     ring = area.ring()
     inside = []
     for household in list(state.households.values()):

@@ -13,7 +13,7 @@ from typing import Any
 from konenut.domain.escalation import ANSWERS, DEFAULT_POLICY, EscalationPolicy
 from konenut.domain.ids import format_time, parse_time
 from konenut.domain.roles import Role
-from konenut.domain.site_plan import FeatureKind, SitePlan
+from konenut.domain.site_plan import FeatureKind, feature_point, find_feature
 from konenut.domain.state import IncidentView, NotificationView, SiteState
 
 # Roles called by a muster of the whole squad (operators stay in the war room).
@@ -81,30 +81,18 @@ def answers(incident: IncidentView, muster: dict[str, Any]) -> dict[str, str]:
     }
 
 
+RALLY_KINDS = (FeatureKind.RALLY_POINT, FeatureKind.ARMORY, FeatureKind.GATE)
+
+
+def rally_feature(state: SiteState, ref: str) -> dict[str, Any] | None:
+    """The plan feature a call's rally point names: a rally point, else an armory, else a gate."""
+    return find_feature((state.site or {}).get("plan"), RALLY_KINDS, ref)
+
+
 def rally_point(state: SiteState, ref: str) -> tuple[float, float] | None:
-    """(lon, lat) of the rally point called `ref` (a rally point, else an armory, else a gate)."""
-    plan = (state.site or {}).get("plan")
-    if not plan:
-        return None
-    features = SitePlan.model_validate(plan).features
-    for kind in (FeatureKind.RALLY_POINT, FeatureKind.ARMORY, FeatureKind.GATE):
-        for feature in features:
-            if feature.properties.kind is kind and feature.properties.ref == ref:
-                return _centre(feature.geometry.type, feature.geometry.coordinates)
-    return None
-
-
-def _centre(geometry_type: str, coordinates: list[Any]) -> tuple[float, float]:
-    if geometry_type == "Point":
-        return float(coordinates[0]), float(coordinates[1])
-    points = _flatten(coordinates)
-    return (sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points))
-
-
-def _flatten(coordinates: Any) -> list[tuple[float, float]]:
-    if coordinates and isinstance(coordinates[0], (int, float)):
-        return [(float(coordinates[0]), float(coordinates[1]))]
-    return [p for part in coordinates for p in _flatten(part)]
+    """(lon, lat) of the rally point called `ref`."""
+    feature = rally_feature(state, ref)
+    return feature_point(feature["geometry"]) if feature else None
 
 
 def eta_secs(

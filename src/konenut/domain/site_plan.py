@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
+from itertools import pairwise
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -97,3 +99,75 @@ def point_in_ring(lon: float, lat: float, ring: list[tuple[float, float]]) -> bo
             if lon < x_cross:
                 inside = not inside
     return inside
+
+
+# --- lookups on a stored plan (validated when it was configured: read as plain JSON) ---------
+Point = tuple[float, float]  # (lon, lat), GeoJSON order
+Plan = dict[str, Any] | None
+
+
+def plan_refs(plan: Plan, kind: FeatureKind) -> set[str] | None:
+    """The refs of one kind on the plan, or None when the site has no plan (nothing to check)."""
+    if not plan:
+        return None
+    return {
+        str(f["properties"]["ref"])
+        for f in plan.get("features") or []
+        if f["properties"]["kind"] == kind.value
+    }
+
+
+def find_feature(plan: Plan, kinds: Iterable[FeatureKind], ref: str) -> dict[str, Any] | None:
+    """The feature called `ref`, trying the kinds in order (a rally point, else an armory...)."""
+    features: list[dict[str, Any]] = (plan or {}).get("features") or []
+    for kind in kinds:
+        for feature in features:
+            props = feature.get("properties") or {}
+            if props.get("kind") == kind.value and props.get("ref") == ref:
+                return feature
+    return None
+
+
+def feature_points(plan: Plan, kind: FeatureKind) -> dict[str, Point]:
+    """Each feature of one kind by ref, as one point (see `feature_point`)."""
+    return {
+        str(f["properties"]["ref"]): feature_point(f["geometry"])
+        for f in (plan or {}).get("features") or []
+        if f["properties"]["kind"] == kind.value
+    }
+
+
+def feature_point(geometry: dict[str, Any]) -> Point:
+    """A Point as is; a (Multi)Polygon by its outer ring's centroid; a line by its vertex mean."""
+    kind, coordinates = geometry["type"], geometry["coordinates"]
+    if kind == "Point":
+        return float(coordinates[0]), float(coordinates[1])
+    if kind in ("Polygon", "MultiPolygon"):
+        outer = coordinates[0] if kind == "Polygon" else coordinates[0][0]
+        return ring_centroid([(float(p[0]), float(p[1])) for p in outer])
+    points = _vertices(coordinates)
+    return sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points)
+
+
+def _vertices(coordinates: Any) -> list[Point]:
+    if coordinates and isinstance(coordinates[0], (int, float)):
+        return [(float(coordinates[0]), float(coordinates[1]))]
+    return [p for part in coordinates for p in _vertices(part)]
+
+
+def signed_area(ring: list[Point]) -> float:
+    """The shoelace area of a closed ring (positive counter-clockwise), in squared degrees."""
+    return sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in pairwise(ring)) / 2
+
+
+def ring_centroid(ring: list[Point]) -> Point:
+    """The area centroid of a closed ring (the vertex mean for a degenerate one)."""
+    area = signed_area(ring)
+    if area == 0:
+        return (sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring))
+    cx = cy = 0.0
+    for (x1, y1), (x2, y2) in pairwise(ring):
+        cross = x1 * y2 - x2 * y1
+        cx += (x1 + x2) * cross
+        cy += (y1 + y2) * cross
+    return (cx / (6 * area), cy / (6 * area))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from konenut.app.muster import template_text, templates
-from konenut.domain.site_plan import FeatureKind
+from konenut.domain.muster import rally_feature
 from konenut.domain.state import PersonView, SiteState
 from konenut.i18n import FALLBACK_LANGUAGE, LANGUAGES, catalogue
 from konenut.notify.sms_text import (
@@ -21,8 +21,6 @@ from konenut.notify.sms_text import (
     uses_ucs2,
 )
 
-# Where a call's rally point is looked up in the site plan, in this order (domain/muster.py).
-RALLY_KINDS = (FeatureKind.RALLY_POINT, FeatureKind.ARMORY, FeatureKind.GATE)
 # Typography the catalogues use that GSM-7 lacks: one such character would make a Latin text
 # UCS-2 and halve its SMS (70 instead of 160 characters).
 GSM7_FRIENDLY = str.maketrans({"—": "-", "–": "-", "’": "'", "‘": "'", "“": '"', "”": '"'})
@@ -54,14 +52,9 @@ def language_of(state: SiteState, person: PersonView | None) -> str:
 
 def rally_point_name(state: SiteState, ref: str, lang: str) -> str:
     """The rally point's name in `lang` from the site plan, else its plain name, else its ref."""
-    plan = (state.site or {}).get("plan") or {}
-    features: list[dict[str, Any]] = plan.get("features") or []
-    for kind in RALLY_KINDS:
-        for feature in features:
-            props = feature.get("properties") or {}
-            if props.get("kind") == kind.value and props.get("ref") == ref:
-                return str(props.get(f"name_{lang}") or props.get("name") or ref)
-    return ref
+    feature = rally_feature(state, ref)
+    props = (feature or {}).get("properties") or {}
+    return str(props.get(f"name_{lang}") or props.get("name") or ref)
 
 
 def call_text(state: SiteState, muster: dict[str, Any], lang: str) -> CallText:

@@ -247,7 +247,8 @@ def enroll_page(lang: str, request: Request) -> Response:
 
 @router.get("/{lang}/p")
 def pass_page(lang: str, request: Request) -> Response:
-    """A standing pass's link (`/{lang}/p#CODE`): join an incident as a volunteer."""
+    """A standing pass's link (`/{lang}/p#CODE`): a volunteer joining, a household card, a guest
+    poster."""
     return _page("join", request, lang)
 
 
