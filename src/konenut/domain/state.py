@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from konenut.domain.events import Event, JsonDict
 from konenut.domain.ids import format_time
 
-STATE_VERSION = 4  # bump when the shape changes: older snapshots are then ignored
+STATE_VERSION = 5  # bump when the shape changes: older snapshots are then ignored
 
 
 class _View(BaseModel):
