@@ -242,14 +242,17 @@ def _seed_for_api(store: EventStore, client: TestClient) -> Site:
 
 @contextmanager
 def serve_site(
-    data_dir: Path, clock: Callable[[], datetime] = utcnow, url: str | None = None
+    data_dir: Path,
+    clock: Callable[[], datetime] = utcnow,
+    url: str | None = None,
+    escalate: bool = False,
 ) -> Iterator[Site]:
     """A seeded site behind the real app, on `url` (default: a SQLite file in `data_dir`)."""
     store = start_store(url or f"sqlite:///{data_dir / 'konenut.db'}", clock)
     try:
-        # No escalator: these tests count what each request appends, and its notification
-        # attempts would land in between (tests/notify drives the escalator on its own clock).
-        settings = Settings(data_dir=data_dir, escalate=False)
+        # No background senders by default: these tests count what each request appends, and
+        # notification attempts would land in between (tests/notify drives them on a clock).
+        settings = Settings(data_dir=data_dir, escalate=escalate)
         with TestClient(create_app(settings, store)) as client:
             yield _seed_for_api(store, client)
     finally:

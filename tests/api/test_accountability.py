@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -211,3 +212,32 @@ def test_reping_retried_with_its_key_asks_once(site: Site) -> None:
     assert again.status_code == 201 and again.headers.get("Idempotent-Replayed") == "true"
     assert again.json() == first
     assert [e.type for e in site.events_after(before)] == ["broadcast.sent"]
+
+
+def test_the_running_server_asks_again_without_anyone_tapping(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The proof-of-life timer runs inside the served app: nobody calls tick() here."""
+    monkeypatch.setattr("konenut.app.accountability.RECHECK_INTERVAL_SECS", 0.1)
+    shift = [timedelta(0)]
+    with serve_site(tmp_path, clock=lambda: utcnow() + shift[0], escalate=True) as site:
+        answered, silent = site.seeded.other_household_id, site.seeded.household_id
+        _ok(_recheck(site, 5))
+        shift[0] = timedelta(minutes=4)
+        _check_in(site, answered, "safe")
+        before = site.head()
+        shift[0] = timedelta(minutes=6)
+        asked = _wait_for_recheck(site, before)
+    assert asked.payload["household_ids"] == [silent]
+    assert asked.payload["template"] == REPORT_STATUS
+    assert asked.actor is None
+
+
+def _wait_for_recheck(site: Site, after: int) -> Any:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        for event in site.events_after(after):
+            if event.type == "broadcast.sent" and event.payload.get("template") == REPORT_STATUS:
+                return event
+        time.sleep(0.05)
+    raise AssertionError("the proof-of-life re-check was not sent within 5 s")
