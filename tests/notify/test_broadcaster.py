@@ -57,6 +57,32 @@ def commander(state: SiteState) -> Actor:
     return Actor(SITE, "t-cmd", person.person_id, SubjectKind.PERSON, frozenset({Role.COMMANDER}))
 
 
+def subscribe_household_phone(
+    store: EventStore, household: str, browser: Browser, endpoint: str
+) -> str:
+    """Enrol a resident phone for the household and subscribe it to push; its token id."""
+    enrol(
+        store,
+        c.IssueEnrollmentCode(
+            subject_id=household, subject_kind=SubjectKind.HOUSEHOLD, roles=[Role.RESIDENT]
+        ),
+    )
+    token_id = next(
+        t.token_id for t in store.state(SITE).tokens.values() if t.subject_id == household
+    )
+    resident = Actor(
+        SITE, token_id, household, SubjectKind.HOUSEHOLD, frozenset({Role.RESIDENT}), household
+    )
+    keys = browser.subscription(endpoint)
+    store.execute(
+        SITE,
+        muster.subscribe_push(
+            resident, c.SubscribePush(endpoint=keys.endpoint, p256dh=keys.p256dh, auth=keys.auth)
+        ),
+    )
+    return token_id
+
+
 @pytest.fixture
 def village(tmp_path: Path) -> Iterator[EventStore]:
     store = open_store(f"sqlite:///{tmp_path / 'konenut.db'}")
@@ -93,21 +119,7 @@ def test_an_area_broadcast_reaches_exactly_the_households_inside_each_in_its_lan
     # A worker's phone in W1 subscribed for push with its household's resident token.
     browser = Browser()
     endpoint, pushed = push_service(browser, 201)
-    enrol(
-        store,
-        c.IssueEnrollmentCode(
-            subject_id=w1, subject_kind=SubjectKind.HOUSEHOLD, roles=[Role.RESIDENT]
-        ),
-    )
-    token_id = next(t.token_id for t in store.state(SITE).tokens.values() if t.subject_id == w1)
-    resident = Actor(SITE, token_id, w1, SubjectKind.HOUSEHOLD, frozenset({Role.RESIDENT}), w1)
-    keys = browser.subscription(endpoint)
-    store.execute(
-        SITE,
-        muster.subscribe_push(
-            resident, c.SubscribePush(endpoint=keys.endpoint, p256dh=keys.p256dh, auth=keys.auth)
-        ),
-    )
+    subscribe_household_phone(store, w1, browser, endpoint)
     sms = receiver_factory()
     router = Router(
         {
@@ -162,6 +174,35 @@ def test_an_area_broadcast_reaches_exactly_the_households_inside_each_in_its_lan
         assert outcomes["sms"] == "delivered"
         assert outcomes["push"] == ("delivered" if household.household_id == w1 else "failed")
     assert {d.household_id for d in broadcast.deliveries.values()} == set(inside)
+
+
+def test_a_phone_whose_push_subscription_is_gone_is_dropped(
+    village: EventStore, push_service: PushService, tmp_path: Path
+) -> None:
+    store = village
+    incident_id = _open(store)
+    w2 = household_id(store.state(SITE), "h-W2")
+    browser = Browser()
+    gone_endpoint, _ = push_service(browser, 410)
+    token_id = subscribe_household_phone(store, w2, browser, gone_endpoint)
+    assert token_id in store.state(SITE).push_subscriptions
+    keys = load_or_create_vapid_keys(tmp_path)
+    router = Router({"push": WebPushChannel(keys, "mailto:squad@alumim.example")})
+    broadcast_id = _broadcast(store, incident_id, template="stay_in_shelter", area=WORKERS)
+
+    broadcaster = Broadcaster(store, SITE, router, BASE_URL, auto=False)
+    assert broadcaster.start()
+    try:
+        broadcaster.run_once()
+    finally:
+        broadcaster.stop()
+
+    state = store.state(SITE)
+    assert token_id not in state.push_subscriptions  # the next broadcast does not try it again
+    broadcast = state.incidents[incident_id].broadcasts[broadcast_id]
+    (w2_push,) = [d for d in broadcast.deliveries.values() if d.household_id == w2]
+    assert w2_push.outcome == "failed"
+    assert w2_push.reason
 
 
 def test_custom_text_reaches_other_languages_marked_not_translated(

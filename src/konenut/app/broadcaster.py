@@ -20,7 +20,14 @@ from pydantic import Field
 from konenut.app import commands as c
 from konenut.app.handlers import in_open_incident, new_event
 from konenut.app.identity import Actor
-from konenut.app.sending import MAX_CONCURRENT_SENDS, TICK_SECS, BackgroundSender
+from konenut.app.sending import (
+    MAX_CONCURRENT_SENDS,
+    TICK_SECS,
+    BackgroundSender,
+    GoneSubscription,
+    gone_subscription,
+    unsubscribe_events,
+)
 from konenut.domain.broadcasts import household_language, text_for
 from konenut.domain.event_types import Id
 from konenut.domain.events import JsonDict, NewEvent
@@ -48,10 +55,12 @@ class Delivery:
     broadcast_id: str
     delivery_id: str
     household_id: str
-    sends: list[tuple[Sender, OutboundMessage]] = field(default_factory=list)
+    # Each send with the device whose push subscription it used (None: not a push send).
+    sends: list[tuple[Sender, OutboundMessage, str | None]] = field(default_factory=list)
 
 
-Outcome = tuple[Delivery, DeliveryResult]
+# A delivery settled, or a push subscription the push service said is gone.
+Outcome = tuple[Delivery, DeliveryResult] | GoneSubscription
 
 
 class Broadcaster(BackgroundSender[Outcome]):
@@ -117,19 +126,25 @@ class Broadcaster(BackgroundSender[Outcome]):
 
     # --- sending and outcomes ----------------------------------------------------------------
     async def _deliver(self, delivery: Delivery) -> None:
-        results = await asyncio.gather(*(self._send(s, m) for s, m in delivery.sends))
+        results = await asyncio.gather(*(self._send(s, m) for s, m, _ in delivery.sends))
+        gone = [
+            gone_subscription(message.recipient, token_id, result)
+            for (_, message, token_id), result in zip(delivery.sends, results, strict=True)
+        ]
         accepted = [r for r in results if r.sent]
         if accepted:
             outcome = next((r for r in accepted if r.provider_message_id), accepted[0])
         else:
             reasons = "; ".join(dict.fromkeys(r.detail or "failed" for r in results))
             outcome = DeliveryResult(sent=False, detail=reasons)
-        self._collect([(delivery, outcome)])
+        self._collect([(delivery, outcome), *(g for g in gone if g is not None)])
 
     def _outcome_events(
         self, state: SiteState, pending: list[Outcome], now: datetime
     ) -> list[NewEvent]:
-        return [_settled(d, r, now) for d, r in pending]
+        settled = [_settled(*o, now) for o in pending if isinstance(o, tuple)]
+        gone = [o for o in pending if isinstance(o, GoneSubscription)]
+        return settled + unsubscribe_events(state, gone, now)
 
 
 def _settled(delivery: Delivery, result: DeliveryResult, now: datetime) -> NewEvent:
@@ -217,7 +232,8 @@ class _Planner:
             return delivery
         message = self._message(channel, lang, shown, text, translated)
         delivery.sends.extend(
-            (route.channel, replace(message, recipient=t.recipient)) for t in route.targets
+            (route.channel, replace(message, recipient=t.recipient), t.token_id)
+            for t in route.targets
         )
         return delivery
 

@@ -14,7 +14,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from konenut.app.sending import MAX_CONCURRENT_SENDS, TICK_SECS, BackgroundSender
+from konenut.app.sending import (
+    MAX_CONCURRENT_SENDS,
+    TICK_SECS,
+    BackgroundSender,
+    GoneSubscription,
+    gone_subscription,
+    unsubscribe_events,
+)
 from konenut.domain.escalation import Attempt, Channel, Due, EscalationPolicy, due_attempts
 from konenut.domain.events import JsonDict, NewEvent
 from konenut.domain.ids import new_id, parse_time
@@ -70,8 +77,8 @@ class Plan:
     jobs: list[Job] = field(default_factory=list)
 
 
-# An outcome to record: (event type, payload, incident, drill).
-Outcome = tuple[str, JsonDict, str | None, bool]
+# An outcome to record: (event type, payload, incident, drill), or a push subscription to drop.
+Outcome = tuple[str, JsonDict, str | None, bool] | GoneSubscription
 
 
 class Escalator(BackgroundSender[Outcome]):
@@ -453,33 +460,16 @@ def _outcome_events(job: Job, results: list[tuple[Send, DeliveryResult]]) -> lis
             }
             events.append(("notification.failed", payload, job.incident_id, job.drill))
     for send, result in results:
-        subscription = send.target.recipient.push_subscription
-        if result.gone and send.target.token_id and subscription is not None:
-            payload = {
-                "person_id": send.target.recipient.person_id,
-                "token_id": send.target.token_id,
-                "reason": result.detail[:300],
-                "endpoint": subscription.endpoint,  # checked, then dropped, when recorded
-            }
-            events.append(("push.unsubscribed", payload, None, False))
+        gone = gone_subscription(send.target.recipient, send.target.token_id, result)
+        if gone is not None:
+            events.append(gone)
     return events
 
 
 def _outcomes_to_events(state: SiteState, pending: list[Outcome], now: datetime) -> list[NewEvent]:
-    events = []
-    dropped: set[str] = set()
-    for type_, payload, incident_id, drill in pending:
-        if type_ == "push.unsubscribed":
-            payload = dict(payload)
-            endpoint = payload.pop("endpoint")
-            current = state.push_subscriptions.get(payload["token_id"])
-            # The device may have subscribed again since: only drop the endpoint that failed.
-            if current is None or current.endpoint != endpoint or payload["token_id"] in dropped:
-                continue
-            dropped.add(payload["token_id"])
-        events.append(
-            NewEvent(
-                type=type_, payload=payload, occurred_at=now, incident_id=incident_id, drill=drill
-            )
-        )
-    return events
+    events = [
+        NewEvent(type=type_, payload=payload, occurred_at=now, incident_id=incident, drill=drill)
+        for type_, payload, incident, drill in (o for o in pending if isinstance(o, tuple))
+    ]
+    gone = [o for o in pending if isinstance(o, GoneSubscription)]
+    return events + unsubscribe_events(state, gone, now)

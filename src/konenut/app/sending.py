@@ -11,6 +11,7 @@ import contextlib
 import threading
 from collections.abc import Coroutine, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -18,7 +19,12 @@ import structlog
 
 from konenut.domain.events import Event, NewEvent
 from konenut.domain.state import SiteState
-from konenut.notify.channels import SEND_TIMEOUT_SECS, DeliveryResult, OutboundMessage
+from konenut.notify.channels import (
+    SEND_TIMEOUT_SECS,
+    DeliveryResult,
+    OutboundMessage,
+    Recipient,
+)
 from konenut.notify.channels import Channel as Sender
 from konenut.notify.router import Router
 from konenut.store.eventstore import Decision, EventStore
@@ -34,6 +40,43 @@ FLUSH_BATCH_SECS = 0.1
 RETRY_FLUSH_SECS = 1.0  # outcomes kept in memory while the store is unavailable
 
 OutcomeT = TypeVar("OutcomeT")
+
+
+@dataclass(frozen=True)
+class GoneSubscription:
+    """A push service said this device's subscription no longer exists (404/410)."""
+
+    person_id: str
+    token_id: str
+    endpoint: str
+    reason: str
+
+
+def gone_subscription(
+    recipient: Recipient, token_id: str | None, result: DeliveryResult
+) -> GoneSubscription | None:
+    """The subscription to drop after this send, if the push service said it is gone."""
+    subscription = recipient.push_subscription
+    if not result.gone or token_id is None or subscription is None:
+        return None
+    return GoneSubscription(recipient.person_id, token_id, subscription.endpoint, result.detail)
+
+
+def unsubscribe_events(
+    state: SiteState, gone: Iterable[GoneSubscription], now: datetime
+) -> list[NewEvent]:
+    """`push.unsubscribed` once per device, and only for the endpoint that failed: the device
+    may have subscribed again since."""
+    events: list[NewEvent] = []
+    dropped: set[str] = set()
+    for g in gone:
+        current = state.push_subscriptions.get(g.token_id)
+        if current is None or current.endpoint != g.endpoint or g.token_id in dropped:
+            continue
+        dropped.add(g.token_id)
+        payload = {"person_id": g.person_id, "token_id": g.token_id, "reason": g.reason[:300]}
+        events.append(NewEvent(type="push.unsubscribed", payload=payload, occurred_at=now))
+    return events
 
 
 class BackgroundSender(Generic[OutcomeT]):
