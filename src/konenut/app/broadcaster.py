@@ -21,8 +21,6 @@ from konenut.app import commands as c
 from konenut.app.handlers import in_open_incident, new_event
 from konenut.app.identity import Actor
 from konenut.app.sending import (
-    MAX_CONCURRENT_SENDS,
-    TICK_SECS,
     BackgroundSender,
     GoneSubscription,
     gone_subscription,
@@ -37,8 +35,8 @@ from konenut.i18n import catalogue
 from konenut.notify import texts
 from konenut.notify.channels import Channel as Sender
 from konenut.notify.channels import DeliveryResult, OutboundMessage, Recipient
-from konenut.notify.router import NO_ADDRESS, PUSH, Route, Router, Unreachable
-from konenut.store.eventstore import Decide, Decision, EventStore
+from konenut.notify.router import NO_ADDRESS, PUSH, Route, Unreachable
+from konenut.store.eventstore import Decide, Decision
 
 SMS = "sms"
 CHANNELS = (PUSH, SMS)
@@ -69,26 +67,7 @@ class Broadcaster(BackgroundSender[Outcome]):
     name = "broadcaster"
     wake_types = frozenset({"broadcast.sent"})
 
-    def __init__(
-        self,
-        store: EventStore,
-        site_id: str,
-        router: Router,
-        base_url: str,
-        *,
-        auto: bool = True,
-        tick_secs: float = TICK_SECS,
-        concurrency: int = MAX_CONCURRENT_SENDS,
-    ) -> None:
-        super().__init__(
-            store,
-            site_id,
-            router,
-            base_url,
-            auto=auto,
-            tick_secs=tick_secs,
-            concurrency=concurrency,
-        )
+    def _setup(self) -> None:
         self._planned: set[str] = set()  # broadcasts handled (some reach nobody: no events)
 
     # --- one tick ----------------------------------------------------------------------------

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from konenut.app.sending import (
-    MAX_CONCURRENT_SENDS,
-    TICK_SECS,
     BackgroundSender,
     GoneSubscription,
     gone_subscription,
@@ -32,8 +30,8 @@ from konenut.i18n import catalogue
 from konenut.notify import texts
 from konenut.notify.channels import SEND_TIMEOUT_SECS, DeliveryResult, OutboundMessage, Recipient
 from konenut.notify.channels import Channel as Sender
-from konenut.notify.router import Route, Router, Target, Unreachable
-from konenut.store.eventstore import Decision, EventStore
+from konenut.notify.router import Route, Target, Unreachable
+from konenut.store.eventstore import Decision
 
 # An attempt with no outcome after this long counts as failed: a crash mid-send must not
 # stall a person's chain forever (each send gives up after SEND_TIMEOUT_SECS).
@@ -87,26 +85,7 @@ class Escalator(BackgroundSender[Outcome]):
     name = "escalator"
     wake_types = WAKE_TYPES
 
-    def __init__(
-        self,
-        store: EventStore,
-        site_id: str,
-        router: Router,
-        base_url: str,
-        *,
-        auto: bool = True,
-        tick_secs: float = TICK_SECS,
-        concurrency: int = MAX_CONCURRENT_SENDS,
-    ) -> None:
-        super().__init__(
-            store,
-            site_id,
-            router,
-            base_url,
-            auto=auto,
-            tick_secs=tick_secs,
-            concurrency=concurrency,
-        )
+    def _setup(self) -> None:
         self._confirmed: set[tuple[str, str, str]] = set()
 
     # --- one tick ----------------------------------------------------------------------------

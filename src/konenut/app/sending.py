@@ -117,6 +117,10 @@ class BackgroundSender(Generic[OutcomeT]):
         self._deliveries: set[asyncio.Task[None]] = set()
         self._outcomes: list[OutcomeT] = []
         self._key = (self.name, store.url, site_id)
+        self._setup()
+
+    def _setup(self) -> None:
+        """A subclass's own fields."""
 
     # --- what a subclass decides -------------------------------------------------------------
     async def tick(self) -> int:
