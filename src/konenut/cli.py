@@ -648,12 +648,15 @@ def households_export(
     data_dir: DataDir = None,
 ) -> None:
     """Write every household and its members in the import's columns (CSV or XLSX)."""
-    from konenut.app.registry import export_rows, to_csv, to_xlsx
+    from konenut.app.registry import export_counts, export_rows, to_csv, to_xlsx
 
     settings = settings_for(data_dir)
+    fmt = "xlsx" if path.suffix.lower() == ".xlsx" else "csv"
     with opened_store(settings) as store:
         rows = export_rows(store.state(settings.site_id))
-    data = to_xlsx(rows) if path.suffix.lower() == ".xlsx" else to_csv(rows)
+        households, people = export_counts(rows)
+        run(store, settings, handlers.record_registry_export(None, fmt, households, people, "cli"))
+    data = to_xlsx(rows) if fmt == "xlsx" else to_csv(rows)
     with _output(path) as handle:
         handle.write(data)
     typer.echo(f"Wrote {len(rows)} rows to {path}.")

@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = Field(
         default=None, description="Telegram's X-Telegram-Bot-Api-Secret-Token (setWebhook)"
     )
+    stream_coalesce_ms: int = Field(
+        default=250,
+        ge=0,
+        le=5_000,
+        description="Live stream: positions go out every this often, the latest per unit (0: off)",
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -220,10 +220,18 @@ def test_an_update_keeps_what_the_sheet_does_not_hold(site: Site) -> None:
 
 def test_export_then_import_is_no_change_in_csv_and_xlsx(site: Site) -> None:
     assert upload(site, SAMPLE).status_code == 201
+    before = site.head()
     exported = site.get("/api/v1/site/households/export.csv", Role.ADMIN)
     assert exported.status_code == 200
+    (audit,) = site.events_after(before)  # who took the names and phones out, and how many
+    assert audit.type == "audit.registry_exported"
+    assert audit.actor == site.seeded.subjects[Role.ADMIN]
     assert exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    households = len({r["household_ref"] for r in rows})
+    people = sum(1 for r in rows if r["person_ref"])
+    expected = {"format": "csv", "households": households, "people": people, "via": "api"}
+    assert audit.payload == expected
     yael = next(r for r in rows if r["person_ref"] == "p-31-1")
     assert (yael["name"], yael["phone"], yael["household_languages"]) == (
         "יעל כהן",
@@ -235,6 +243,7 @@ def test_export_then_import_is_no_change_in_csv_and_xlsx(site: Site) -> None:
     workbook = site.get("/api/v1/site/households/export.xlsx", Role.ADMIN)
     assert workbook.status_code == 200
     assert workbook.headers["content-type"] == XLSX_TYPE
+    assert site.events_after(before)[-1].payload["format"] == "xlsx"
     before = site.head()
     for data, media_type in ((exported.content, "text/csv"), (workbook.content, XLSX_TYPE)):
         answer = upload(site, data, media_type)

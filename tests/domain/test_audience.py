@@ -38,6 +38,8 @@ PUBLIC = Seen(Scope.ALL, envelope=False)
 PUBLIC_INC = Seen(Scope.INCIDENT, envelope=False)
 PUBLIC_NO_PLAN = Seen(Scope.ALL, envelope=False, hide=frozenset({"plan"}))
 OWN_BARE = Seen(Scope.OWN, envelope=False)
+# Addressed to everyone or to a list of persons (an order), in full.
+TARGETED = Seen(Scope.TARGETED)
 # Addressed to everyone or to a list of households; whom else it was for is hidden.
 TARGETED_BARE = Seen(
     Scope.TARGETED, envelope=False, hide=frozenset({"household_ids", "area", "group"})
@@ -185,7 +187,19 @@ DECISIONS: dict[str, dict[Role, Seen | None]] = {
     "broadcast.delivery_sent": RUNS_SQUAD,
     "broadcast.delivery_settled": RUNS_SQUAD,
     "broadcast.read": {**RUNS_SQUAD, Role.RESIDENT: OWN},
-    "order.sent": PICTURE,
+    # issue 6: an order reaches the people it names (all, when it names nobody); those who run
+    # the squad and the arriving unit see every order.
+    "order.sent": row(
+        admin=ALL,
+        commander=ALL,
+        operator=ALL,
+        responder=TARGETED,
+        medic=TARGETED,
+        resident=NO,
+        guest=NO,
+        volunteer=TARGETED,
+        liaison=INC,
+    ),
     "order.acknowledged": PICTURE,
     # issue 5: proof of life is set by those who run the squad.
     "accountability.recheck_set": RUNS_SQUAD,
@@ -193,6 +207,7 @@ DECISIONS: dict[str, dict[Role, Seen | None]] = {
     "audit.log_exported": ADMIN_ONLY,
     # An SMS/Telegram reply that answered nothing: not even the person it came from sees it.
     "audit.inbound_rejected": ADMIN_ONLY,
+    "audit.registry_exported": ADMIN_ONLY,
     # issue 4: the muster
     "muster.seen": PICTURE,
     "escalation_policy.set": RUNS_SQUAD,
@@ -232,6 +247,24 @@ DECISIONS: dict[str, dict[Role, Seen | None]] = {
     # issue 5: hostages held — never residents or guests, not even the household concerned.
     "hostage.reported": HOSTAGES,
     "hostage.updated": HOSTAGES,
+    # issue 6: the challenge/password is the squad's (a captured resident's phone must not
+    # answer it); the safe word is told to residents and guests, without who set it.
+    "challenge.set": POSITIONS,
+    "safe_word.set": NEWS,
+    # issue 6: a caution reaches the units it warns (all, when it names nobody) and those who
+    # run the squad; never residents, guests or the admin desk (contracts §5).
+    "caution.raised": row(
+        admin=NO,
+        commander=ALL,
+        operator=ALL,
+        responder=TARGETED,
+        medic=TARGETED,
+        resident=NO,
+        guest=NO,
+        volunteer=TARGETED,
+        liaison=INC,
+    ),
+    "responder.entering": POSITIONS,
 }
 
 # Never for a resident or a guest, whatever the event is about.
@@ -252,6 +285,9 @@ NEVER_FOR_HOUSEHOLDS = {
     "volunteer.declined",
     "hostage.reported",
     "hostage.updated",
+    "challenge.set",
+    "caution.raised",
+    "responder.entering",
 }
 
 # --- one sample event per type, and whom it is about -------------------------------------
@@ -371,13 +407,32 @@ SAMPLES: dict[str, Sample] = {
         household=HOME,
     ),
     "broadcast.read": Sample({"broadcast_id": "b1", "household_id": HOME}, household=HOME),
-    "order.sent": Sample({"order_id": "o1", "text": "Hold gate 3", "to_person_ids": [PERSON]}),
+    "order.sent": Sample(
+        {"order_id": "o1", "text": "Hold gate 3", "to_person_ids": [PERSON]}, subject=PERSON
+    ),
     "hostage.reported": Sample(
         {"situation_id": "h1", "household_id": HOME, "building_ref": "31", "people_inside": 3},
         household=HOME,
     ),
     "hostage.updated": Sample({"situation_id": "h1", "text": "phone contact", "status": "ongoing"}),
     "accountability.recheck_set": Sample({"every_mins": 30}),
+    "challenge.set": Sample({"challenge": "olive", "password": "river", "lang": "en"}),
+    "safe_word.set": Sample({"word": "lemon", "lang": "en"}),
+    "caution.raised": Sample(
+        {
+            "caution_id": "k1",
+            "kind": "near_civilians",
+            "key": "near:s1:14",
+            "sighting_id": "s1",
+            "building_refs": ["14"],
+            "to_person_ids": [PERSON],
+            "civilians": [{"building_ref": "14", "people": 2, "status": "safe"}],
+        },
+        subject=PERSON,
+    ),
+    "responder.entering": Sample(
+        {"person_id": PERSON, "building_ref": "14"}, actor=PERSON, subject=PERSON
+    ),
     "order.acknowledged": Sample(
         {"order_id": "o1", "person_id": PERSON}, actor=PERSON, subject=PERSON
     ),
@@ -388,6 +443,9 @@ SAMPLES: dict[str, Sample] = {
         subject=HOME,
     ),
     "audit.log_exported": Sample({"event_count": 3}, incident=False),
+    "audit.registry_exported": Sample(
+        {"format": "csv", "households": 2, "people": 5}, incident=False
+    ),
     "audit.inbound_rejected": Sample(
         {"channel": "sms", "sender": "•••567", "reason": "not an answer", "message_id": "SM1"},
         incident=False,

@@ -38,6 +38,7 @@ OFFSETS = st.integers(min_value=-23 * 3600, max_value=120)
 # Any text a log can keep (NUL characters and unpaired surrogates are refused).
 CHARS = st.characters(codec="utf-8", exclude_characters="\x00")
 TEXT = st.text(CHARS, max_size=40)
+PHOTOS = ["a" * 64, "b" * 64, "c" * 64]  # sighting photo ids (SHA-256 hex)
 NAME = st.text(CHARS, min_size=1, max_size=40).filter(lambda s: s.strip() != "")
 LOCATION = st.fixed_dictionaries(
     {"lat": st.floats(-90, 90), "lon": st.floats(-180, 180)},
@@ -102,6 +103,7 @@ class Model:
             "incident.opened",
             "audit.access_denied",
             "audit.log_exported",
+            "audit.registry_exported",
             "audit.inbound_rejected",
         ]
         if self.persons or self.households or self.open:
@@ -154,6 +156,10 @@ class Model:
             kinds += ["volunteer.approved", "volunteer.declined"]
         if self.open:
             kinds.append("guest.checked_in")
+        if self.open:
+            kinds += ["challenge.set", "safe_word.set"]
+        if self.open:
+            kinds += ["caution.raised", "caution.raised", "responder.entering"]
         if self.households and any(self.guests.get(i) for i in self.open):
             kinds.append("guest.merged")
         if self.households and any(self.broadcasts.get(i) for i in self.open):
@@ -550,10 +556,16 @@ def _step(draw: st.DrawFn, model: Model, kind: str) -> Draft:
             drill=drill,
             actor=actor,
         )
-    if kind in ("audit.access_denied", "audit.log_exported", "audit.inbound_rejected"):
+    if kind in (
+        "audit.access_denied",
+        "audit.log_exported",
+        "audit.registry_exported",
+        "audit.inbound_rejected",
+    ):
         payload = {
             "audit.access_denied": {"operation": "list_people", "reason": draw(TEXT)},
             "audit.log_exported": {"event_count": draw(st.integers(0, 10_000))},
+            "audit.registry_exported": {"format": "xlsx", "households": 1, "people": 3},
             "audit.inbound_rejected": {
                 "channel": "sms",
                 "sender": "•••567",
@@ -616,6 +628,8 @@ def _step(draw: st.DrawFn, model: Model, kind: str) -> Draft:
                 "armed": draw(st.none() | st.booleans()),
                 "text": draw(TEXT),
                 "direction_deg": draw(st.none() | st.floats(0, 359.99)),
+                # Few distinct photos, so merges fold shared ones together.
+                "photo_ids": draw(st.lists(st.sampled_from(PHOTOS), max_size=2, unique=True)),
             },
             draw(LOCATION),
         )
@@ -702,10 +716,33 @@ def _step(draw: st.DrawFn, model: Model, kind: str) -> Draft:
             model.open[incident],
             "u1",
         )
+    if kind == "challenge.set":
+        pair = draw(st.lists(st.sampled_from(["olive", "river", "זית", "נהר"]), min_size=2,
+                             max_size=2, unique=True))  # fmt: skip
+        grace = draw(st.integers(0, 60))
+        return inside({"challenge": pair[0], "password": pair[1], "grace_mins": grace})
+    if kind == "safe_word.set":
+        return inside({"word": draw(st.sampled_from(["lemon", "לימון"])), "lang": "en"})
+    if kind == "caution.raised":
+        # Few keys and persons, so repeats within and after the window are common.
+        to = draw(st.lists(st.sampled_from(["u1", "u2", *model.persons[:2]]), max_size=3))
+        return inside(
+            {
+                "caution_id": model.new("k"),
+                "kind": draw(st.sampled_from(["near_civilians", "near_friendly", "converging"])),
+                "key": draw(st.sampled_from(["near:s1:14", "near:s1:", "converge:u1,u2"])),
+                "to_person_ids": to,
+            }
+        )
+    if kind == "responder.entering":
+        return inside({"person_id": "u1", "building_ref": draw(st.sampled_from(["14", "W2"]))})
     if kind == "order.sent":
         order = model.new("o")
         model.orders.setdefault(incident, []).append(order)
-        return inside({"order_id": order, "text": draw(NAME), "to_person_ids": []})
+        to = draw(st.lists(st.sampled_from(model.persons), max_size=3)) if model.persons else []
+        teams = draw(st.lists(st.sampled_from(["north", "south"]), max_size=2, unique=True))
+        return inside({"order_id": order, "text": draw(NAME), "to_person_ids": to,
+                       "to_teams": teams})  # fmt: skip
     assert kind == "order.acknowledged", kind
     incident = draw(st.sampled_from(sorted(i for i in model.open if model.orders.get(i))))
     person = draw(st.sampled_from(["u1", *model.persons[:3]]))

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from helpers import SITE, open_store
+from konenut.app import challenge, handlers, muster
 from konenut.app import commands as c
-from konenut.app import handlers, muster
 from konenut.app.escalator import Escalator
 from konenut.app.identity import Actor
 from konenut.domain.escalation import Channel as Step
@@ -480,3 +480,23 @@ def test_a_holder_asked_to_bring_a_key_is_told_once_by_push_and_sms(
     assert row["state"] == "notified"
     world.run_at(30)
     assert any("1=" in m["message"] for m in world.messages(world.sms))
+
+
+def test_the_challenge_and_password_are_never_in_a_notification(
+    make_world: Callable[..., World],
+) -> None:
+    """A captured phone shows notifications on its lock screen: the squad's words stay in the
+    app (issue 6). Push, SMS, the call and the deputy's message all go out after it is set."""
+    world = make_world()
+    incident_id = world.activate("dana", "somchai")
+    pair = challenge.SetChallenge(challenge="olive", password="river", lang="en")
+    world.store.execute(SITE, challenge.set_challenge(world.actor("avi"), incident_id, pair))
+    safe = challenge.SetSafeWord(word="lemon", lang="en")
+    world.store.execute(SITE, challenge.set_safe_word(world.actor("avi"), incident_id, safe))
+    for secs in (0, 30, 90, 120, 160):
+        world.run_at(secs)
+    sent = [r.body.decode() for r in world.sms.requests + world.voice.requests]
+    sent += [repr(p.payload) for p in world.pushes]
+    assert world.sms.requests and world.pushes, "the muster went out on SMS and push"
+    for word in ("olive", "river"):
+        assert not any(word in text.lower() for text in sent), (word, sent)

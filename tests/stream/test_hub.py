@@ -82,6 +82,11 @@ def sample_payload(
         "broadcast.sent": {"broadcast_id": "b1", "texts": {"en": "Stay inside"},
                            **({"household_ids": [household]} if household else {})},
         "order.sent": {"order_id": "o1", "text": "Hold gate 3"},
+        "challenge.set": {"challenge": "olive", "password": "river", "lang": "en"},
+        "safe_word.set": {"word": "lemon", "lang": "en"},
+        "caution.raised": {"caution_id": "k1", "kind": "near_friendly", "key": "near:s1:",
+                           "sighting_id": "s1", "to_person_ids": [subject]},
+        "responder.entering": {"person_id": subject, "building_ref": "14"},
         "broadcast.delivery_sent": {"broadcast_id": "b1", "delivery_id": "d1",
                                     "household_id": household or "h1", "channel": "sms",
                                     "lang": "th"},
@@ -92,6 +97,7 @@ def sample_payload(
         "order.acknowledged": {"order_id": "o1", "person_id": subject},
         "audit.access_denied": {"operation": "list_people", "reason": "not allowed"},
         "audit.log_exported": {"event_count": 3},
+        "audit.registry_exported": {"format": "csv", "households": 2, "people": 5},
         "pass.issued": {"pass_id": "pass1", "purpose": "volunteer_join", "role": "volunteer",
                         "incident_id": incident, "code_hash": HASH},
         "pass.revoked": {"pass_id": "pass1"},
@@ -285,10 +291,13 @@ NEVER_FOR_RESIDENTS = {"position.reported", "sighting.updated", "muster.called",
                        "responder.status_changed", "order.sent", "order.acknowledged",
                        "enrollment.code_issued", "device.enrolled", "token.revoked",
                        "audit.access_denied", "audit.log_exported",
-                       "hostage.reported", "hostage.updated"}
+                       "hostage.reported", "hostage.updated", "challenge.set",
+                       "caution.raised", "responder.entering"}
 GUEST_MAY_SEE = {"site.configured", "incident.opened", "incident.closed", "broadcast.sent",
                  # its own check-in by a poster, and its merge into a household
-                 "guest.checked_in", "guest.merged"}
+                 "guest.checked_in", "guest.merged",
+                 # the word the squad will say at the door (never the challenge/password)
+                 "safe_word.set"}
 
 
 def test_households_and_guests_get_only_their_own_and_public_events() -> None:

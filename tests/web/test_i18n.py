@@ -38,10 +38,19 @@ DYNAMIC_KEYS = {
     "resident.button.": [s.value for s in HouseholdStatus],
     "sighting.": [s.value for s in SightingCategory],
     "sighting.status.": [s.value for s in SightingStatus],
-    "sighting.action.": ["confirmed", "neutralised", "dismissed"],
+    "sighting.action.": ["confirmed", "moved", "neutralised", "dismissed", "merged"],
     "role.": [r.value for r in Role],
-    "view.": ["operator", "responder", "resident"],
+    "view.": ["operator", "responder", "resident", "registry"],
+    "operator.bc.": ["read", "delivered", "failed", "waiting"],  # broadcast-panel.js
     "conn.": ["connecting", "live", "reconnecting", "offline", "unauthorized"],
+    # The operator map's tools (web/static/layers.js).
+    "map.layer.": [
+        *["units", "sightings", "households", "occupancy"],
+        *["camera", "gate", "shelter", "zone"],
+    ],
+    "map.age.": ["all", "10m", "2m"],
+    "map.state.": ["safe", "need_help", "danger", "no_answer", "not_home"],
+    "map.found.": ["building", "household", "unit"],
 }
 # Event types the operator's timeline tells in words (the others are not in an incident).
 TOLD_EVENTS = [

@@ -15,7 +15,7 @@ from konenut.web import routes
 
 from .conftest import WebSite
 
-PAGES = ("enroll", "operator", "responder", "resident")
+PAGES = ("enroll", "operator", "responder", "resident", "registry")
 EXTERNAL_URL = re.compile(r"""(?:https?:)?//(?!www\.w3\.org/)[\w.-]+\.[a-z]{2,}""")
 
 

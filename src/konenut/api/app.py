@@ -14,9 +14,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from konenut import __version__
 from konenut.api import problems
+from konenut.api.fastpath import CheckInFastPath
 from konenut.api.routes import accountability as accountability_routes
-from konenut.api.routes import broadcasts as broadcast_routes
 from konenut.api.routes import (
+    broadcast_audience,
     hooks,
     identity,
     incidents,
@@ -27,7 +28,12 @@ from konenut.api.routes import (
     system,
     volunteers,
 )
+from konenut.api.routes import broadcasts as broadcast_routes
+from konenut.api.routes import challenge as challenge_routes
 from konenut.api.routes import hostages as hostage_routes
+from konenut.api.routes import household_editor as household_editor_routes
+from konenut.api.routes import photos as photo_routes
+from konenut.api.routes import picture as picture_routes
 from konenut.api.routes import registry as registry_routes
 from konenut.api.routes.system import DOCS_ASSETS, SWAGGER_UI_DIR
 from konenut.api.runtime import Runtime
@@ -102,15 +108,22 @@ def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
     app.state.runtime = runtime
     app.state.stream_hub = hub
     problems.install(app)
+    # Innermost: behind readiness and gzip, ahead of FastAPI's routing (api/fastpath.py).
+    app.add_middleware(CheckInFastPath, runtime=runtime, handlers=app.exception_handlers)
     app.add_middleware(NotBeforeReady, runtime=runtime)
     # API JSON compresses ~6x (people, plan): it is most of the operator console's first load.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
     # Before site's: /site/households/export.csv is not a household id.
     app.include_router(registry_routes.router)
+    app.include_router(household_editor_routes.router)
     for module in (system, identity, site, incidents, muster, volunteers, residents):
         app.include_router(module.router)
     app.include_router(hostage_routes.router)
+    app.include_router(challenge_routes.router)
+    app.include_router(picture_routes.router)
+    app.include_router(photo_routes.router)
     app.include_router(broadcast_routes.router)
+    app.include_router(broadcast_audience.router)
     app.include_router(accountability_routes.router)
     app.include_router(hooks.router)
     web_routes.install(app)

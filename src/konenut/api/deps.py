@@ -176,10 +176,18 @@ async def idempotency_key(
 
     The scope (token, pass or code) is filled in by `Access.run` or the enrollment route.
     """
+    body = await request.body()
+    return IdempotencyKey(
+        scope="", key=key, request_hash=request_hash(request.method, request.url.path, body)
+    )
+
+
+def request_hash(method: str, path: str, body: bytes) -> str:
+    """What a replayed key's request must match: method, path and body (contracts §3)."""
     digest = hashlib.sha256()
-    digest.update(request.method.encode() + b" " + request.url.path.encode() + b"\n")
-    digest.update(await request.body())
-    return IdempotencyKey(scope="", key=key, request_hash=digest.hexdigest())
+    digest.update(method.encode() + b" " + path.encode() + b"\n")
+    digest.update(body)
+    return digest.hexdigest()
 
 
 def command_response(outcome: Outcome) -> JSONResponse:

@@ -6,12 +6,17 @@ import asyncio
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import structlog
+
 from konenut.api.throttle import FailureThrottle
+from konenut.app import caution
 from konenut.config import Settings
 from konenut.domain.event_types import REGISTRY
 from konenut.domain.events import Event, JsonDict, Viewer, view_for
 from konenut.notify.webpush import VapidKeys, load_or_create_vapid_keys
 from konenut.store.eventstore import Decide, EventStore, IdempotencyKey, Outcome
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -32,7 +37,25 @@ class Runtime:
 
     async def run(self, site_id: str, decide: Decide, idem: IdempotencyKey | None) -> Outcome:
         """Hand a command to the store's writer and wait until it is durable."""
-        return await asyncio.wrap_future(self.store.submit(site_id, decide, idem))
+        outcome = await asyncio.wrap_future(self.store.submit(site_id, decide, idem))
+        appended = outcome.body.get("events")  # the registry import answers with a count
+        if outcome.status == 201 and not outcome.replayed and isinstance(appended, list):
+            self._raise_cautions(site_id, appended)
+        return outcome
+
+    def _raise_cautions(self, site_id: str, events: list[JsonDict]) -> None:
+        """Cautions the appended events call for (app/caution.py), as a follow-up command:
+        queued before the answer goes back, written after it."""
+        triggers = caution.triggers_in(events)
+        if not triggers:
+            return
+        try:
+            due = caution.cautions_after(self.store.state(site_id), self.store.clock(), triggers)
+        except Exception:  # the command is durable already: its caller must not get a 500
+            log.exception("caution.check_failed", types=[t["type"] for t in triggers])
+            return
+        if due:
+            self.store.submit(site_id, caution.raise_cautions(triggers))
 
     def submit_quietly(self, site_id: str, decide: Decide) -> None:
         """Append without waiting (audit records of denials)."""

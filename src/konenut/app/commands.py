@@ -11,6 +11,7 @@ from konenut.domain.broadcasts import Area, Group
 from konenut.domain.escalation import EscalationPolicy
 from konenut.domain.event_types import (
     AssetKind,
+    CautionSettings,
     CheckInFields,
     ClockTime,
     HouseholdFields,
@@ -54,6 +55,9 @@ class ConfigureSite(Command):
     plan: dict[str, object] | None = Field(default=None, description="GeoJSON site plan")
     muster_templates: list[MusterTemplate] | None = Field(
         default=None, max_length=30, description="The site's own muster calls (beside built-in)"
+    )
+    caution: CautionSettings | None = Field(
+        default=None, description="How near a threat warns (default: 150 m; converging 50 m)"
     )
 
 
@@ -165,8 +169,11 @@ def template_key(template: str) -> str | None:
 
 
 class SendOrder(Command):
+    """To the persons named and the members of the teams named; to all when it names none."""
+
     text: Text
     to_person_ids: list[Id] = Field(default_factory=list, max_length=5000)
+    to_teams: list[Ref] = Field(default_factory=list, max_length=20)
 
 
 class AcknowledgeOrder(Command):

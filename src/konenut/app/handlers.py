@@ -16,10 +16,12 @@ from konenut.domain import broadcasts
 from konenut.domain.errors import Conflict, DomainError, InvalidEvent, NotFound
 from konenut.domain.events import Location, NewEvent
 from konenut.domain.ids import format_time, new_id
+from konenut.domain.on_site import POSITION_MARGIN_M, SIGHTING_MARGIN_M, check_on_site
 from konenut.domain.roles import Role, SubjectKind
+from konenut.domain.sightings import check_update
 from konenut.domain.site_plan import FeatureKind, feature_point, find_feature, plan_refs
 from konenut.domain.state import IncidentView, SiteState, TokenView
-from konenut.i18n import INSTRUCTION_PREFIX, instructions
+from konenut.i18n import INSTRUCTION_PREFIX, catalogue, instructions
 from konenut.store.eventstore import Decide, Decision
 
 ENROLLMENT_CODE_TTL = timedelta(hours=24)  # contracts §4
@@ -355,7 +357,10 @@ def change_responder_status(actor: Actor, incident_id: str, cmd: c.ChangeRespond
 def report_position(actor: Actor, incident_id: str, cmd: c.ReportPosition) -> Decide:
     def inner(state: SiteState, incident: IncidentView, now: datetime) -> list[NewEvent]:
         subject_id = cmd.subject_id or actor.subject_id
+        check_on_site(state.site, cmd.location, "body.location", POSITION_MARGIN_M)
         person = state.persons.get(subject_id)
+        if person is None and subject_id != actor.subject_id:
+            raise NotFound(f"no person {subject_id}")  # a unit placed by hand is a person
         callsign = cmd.callsign or (person.callsign if person else None)
         payload = {
             "subject_id": subject_id,
@@ -401,6 +406,7 @@ def report_sighting(actor: Actor, incident_id: str, cmd: c.ReportSighting) -> De
 
     def inner(state: SiteState, incident: IncidentView, now: datetime) -> list[NewEvent]:
         source = "resident" if actor.roles == frozenset({Role.RESIDENT}) else "responder"
+        check_on_site(state.site, cmd.location, "body.location", SIGHTING_MARGIN_M)
         payload = {
             "sighting_id": sighting_id,
             "source": source,
@@ -424,6 +430,8 @@ def update_sighting(
             raise NotFound(f"no sighting {sighting_id} in incident {incident.ref}")
         if cmd.merged_into is not None and cmd.merged_into not in incident.sightings:
             raise NotFound(f"no sighting {cmd.merged_into} to merge into")
+        check_update(incident, sighting_id, cmd.status, cmd.merged_into, cmd.location is not None)
+        check_on_site(state.site, cmd.location, "body.location", SIGHTING_MARGIN_M)
         payload = {
             "sighting_id": sighting_id,
             **cmd.model_dump(exclude={"occurred_at", "location"}, exclude_none=True),
@@ -471,6 +479,8 @@ def send_broadcast(actor: Actor, incident_id: str, cmd: c.SendBroadcast) -> Deci
             payload["template"] = key.removeprefix(INSTRUCTION_PREFIX)
             if cmd.texts is None:
                 payload["texts"] = instructions()[key]
+                if key == SAFE_WORD_TEMPLATE and incident.safe_word:
+                    payload["texts"] = _with_safe_word(payload["texts"], incident.safe_word)
         if cmd.texts is not None and key is None:
             payload["translated"] = sorted(cmd.texts)  # custom words: only these were written
         return [
@@ -480,6 +490,16 @@ def send_broadcast(actor: Actor, incident_id: str, cmd: c.SendBroadcast) -> Deci
     return in_open_incident(incident_id, inner, {"broadcast_id": broadcast_id})
 
 
+SAFE_WORD_TEMPLATE = INSTRUCTION_PREFIX + "safe_word"
+
+
+def _with_safe_word(texts: dict[str, str], word: str) -> dict[str, str]:
+    """The safe-word instruction with the word itself first, in each language (an SMS cut to
+    one segment loses the end of the instruction, never the word)."""
+    says = {lang: catalogue(lang)["resident.safe_word"].format(word=word) for lang in texts}
+    return {lang: f"{says[lang]}. {text}" for lang, text in texts.items()}
+
+
 def send_order(actor: Actor, incident_id: str, cmd: c.SendOrder) -> Decide:
     order_id = new_id()
 
@@ -487,7 +507,16 @@ def send_order(actor: Actor, incident_id: str, cmd: c.SendOrder) -> Decide:
         unknown = [p for p in cmd.to_person_ids if p not in state.persons]
         if unknown:
             raise NotFound(f"no person(s) {', '.join(unknown[:5])}")
-        payload = {"order_id": order_id, "text": cmd.text, "to_person_ids": cmd.to_person_ids}
+        # A team's members as they are now: whoever joins the team later did not get the order.
+        recipients = list(dict.fromkeys(cmd.to_person_ids))
+        for team in cmd.to_teams:
+            members = [p.person_id for p in list(state.persons.values()) if team in p.teams]
+            if not members:
+                raise NotFound(f"no team {team!r} (nobody is in it)")
+            recipients += [m for m in members if m not in recipients]
+        payload = {"order_id": order_id, "text": cmd.text, "to_person_ids": recipients}
+        if cmd.to_teams:
+            payload["to_teams"] = cmd.to_teams
         return [new_event("order.sent", payload, actor=actor, cmd=cmd, now=now, incident=incident)]
 
     return in_open_incident(incident_id, inner, {"order_id": order_id})
@@ -501,6 +530,8 @@ def acknowledge_order(
         if order is None:
             raise NotFound(f"no order {order_id} in incident {incident.ref}")
         person_id = _subject_person(state, actor, cmd.person_id)
+        if order.to_person_ids and person_id not in order.to_person_ids:
+            raise NotFound(f"no order {order_id} for this person")  # they never received it
         if person_id in order.acknowledged_by:
             return []  # already acknowledged: nothing changes
         payload = {"order_id": order_id, "person_id": person_id}
@@ -532,6 +563,19 @@ def record_denial(actor: Actor | None, operation: str, reason: str) -> Decide:
                 )
             ]
         )
+
+    return decide
+
+
+def record_registry_export(
+    actor: Actor | None, fmt: str, households: int, people: int, via: str
+) -> Decide:
+    """`audit.registry_exported`: residents' names and phones left the system."""
+
+    def decide(state: SiteState, now: datetime) -> Decision:
+        payload = {"format": fmt, "households": households, "people": people, "via": via}
+        event = new_event("audit.registry_exported", payload, actor=actor, cmd=None, now=now)
+        return Decision([event])
 
     return decide
 

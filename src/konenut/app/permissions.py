@@ -70,6 +70,7 @@ MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     "list_households": PICTURE,
     "add_household": ADMIN,
     "import_households": ADMIN,
+    "edit_household": ADMIN,
     "export_households_csv": ADMIN,
     "export_households_xlsx": ADMIN,
     "get_household": {**PICTURE, Role.RESIDENT: OWN},
@@ -129,6 +130,9 @@ MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     },
     "list_sightings": {r: s for r, s in PICTURE.items() if r is not Role.ADMIN},
     "update_sighting": COMMAND,
+    # Sighting photos: the squad only (a resident never sees what the squad photographs).
+    "upload_photo": SELF_ACTS,
+    "get_photo": {r: s for r, s in PICTURE.items() if r is not Role.ADMIN},
     # households in an incident
     "list_household_states": PICTURE,
     "check_in_household": {**COMMAND, Role.RESIDENT: OWN, Role.RESPONDER: OWN, Role.MEDIC: OWN},
@@ -136,6 +140,7 @@ MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     "send_broadcast": COMMAND,
     "list_broadcasts": EVERYONE,
     "list_broadcast_templates": COMMAND,
+    "count_broadcast_audience": COMMAND,
     "mark_broadcast_read": _m(resident=OWN),
     "get_broadcast_status": COMMAND,
     # the accountability board: who runs the response and the medics; never residents or guests
@@ -143,12 +148,21 @@ MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     "reping_households": COMMAND,
     "set_recheck": COMMAND,
     "send_order": COMMAND,
+    # challenge/password: the commander sets it, the squad and the liaison read it; the safe
+    # word reaches residents and guests through their incident view (get_incident)
+    "set_challenge": _m(commander=ALL),
+    "rotate_challenge": _m(commander=ALL),
+    "get_challenge": {r: s for r, s in PICTURE.items() if r is not Role.ADMIN},
+    "set_safe_word": COMMAND,
     "list_orders": PICTURE,
     "acknowledge_order": SQUAD_ACTS,
     # the hostage / barricade board: never residents or guests, not even the household concerned
     "report_hostages": COMMAND,
     "update_hostages": COMMAND,
     "list_hostages": _m(admin=ALL, commander=ALL, operator=ALL, liaison=INC),
+    # civilians in hiding and caution warnings: the squad, never residents or guests
+    "get_occupancy": _m(commander=ALL, operator=ALL, responder=ALL, medic=ALL, liaison=INC),
+    "mark_entering": SELF_ACTS,
 }
 
 

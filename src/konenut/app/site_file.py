@@ -41,6 +41,8 @@ def site_file_command(data: dict[str, Any], plan: dict[str, Any] | None) -> Deci
         site["plan"] = plan
     if "muster_templates" in data:
         site["muster_templates"] = data["muster_templates"]
+    if "caution" in data:
+        site["caution"] = data["caution"]
     configure = _parse(c.ConfigureSite, site, "[site]")
     policy = (
         _parse(c.SetEscalationPolicy, data["escalation"], "[escalation]")

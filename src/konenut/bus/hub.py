@@ -30,6 +30,7 @@ HEARTBEAT_JITTER_SECS = 5.0  # +/- per beat, so phones that reconnected together
 IDLE_TIMEOUT_SECS = 75.0  # three heartbeats without a word from the client: it is gone
 SWEEP_SECS = 1.0  # how often heartbeats, idle clients and the log head are checked
 CLOSE_TIMEOUT_SECS = 5.0  # a close frame a dead peer never reads must not hold a task forever
+LIVE_COALESCE_SECS = 0.0  # positions held this long for live clients too (0: sent at once)
 
 # Types sent only as their latest event per unit to a client that is behind: type -> the
 # payload field naming the unit (positions move; only where a unit is now matters).
@@ -58,6 +59,8 @@ class StreamLimits:
     heartbeat_jitter_secs: float
     idle_timeout_secs: float
     sweep_secs: float
+    # Live clients get positions after this window, only the latest per unit (0: at once).
+    coalesce_secs: float = 0.0
 
     @classmethod
     def defaults(cls) -> StreamLimits:
@@ -68,6 +71,7 @@ class StreamLimits:
             heartbeat_jitter_secs=HEARTBEAT_JITTER_SECS,
             idle_timeout_secs=IDLE_TIMEOUT_SECS,
             sweep_secs=SWEEP_SECS,
+            coalesce_secs=LIVE_COALESCE_SECS,
         )
 
 
@@ -261,6 +265,9 @@ class StreamHub:
     The bus hands each committed batch to `publish`; the hub keeps the last events in a ring
     shared by all clients and wakes each live client whose cursor is behind. A client that is
     behind gets positions coalesced; one whose cursor fell out of the ring gets `resync`.
+    With `limits.coalesce_secs`, batches of nothing but positions are held for that window
+    (one timer per hub, not per client) and then go out as the latest per unit; any other
+    event sends what is held at once, ahead of itself, so nothing else waits or is reordered.
     """
 
     def __init__(
@@ -288,6 +295,8 @@ class StreamHub:
         self._replays: asyncio.Semaphore | None = None  # made on the loop, in `start`
         self._background: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.Task[None] | None = None
+        self._held_after: int | None = None  # positions after this seq wait for the window
+        self._flush_timer: asyncio.TimerHandle | None = None
         self.started = False  # clients are turned away until the ring is loaded
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -326,6 +335,7 @@ class StreamHub:
         if self._sweeper is not None:
             self._sweeper.cancel()
             self._sweeper = None
+        self._cancel_flush()
         for client in list(self._clients):
             self._close(client, CLOSE_GOING_AWAY, "the server is shutting down")
         if self._background:
@@ -361,7 +371,43 @@ class StreamHub:
                 self._append(event)
 
     def _after_append(self, before: int) -> None:
-        """Push what was just appended to every live client that is not sending already."""
+        """Push what was just appended (after what is held back, if anything) to live clients."""
+        if self._ring.head == before:
+            return
+        only_positions = self.limits.coalesce_secs > 0 and self._only_positions(before)
+        if self._held_after is not None:  # this push takes what is held along, in seq order
+            if only_positions:
+                return  # the window's timer sends them
+            before = max(self._held_after, self._ring.first - 1)
+            self._held_after = None
+            self._cancel_flush()
+        elif only_positions:
+            self._held_after = before
+            loop = asyncio.get_running_loop()
+            self._flush_timer = loop.call_later(self.limits.coalesce_secs, self._flush_held)
+            return
+        self._push(before)
+
+    def _only_positions(self, after: int) -> bool:
+        """Whether everything after `after` is a coalesced type (positions)."""
+        ring = self._ring
+        seqs = range(max(after, ring.first - 1) + 1, ring.head + 1)
+        return all(coalesce_key(ring.get(seq).event) is not None for seq in seqs)
+
+    def _flush_held(self) -> None:
+        """The window is over: send the held positions, the latest per unit."""
+        self._flush_timer = None
+        before, self._held_after = self._held_after, None
+        if before is not None:
+            self._push(max(before, self._ring.first - 1))
+
+    def _cancel_flush(self) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+            self._flush_timer = None
+
+    def _push(self, before: int) -> None:
+        """Push the entries after `before` to every live client that is not sending already."""
         ring = self._ring
         if ring.head == before:
             return

@@ -45,3 +45,12 @@ class IdempotencyConflict(DomainError):
 
     slug = "idempotency-key-reused"
     status = 409
+
+
+class FieldInvalid(InvalidEvent):
+    """One request field the rules refuse, answered like a schema error (errors[].loc)."""
+
+    slug = "validation-error"
+
+    def __init__(self, field: str, msg: str) -> None:
+        super().__init__(f"{field}: {msg}", [{"loc": field, "msg": msg}])

@@ -101,6 +101,15 @@ class MusterTemplate(BaseModel):
     )
 
 
+class CautionSettings(BaseModel):
+    """How near is too near (domain/caution.py); the site TOML's [caution] table."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    radius_m: float = Field(default=150.0, ge=10, le=2000)
+    converge_m: float = Field(default=50.0, ge=5, le=1000)
+
+
 class SiteConfigured(Payload):
     name: Name
     names: dict[Lang, Name] = Field(default_factory=dict)
@@ -108,6 +117,7 @@ class SiteConfigured(Payload):
     timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)] = "Asia/Jerusalem"
     plan: dict[str, Any] | None = None
     muster_templates: list[MusterTemplate] | None = Field(default=None, max_length=30)
+    caution: CautionSettings | None = None
 
     @field_validator("plan")
     @classmethod
@@ -364,6 +374,9 @@ class PositionReported(Payload):
     source: Literal["app", "manual", "tak"] = "app"
 
 
+PhotoId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
 class SightingFields(BaseModel):
     category: SightingCategory
     count: int = Field(default=1, ge=1, le=500)
@@ -371,6 +384,8 @@ class SightingFields(BaseModel):
     vehicle: bool = False
     direction_deg: float | None = Field(default=None, ge=0, lt=360)
     text: Annotated[str, StringConstraints(max_length=1000)] = ""
+    # SHA-256 ids of photos uploaded first (app/photos.py); the file stays out of the log.
+    photo_ids: list[PhotoId] = Field(default_factory=list, max_length=4)
 
 
 class SightingReported(Payload, SightingFields):
@@ -421,6 +436,8 @@ class HostageUpdateFields(BaseModel):
     text: Annotated[str, StringConstraints(max_length=2000)] = ""
     people_inside: int | None = Field(default=None, ge=0, le=500)
     attackers_inside: int | None = Field(default=None, ge=0, le=500)
+    # None: as before. How the squad reaches whoever is inside can change (a phone dies).
+    contact_channel: Annotated[str, StringConstraints(max_length=200)] | None = None
     status: Literal["ongoing", "resolved"] = "ongoing"
 
 
@@ -481,12 +498,42 @@ class RecheckSet(Payload):
 class OrderSent(Payload):
     order_id: Id
     text: Text
-    to_person_ids: list[Id] = Field(default_factory=list, max_length=5000)  # empty: all
+    # The recipients, resolved when it was sent (a team's members then); empty: all.
+    to_person_ids: list[Id] = Field(default_factory=list, max_length=5000)
+    to_teams: list[Ref] = Field(default_factory=list, max_length=20)  # as the sender chose
 
 
 class OrderAcknowledged(Payload):
     order_id: Id
     person_id: Id
+
+
+Word = Annotated[str, StringConstraints(min_length=1, max_length=40, strip_whitespace=True)]
+
+
+class ChallengeSet(Payload):
+    """The incident's challenge and password (domain/challenge.py); replaces the last pair,
+    which still answers for `grace_mins`."""
+
+    challenge: Word
+    password: Word
+    lang: Lang = "he"
+    generated: bool = False
+    grace_mins: int = Field(default=10, ge=0, le=60)
+
+    @model_validator(mode="after")
+    def _two_words(self) -> ChallengeSet:
+        if self.challenge.casefold() == self.password.casefold():
+            raise ValueError("the challenge and the password must differ")
+        return self
+
+
+class SafeWordSet(Payload):
+    """The word the squad says at a door, so residents and guests know to open."""
+
+    word: Word
+    lang: Lang = "he"
+    generated: bool = False
 
 
 class AccessDenied(Payload):
@@ -499,6 +546,15 @@ class LogExported(Payload):
     incident_id: Id | None = None
     format: Literal["jsonl", "csv", "geojson", "kml", "html", "pdf"] = "jsonl"
     event_count: int = Field(ge=0)
+    via: Literal["api", "cli"] = "api"
+
+
+class RegistryExported(Payload):
+    """Who took the residents' names and phones out of the system, and how many."""
+
+    format: Literal["csv", "xlsx"]
+    households: int = Field(ge=0)
+    people: int = Field(ge=0)
     via: Literal["api", "cli"] = "api"
 
 
@@ -594,6 +650,50 @@ class GuestMerged(Payload):
     household_id: Id
 
 
+class CautionHouse(BaseModel):
+    """Civilians hiding in a building near a threat (a caution's text part)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    building_ref: Ref
+    people: int = Field(ge=0, le=5000)
+    status: HouseholdStatus
+
+
+class CautionUnit(BaseModel):
+    """A friendly unit a caution is about, and the landmark it is at (a gate, a house)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    subject_id: Id
+    callsign: Name | None = None
+    near_kind: Literal["gate", "building"] | None = None
+    near_ref: Ref | None = None
+
+
+class CautionRaised(Payload):
+    """Don't shoot our own (domain/caution.py): parts, not a sentence, so each page says it in
+    its reader's language."""
+
+    caution_id: Id
+    kind: Literal["near_civilians", "near_friendly", "converging"]
+    key: Annotated[str, StringConstraints(min_length=1, max_length=400)]
+    sighting_id: Id | None = None
+    category: SightingCategory | None = None
+    count: int | None = Field(default=None, ge=1, le=500)
+    building_refs: list[Ref] = Field(default_factory=list, max_length=100)
+    subject_ids: list[Id] = Field(default_factory=list, max_length=300)
+    to_person_ids: list[Id] = Field(default_factory=list, max_length=300)
+    civilians: list[CautionHouse] = Field(default_factory=list, max_length=100)
+    friendlies: list[CautionUnit] = Field(default_factory=list, max_length=300)
+    spot: dict[str, float] | None = None  # converging: where they would meet {lat, lon}
+
+
+class ResponderEntering(Payload):
+    person_id: Id
+    building_ref: Ref
+
+
 ALL_SEE = Visibility(Scope.ALL)
 INCIDENT_SEES = Visibility(Scope.INCIDENT)
 OWN_SEES = Visibility(Scope.OWN)
@@ -673,6 +773,25 @@ PUBLIC_AUDIENCE: dict[Role, Visibility] = {
     **PICTURE_AUDIENCE,
     Role.RESIDENT: PUBLIC,
     Role.GUEST: PUBLIC_IN_INCIDENT,
+}
+# The challenge and password: the squad, and the arriving unit; never admins in peacetime
+# views, never residents or guests (a captured phone at a door must not answer it).
+CHALLENGE_AUDIENCE = POSITION_AUDIENCE
+# An order reaches the people it was for (everyone when it names nobody); those who run the
+# squad and the liaison see every order.
+# A caution reaches the units it warns (all of them when it names nobody) and those who run
+# the squad; never residents or guests (contracts §5), never the admin desk.
+CAUTION_AUDIENCE: dict[Role, Visibility] = {
+    **POSITION_AUDIENCE,
+    Role.RESPONDER: Visibility(Scope.TARGETED),
+    Role.MEDIC: Visibility(Scope.TARGETED),
+    Role.VOLUNTEER: Visibility(Scope.TARGETED),
+}
+ORDER_AUDIENCE: dict[Role, Visibility] = {
+    **PICTURE_AUDIENCE,
+    Role.RESPONDER: Visibility(Scope.TARGETED),
+    Role.MEDIC: Visibility(Scope.TARGETED),
+    Role.VOLUNTEER: Visibility(Scope.TARGETED),
 }
 
 EVENT_TYPES: tuple[EventType, ...] = (
@@ -801,7 +920,14 @@ EVENT_TYPES: tuple[EventType, ...] = (
         household_field="household_id",
         requires_incident=True,
     ),
-    EventType("order.sent", 1, OrderSent, PICTURE_AUDIENCE, requires_incident=True),
+    EventType(
+        "order.sent",
+        1,
+        OrderSent,
+        ORDER_AUDIENCE,
+        targets_field="to_person_ids",
+        requires_incident=True,
+    ),
     EventType(
         "order.acknowledged",
         1,
@@ -868,6 +994,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
     EventType("audit.access_denied", 1, AccessDenied, ADMIN_ONLY),
     EventType("audit.log_exported", 1, LogExported, ADMIN_ONLY),
     EventType("audit.inbound_rejected", 1, InboundRejected, ADMIN_ONLY),
+    EventType("audit.registry_exported", 1, RegistryExported, ADMIN_ONLY),
     EventType("pass.issued", 1, PassIssued, PASS_AUDIENCE, secret_fields=frozenset({"code_hash"})),
     EventType("pass.revoked", 1, PassRevoked, PASS_AUDIENCE),
     EventType(
@@ -909,6 +1036,24 @@ EVENT_TYPES: tuple[EventType, ...] = (
         GuestMerged,
         GUEST_MERGED_AUDIENCE,
         subject_field="guest_id",
+        requires_incident=True,
+    ),
+    EventType("challenge.set", 1, ChallengeSet, CHALLENGE_AUDIENCE, requires_incident=True),
+    EventType("safe_word.set", 1, SafeWordSet, PUBLIC_AUDIENCE, requires_incident=True),
+    EventType(
+        "caution.raised",
+        1,
+        CautionRaised,
+        CAUTION_AUDIENCE,
+        targets_field="to_person_ids",
+        requires_incident=True,
+    ),
+    EventType(
+        "responder.entering",
+        1,
+        ResponderEntering,
+        POSITION_AUDIENCE,
+        subject_field="person_id",
         requires_incident=True,
     ),
 )

@@ -41,8 +41,8 @@ class Scope(StrEnum):
     ALL = "all"  # every event of the type in the site
     INCIDENT = "incident"  # events of the token's incident, and site configuration
     OWN = "own"  # events about the token's own subject or household
-    # Events addressed to everyone, or to a list of households that holds the token's own
-    # (a broadcast to one area must not reach, or tell about, the others).
+    # Events addressed to everyone, or to a list of households or persons that holds the
+    # token's own (a broadcast to one area, an order to one team, must not reach the others).
     TARGETED = "targeted"
 
 
@@ -153,7 +153,8 @@ def _in_scope(event: Event, etype: EventType, scope: Scope, viewer: Viewer) -> b
     if scope is Scope.TARGETED:
         targets = event.payload.get(etype.targets_field or "") or []
         in_incident = viewer.incident_id in (None, event.incident_id)
-        return in_incident and (not targets or viewer.household_id in targets)
+        addressed = viewer.household_id in targets or viewer.subject_id in targets
+        return in_incident and (not targets or addressed)
     if viewer.incident_id is not None and event.incident_id not in (None, viewer.incident_id):
         return False  # an incident-bound token (guest, volunteer) sees nothing of another one
     subject = event.payload.get(etype.subject_field) if etype.subject_field else event.actor

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from konenut.domain.events import Event, JsonDict
-from konenut.domain.ids import format_time
+from konenut.domain.ids import format_time, parse_time
 
+CAUTION_REPEAT = timedelta(minutes=5)  # an identical caution is not raised again sooner
 STATE_VERSION = 5  # bump when the shape changes: older snapshots are then ignored
 
 
@@ -83,6 +85,8 @@ class PositionView(_View):
     location: JsonDict
     at: str
     seq: int
+    source: str = "app"  # "manual": an operator placed the unit by hand
+    by: str | None = None  # who reported it (the placer, for a manual position)
 
 
 class SightingView(_View):
@@ -100,6 +104,12 @@ class SightingView(_View):
     updated_at: str
     reporter: str | None = None
     merged_into: str | None = None
+    photo_ids: list[str] = Field(default_factory=list)
+    # Where the group was seen, oldest first ({location, at}): a report, each move, and the
+    # reports merged into it. `location` and `last_seen_at` are its last point.
+    track: list[JsonDict] = Field(default_factory=list)
+    last_seen_at: str = ""
+    merged_from: list[str] = Field(default_factory=list)
 
 
 class CheckInView(_View):
@@ -119,6 +129,7 @@ class HostageUpdateView(_View):
     text: str = ""
     people_inside: int | None = None
     attackers_inside: int | None = None
+    contact_channel: str | None = None
     status: str = "ongoing"
 
 
@@ -144,9 +155,32 @@ class OrderView(_View):
     order_id: str
     text: str
     to_person_ids: list[str]
+    to_teams: list[str] = Field(default_factory=list)
     sent_at: str
     sent_by: str | None = None
     acknowledged_by: dict[str, str] = Field(default_factory=dict)  # person -> time
+
+
+class ChallengeView(_View):
+    """A challenge and password pair (domain/challenge.py): squad eyes only."""
+
+    challenge: str
+    password: str
+    lang: str = "he"
+    set_at: str
+    set_by: str | None = None
+    until: str | None = None  # a replaced pair: when it stops answering
+
+
+class CautionView(_View):
+    """The latest caution for one key (a sighting and the houses near it, or two units):
+    whom it warned within the repeat window, so an identical one is not raised again."""
+
+    caution_id: str
+    kind: str
+    raised_at: str  # the first of the window
+    last_at: str
+    warned: list[str] = Field(default_factory=list)  # person ids
 
 
 class ContactView(_View):
@@ -297,6 +331,10 @@ class IncidentView(_View):
     asked: dict[str, str] = Field(default_factory=dict)  # household -> latest broadcast to it
     asked_all_at: str | None = None  # latest broadcast to every household
     recheck_every_mins: int = 0  # 0: proof of life off
+    cautions: dict[str, CautionView] = Field(default_factory=dict)  # by key (app/caution.py)
+    challenge: ChallengeView | None = None
+    previous_challenge: ChallengeView | None = None  # answers until its `until`
+    safe_word: str | None = None  # what the squad says at a door; residents see it
 
     @property
     def is_open(self) -> bool:
@@ -491,6 +529,8 @@ def _position_reported(state: SiteState, event: Event) -> None:
         location=event.location,
         at=_at(event),
         seq=event.seq,
+        source=p.get("source", "app"),
+        by=event.actor,
     )
 
 
@@ -505,7 +545,31 @@ def _sighting_reported(state: SiteState, event: Event) -> None:
         reported_at=_at(event),
         updated_at=_at(event),
         reporter=event.actor,
+        track=[{"location": event.location, "at": _at(event)}],
+        last_seen_at=_at(event),
     )
+
+
+def _retrack(sighting: SightingView, points: list[JsonDict]) -> None:
+    """Add track points in time order (a late offline report lands where it belongs)."""
+    sighting.track = sorted([*sighting.track, *points], key=lambda point: str(point["at"]))
+    sighting.location = sighting.track[-1]["location"]
+    sighting.last_seen_at = str(sighting.track[-1]["at"])
+
+
+_THREAT = {"friendly_unknown": 0, "unknown": 1, "hostile": 2}
+
+
+def _merge(duplicate: SightingView, into: SightingView) -> None:
+    """Two reports of one group: the larger count, either's flags, both photos and places."""
+    into.merged_from = [*into.merged_from, duplicate.sighting_id, *duplicate.merged_from]
+    into.count = max(into.count, duplicate.count)
+    if _THREAT.get(duplicate.category, 0) > _THREAT.get(into.category, 0):
+        into.category = duplicate.category  # one reporter saw weapons: the group is hostile
+    into.armed = True if (into.armed or duplicate.armed) else into.armed
+    into.vehicle = into.vehicle or duplicate.vehicle
+    into.photo_ids = [*into.photo_ids, *(i for i in duplicate.photo_ids if i not in into.photo_ids)]
+    _retrack(into, duplicate.track)
 
 
 def _sighting_updated(state: SiteState, event: Event) -> None:
@@ -521,7 +585,10 @@ def _sighting_updated(state: SiteState, event: Event) -> None:
     sighting.merged_into = p.get("merged_into", sighting.merged_into)
     sighting.count = p.get("count", sighting.count)
     if event.location is not None:
-        sighting.location = event.location
+        _retrack(sighting, [{"location": event.location, "at": _at(event)}])
+    into = incident.sightings.get(p.get("merged_into") or "")
+    if p["status"] == "merged" and into is not None and into is not sighting:
+        _merge(sighting, into)
 
 
 def _checked_in(state: SiteState, event: Event) -> None:
@@ -608,6 +675,8 @@ def _hostage_updated(state: SiteState, event: Event) -> None:
         situation.people_inside = update.people_inside
     if update.attackers_inside is not None:
         situation.attackers_inside = update.attackers_inside
+    if update.contact_channel is not None:
+        situation.contact_channel = update.contact_channel
 
 
 def _order_sent(state: SiteState, event: Event) -> None:
@@ -617,6 +686,7 @@ def _order_sent(state: SiteState, event: Event) -> None:
             order_id=p["order_id"],
             text=p["text"],
             to_person_ids=p.get("to_person_ids", []),
+            to_teams=p.get("to_teams", []),
             sent_at=_at(event),
             sent_by=event.actor,
         )
@@ -627,6 +697,52 @@ def _order_acknowledged(state: SiteState, event: Event) -> None:
     order = incident.orders.get(event.payload["order_id"]) if incident else None
     if order is not None:
         order.acknowledged_by.setdefault(event.payload["person_id"], _at(event))
+
+
+def _challenge_set(state: SiteState, event: Event) -> None:
+    if incident := _incident(state, event):
+        p = event.payload
+        replaced, grace = incident.challenge, int(p.get("grace_mins", 10))
+        if replaced is not None and grace > 0:
+            until = event.occurred_at + timedelta(minutes=grace)
+            incident.previous_challenge = replaced.model_copy(update={"until": format_time(until)})
+        else:
+            incident.previous_challenge = None
+        incident.challenge = ChallengeView(
+            challenge=p["challenge"],
+            password=p["password"],
+            lang=p.get("lang", "he"),
+            set_at=_at(event),
+            set_by=event.actor,
+        )
+
+
+def _safe_word_set(state: SiteState, event: Event) -> None:
+    if incident := _incident(state, event):
+        incident.safe_word = event.payload["word"]
+
+
+def _caution_raised(state: SiteState, event: Event) -> None:
+    if incident := _incident(state, event):
+        p, at = event.payload, _at(event)
+        previous = incident.cautions.get(p["key"])
+        if previous is not None and at >= previous.raised_at and at < _later(previous.raised_at):
+            new = [w for w in p["to_person_ids"] if w not in previous.warned]
+            previous.warned = [*previous.warned, *new]
+            previous.last_at = max(previous.last_at, at)
+            return
+        incident.cautions[p["key"]] = CautionView(
+            caution_id=p["caution_id"],
+            kind=p["kind"],
+            raised_at=at,
+            last_at=at,
+            warned=list(p["to_person_ids"]),
+        )
+
+
+def _later(at: str) -> str:
+    """When a caution raised at `at` may be raised again (CAUTION_REPEAT later)."""
+    return format_time(parse_time(at) + CAUTION_REPEAT)
 
 
 def _muster_seen(state: SiteState, event: Event) -> None:
@@ -778,7 +894,10 @@ _APPLIERS: dict[str, Callable[[SiteState, Event], None]] = {
     "hostage.updated": _hostage_updated,
     "order.sent": _order_sent,
     "order.acknowledged": _order_acknowledged,
+    "challenge.set": _challenge_set,
+    "safe_word.set": _safe_word_set,
     "muster.seen": _muster_seen,
+    "caution.raised": _caution_raised,
     "escalation_policy.set": _policy_set,
     "contact_point.set": _contact_point_set,
     "push.subscribed": _push_subscribed,

@@ -82,6 +82,7 @@ PAGES: dict[str, Page] = {
             "sighting.",
             "guest.",
             "hostage.",
+            "caution.",
         ),
         uses_map=True,
     ),
@@ -96,10 +97,12 @@ PAGES: dict[str, Page] = {
             "status.",
             "sighting.",
             "household.",
+            "caution.",
         ),
         uses_map=True,
     ),
     "resident": Page("resident", (*COMMON_KEYS, "resident.", "household.", "map.", "guest.here")),
+    "registry": Page("registry", (*COMMON_KEYS, "registry.")),
 }
 
 
@@ -179,7 +182,7 @@ def render(name: str, lang: str) -> str:
 
 def _content_security_policy() -> str:
     """Scripts only from us; connections only to us; map tiles from the configured host."""
-    images = "'self' data:"
+    images = "'self' data: blob:"  # blob: sighting photos, fetched with the device token
     tiles = web_settings().map_tiles_url
     if tiles:
         images += " " + _tile_origin(tiles)
@@ -274,6 +277,12 @@ def responder_page(lang: str, request: Request) -> Response:
 def resident_page(lang: str, request: Request) -> Response:
     """The resident's phone in a safe room: instructions and the household's own status."""
     return _page("resident", request, lang)
+
+
+@router.get("/{lang}/registry")
+def registry_page(lang: str, request: Request) -> Response:
+    """The admin's household registry: find a household, edit it and its members."""
+    return _page("registry", request, lang)
 
 
 @router.get("/{lang}/manifest.webmanifest")

@@ -15,6 +15,9 @@ from konenut.api.routes.site import MAX_PAGE_EVENTS, page_of
 from konenut.api.runtime import visible
 from konenut.app import commands as c
 from konenut.app import handlers
+from konenut.app.photos import PhotoStore, check_photos
+from konenut.domain.event_types import REGISTRY
+from konenut.domain.events import Scope
 from konenut.domain.roles import Role
 from konenut.domain.state import IncidentView
 from konenut.store.eventstore import IdempotencyKey
@@ -84,15 +87,14 @@ def get_incident(
     }:
         full = incident.model_dump()
         result.update(
-            {
-                k: full[k]
-                for k in ("musters", "responders", "positions", "sightings", "checkins", "orders")
-            }
+            {k: full[k] for k in ("musters", "responders", "positions", "sightings", "checkins")}
         )
+        result["orders"] = {o["order_id"]: o for o in _orders_for(access, incident)}
     elif Role.RESIDENT in roles and access.actor.household_id:
         own = incident.checkins.get(access.actor.household_id)
         result["checkin"] = own.model_dump() if own else None
     result["broadcasts"] = _broadcasts_for(access, incident)
+    result["safe_word"] = incident.safe_word  # never the challenge: GET .../challenge has it
     return result
 
 
@@ -176,8 +178,10 @@ async def report_sighting(
     idem: IdempotencyKey = Key,
     access: Access = Depends(permit("report_sighting")),
 ) -> JSONResponse:
-    """Hostile, unknown or unidentified friendly people seen at a place."""
+    """Hostile, unknown or unidentified friendly people seen at a place (with photos uploaded
+    to /photos first)."""
     incident_for(access, incident_id)
+    check_photos(PhotoStore.in_data_dir(access.runtime.settings.data_dir), body.photo_ids)
     return await access.run(handlers.report_sighting(access.actor, incident_id, body), idem)
 
 
@@ -280,6 +284,19 @@ def list_broadcasts(
     return _broadcasts_for(access, incident_for(access, incident_id))
 
 
+def _orders_for(access: Access, incident: IncidentView) -> list[dict[str, Any]]:
+    """The orders this caller receives, by the same audience rule as the log and the stream
+    (a responder gets those for all and those naming them; those who run the squad, all)."""
+    audience = REGISTRY["order.sent"].audience
+    viewer = access.actor.viewer
+    sees_all = any(r in audience and audience[r].scope is not Scope.TARGETED for r in viewer.roles)
+    return [
+        o.model_dump()
+        for o in list(incident.orders.values())
+        if sees_all or not o.to_person_ids or viewer.subject_id in o.to_person_ids
+    ]
+
+
 @router.post("/{incident_id}/orders", operation_id="send_order", status_code=201)
 async def send_order(
     incident_id: str,
@@ -287,7 +304,7 @@ async def send_order(
     idem: IdempotencyKey = Key,
     access: Access = Depends(permit("send_order")),
 ) -> JSONResponse:
-    """An order to named squad members, or to all."""
+    """An order to named squad members, to teams, or to all."""
     incident_for(access, incident_id)
     return await access.run(handlers.send_order(access.actor, incident_id, body), idem)
 
@@ -296,8 +313,8 @@ async def send_order(
 def list_orders(
     incident_id: str, access: Access = Depends(permit("list_orders"))
 ) -> list[dict[str, Any]]:
-    """Orders with who has acknowledged them."""
-    return [o.model_dump() for o in list(incident_for(access, incident_id).orders.values())]
+    """Orders the caller receives, with who has acknowledged them."""
+    return _orders_for(access, incident_for(access, incident_id))
 
 
 @router.post(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -13,7 +14,7 @@ from konenut.api.deps import actor_for_token, checked_actor
 from konenut.api.problems import ApiProblem
 from konenut.api.runtime import Runtime
 from konenut.app.identity import Actor
-from konenut.bus.hub import CLOSE_UNAUTHORISED, Authorise, StreamHub, control
+from konenut.bus.hub import CLOSE_UNAUTHORISED, Authorise, StreamHub, StreamLimits, control
 from konenut.domain.events import Event
 
 STREAM_PATH = "/api/v1/stream"
@@ -179,9 +180,11 @@ def stream_hub(runtime: Runtime) -> StreamHub:
     async def read(since: int, limit: int) -> list[Event]:
         return await asyncio.to_thread(store.read, site_id, since, limit=limit)
 
+    coalesce_secs = runtime.settings.stream_coalesce_ms / 1000
     return StreamHub(
         site_id,
         read=read,
         latest_seq=lambda: store.state(site_id).seq,
         authorise=token_authoriser(runtime),
+        limits=dataclasses.replace(StreamLimits.defaults(), coalesce_secs=coalesce_secs),
     )

@@ -92,8 +92,7 @@ export function householdsBoard({ picture, canCommand, act }) {
   }
 
   function situationRow(s) {
-    const household = s.household_id ? picture.households.get(s.household_id) : null;
-    const place = household ? `${household.ref} · ${household.name}` : s.building_ref;
+    const place = placeOf(s);
     return h("li", { class: `row hostage ${s.status === "resolved" ? "" : "bad"}`, dataset: { situation: s.situation_id } },
       h("div", {},
         h("strong", { dir: "auto" }, place),
@@ -104,26 +103,87 @@ export function householdsBoard({ picture, canCommand, act }) {
         s.source === "resident" ? h("small", { class: "muted" }, ` · ${t("hostage.from_resident")}`) : null,
         s.contact_channel ? h("small", { dir: "auto" }, ` · ${s.contact_channel}`) : null,
         s.text ? h("p", { dir: "auto" }, s.text) : null,
-        h("ol", { class: "updates" }, ...(s.updates || []).map((u) => h("li", {},
-          h("time", { datetime: u.at }, shortTime(u.at)), " ", h("span", { dir: "auto" }, u.text))))),
+        h("ol", { class: "updates" }, ...[...(s.updates || [])].reverse().map(updateRow))),
       canCommand && s.status !== "resolved" ? h("div", { class: "actions" },
-        h("button", { type: "button", class: "small", onclick: () => update(s, "ongoing") }, t("hostage.update")),
-        h("button", { type: "button", class: "small", onclick: () => update(s, "resolved") }, t("hostage.resolve"))) : null);
+        h("button", { type: "button", class: "small", onclick: () => update(s) }, t("hostage.update"))) : null);
   }
 
-  function raise(household) {
+  /** One timestamped update, newest first: what changed, and the note. */
+  function updateRow(u) {
+    const known = [
+      u.people_inside != null || u.attackers_inside != null
+        ? t("hostage.inside", { people: u.people_inside ?? "?", attackers: u.attackers_inside ?? "?" }) : null,
+      u.contact_channel ? `${t("hostage.contact_channel")}: ${u.contact_channel}` : null,
+      u.status === "resolved" ? t("hostage.resolved") : null,
+    ].filter(Boolean).join(" · ");
+    return h("li", { class: "update" }, h("time", { datetime: u.at }, shortTime(u.at)), " ",
+      known ? h("span", {}, known, u.text ? " · " : "") : null, u.text ? h("span", { dir: "auto" }, u.text) : null);
+  }
+
+  /** The hostage dialog: an update of `situation`, or (null) a new one in a household chosen. */
+  function ask(situation) {
+    const dialog = $("#dlg-hostage");
+    const choose = !situation;
+    $("#hostage-dlg-title").textContent = t(situation ? "hostage.update" : "hostage.mark");
+    $("#hostage-dlg-place").textContent = situation ? placeOf(situation) : "";
+    $("#hostage-dlg-place").hidden = choose;
+    $("#hostage-household").hidden = $("#hostage-household-label").hidden = !choose;
+    if (choose) {
+      const all = [...picture.households.values()].sort((a, b) => String(a.ref).localeCompare(String(b.ref), undefined, { numeric: true }));
+      $("#hostage-household").replaceChildren(...all.map((hh) => h("option", { value: hh.household_id }, `${hh.ref} · ${hh.name}`)));
+    }
+    $("#hostage-people").value = situation && situation.people_inside != null ? situation.people_inside : "";
+    $("#hostage-attackers").value = situation && situation.attackers_inside != null ? situation.attackers_inside : "";
+    $("#hostage-contact").value = situation ? situation.contact_channel || "" : "";
+    $("#hostage-text").value = "";
+    $("#hostage-resolved").checked = false;
+    $("#hostage-resolved-label").hidden = !situation;
+    return new Promise((resolve) => {
+      dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+      dialog.returnValue = "";
+      dialog.showModal();
+    });
+  }
+
+  /** The dialog's numbers and text; a field left empty is not sent (nothing new known). */
+  function known(before) {
+    const count = (id) => {
+      const raw = $(id).value.trim();
+      const n = Number(raw);
+      return raw === "" || !Number.isInteger(n) ? null : Math.max(0, Math.min(500, n));
+    };
+    const body = { people_inside: count("#hostage-people"), attackers_inside: count("#hostage-attackers") };
+    const contact = $("#hostage-contact").value.trim();
+    if (!before || contact !== (before.contact_channel || "")) body.contact_channel = contact;
+    const text = $("#hostage-text").value.trim();
+    if (text) body.text = text;
+    for (const key of Object.keys(body)) if (body[key] === null) delete body[key];
+    return body;
+  }
+
+  const placeOf = (s) => {
+    const household = s.household_id ? picture.households.get(s.household_id) : null;
+    return household ? `${household.ref} · ${household.name}` : s.building_ref;
+  };
+
+  /** From a household's "someone is in the house": one tap, details come as updates. Else the
+   * dialog: which household, and what is known. */
+  async function raise(household) {
+    if (!household && !(await ask(null))) return;
+    const chosen = household || picture.households.get($("#hostage-household").value);
+    if (!chosen) return;
     outbox.send({
       path: path("/hostage-situations"),
-      body: { household_id: household.household_id, building_ref: household.building_ref || household.ref },
+      body: { household_id: chosen.household_id, building_ref: chosen.building_ref || chosen.ref, ...(household ? {} : known(null)) },
       label: t("hostage.raise"),
       kind: "hostage",
     });
   }
 
-  function update(situation, status) {
-    const text = status === "resolved" ? t("hostage.resolved") : (window.prompt(t("hostage.update_prompt")) || "").trim();
-    if (!text) return;
-    outbox.send({ path: path(`/hostage-situations/${situation.situation_id}/updates`), body: { text, status }, label: t("hostage.update"), kind: "hostage" });
+  async function update(situation) {
+    if (!(await ask(situation))) return;
+    const body = { ...known(situation), status: $("#hostage-resolved").checked ? "resolved" : "ongoing" };
+    outbox.send({ path: path(`/hostage-situations/${situation.situation_id}/updates`), body, label: t("hostage.update"), kind: "hostage" });
   }
 
   async function reping(button) {
@@ -149,6 +209,8 @@ export function householdsBoard({ picture, canCommand, act }) {
   }
 
   $("#acc-reping").addEventListener("click", (e) => reping(e.currentTarget));
+  $("#hostage-new").hidden = !canCommand;
+  $("#hostage-new").addEventListener("click", () => raise(null));
 
   return {
     show(incident) {

@@ -2,9 +2,11 @@
 // only when the server is configured with them; friends, threats and households on top.
 // Leaflet (from the xstatic-leaflet package) is loaded only when a map is opened.
 import { h } from "./dom.js";
-import { config, lang, t, time } from "./i18n.js";
+import { AGE_TICK_MS, ageClass, seenAgo } from "./aging.js";
+import { ageSecs, config, duration, lang, t, time } from "./i18n.js";
+import { photoStrip } from "./photos.js";
+import * as units from "./positions.js";
 
-const STALE_POSITION_SECS = 300; // a unit not heard from for 5 min is drawn faded
 const LABEL_MIN_ZOOM = 18; // house numbers appear from street level on
 const SMALL_MAP_PX = 600; // on a phone, place names wait for a closer zoom too
 const DANGER = new Set(["need_medic", "intruder", "smoke"]);
@@ -43,6 +45,7 @@ const STYLE = {
 };
 const CHECKIN_FILL = {
   safe: "#1f6f3a", need_medic: "#b62324", intruder: "#da3633", smoke: "#bd561d", not_home: "#3d444d",
+  no_answer: "#7a5c0f", // an incident is open and the household has not checked in
 };
 const POINT_GLYPH = { camera: "◉", rally_point: "⚑", collection_point: "✚" };
 
@@ -75,6 +78,10 @@ class SiteMap {
     };
     this.sightingMarkers = new Map();
     this.sightingActions = sightingActions || null;
+    this.sightingsShown = [];
+    setInterval(() => this.reage(), AGE_TICK_MS);
+    this.unitsDrawn = []; // [{marker, position, label}]: their ages move on without a redraw
+    setInterval(() => units.reage(this.unitsDrawn), units.AGE_TICK_MS);
     this.onPick = onPick || null;
     this.picking = null;
     this.map.on("zoomend", () => this.zoomClass());
@@ -98,7 +105,8 @@ class SiteMap {
       (a, b) => order.indexOf(a.properties.kind) - order.indexOf(b.properties.kind),
     );
     this.plan = L.geoJSON({ type: "FeatureCollection", features }, {
-      style: (feature) => STYLE[feature.properties.kind] || STYLE.building,
+      // The kind as a class, so a layer control can hide a kind (layers.js).
+      style: (feature) => ({ ...(STYLE[feature.properties.kind] || STYLE.building), className: `plan-${feature.properties.kind}` }),
       pointToLayer: (feature, latlng) => L.marker(latlng, {
         icon: L.divIcon({
           className: `mk mk-plan mk-${feature.properties.kind}`,
@@ -160,25 +168,32 @@ class SiteMap {
     this.map.flyTo([location.lat, location.lon], Math.max(this.map.getZoom(), LABEL_MIN_ZOOM - 1), { duration: 0.5 });
   }
 
-  /** Friendly units: callsign labels; faded when not heard from for a while. */
-  showPositions(positions, { self } = {}) {
+  /** Friendly units: callsign, muster state and age; faded in steps when not heard from.
+   * `stateOf(subject_id)`: the unit's muster answer, if the page knows it. */
+  showPositions(positions, { self, stateOf } = {}) {
     const L = this.L;
     this.layers.positions.clearLayers();
+    this.unitsDrawn = [];
     for (const p of positions) {
       if (!p.location || p.subject_id === self) continue;
-      const stale = (Date.now() - Date.parse(p.at)) / 1000 > STALE_POSITION_SECS;
+      const classes = units.unitClasses(p, stateOf ? stateOf(p.subject_id) : null);
       const marker = L.marker([p.location.lat, p.location.lon], {
         icon: L.divIcon({
-          className: `mk mk-friend${stale ? " stale" : ""}`,
+          className: `mk mk-friend ${classes}${p.source === "manual" ? " manual" : ""}`,
           html: h("span", { class: "mk-dot", dataset: { id: p.subject_id } }),
           iconSize: [22, 22],
         }),
         zIndexOffset: 500,
       });
-      marker.bindTooltip(h("span", { dir: "auto" }, p.callsign || ""), {
+      const label = h("span", { dir: "auto", class: `pos-label ${units.ageStep(p.at)}` }, units.positionLabel(p));
+      marker.bindTooltip(label, {
         permanent: true, direction: "top", offset: [0, -10], className: "lbl lbl-friend",
       });
-      marker.bindPopup(h("div", { dir: config.dir }, h("strong", { dir: "auto" }, p.callsign || ""), h("br"), t("map.last_heard", { time: time(p.at) })));
+      this.unitsDrawn.push({ marker, position: p, label });
+      const heard = p.source === "manual"
+        ? t("map.placed_by_hand", { ago: duration(ageSecs(p.at)) })
+        : t("map.last_heard", { time: time(p.at) });
+      marker.bindPopup(h("div", { dir: config.dir }, h("strong", { dir: "auto" }, p.callsign || ""), h("br"), heard));
       marker.addTo(this.layers.positions);
     }
   }
@@ -188,19 +203,49 @@ class SiteMap {
     const L = this.L;
     this.layers.sightings.clearLayers();
     this.sightingMarkers.clear();
+    this.sightingsShown = sightings.filter((s) => !HIDDEN_SIGHTINGS.has(s.status) && s.location);
+    for (const s of this.sightingsShown) this.drawTrack(s);
     for (const s of sightings) {
       if (HIDDEN_SIGHTINGS.has(s.status) || !s.location) continue;
       const marker = L.marker([s.location.lat, s.location.lon], {
         icon: L.divIcon({
-          className: `mk mk-sighting mk-${s.category} st-${s.status}`,
+          className: `mk mk-sighting mk-${s.category} st-${s.status} age-${ageClass(s)}`,
           html: h("span", { class: "mk-shape", dataset: { id: s.sighting_id } }, h("b", {}, String(s.count || 1))),
           iconSize: [34, 34],
         }),
         zIndexOffset: 1000,
       });
       marker.bindPopup(() => this.sightingPopup(s));
+      marker.bindTooltip(h("span", { class: "seen-ago" }, seenAgo(s)), {
+        permanent: true, direction: "bottom", offset: [0, 14], className: "lbl lbl-age",
+      });
+      marker.sighting = s;
       marker.addTo(this.layers.sightings);
       this.sightingMarkers.set(s.sighting_id, marker);
+    }
+    this.reage();
+  }
+
+  /** Where a group was seen before: a line from dot to dot, ending at the marker. */
+  drawTrack(s) {
+    const points = (s.track || []).map((p) => [p.location.lat, p.location.lon]);
+    if (points.length < 2) return;
+    const L = this.L;
+    L.polyline(points, { className: `track track-${s.category}`, weight: 3, dashArray: "4 6", interactive: false }).addTo(this.layers.sightings);
+    for (const point of points.slice(0, -1)) {
+      L.circleMarker(point, { className: `track-dot track-${s.category}`, radius: 4, weight: 1, fillOpacity: 0.8, interactive: false }).addTo(this.layers.sightings);
+    }
+  }
+
+  /** Markers fade as they age and their "seen N min ago" labels move on, without a redraw. */
+  reage() {
+    for (const marker of this.sightingMarkers.values()) {
+      const element = marker.getElement();
+      if (!element) continue;
+      const age = ageClass(marker.sighting);
+      for (const name of ["fresh", "recent", "old"]) element.classList.toggle(`age-${name}`, name === age);
+      const label = marker.getTooltip();
+      if (label) label.setContent(h("span", { class: "seen-ago" }, seenAgo(marker.sighting)));
     }
   }
 
@@ -208,17 +253,31 @@ class SiteMap {
     const lines = [
       h("strong", {}, `${t(`sighting.${s.category}`)} ×${s.count || 1}`),
       h("div", {}, t(`sighting.status.${s.status}`), " · ", time(s.reported_at)),
+      h("div", { class: "seen-ago" }, seenAgo(s)),
       s.armed ? h("div", {}, t("sighting.armed")) : null,
       s.vehicle ? h("div", {}, t("sighting.vehicle")) : null,
       s.text ? h("div", { dir: "auto" }, s.text) : null,
     ];
+    const act = (status, extra) => { this.map.closePopup(); this.sightingActions(s, status, extra); };
     const actions = this.sightingActions
-      ? h("div", { class: "popup-actions" }, ...["confirmed", "neutralised", "dismissed"].map((status) => h("button", {
-        type: "button", class: `button small act-${status}`,
-        onclick: () => { this.map.closePopup(); this.sightingActions(s, status); },
+      ? h("div", { class: "popup-actions" }, ...["confirmed", "moved", "neutralised", "dismissed"].map((status) => h("button", {
+        type: "button", class: `button small act-${status}`, onclick: () => act(status),
       }, t(`sighting.action.${status}`))))
       : null;
-    return h("div", { class: "popup", dir: config.dir }, ...lines, actions);
+    return h("div", { class: "popup", dir: config.dir }, ...lines, photoStrip(s.photo_ids, t("sighting.photo")), actions, this.sightingActions ? this.mergeRow(s, act) : null);
+  }
+
+  /** "Same group as…": the other sightings on the map, nearest first. */
+  mergeRow(s, act) {
+    const here = this.L.latLng(s.location.lat, s.location.lon);
+    const others = this.sightingsShown.filter((o) => o.sighting_id !== s.sighting_id)
+      .map((o) => ({ o, m: here.distanceTo([o.location.lat, o.location.lon]) }))
+      .sort((a, b) => a.m - b.m);
+    if (!others.length) return null;
+    const select = h("select", { class: "merge-into", "aria-label": t("sighting.merge_into") },
+      ...others.map(({ o, m }) => h("option", { value: o.sighting_id }, `${t(`sighting.${o.category}`)} ×${o.count || 1} · ${Math.round(m)} m · ${time(o.reported_at)}`)));
+    return h("div", { class: "popup-actions merge-row" }, h("label", {}, t("sighting.merge_into"), " ", select),
+      h("button", { type: "button", class: "button small act-merged", onclick: () => act("merged", select.value) }, t("sighting.action.merged")));
   }
 
   focusSighting(id) {

@@ -2,18 +2,23 @@
 // map with friends, threats and households, the muster and households boards, the timeline,
 // and the command bar. Every command goes through the outbox.
 import { api, readLog, uuid } from "./api.js";
+import { cautionText } from "./caution.js";
+import { challengeConsole } from "./challenge-console.js";
+import { ordersBoard } from "./orders-board.js";
 import { $, $$, h } from "./dom.js";
-import { config, duration, lang, messages, num, shortTime, t, time } from "./i18n.js";
+import { duration, lang, messages, num, shortTime, t, time } from "./i18n.js";
 import { createSiteMap, featureName } from "./map.js";
 import { GROUPS, UNSEEN, boardFeed, groupCounts, shareTokenWithServiceWorker, stateLabel, subscribePush, templateText } from "./muster.js";
 import * as outbox from "./outbox.js";
 import { Picture } from "./picture.js";
 import { guestsBoard } from "./guests-board.js";
+import { broadcastPanel } from "./broadcast-panel.js";
 import { householdsBoard } from "./households.js";
+import { mapLayers } from "./layers.js";
 import { boot, loadOrRestore, personName, pickIncident, showDrill, showOutbox, siteHead, snapshot, startStream } from "./ui.js";
 
+const AGES_REDRAWN_MS = 30000; // lists that say "N min ago" are redrawn this often
 const TIMELINE_MAX = 300; // rows drawn; the whole log stays in the export
-const FADE_CHECK_MS = 30000; // how often quiet units are redrawn (faded when stale)
 const RESPONDER_ORDER = ["wounded", "in_position", "at_rally_point", "en_route", "coming", "seen", "notified", "cannot", "out"];
 const STATUS_TONE = {
   wounded: "bad", in_position: "ok", at_rally_point: "ok", en_route: "warn", coming: "warn",
@@ -36,6 +41,9 @@ let me = null;
 let map = null;
 let guests = null; // guests-board.js
 let householdPanels = null; // households.js
+let orders = null; // orders-board.js
+let broadcasts = null; // broadcast-panel.js
+let layers = null; // layers.js: what the map shows, search, ruler, placing units
 let stream = null;
 let plan = null;
 let canCommand = false;
@@ -59,7 +67,7 @@ async function main() {
   if (me.roles.includes("commander") && "Notification" in self && Notification.permission !== "denied") {
     addEventListener("pointerdown", () => subscribePush().catch((err) => console.warn("konenut: push", err)), { once: true, capture: true });
   }
-  $("#commands").hidden = !me.roles.some((r) => OPEN_ROLES.includes(r));
+  $("#commands").hidden = !me.roles.some((r) => [...OPEN_ROLES, "liaison"].includes(r)); // a liaison: the challenge only
   setupTabs();
   setupCommands();
   showOutbox($("#outbox"), {
@@ -81,13 +89,15 @@ async function main() {
   map = await createSiteMap($("#map"), { sightingActions: canCommand ? updateSighting : null });
   guests = guestsBoard(map);
   householdPanels = householdsBoard({ picture, canCommand, act: updateSighting });
+  orders = ordersBoard({ picture });
+  broadcasts = broadcastPanel({ map, picture, canCommand, showTab });
+  layers = mapLayers(map, {
+    picture, canPlace: canCommand, changed: () => { picture.bump("sightings", "households"); queueRender(); },
+  });
   const loaded = await loadOrRestore("operator", load, restore);
   if (!loaded) return;
   stream = startStream({ view: "operator", ...loaded, onEvent, onResync: reload });
-  setInterval(() => {
-    picture.bump("positions");
-    queueRender();
-  }, FADE_CHECK_MS);
+  setInterval(queueRender, AGES_REDRAWN_MS); // units age in place (positions.js), not by a redraw
 }
 
 /** Show the picture cached on this device when the server cannot be reached. */
@@ -169,6 +179,8 @@ function onEvent(event) {
   feed.onEvent(event);
   if (guests) guests.onEvent(event);
   if (householdPanels) householdPanels.onEvent(event);
+  if (broadcasts) broadcasts.onEvent(event);
+  if (layers) layers.onEvent(event);
   if (VOLUNTEER_EVENTS.test(event.type)) {
     clearTimeout(volunteerTimer);
     volunteerTimer = setTimeout(refreshVolunteers, 300);
@@ -194,6 +206,8 @@ function render() {
   const open = Boolean(incident && !incident.closed_at);
   $("#cmd-open").hidden = open || !me.roles.some((r) => OPEN_ROLES.includes(r));
   for (const id of ["#cmd-broadcast", "#cmd-order", "#cmd-sighting"]) $(id).hidden = !open || !canCommand;
+  // The arriving unit's liaison reads the challenge too (read-only): they must answer it.
+  $("#cmd-challenge").hidden = !open || !(canCommand || me.roles.includes("liaison"));
   // Calling the squad opens an incident when none is open (the API does).
   $(".activate-group").hidden = !canCommand;
   renderMap();
@@ -202,15 +216,20 @@ function render() {
   renderTimeline();
   if (guests) guests.show(incident);
   if (householdPanels) householdPanels.show(incident);
+  if (orders) orders.show(incident);
+  if (broadcasts) broadcasts.show(incident);
+  if (layers) layers.show(incident);
 }
 
 const drawn = { positions: -1, sightings: -1, households: -1 };
 
 function renderMap() {
   const v = picture.versions;
-  if (drawn.positions !== v.positions) map.showPositions([...picture.positions.values()]);
-  if (drawn.sightings !== v.sightings) map.showSightings([...picture.sightings.values()]);
-  if (drawn.households !== v.households) map.showHouseholds(householdRows());
+  if (drawn.positions !== v.positions) {
+    map.showPositions([...picture.positions.values()], { stateOf: (id) => (picture.responders.get(id) || {}).status });
+  }
+  if (drawn.sightings !== v.sightings) map.showSightings(layers.sightings([...picture.sightings.values()]));
+  if (drawn.households !== v.households) map.showHouseholds(layers.households(householdRows()));
   Object.assign(drawn, v);
 }
 
@@ -545,8 +564,20 @@ function describe(event) {
     }
     case "hostage.updated":
       return { text: t("event.hostage.updated", { text: isolate(p.text || t(`hostage.${p.status === "resolved" ? "resolved" : "update"}`)) }), tone: p.status === "resolved" ? null : "high" };
+    case "challenge.set": // the words stay out of the timeline: it is on the big screen
+      return { text: t("event.challenge.set") };
+    case "safe_word.set":
+      return { text: t("event.safe_word.set", { word: isolate(p.word) }) };
     case "accountability.recheck_set":
       return { text: p.every_mins ? t("event.accountability.recheck_set", { minutes: p.every_mins }) : t("event.accountability.recheck_off") };
+    case "caution.raised":
+      return {
+        text: t("event.caution.raised", { text: cautionText(p, null), who: (p.to_person_ids || []).map(who).join(", ") || t("operator.someone") }),
+        tone: "high",
+        focus: p.sighting_id ? () => map.focusSighting(p.sighting_id) : null,
+      };
+    case "responder.entering":
+      return { text: t("event.responder.entering", { who: who(p.person_id), place: t("caution.house", { ref: p.building_ref }) }), tone: "mid", focus: () => map.focusBuilding(p.building_ref) };
     default:
       return { text: event.type };
   }
@@ -685,16 +716,7 @@ function setupActivation() {
 
 function setupCommands() {
   fillRallyPoints();
-  const templates = config.instructions || {};
-  $("#broadcast-template").replaceChildren(
-    h("option", { value: "" }, t("operator.template_none")),
-    ...Object.keys(templates).map((key) => h("option", { value: key }, templates[key][lang])),
-  );
-  $("#broadcast-template").addEventListener("change", (e) => {
-    const key = e.target.value;
-    $("#broadcast-text").value = key ? templates[key][lang] : "";
-    $("#broadcast-text").readOnly = Boolean(key);
-  });
+  // The broadcast dialog is broadcast-panel.js's.
 
   $("#cmd-open").addEventListener("click", async () => {
     const dialog = await ask("#dlg-open");
@@ -703,26 +725,16 @@ function setupCommands() {
     outbox.send({ path: "/api/v1/incidents", body: { title, drill: $("#open-drill", dialog).checked }, label: t("operator.cmd.open_incident"), kind: "open_incident" });
   });
   setupActivation();
+  challengeConsole({ incidentPath, isCommander: me.roles.includes("commander"), canCommand });
   $("#volunteer-qr").addEventListener("click", showVolunteerPass);
   $("#volunteer-pass-close").addEventListener("click", () => { $("#volunteer-pass").hidden = true; });
-  $("#cmd-broadcast").addEventListener("click", async () => {
-    const dialog = await ask("#dlg-broadcast");
-    if (!dialog) return;
-    const key = $("#broadcast-template").value;
-    const text = $("#broadcast-text").value.trim();
-    if (!key && !text) return;
-    const body = key ? { texts: templates[key], template: key.slice("instruction.".length) } : { texts: { [lang]: text } };
-    outbox.send({ path: incidentPath("/broadcasts"), body, label: t("operator.cmd.broadcast"), kind: "broadcast" });
-    $("#broadcast-template").value = "";
-    $("#broadcast-text").value = "";
-    $("#broadcast-text").readOnly = false;
-  });
   $("#cmd-order").addEventListener("click", async () => {
+    orders.fillTargets();
     const dialog = await ask("#dlg-order");
     if (!dialog) return;
     const text = $("#order-text").value.trim();
     if (!text) return;
-    outbox.send({ path: incidentPath("/orders"), body: { text }, label: t("operator.cmd.order"), kind: "order" });
+    outbox.send({ path: incidentPath("/orders"), body: { text, ...orders.target() }, label: t("operator.cmd.order"), kind: "order" });
     $("#order-text").value = "";
   });
   $$("#sighting-category button").forEach((button) => button.addEventListener("click", () => {
@@ -749,10 +761,19 @@ function setupCommands() {
   $("#pick-cancel").addEventListener("click", () => map.cancelPick());
 }
 
-function updateSighting(sighting, status) {
+/** Triage from the map: "moved" asks for the new place, "merged" names the group it joins. */
+async function updateSighting(sighting, status, mergedInto) {
+  const body = { status };
+  if (status === "merged") body.merged_into = mergedInto;
+  if (status === "moved") {
+    $("#pick-hint").hidden = false;
+    body.location = await map.pick();
+    $("#pick-hint").hidden = true;
+    if (!body.location) return;
+  }
   outbox.send({
     path: incidentPath(`/sightings/${sighting.sighting_id}`),
-    body: { status },
+    body,
     label: `${t(`sighting.${sighting.category}`)}: ${t(`sighting.action.${status}`)}`,
     kind: "sighting_update",
   });

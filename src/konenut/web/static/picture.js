@@ -1,6 +1,8 @@
 // The incident picture a squad page shows, kept up to date event by event (the same folds
 // as domain/state.py). Loaded from a REST snapshot, then fed the stream; an event seen twice
 // (snapshot and stream, stream and poll) changes nothing.
+import { applySightingUpdate, reportedSighting } from "./sightings.js";
+
 export class Picture {
   constructor() {
     this.incident = null;
@@ -91,6 +93,7 @@ export class Picture {
         if (event.location && (!previous || previous.at <= at)) {
           this.positions.set(p.subject_id, {
             subject_id: p.subject_id, callsign: p.callsign, location: event.location, at, seq: event.seq,
+            source: p.source || "app", by: event.actor,
           });
           this.bump("positions");
         }
@@ -98,21 +101,12 @@ export class Picture {
       }
       case "sighting.reported":
         if (event.location) {
-          this.sightings.set(p.sighting_id, {
-            ...p, status: "reported", location: event.location, reported_at: at, updated_at: at, reporter: event.actor,
-          });
+          this.sightings.set(p.sighting_id, reportedSighting(p, event.location, at, event.actor));
           this.bump("sightings");
         }
         break;
       case "sighting.updated": {
-        const sighting = this.sightings.get(p.sighting_id);
-        if (sighting) {
-          Object.assign(sighting, { status: p.status, updated_at: at });
-          if (p.merged_into) sighting.merged_into = p.merged_into;
-          if (p.count) sighting.count = p.count;
-          if (event.location) sighting.location = event.location;
-          this.bump("sightings");
-        }
+        if (applySightingUpdate(this.sightings, p, event.location, at)) this.bump("sightings");
         break;
       }
       case "household.checked_in": {
@@ -129,7 +123,7 @@ export class Picture {
       case "order.sent":
         if (this.orders.has(p.order_id)) break;
         this.orders.set(p.order_id, {
-          order_id: p.order_id, text: p.text, to_person_ids: p.to_person_ids || [], sent_at: at, sent_by: event.actor, acknowledged_by: {},
+          order_id: p.order_id, text: p.text, to_person_ids: p.to_person_ids || [], to_teams: p.to_teams || [], sent_at: at, sent_by: event.actor, acknowledged_by: {},
         });
         break;
       case "order.acknowledged": {

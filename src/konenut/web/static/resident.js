@@ -64,6 +64,7 @@ async function load() {
     checkin: (guest && guest.status && { ...guest }) || (incident && incident.checkin) || null,
     guest: guest && { building_ref: guest.building_ref, people_count: guest.people_count },
     broadcasts: (incident && incident.broadcasts) || [],
+    safe_word: (incident && incident.safe_word) || null,
   };
   snapshot.save("resident", state, head);
   render();
@@ -85,6 +86,8 @@ function apply(event) {
     if (!state.broadcasts.some((b) => b.broadcast_id === p.broadcast_id)) state.broadcasts.push({ ...p, sent_at: event.occurred_at });
   } else if (event.type === "guest.checked_in" && isGuest() && p.guest_id === me.subject_id) {
     if (!state.checkin || state.checkin.at <= event.occurred_at) state.checkin = { ...p, at: event.occurred_at };
+  } else if (event.type === "safe_word.set") {
+    state.safe_word = p.word;
   } else if (event.type === "household.checked_in" && p.household_id === me.household_id) {
     if (!state.checkin || state.checkin.at <= event.occurred_at) state.checkin = { ...p, at: event.occurred_at };
   } else {
@@ -126,6 +129,9 @@ function render() {
     $("#instruction-time").textContent = "";
     box.classList.add("none");
   }
+  // The word the squad says at the door (never their challenge/password, which is theirs).
+  $("#safe-word").hidden = !open || !state.safe_word;
+  $("#safe-word-text").textContent = state.safe_word ? t("resident.safe_word", { word: `\u2068${state.safe_word}\u2069` }) : "";
   $("#report").hidden = !open || !(me.household_id || isGuest());
   $("#seen").hidden = !open || !me.household_id;
   // A guest's check-in (app/guests.py) has no place for how many are hurt.

@@ -2,24 +2,27 @@
 // the map, the latest orders. Every command goes through the outbox; the position is shared
 // while an incident is open (only the newest waiting position is kept).
 import { api } from "./api.js";
+import { onChallengeEvent, renderChallenge, setupChallenge } from "./challenge.js";
+import { mountCautions } from "./caution.js";
 import { $, $$, h } from "./dom.js";
 import { duration, lang, num, t, time } from "./i18n.js";
+import { RECHECK_MS, shouldSend, watchBattery, withHeading } from "./geo.js";
 import { createSiteMap, featureName } from "./map.js";
 import { ARRIVING, boardFeed, shareTokenWithServiceWorker, squadLine, subscribePush, templateText } from "./muster.js";
 import * as outbox from "./outbox.js";
+import { uploadPhoto } from "./photos.js";
 import { Picture } from "./picture.js";
 import { boot, loadOrRestore, pickIncident, showDrill, showOutbox, siteHead, snapshot, startStream } from "./ui.js";
 
-const POSITION_EVERY_SECS = 15; // a moving responder is redrawn at least this often...
-const POSITION_MOVED_M = 20; // ...and whenever they moved this far
 const FIX_MAX_AGE_SECS = 60; // an older fix is not "here"
+const AGES_REDRAWN_MS = 30000; // lists that say "N min ago" are redrawn this often
 const ORDERS_SHOWN = 4;
 const THREATS_SHOWN = 3;
 const SEEN_KEY = "konenut.muster-seen";
-const FADE_CHECK_MS = 30000; // how often quiet units are redrawn (faded when stale)
 const UNDO_FOR_MS = 10000; // how long a mistaken answer can be taken back in one tap
 const ANSWERED = new Set(["coming", "cannot", "en_route", "at_rally_point", "in_position", "wounded", "out"]);
 const COMING_NAMES_SHOWN = 12;
+const PHOTO_WAIT_MS = 3000; // a report waits this long at most for its photo's upload
 
 const picture = new Picture();
 let me = null;
@@ -27,10 +30,12 @@ let map = null;
 let plan = null;
 let fix = null; // {lat, lon, accuracy_m, at}
 let lastSent = null;
+const battery = watchBattery();
 let pendingStatus = null;
 let board = null; // the muster board of the latest call (GET .../muster)
 let templates = {}; // muster templates by id
 let undo = null; // {status, timer}: what an "Undo" tap sends back
+let cautions = null; // the caution banner and "entering house N" (caution.js)
 const feed = boardFeed(() => (currentMuster() ? picture.incident.incident_id : null), (b) => {
   board = b;
   renderMuster();
@@ -58,13 +63,12 @@ async function main() {
   setupMuster();
   setupSighting();
   setupLocation();
+  cautions = mountCautions({ me, incidentId: () => picture.incident && !picture.incident.closed_at && picture.incident.incident_id, anchor: $(".map-box") });
+  setupChallenge(() => (picture.incident && !picture.incident.closed_at ? picture.incident.incident_id : null));
   const loaded = await loadOrRestore("responder", load, restore);
   if (!loaded) return;
   startStream({ view: "responder", ...loaded, onEvent, onResync: () => load().catch(() => {}) });
-  setInterval(() => {
-    picture.bump("positions");
-    render();
-  }, FADE_CHECK_MS);
+  setInterval(render, AGES_REDRAWN_MS); // units age in place (positions.js), not by a redraw
 }
 
 /** Show the picture cached on this device when the server cannot be reached. */
@@ -102,6 +106,8 @@ async function load() {
 }
 
 function onEvent(event) {
+  cautions.onEvent(event);
+  onChallengeEvent(event);
   if (!picture.apply(event)) return;
   if (event.type === "incident.opened" && (!picture.incident || picture.incident.closed_at)) {
     load().catch(() => {});
@@ -117,13 +123,17 @@ function render() {
   $("#incident-title").textContent = incident ? incident.title : "";
   showDrill(incident);
   $("#standby").hidden = open;
+  renderChallenge(open);
   $$("#status-buttons button, #report-sighting").forEach((b) => { b.disabled = !open; });
   renderMuster();
   renderStatus();
   renderOrders();
   renderThreats();
   const v = picture.versions;
-  if (drawn.positions !== v.positions) map.showPositions([...picture.positions.values()], { self: me.subject_id });
+  if (drawn.positions !== v.positions) {
+    const stateOf = (id) => (picture.responders.get(id) || {}).status;
+    map.showPositions([...picture.positions.values()], { self: me.subject_id, stateOf });
+  }
   if (drawn.sightings !== v.sightings) map.showSightings([...picture.sightings.values()]);
   Object.assign(drawn, v);
   if (fix) map.showMe(fix);
@@ -329,7 +339,9 @@ function setupSighting() {
   $$("#sighting-count [data-value]").forEach((b) => b.addEventListener("click", () => choose("#sighting-count", b)));
   $("#sighting-armed").addEventListener("click", (e) => toggle(e.currentTarget));
   $("#sighting-vehicle").addEventListener("click", (e) => toggle(e.currentTarget));
+  const photo = setupPhoto();
   $("#report-sighting").addEventListener("click", () => {
+    photo.reset();
     choose("#sighting-category", null);
     choose("#sighting-count", $("#sighting-count [data-value='1']"));
     $("#sighting-armed").setAttribute("aria-pressed", "false");
@@ -338,7 +350,7 @@ function setupSighting() {
     $("#send-pick").disabled = true;
     dialog.showModal();
   });
-  const report = (location) => {
+  const report = async (location) => {
     const category = pressed("#sighting-category").dataset.value;
     const body = {
       location, category,
@@ -346,6 +358,8 @@ function setupSighting() {
       armed: $("#sighting-armed").getAttribute("aria-pressed") === "true" ? true : null,
       vehicle: $("#sighting-vehicle").getAttribute("aria-pressed") === "true",
     };
+    const photoIds = await photo.ids();
+    if (photoIds.length) body.photo_ids = photoIds;
     outbox.send({ path: incidentPath("/sightings"), body, label: `${t(`sighting.${category}`)} ×${num(body.count)}`, kind: "sighting" });
   };
   $("#send-here").addEventListener("click", async () => {
@@ -362,6 +376,36 @@ function setupSighting() {
     pickAndReport(report);
   });
   $("#pick-cancel").addEventListener("click", () => map.cancelPick());
+}
+
+/**
+ * The optional photo: uploaded as soon as it is chosen, so the report never waits long for
+ * it; one still uploading when the place is tapped gets PHOTO_WAIT_MS, then the report goes
+ * without it.
+ */
+function setupPhoto() {
+  const input = $("#sighting-photo");
+  const state = $("#photo-state");
+  let upload = null;
+  const show = (key, tone) => { state.textContent = t(key); $("#photo-pick").dataset.state = tone; };
+  input.addEventListener("change", () => {
+    const file = input.files && input.files[0];
+    if (!file) return;
+    show("sighting.photo_uploading", "busy");
+    upload = uploadPhoto(incidentPath("/photos"), file).then(
+      (id) => { show("sighting.photo_attached", "done"); return id; },
+      (err) => { console.warn("konenut: photo", err); show("sighting.photo_failed", "failed"); return null; },
+    );
+  });
+  return {
+    reset() { input.value = ""; upload = null; show("sighting.add_photo", ""); },
+    async ids() {
+      if (!upload) return [];
+      const late = new Promise((resolve) => setTimeout(() => resolve(null), PHOTO_WAIT_MS));
+      const id = await Promise.race([upload, late]);
+      return id ? [id] : [];
+    },
+  };
 }
 
 async function pickAndReport(report) {
@@ -384,6 +428,7 @@ function freshFix() {
 
 function gotFix(position) {
   const c = position.coords;
+  const previous = fix;
   fix = {
     lat: Number(c.latitude.toFixed(7)), lon: Number(c.longitude.toFixed(7)),
     accuracy_m: Number.isFinite(c.accuracy) ? Math.min(100000, Math.round(c.accuracy)) : null,
@@ -391,23 +436,17 @@ function gotFix(position) {
     speed_mps: Number.isFinite(c.speed) && c.speed >= 0 ? c.speed : null,
     at: Date.now(),
   };
+  fix = withHeading(previous, fix);
   if (map) map.showMe(fix);
   sharePosition();
-}
-
-function metres(a, b) {
-  const rad = Math.PI / 180;
-  const x = (b.lon - a.lon) * rad * Math.cos(((a.lat + b.lat) / 2) * rad);
-  const y = (b.lat - a.lat) * rad;
-  return Math.hypot(x, y) * 6371000;
 }
 
 function sharePosition() {
   const incident = picture.incident;
   if (!fix || !incident || incident.closed_at || !$("#share-location").checked) return;
-  const due = !lastSent || (fix.at - lastSent.at) / 1000 >= POSITION_EVERY_SECS || metres(lastSent, fix) >= POSITION_MOVED_M;
-  if (!due) return;
-  lastSent = fix;
+  const now = Date.now();
+  if (document.hidden || !shouldSend(lastSent, fix, now, battery.now)) return;
+  lastSent = { ...fix, at: now };
   const location = { lat: fix.lat, lon: fix.lon };
   for (const field of ["accuracy_m", "heading_deg", "speed_mps"]) if (fix[field] != null) location[field] = fix[field];
   outbox.send({ path: incidentPath("/positions"), body: { location }, label: t("responder.position"), kind: "position", coalesce: "position" });
@@ -424,6 +463,9 @@ function setupLocation() {
   if ("geolocation" in navigator) {
     navigator.geolocation.watchPosition(gotFix, () => {}, { enableHighAccuracy: true, maximumAge: 5000 });
   }
+  // A still phone gets no new fixes, and a hidden page none at all: ask the rule again.
+  setInterval(sharePosition, RECHECK_MS);
+  document.addEventListener("visibilitychange", sharePosition);
 }
 
 main().catch((err) => {

@@ -1,5 +1,5 @@
 // Which page each role opens; a token with several roles gets a switcher (contracts §4).
-export const VIEWS = ["operator", "responder", "resident"]; // most capable first
+export const VIEWS = ["operator", "responder", "resident", "registry"]; // most capable first
 const VIEW_OF_ROLE = {
   commander: "operator",
   operator: "operator",
@@ -19,6 +19,7 @@ export const LANG_KEY = "konenut.lang"; // the language the user chose
 export function viewsFor(me) {
   const views = new Set((me.roles || []).map((role) => VIEW_OF_ROLE[role]).filter(Boolean));
   if (me.household_id) views.add("resident"); // a responder checks in their own household
+  if ((me.roles || []).includes("admin")) views.add("registry"); // the household editor
   return VIEWS.filter((view) => views.has(view));
 }
 

@@ -1,0 +1,41 @@
+"""The shared picture's safety reads: who is hiding where, and "I am entering house N"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from konenut.api.deps import Access, idempotency_key, permit
+from konenut.api.routes.incidents import incident_for
+from konenut.app import entering
+from konenut.domain import occupancy
+from konenut.store.eventstore import IdempotencyKey
+
+router = APIRouter(prefix="/api/v1/incidents", tags=["picture"])
+
+Key = Depends(idempotency_key)
+
+
+@router.get("/{incident_id}/occupancy", operation_id="get_occupancy")
+def get_occupancy(
+    incident_id: str, lang: str = "en", access: Access = Depends(permit("get_occupancy"))
+) -> dict[str, Any]:
+    """Buildings someone is known to be inside (check-ins of households and guests)."""
+    incident = incident_for(access, incident_id)
+    found = occupancy.occupancy(access.state, incident, lang)
+    return {"buildings": [o.as_json() for o in found]}
+
+
+@router.post("/{incident_id}/entering", operation_id="mark_entering", status_code=201)
+async def mark_entering(
+    incident_id: str,
+    body: entering.Entering,
+    idem: IdempotencyKey = Key,
+    access: Access = Depends(permit("mark_entering")),
+) -> JSONResponse:
+    """ "I am entering house N": on the timeline; `inside` says who is known to be in there
+    ("occupied: 2 adults, checked in 07:31, safe", "intruder reported inside", or no one)."""
+    incident_for(access, incident_id)
+    return await access.run(entering.entering(access.actor, incident_id, body), idem)

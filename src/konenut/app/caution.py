@@ -1,0 +1,307 @@
+"""Caution warnings: the `caution.raised` events that what was just appended calls for.
+
+A sighting reported or moved, a position, a household's or a guest's check-in: once it is
+appended, api/runtime.py checks the rules of domain/caution.py on the new state and, only when
+they call for a caution, runs a follow-up command that decides it again in the writer (so an
+identical caution is raised once). The check is kept off the command itself: its response
+goes back to whoever sent it, a resident included, who must never see a caution.
+Cheap on the hot path: a position costs a pass over the live threats (a handful) and, when it
+moves with a heading, one over the fresh units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from konenut.domain import caution as rules
+from konenut.domain.events import NewEvent
+from konenut.domain.ids import format_time, new_id, parse_time
+from konenut.domain.muster import distance_m
+from konenut.domain.occupancy import occupancy
+from konenut.domain.site_plan import FeatureKind, Point, feature_points
+from konenut.domain.state import (
+    CAUTION_REPEAT,
+    IncidentView,
+    SightingView,
+    SiteState,
+)
+from konenut.store.eventstore import Decide, Decision
+
+GATE_NEAR_M = 60.0  # a unit this close to a gate is "at the gate"
+BUILDING_NEAR_M = 30.0
+
+
+def settings_of(state: SiteState) -> rules.Settings:
+    given = (state.site or {}).get("caution") or {}
+    return rules.Settings(
+        radius_m=float(given.get("radius_m", rules.DEFAULT_RADIUS_M)),
+        converge_m=float(given.get("converge_m", rules.DEFAULT_CONVERGE_M)),
+    )
+
+
+def _point(location: dict[str, Any]) -> Point:
+    return float(location["lon"]), float(location["lat"])
+
+
+def _threat(sighting: SightingView) -> rules.Threat | None:
+    live = sighting.status in rules.LIVE and sighting.merged_into is None
+    if sighting.category not in rules.THREATS or not live:
+        return None
+    return rules.Threat(
+        sighting.sighting_id,
+        _point(sighting.location),
+        sighting.category,
+        sighting.count,
+        sighting.reporter,
+    )
+
+
+def threats_of(incident: IncidentView) -> list[rules.Threat]:
+    found = (_threat(s) for s in list(incident.sightings.values()))
+    return [t for t in found if t is not None]
+
+
+def units_of(
+    incident: IncidentView, now: datetime, around: Point | None = None, reach_m: float = 0
+) -> list[rules.Unit]:
+    """Friendly units whose last position is recent enough to be assumed still there (and, with
+    `around`, roughly within `reach_m` of it: a box test before any trigonometry)."""
+    cutoff = format_time(now - rules.UNIT_MAX_AGE)
+    box = rules.box(around, reach_m) if around is not None else None
+    return [
+        _unit(p.subject_id, p.location, p.at, p.callsign)
+        for p in list(incident.positions.values())
+        if p.at >= cutoff and (box is None or box(p.location["lon"], p.location["lat"]))
+    ]
+
+
+def _unit(subject_id: str, location: dict[str, Any], at: str, callsign: str | None) -> rules.Unit:
+    return rules.Unit(
+        subject_id,
+        _point(location),
+        at,
+        callsign,
+        location.get("heading_deg"),
+        location.get("speed_mps"),
+    )
+
+
+def houses_of(state: SiteState, incident: IncidentView) -> list[rules.House]:
+    return [
+        rules.House(o.building_ref, o.location, o.people, o.status)
+        for o in occupancy(state, incident)
+        if o.location is not None
+    ]
+
+
+class _Raiser:
+    """Turns what the rules found into caution events, once per key within the repeat window."""
+
+    def __init__(self, state: SiteState, incident: IncidentView, now: datetime) -> None:
+        self.state, self.incident, self.now = state, incident, now
+        self.settings = settings_of(state)
+        self.events: list[NewEvent] = []
+        self.raised: dict[str, set[str]] = {}  # key -> warned, in this command
+        self.landmarks: dict[FeatureKind, dict[str, Point]] = {}
+        self._houses: list[rules.House] | None = None
+
+    def _new_recipients(self, key: str, recipients: list[str]) -> list[str] | None:
+        """Whom to warn (None: nobody new; an identical caution stands)."""
+        warned = set(self.raised.get(key, ()))
+        previous = self.incident.cautions.get(key)
+        now = format_time(self.now)
+        if previous is not None and previous.raised_at <= now < _later(previous.raised_at):
+            warned |= set(previous.warned)
+        elif key not in self.raised:
+            return recipients
+        new = [r for r in recipients if r not in warned]
+        return new or None
+
+    def raise_(
+        self, key: str, recipients: list[str], payload: Callable[[], dict[str, Any]]
+    ) -> None:
+        """Raise the caution `key` for whoever of `recipients` it has not warned yet; the
+        payload is only built then (a standing caution costs no more than its recipients)."""
+        persons = [r for r in recipients if r in self.state.persons]
+        to = self._new_recipients(key, persons)
+        if to is None:
+            return
+        self.raised.setdefault(key, set()).update(to)
+        self.events.append(
+            NewEvent(
+                type="caution.raised",
+                payload={"caution_id": new_id(), "key": key, "to_person_ids": to, **payload()},
+                occurred_at=self.now,
+                incident_id=self.incident.incident_id,
+                drill=self.incident.drill,
+            )
+        )
+
+    def nearness(
+        self, threat: rules.Threat, houses: list[rules.House], units: list[rules.Unit]
+    ) -> None:
+        found = rules.near(threat, houses, units, self.settings.radius_m)
+        if found is None:
+            return
+        refs = [h.building_ref for h in found.houses]
+        self.raise_(
+            f"near:{threat.sighting_id}:{','.join(refs)}",
+            found.recipients(),
+            lambda: {
+                "kind": "near_civilians" if refs else "near_friendly",
+                "sighting_id": threat.sighting_id,
+                "category": threat.category,
+                "count": threat.count,
+                "building_refs": refs,
+                "subject_ids": [u.subject_id for u in found.units],
+                "civilians": [
+                    {"building_ref": h.building_ref, "people": h.people, "status": h.status}
+                    for h in found.houses
+                ],
+                "friendlies": [self._friendly(u) for u in found.units],
+            },
+        )
+
+    def convergence(
+        self, unit: rules.Unit, units: list[rules.Unit], threats: list[rules.Threat]
+    ) -> None:
+        """Two units heading for one spot near a threat: a crossfire in the making. (Away from
+        any threat it is the squad gathering, at the rally point say: no warning.)"""
+        radius = self.settings.radius_m
+        for other, spot in rules.converging_with(unit, units, self.now, self.settings.converge_m):
+            if not any(rules.within(t.where, spot, radius) for t in threats):
+                continue
+            pair = sorted([unit.subject_id, other.subject_id])
+            self.raise_(
+                f"converge:{','.join(pair)}", pair, partial(self._converging, unit, other, spot)
+            )
+
+    def _converging(self, unit: rules.Unit, other: rules.Unit, spot: Point) -> dict[str, Any]:
+        return {
+            "kind": "converging",
+            "subject_ids": sorted([unit.subject_id, other.subject_id]),
+            "friendlies": [self._friendly(unit), self._friendly(other)],
+            "spot": {"lat": spot[1], "lon": spot[0]},
+        }
+
+    def _landmarks(self, kind: FeatureKind) -> dict[str, Point]:
+        if kind not in self.landmarks:
+            self.landmarks[kind] = feature_points((self.state.site or {}).get("plan"), kind)
+        return self.landmarks[kind]
+
+    def units_near(self, where: Point) -> list[rules.Unit]:
+        return units_of(self.incident, self.now, where, self.settings.radius_m)
+
+    def houses(self) -> list[rules.House]:
+        """The houses with people inside, worked out once per command."""
+        if self._houses is None:
+            self._houses = houses_of(self.state, self.incident)
+        return self._houses
+
+    def _friendly(self, unit: rules.Unit) -> dict[str, Any]:
+        """The unit, and the gate (else the building) it is at, if any."""
+        found: dict[str, Any] = {"subject_id": unit.subject_id}
+        if unit.callsign:
+            found["callsign"] = unit.callsign
+        for kind, reach in (
+            (FeatureKind.GATE, GATE_NEAR_M),
+            (FeatureKind.BUILDING, BUILDING_NEAR_M),
+        ):
+            points = self._landmarks(kind)
+            if not points:
+                continue
+            ref, where = min(points.items(), key=lambda item: distance_m(item[1], unit.where))
+            if distance_m(where, unit.where) <= reach:
+                return {**found, "near_kind": kind.value, "near_ref": ref}
+        return found
+
+
+def _later(at: str) -> str:
+    return format_time(parse_time(at) + CAUTION_REPEAT)
+
+
+# --- what each trigger changes (decided on the state with the trigger applied) ---------------
+Trigger = dict[str, Any]  # an appended event as the store answers it (event_body)
+
+
+def _after_sighting(r: _Raiser, event: Trigger) -> None:
+    sighting = r.incident.sightings.get(event["payload"]["sighting_id"])
+    threat = _threat(sighting) if sighting is not None else None
+    if threat is not None:
+        r.nearness(threat, r.houses(), r.units_near(threat.where))
+
+
+def _after_position(r: _Raiser, event: Trigger) -> None:
+    position = r.incident.positions.get(event["payload"]["subject_id"])
+    if position is None:
+        return
+    unit = _unit(position.subject_id, position.location, position.at, position.callsign)
+    radius = r.settings.radius_m
+    threats = threats_of(r.incident)
+    if not threats:
+        return  # the common case: nothing more to compute
+    for threat in threats:
+        if rules.within(threat.where, unit.where, radius):
+            r.nearness(threat, r.houses(), r.units_near(threat.where))
+    if rules.moving(unit):
+        # Units converging meet within converge_m of each: within twice that of each other.
+        others = units_of(r.incident, r.now, unit.where, 2 * r.settings.converge_m)
+        r.convergence(unit, others, threats)
+
+
+def _after_check_in(r: _Raiser, event: Trigger) -> None:
+    p = event["payload"]
+    if event["type"] == "household.checked_in":
+        household = r.state.households.get(p["household_id"])
+        building_ref = household.building_ref if household else None
+    else:
+        guest = r.state.guests.get(p["guest_id"])
+        building_ref = guest.building_ref if guest else None
+    threats = threats_of(r.incident)
+    if building_ref is None or not threats:
+        return
+    houses = r.houses()
+    house = next((h for h in houses if h.building_ref == building_ref), None)
+    if house is None:
+        return
+    for threat in threats:
+        if rules.within(threat.where, house.where, r.settings.radius_m):
+            r.nearness(threat, houses, r.units_near(threat.where))
+
+
+TRIGGERS: dict[str, Callable[[_Raiser, Trigger], None]] = {
+    "sighting.reported": _after_sighting,
+    "sighting.updated": _after_sighting,
+    "position.reported": _after_position,
+    "household.checked_in": _after_check_in,
+    "guest.checked_in": _after_check_in,
+}
+
+
+def triggers_in(events: Iterable[Trigger]) -> list[Trigger]:
+    return [e for e in events if e.get("type") in TRIGGERS and e.get("incident_id")]
+
+
+def cautions_after(state: SiteState, now: datetime, events: Iterable[Trigger]) -> list[NewEvent]:
+    """The caution events that the appended `events` call for (none already standing)."""
+    raisers: dict[str, _Raiser] = {}
+    for event in triggers_in(events):
+        incident = state.incidents.get(event["incident_id"])
+        if incident is None or not incident.is_open:
+            continue
+        if incident.incident_id not in raisers:
+            raisers[incident.incident_id] = _Raiser(state, incident, now)
+        TRIGGERS[event["type"]](raisers[incident.incident_id], event)
+    return [e for r in raisers.values() for e in r.events]
+
+
+def raise_cautions(events: list[Trigger]) -> Decide:
+    """A follow-up command: the cautions that the just-appended `events` call for."""
+
+    def decide(state: SiteState, now: datetime) -> Decision:
+        return Decision(cautions_after(state, now, events))
+
+    return decide

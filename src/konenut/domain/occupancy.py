@@ -1,0 +1,160 @@
+"""Civilians in hiding: who is known to be inside each building during an incident.
+
+Households' latest check-ins and guests' check-ins are the only sources: a building nobody
+checked in from is "no one known inside", not "empty". A household that said it is not home
+does not occupy its building.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from konenut.domain.site_plan import FeatureKind, Plan, Point, feature_point
+from konenut.domain.state import IncidentView, PersonView, SiteState
+
+AWAY = "not_home"
+# The worst status inside wins the building's status, in this order.
+SEVERITY = ("intruder", "smoke", "need_medic", "safe")
+CHILD_AGES = ("infant", "child")
+
+
+@dataclass(frozen=True)
+class Occupancy:
+    """Who is known to be inside one building: `adults`/`children` only when known."""
+
+    building_ref: str
+    name: str
+    location: Point | None  # (lon, lat); None when the building is not on the plan
+    people: int
+    adults: int | None
+    children: int | None
+    households: list[str]  # household ids
+    guests: list[str]  # guest ids
+    status: str
+    checked_in_at: str  # the latest check-in from inside
+    intruder: bool  # someone inside reported an intruder
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "building_ref": self.building_ref,
+            "name": self.name,
+            "location": (
+                {"lat": self.location[1], "lon": self.location[0]} if self.location else None
+            ),
+            "people": self.people,
+            "adults": self.adults,
+            "children": self.children,
+            "households": self.households,
+            "guests": self.guests,
+            "status": self.status,
+            "checked_in_at": self.checked_in_at,
+            "intruder": self.intruder,
+        }
+
+
+@dataclass
+class _Inside:
+    people: int = 0
+    adults: int | None = 0
+    children: int | None = 0
+    status: str = "safe"
+    at: str = ""
+
+    def add(self, people: int, split: tuple[int, int] | None, status: str, at: str) -> None:
+        self.people += people
+        if split is None or self.adults is None or self.children is None:
+            self.adults = self.children = None
+        else:
+            self.adults += split[0]
+            self.children += split[1]
+        if SEVERITY.index(status) < SEVERITY.index(self.status):
+            self.status = status
+        self.at = max(self.at, at)
+
+
+def _split(members: list[PersonView], people: int) -> tuple[int, int] | None:
+    """Adults and children, when the household's members are exactly who checked in."""
+    if not members or len(members) != people:
+        return None
+    children = sum(1 for m in members if m.age_group in CHILD_AGES)
+    return people - children, children
+
+
+def _members(state: SiteState) -> dict[str, list[PersonView]]:
+    by_household: dict[str, list[PersonView]] = {}
+    for person in list(state.persons.values()):
+        if person.household_id:
+            by_household.setdefault(person.household_id, []).append(person)
+    return by_household
+
+
+# The last plan's buildings: the plan only changes with a new site.configured (a new object),
+# and cautions ask for them on every position near a threat.
+_last: tuple[object, str, dict[str, tuple[str, Point]]] | None = None
+
+
+def building_names(plan: Plan, lang: str = "en") -> dict[str, tuple[str, Point]]:
+    """Each building's name (in `lang`, else English, else its ref) and centre, by ref."""
+    global _last
+    if _last is not None and _last[0] is plan and _last[1] == lang:
+        return _last[2]
+    found: dict[str, tuple[str, Point]] = {}
+    for feature in (plan or {}).get("features") or []:
+        props = feature.get("properties") or {}
+        if props.get("kind") != FeatureKind.BUILDING.value:
+            continue
+        ref = str(props["ref"])
+        name = props.get(f"name_{lang}") or props.get("name_en") or props.get("name") or ref
+        found[ref] = (str(name), feature_point(feature["geometry"]))
+    _last = (plan, lang, found)
+    return found
+
+
+def occupancy(state: SiteState, incident: IncidentView, lang: str = "en") -> list[Occupancy]:
+    """Every building someone is known to be inside, by building ref."""
+    inside: dict[str, _Inside] = {}
+    households: dict[str, list[str]] = {}
+    guest_ids: dict[str, list[str]] = {}
+    members = _members(state)
+    for household_id, answer in list(incident.checkins.items()):
+        household = state.households.get(household_id)
+        if household is None or not household.building_ref or answer.status == AWAY:
+            continue
+        own = members.get(household_id, [])
+        people = answer.people_count if answer.people_count is not None else max(len(own), 1)
+        if people == 0 and answer.status != "intruder":
+            continue  # "we are 0 here": nobody to shoot by mistake
+        ref = household.building_ref
+        inside.setdefault(ref, _Inside()).add(people, _split(own, people), answer.status, answer.at)
+        households.setdefault(ref, []).append(household_id)
+    for guest in list(state.guests.values()):
+        if guest.incident_id != incident.incident_id or guest.merged_into is not None:
+            continue  # a merged guest is counted with its household
+        if not guest.building_ref or guest.status == AWAY:
+            continue
+        ref = guest.building_ref
+        inside.setdefault(ref, _Inside()).add(guest.people_count, None, guest.status, guest.at)
+        guest_ids.setdefault(ref, []).append(guest.guest_id)
+    names = building_names((state.site or {}).get("plan"), lang)
+    return [
+        Occupancy(
+            building_ref=ref,
+            name=names[ref][0] if ref in names else ref,
+            location=names[ref][1] if ref in names else None,
+            people=found.people,
+            adults=found.adults,
+            children=found.children,
+            households=households.get(ref, []),
+            guests=guest_ids.get(ref, []),
+            status=found.status,
+            checked_in_at=found.at,
+            intruder=found.status == "intruder",
+        )
+        for ref, found in sorted(inside.items())
+    ]
+
+
+def inside(state: SiteState, incident: IncidentView, building_ref: str) -> Occupancy | None:
+    """Who is known to be inside one building, or None: no one known."""
+    return next((o for o in occupancy(state, incident) if o.building_ref == building_ref), None)
