@@ -9,8 +9,9 @@ from fastapi.responses import JSONResponse
 
 from konenut.api.deps import Access, idempotency_key, permit
 from konenut.api.routes.incidents import incident_for
+from konenut.api.runtime import visible
 from konenut.app import entering
-from konenut.domain import occupancy
+from konenut.domain import active_cautions, occupancy
 from konenut.store.eventstore import IdempotencyKey
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["picture"])
@@ -26,6 +27,19 @@ def get_occupancy(
     incident = incident_for(access, incident_id)
     found = occupancy.occupancy(access.state, incident, lang)
     return {"buildings": [o.as_json() for o in found]}
+
+
+@router.get("/{incident_id}/cautions", operation_id="list_cautions")
+def list_cautions(
+    incident_id: str, access: Access = Depends(permit("list_cautions"))
+) -> dict[str, Any]:
+    """The caution warnings that still stand (domain/active_cautions.py), newest first, as
+    the stream would have sent them to this caller: a unit gets those that warned it."""
+    incident = incident_for(access, incident_id)
+    store = access.runtime.store
+    events = store.read(access.actor.site_id, 0, incident_id=incident_id, types=["caution.raised"])
+    standing = active_cautions.active(events, incident, store.clock())
+    return {"cautions": visible(standing, access.actor.viewer)}
 
 
 @router.post("/{incident_id}/entering", operation_id="mark_entering", status_code=201)

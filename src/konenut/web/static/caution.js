@@ -1,13 +1,30 @@
 // Don't shoot our own, on the responder's phone: a red caution banner that arrives live from
-// the stream and stays until dismissed, and "I am entering house N" with who is known inside.
-// A caution carries parts (houses, counts, units), not a sentence: it is told here in the
-// page's language.
+// the stream, or with the page (the cautions that still stand, GET .../cautions), and stays
+// until dismissed — on this device for good: a reload does not bring back what was dismissed.
+// Also "I am entering house N" with who is known inside. A caution carries parts (houses,
+// counts, units), not a sentence: it is told here in the page's language.
 import { ApiError, api, uuid } from "./api.js";
 import { $, h } from "./dom.js";
 import { num, shortTime, t, time } from "./i18n.js";
 
 const VIBRATE_MS = [400, 150, 400, 150, 400];
 const SHOWN = 4; // the newest cautions on the banner
+const DISMISSED_KEY = "konenut.cautions-dismissed";
+const DISMISSED_KEPT = 200; // caution ids remembered as dismissed (they stand 10 min at most)
+
+function dismissedIds() {
+  try {
+    const ids = JSON.parse(localStorage.getItem(DISMISSED_KEY) || "[]");
+    return Array.isArray(ids) ? ids : [];
+  } catch {
+    return [];
+  }
+}
+
+function rememberDismissed(ids) {
+  const kept = [...dismissedIds().filter((id) => !ids.includes(id)), ...ids].slice(-DISMISSED_KEPT);
+  localStorage.setItem(DISMISSED_KEY, JSON.stringify(kept));
+}
 
 /** One caution in words, for the reader `selfId` (their own unit is not "a friendly team"). */
 export function cautionText(p, selfId) {
@@ -38,28 +55,64 @@ export function mountCautions({ me, incidentId, anchor }) {
     h("p", { class: "caution-head" }, t("caution.title")),
     list,
     h("button", { type: "button", id: "caution-dismiss", class: "caution-dismiss", onclick: dismiss }, t("caution.dismiss")));
-  const house = h("input", { id: "entering-house", inputmode: "text", maxlength: 32, autocomplete: "off", "aria-label": t("caution.house_number") });
+  // House refs are short and mostly digits ("14", "W2"): a text box with the plan's refs as
+  // suggestions, not a number pad that cannot type the W.
+  const refs = h("datalist", { id: "entering-refs" });
+  const house = h("input", {
+    id: "entering-house", type: "text", inputmode: "text", enterkeyhint: "go", autocapitalize: "characters",
+    maxlength: 32, size: 6, autocomplete: "off", list: "entering-refs", placeholder: t("caution.house_number"),
+  });
   const answer = h("p", { id: "entering-answer", class: "entering-answer", "aria-live": "assertive", hidden: true });
   const form = h("form", { id: "entering", class: "entering", onsubmit: (e) => { e.preventDefault(); enter(); } },
-    h("label", { for: "entering-house" }, t("caution.entering")), house,
+    h("label", { for: "entering-house" }, t("caution.entering")), house, refs,
     h("button", { type: "submit", class: "danger" }, t("caution.enter")), answer);
   anchor.before(banner);
   anchor.after(form);
-  let shown = [];
+  let shown = []; // [{id, seq, at, text}], newest first
 
   function dismiss() {
+    rememberDismissed(shown.map((c) => c.id));
     shown = [];
     list.replaceChildren();
     banner.hidden = true;
   }
 
+  /** Add cautions (stream events, or the standing ones) to the banner; true if any was new. */
+  function show(events) {
+    const dismissed = new Set(dismissedIds());
+    const fresh = events.filter((e) => {
+      const id = e.payload.caution_id;
+      return e.type === "caution.raised" && !dismissed.has(id) && !shown.some((c) => c.id === id);
+    });
+    if (!fresh.length) return false;
+    const added = fresh.map((e) => ({ id: e.payload.caution_id, seq: e.seq, at: e.occurred_at, text: cautionText(e.payload, me.subject_id) }));
+    shown = [...added, ...shown].sort((a, b) => b.seq - a.seq).slice(0, SHOWN);
+    list.replaceChildren(...shown.map((c) => h("li", { "data-caution": c.id }, h("time", { datetime: c.at }, time(c.at)), " ", c.text)));
+    banner.hidden = false;
+    return true;
+  }
+
   function onEvent(event) {
     // The server sends a caution only to the units it warns (and those who run the squad).
-    if (event.type !== "caution.raised" || shown.some((c) => c.seq === event.seq)) return;
-    shown = [{ seq: event.seq, at: event.occurred_at, text: cautionText(event.payload, me.subject_id) }, ...shown].slice(0, SHOWN);
-    list.replaceChildren(...shown.map((c) => h("li", {}, h("time", { datetime: c.at }, time(c.at)), " ", c.text)));
-    banner.hidden = false;
-    if (navigator.vibrate) navigator.vibrate(VIBRATE_MS);
+    if (event.type === "caution.raised" && show([event]) && navigator.vibrate) navigator.vibrate(VIBRATE_MS);
+  }
+
+  /** The cautions that still stand for me in this incident: on page load and after a resync. */
+  async function refresh() {
+    const id = incidentId();
+    if (!id) return;
+    const { cautions } = await api(`/api/v1/incidents/${id}/cautions`);
+    if (show(cautions) && navigator.vibrate) navigator.vibrate(VIBRATE_MS);
+    banner.dataset.standing = "loaded"; // the page has asked (pages and tests can tell)
+  }
+
+  /** Suggest the plan's building refs in the "entering" box. */
+  function setPlan(plan) {
+    const found = ((plan && plan.features) || [])
+      .filter((f) => f.properties && f.properties.kind === "building" && f.properties.ref != null)
+      .map((f) => String(f.properties.ref));
+    const sorted = [...new Set(found)].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+    refs.replaceChildren(...sorted.map((ref) => h("option", { value: ref })));
   }
 
   async function enter() {
@@ -68,17 +121,20 @@ export function mountCautions({ me, incidentId, anchor }) {
     if (!ref || !id) return;
     answer.hidden = false;
     answer.className = "entering-answer";
+    answer.textContent = "…";
     try {
       const result = await api(`/api/v1/incidents/${id}/entering`, { method: "POST", body: { building_ref: ref }, key: uuid() });
       showInside(result.inside);
     } catch (err) {
       answer.textContent = err instanceof ApiError && err.status === 404 ? t("caution.no_such_house", { ref }) : t("caution.enter_failed");
+      answer.className = "entering-answer failed";
     }
   }
 
   function showInside(inside) {
     if (!inside.occupied) {
       answer.textContent = t("caution.inside_none");
+      answer.className = "entering-answer none";
       return;
     }
     const who = inside.adults != null
@@ -89,5 +145,5 @@ export function mountCautions({ me, incidentId, anchor }) {
     answer.className = `entering-answer ${inside.intruder ? "bad" : "occupied"}`;
   }
 
-  return { onEvent };
+  return { onEvent, refresh, setPlan };
 }

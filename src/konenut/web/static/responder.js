@@ -75,6 +75,7 @@ async function main() {
 function restore(data) {
   plan = data.plan;
   if (plan) map.setPlan(plan);
+  cautions.setPlan(plan);
   picture.load(data);
   render();
 }
@@ -88,6 +89,7 @@ async function load() {
   if (sitePlan && JSON.stringify(sitePlan) !== JSON.stringify(plan)) {
     plan = sitePlan;
     map.setPlan(plan);
+    cautions.setPlan(plan);
   }
   const chosen = pickIncident(incidents);
   const [incident, list] = await Promise.all([
@@ -102,6 +104,8 @@ async function load() {
   const { positions, ...kept } = incident || {};
   snapshot.save("responder", { plan, incident: incident ? kept : null }, head);
   render();
+  // Cautions raised before this page opened (or while its stream was away) that still stand.
+  cautions.refresh().catch((err) => console.warn("konenut: standing cautions", err));
   return head;
 }
 
