@@ -19,9 +19,10 @@
 Figures per run: end-to-end latency p50 / p99 / max (viewer receive time - the device's
 `occurred_at`, same machine clock; it includes the HTTP request, the fsync'd commit, the
 coalescing window and the fan-out), the server's CPU (/proc/PID/stat, all threads) as a share
-of one core over the load, bytes received per viewer per second, position frames per viewer per
-second, HTTP errors, and whether every viewer's last position of every unit is the one the
-server holds (GET /positions) — coalescing must never lose the newest. Then the on/off ratios.
+of one core over the load, the time its threads were runnable but had no CPU (schedstat), bytes
+received per viewer per second, position frames per viewer per second, HTTP errors, and whether
+every viewer's last position of every unit is the one the server holds (GET /positions) —
+coalescing must never lose the newest. Then the on/off ratios.
 PASS/MISS: p99 < 500 ms with coalescing on (issue 6), and no viewer left with a stale picture.
 
 Run from the repository root:  .venv/bin/python bench/positions.py [--devices N] [--viewers N]
@@ -252,7 +253,7 @@ def device_process(conn: multiprocessing.connection.Connection) -> None:
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
         ).encode() + body
 
-    async def device(i: int, answers: list[tuple[int, float]]) -> None:
+    async def device(i: int, answers: list[tuple[int, float, float]]) -> None:
         """One phone: its own keep-alive connection, a report when each is due."""
         reader, writer = await asyncio.open_connection(HOST, port)
         n = len(tokens)
@@ -260,8 +261,9 @@ def device_process(conn: multiprocessing.connection.Connection) -> None:
             due = t0 + (k + i / n) / rate
             await asyncio.sleep(max(0.0, due - time.time()))
             if time.time() - due > REQUEST_TIMEOUT_SECS:  # far behind: skip, count, stay bounded
-                answers.append((0, time.time() - due))
+                answers.append((0, time.time() - due, float("nan")))
                 continue
+            sent = time.time()
             try:
                 writer.write(request(i))
                 status = await asyncio.wait_for(read_answer(reader), REQUEST_TIMEOUT_SECS)
@@ -269,11 +271,12 @@ def device_process(conn: multiprocessing.connection.Connection) -> None:
                 status = 0
                 writer.close()
                 reader, writer = await asyncio.open_connection(HOST, port)
-            answers.append((status, time.time() - due))
+            answered = time.time()
+            answers.append((status, answered - due, answered - sent))
         writer.close()
 
-    async def main() -> list[tuple[int, float]]:
-        answers: list[tuple[int, float]] = []
+    async def main() -> list[tuple[int, float, float]]:
+        answers: list[tuple[int, float, float]] = []
         await asyncio.gather(*(device(i, answers) for i in range(len(tokens))))
         return answers
 
@@ -388,13 +391,30 @@ def expect(conn: multiprocessing.connection.Connection, what: str) -> Any:
     return conn.recv()
 
 
+def runnable_wait_secs(pid: int) -> float:
+    """Seconds the process's threads spent runnable but waiting for a CPU (Linux schedstat).
+
+    Low CPU with slow answers means waiting on something (a disk, a lock) only if this stays
+    low too; when the box is oversubscribed this is where the time goes."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # the thread ended meanwhile, or no schedstat on this kernel
+    return total / 1e9
+
+
 # --- one run ---------------------------------------------------------------------------------
 @dataclass
 class Run:
     coalesce_ms: int
     seconds: float
-    answers: list[tuple[int, float]]  # (HTTP status, due -> answered s) per report
+    # (HTTP status, due -> answered s, sent -> answered s) per report: the difference is the
+    # device process's own lag (a report leaves late when the client is short of CPU)
+    answers: list[tuple[int, float, float]]
     cpu_secs: float
+    wait_secs: float  # the server's threads runnable but not running (no CPU free)
     seen: list[Seen]
     latencies_ms: list[float]
     stale_viewers: int
@@ -403,11 +423,16 @@ class Run:
         return quantile(self.latencies_ms, q)
 
     def post_quantile(self, q: float) -> float:
-        return quantile(sorted(seconds * 1e3 for _status, seconds in self.answers), q)
+        return quantile(sorted(seconds * 1e3 for _status, seconds, _ in self.answers), q)
+
+    def in_flight_quantile(self, q: float) -> float:
+        """Sent -> answered: the server's share of the POST latency (and the loopback's)."""
+        flights = (s * 1e3 for status, _due, s in self.answers if status)
+        return quantile(sorted(flights), q)
 
     @property
     def errors(self) -> int:
-        return sum(1 for status, _seconds in self.answers if status != 201)
+        return sum(1 for status, _seconds, _ in self.answers if status != 201)
 
     @property
     def cpu_share(self) -> float:
@@ -437,9 +462,11 @@ def measure(site: Site, tmp: Path, coalesce_ms: int, seconds: float, rate: float
         devices.send(t0)
         viewers.send((t0, t0 + seconds))
         cpu_before = server.cpu_secs()
+        wait_before = runnable_wait_secs(server.process.pid)
         time.sleep(max(0.0, t0 + seconds - time.time()))
         cpu_secs = server.cpu_secs() - cpu_before
-        answers: list[tuple[int, float]] = expect(devices, "device answers")
+        wait_secs = runnable_wait_secs(server.process.pid) - wait_before
+        answers: list[tuple[int, float, float]] = expect(devices, "device answers")
         held = httpx.get(
             f"{server.url}/api/v1/incidents/{site.incident_id}/positions",
             headers={"Authorization": f"Bearer {site.viewers[0]}"},
@@ -452,16 +479,16 @@ def measure(site: Site, tmp: Path, coalesce_ms: int, seconds: float, rate: float
             process.join(timeout=5)
     finally:
         server.stop()
-    return Run(coalesce_ms, seconds, answers, cpu_secs, seen, sorted(latencies), stale)
+    return Run(coalesce_ms, seconds, answers, cpu_secs, wait_secs, seen, sorted(latencies), stale)
 
 
 # --- report ----------------------------------------------------------------------------------
 def report(load: float, viewers: int, baseline: float, runs: list[Run]) -> bool:
     print(f"\nbaseline: EventStore alone appends {baseline:,.0f} positions/s (load: {load:g}/s)")
     columns = [
-        "coalescing", "reports", "errors", "POST p50 / p99 ms", "p50 ms", "p99 ms", "max ms",
-        "server CPU", "KiB/s per viewer", "positions/s per viewer", "coalesced frames/s",
-        "stale viewers",
+        "coalescing", "reports", "errors", "POST p50 / p99 ms", "in flight p50 / p99 ms",
+        "p50 ms", "p99 ms", "max ms", "server CPU", "waiting for a CPU", "KiB/s per viewer",
+        "positions/s per viewer", "coalesced frames/s", "stale viewers",
     ]  # fmt: skip
     print("\n| " + " | ".join(columns) + " |")
     print("|" + "---|" * len(columns))
@@ -471,10 +498,12 @@ def report(load: float, viewers: int, baseline: float, runs: list[Run]) -> bool:
             str(len(run.answers)),
             str(run.errors),
             f"{run.post_quantile(0.5):.1f} / {run.post_quantile(0.99):.1f}",
+            f"{run.in_flight_quantile(0.5):.1f} / {run.in_flight_quantile(0.99):.1f}",
             f"{run.quantile(0.5):.1f}",
             f"{run.quantile(0.99):.1f}",
             f"{run.quantile(1.0):.1f}",
             f"{run.cpu_share:.0%}",
+            f"{run.wait_secs / run.seconds:.0%}",
             f"{run.per_viewer_second('bytes') / 1024:.1f}",
             f"{run.per_viewer_second('positions'):.1f}",
             f"{run.per_viewer_second('coalesced'):.2f}",
