@@ -1,19 +1,21 @@
-"""A lean path for the busiest command, households' check-ins: plain ASGI in front of FastAPI.
+"""A lean path for the busiest commands (check-ins, position reports): plain ASGI before FastAPI.
 
-When 2,000 households answer within a second, FastAPI's route matching and dependency solving
-were ≈ 60 % of each check-in's CPU (bench/RESULTS.md). This path serves a check-in only when
-the full stack would serve it the same way (a working token allowed to check in for this
-household, a well-formed Idempotency-Key and JSON body) and answers exactly as the route does;
-it hands every other request, unread bytes and all, to the full stack, so refusals, their
-problem bodies and the denial records stay in one place. The route stays registered in
-FastAPI (OpenAPI, tests, any request this path does not take).
+When 2,000 households answer within a second, or 200 phones report where they are every
+second, FastAPI's route matching and dependency solving were about half of each command's CPU
+(bench/RESULTS.md). This path serves a hot command only when the full stack would serve it the
+same way (a working token allowed to run it here, a well-formed Idempotency-Key and JSON body,
+the route's own extra precondition) and answers exactly as the route does; it hands every other
+request, unread bytes and all, to the full stack, so refusals, their problem bodies and the
+denial records stay in one place. The routes stay registered in FastAPI (OpenAPI, tests, any
+request this path does not take).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import orjson
 from pydantic import ValidationError
@@ -31,28 +33,70 @@ from konenut.api.problems import ApiProblem
 from konenut.api.runtime import Runtime
 from konenut.app import commands as c
 from konenut.app import handlers
+from konenut.app.identity import Actor
 from konenut.app.permissions import PENDING_VOLUNTEER_OPERATIONS, allowed_scope
 from konenut.app.volunteers import PendingVolunteer
 from konenut.domain.events import Scope as AccessScope
-from konenut.store.eventstore import IdempotencyKey
+from konenut.store.eventstore import Decide, IdempotencyKey
 
-CHECK_IN_PATH = re.compile(r"/api/v1/incidents/([^/]+)/households/([^/]+)/check-ins")
-OPERATION = "check_in_household"
-MAX_BODY_BYTES = 4096  # a check-in is a few hundred bytes; larger ones take the full stack
+MAX_BODY_BYTES = 4096  # a hot command is a few hundred bytes; larger ones take the full stack
 IDEMPOTENCY_KEY = re.compile(rf"[\x21-\x7e]{{1,{IDEMPOTENCY_KEY_MAX_CHARS}}}")
 WANTED_HEADERS = (b"authorization", b"idempotency-key", b"content-type", b"content-length")
 
 ExceptionHandlers = Mapping[Any, Callable[..., Any]]
+CommandT = TypeVar("CommandT", bound=c.Command)
 
 
-class CheckInFastPath:
-    """Serves `POST /api/v1/incidents/{id}/households/{id}/check-ins` without FastAPI."""
+@dataclass(frozen=True)
+class HotRoute(Generic[CommandT]):
+    """A route this path serves: its URL (first group: the incident), operation and command, the
+    handler building its Decide, and what else the route checks before running it."""
+
+    path: re.Pattern[str]
+    operation: str
+    command: type[CommandT]
+    decide: Callable[[Actor, tuple[str, ...], CommandT], Decide]
+    # False: the route refuses or treats the call specially (the full stack answers).
+    plain: Callable[[Actor, AccessScope, tuple[str, ...], CommandT], bool]
+
+
+def _own_household(actor: Actor, scope: AccessScope, params: tuple[str, ...], _: Any) -> bool:
+    return scope is not AccessScope.OWN or params[1] == actor.household_id
+
+
+def _own_position(actor: Actor, _: AccessScope, __: tuple[str, ...], cmd: c.ReportPosition) -> bool:
+    # A unit placed by hand (operators; 403 for others) is left to the route.
+    return cmd.subject_id in (None, actor.subject_id)
+
+
+HOT_ROUTES: tuple[HotRoute[Any], ...] = (
+    HotRoute(
+        re.compile(r"/api/v1/incidents/([^/]+)/households/([^/]+)/check-ins"),
+        "check_in_household",
+        c.CheckIn,
+        lambda actor, params, cmd: handlers.check_in(actor, params[0], params[1], cmd),
+        _own_household,
+    ),
+    HotRoute(
+        re.compile(r"/api/v1/incidents/([^/]+)/positions"),
+        "report_position",
+        c.ReportPosition,
+        lambda actor, params, cmd: handlers.report_position(actor, params[0], cmd),
+        _own_position,
+    ),
+)
+
+Matched = tuple[HotRoute[Any], tuple[str, ...]]
+
+
+class FastPath:
+    """Serves the HOT_ROUTES' commands without FastAPI."""
 
     def __init__(self, app: ASGIApp, runtime: Runtime, handlers: ExceptionHandlers) -> None:
         self.app = app
         self.runtime = runtime
         self.handlers = handlers  # the app's exception handlers (api/problems.py)
-        self.served = 0  # check-ins this path answered (for tests and benchmarks)
+        self.served: dict[str, int] = {r.operation: 0 for r in HOT_ROUTES}  # per operation
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         match = self._candidate(scope)
@@ -69,26 +113,34 @@ class CheckInFastPath:
         if prepared is None:
             await self.app(scope, replay, send)
             return
-        access, decide_args, idem = prepared
+        access, decide, idem = prepared
         response: Response
         try:
-            response = await access.run(handlers.check_in(access.actor, *decide_args), idem)
+            response = await access.run(decide, idem)
         except Exception as exc:
             response = await self._problem(scope, exc)
-        self.served += 1
+        self.served[access.operation] += 1
         await response(scope, replay, send)
 
-    def _candidate(self, scope: Scope) -> tuple[str, str] | None:
+    def _candidate(self, scope: Scope) -> Matched | None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope.get("root_path"):
             return None
         if not self.runtime.store.started:
             return None
-        match = CHECK_IN_PATH.fullmatch(scope["path"])
-        return None if match is None else (match.group(1), match.group(2))
+        for route in HOT_ROUTES:
+            match = route.path.fullmatch(scope["path"])
+            if match is not None:
+                return route, match.groups()
+        return None
 
     def _prepared(
-        self, scope: Scope, headers: dict[bytes, str], body: bytes, incident_id: str, hh: str
-    ) -> tuple[Access, tuple[str, str, c.CheckIn], IdempotencyKey] | None:
+        self,
+        scope: Scope,
+        headers: dict[bytes, str],
+        body: bytes,
+        route: HotRoute[Any],
+        params: tuple[str, ...],
+    ) -> tuple[Access, Decide, IdempotencyKey] | None:
         """What the route would run, or None when the full stack must answer (or refuse)."""
         key = headers.get(b"idempotency-key")
         scheme, _, token = headers.get(b"authorization", "").partition(" ")
@@ -98,23 +150,24 @@ class CheckInFastPath:
             return None
         try:
             actor = actor_for_token(self.runtime, token)
-            command = c.CheckIn.model_validate(orjson.loads(body))
+            command = route.command.model_validate(orjson.loads(body))
         except (ApiProblem, ValidationError, orjson.JSONDecodeError):
             return None
-        allowed = allowed_scope(OPERATION, actor.roles)
+        operation, incident_id = route.operation, params[0]
+        allowed = allowed_scope(operation, actor.roles)
         pending = isinstance(actor, PendingVolunteer)
-        if allowed is None or (pending and OPERATION not in PENDING_VOLUNTEER_OPERATIONS):
+        if allowed is None or (pending and operation not in PENDING_VOLUNTEER_OPERATIONS):
             return None
         if actor.incident_id not in (None, incident_id):
             return None
         if incident_id not in self.runtime.store.state(actor.site_id).incidents:
             return None
-        if allowed is AccessScope.OWN and hh != actor.household_id:
+        if not route.plain(actor, allowed, params, command):
             return None
         path = Request(scope).url.path
         idem = IdempotencyKey(scope="", key=key, request_hash=request_hash("POST", path, body))
-        access = Access(actor, allowed, self.runtime, OPERATION)
-        return access, (incident_id, hh, command), idem
+        access = Access(actor, allowed, self.runtime, operation)
+        return access, route.decide(actor, params, command), idem
 
     async def _problem(self, scope: Scope, exc: Exception) -> Response:
         """The problem response FastAPI's exception middleware would send for `exc`."""
