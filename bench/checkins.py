@@ -90,37 +90,14 @@ class Site:
 
 def seed_site(data_dir: Path, households: int) -> Site:
     """Households, a resident device each, a commander's device and an open incident."""
+    from seeding import Seeder
+
     from konenut.app import commands as c
     from konenut.app import handlers
-    from konenut.app.identity import new_code, new_token
-    from konenut.config import Settings
     from konenut.domain.roles import Role, SubjectKind
-    from konenut.store import migrate
-    from konenut.store.eventstore import EventStore
 
-    settings = Settings(data_dir=data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    store = EventStore(settings.resolved_database_url)
-    migrate.upgrade(store.writer_engine)
-    store.start()
-    site = settings.site_id
-
-    def all_done(decides: list[Any]) -> list[dict[str, Any]]:
-        futures = [store.submit(site, decide) for decide in decides]
-        return [future.result().body for future in futures]
-
-    def enrol(subjects: list[tuple[str, SubjectKind]]) -> list[str]:
-        decides, tokens = [], []
-        for subject_id, kind in subjects:
-            code, token = new_code(), new_token()
-            issue = c.IssueEnrollmentCode(subject_id=subject_id, subject_kind=kind)
-            decides += [
-                handlers.issue_enrollment_code(None, issue, code),
-                handlers.enroll_device(c.EnrollDevice(code=code), token),
-            ]
-            tokens.append(token)
-        all_done(decides)
-        return tokens
+    seeder = Seeder(data_dir)
+    store, site, all_done, enrol = seeder.store, seeder.site, seeder.all_done, seeder.enrol
 
     try:
         incident = store.execute(site, handlers.open_incident(None, c.OpenIncident(title="Bench")))
@@ -143,7 +120,7 @@ def seed_site(data_dir: Path, households: int) -> Site:
         tokens = enrol([(h, SubjectKind.HOUSEHOLD) for h in ids])
         return Site(data_dir, str(incident.body["incident_id"]), commander_token, ids, tokens)
     finally:
-        store.close()
+        seeder.close()
 
 
 def check_in_body(i: int) -> dict[str, Any]:

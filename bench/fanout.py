@@ -409,34 +409,14 @@ class Site:
 
 def seed_site(data_dir: Path, clients: int) -> Site:
     """An incident, households and squad members, and an enrolled device per client."""
+    from seeding import Seeder
+
     from konenut.app import commands as c
     from konenut.app import handlers
-    from konenut.app.identity import new_code, new_token
-    from konenut.config import Settings
     from konenut.domain.roles import Role, SubjectKind
-    from konenut.store import migrate
-    from konenut.store.eventstore import EventStore
 
-    settings = Settings(data_dir=data_dir)
-    store = EventStore(settings.resolved_database_url)
-    migrate.upgrade(store.writer_engine)
-    store.start()
-    site = settings.site_id
-
-    def all_done(decides: list[Any]) -> list[dict[str, Any]]:
-        futures = [store.submit(site, decide) for decide in decides]
-        return [future.result().body for future in futures]
-
-    def enrol(subjects: list[tuple[str, SubjectKind]]) -> list[str]:
-        decides, tokens = [], []
-        for subject_id, kind in subjects:
-            code, token = new_code(), new_token()
-            issue = c.IssueEnrollmentCode(subject_id=subject_id, subject_kind=kind)
-            decides += [handlers.issue_enrollment_code(None, issue, code),
-                        handlers.enroll_device(c.EnrollDevice(code=code), token)]
-            tokens.append(token)
-        all_done(decides)
-        return tokens
+    seeder = Seeder(data_dir)
+    store, site, all_done, enrol = seeder.store, seeder.site, seeder.all_done, seeder.enrol
 
     try:
         residents = round(clients * RESIDENT_SHARE)
@@ -462,7 +442,7 @@ def seed_site(data_dir: Path, clients: int) -> Site:
         tokens += squad_tokens
         return Site(data_dir, str(incident.body["incident_id"]), commander, tokens)
     finally:
-        store.close()
+        seeder.close()
 
 
 # --- measuring -----------------------------------------------------------------------------------

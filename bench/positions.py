@@ -80,27 +80,17 @@ class Site:
 
 def seed_site(data_dir: Path, devices: int, viewers: int) -> Site:
     """Responders and operators, a device each, and an open incident."""
+    from seeding import Seeder
+
     from konenut.app import commands as c
     from konenut.app import handlers
-    from konenut.app.identity import new_code, new_token
-    from konenut.config import Settings
     from konenut.domain.roles import Role, SubjectKind
-    from konenut.store import migrate
-    from konenut.store.eventstore import EventStore
 
-    settings = Settings(data_dir=data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    store = EventStore(settings.resolved_database_url)
-    migrate.upgrade(store.writer_engine)
-    store.start()
-    site = settings.site_id
-
-    def all_done(decides: list[Any]) -> list[dict[str, Any]]:
-        futures = [store.submit(site, decide) for decide in decides]
-        return [future.result().body for future in futures]
+    seeder = Seeder(data_dir)
+    store, site = seeder.store, seeder.site
 
     def people(prefix: str, role: Role, n: int) -> list[str]:
-        added = all_done(
+        added = seeder.all_done(
             [
                 handlers.add_person(
                     None,
@@ -109,19 +99,7 @@ def seed_site(data_dir: Path, devices: int, viewers: int) -> Site:
                 for i in range(n)
             ]
         )
-        decides, tokens = [], []
-        for body in added:
-            code, token = new_code(), new_token()
-            issue = c.IssueEnrollmentCode(
-                subject_id=str(body["person_id"]), subject_kind=SubjectKind.PERSON
-            )
-            decides += [
-                handlers.issue_enrollment_code(None, issue, code),
-                handlers.enroll_device(c.EnrollDevice(code=code), token),
-            ]
-            tokens.append(token)
-        all_done(decides)
-        return tokens
+        return seeder.enrol([(str(body["person_id"]), SubjectKind.PERSON) for body in added])
 
     try:
         incident = store.execute(site, handlers.open_incident(None, c.OpenIncident(title="Bench")))
@@ -132,7 +110,7 @@ def seed_site(data_dir: Path, devices: int, viewers: int) -> Site:
             people("o", Role.OPERATOR, viewers),
         )
     finally:
-        store.close()
+        seeder.close()
 
 
 def store_baseline(tmp: Path, count: int) -> float:
