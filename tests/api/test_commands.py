@@ -406,6 +406,26 @@ def test_same_key_same_body_replays_the_stored_answer(site: Site) -> None:
         store.close()
 
 
+def test_the_same_fields_sent_with_other_whitespace_and_order_replay(site: Site) -> None:
+    """Equal JSON is the same body: a client that re-serialises its retry gets the stored answer."""
+    path = f"/api/v1/incidents/{site.incident_id}/sightings"
+    compact = b'{"location":{"lat":30.4301,"lon":34.9702},"category":"unknown","text":"shed"}'
+    spaced = (
+        b'{\n  "text": "shed",\n  "category" : "unknown",\n'
+        b'  "location": { "lon": 34.9702, "lat": 30.4301 }\n}\n'
+    )
+    key = new_key()
+    sent = {**site.headers(Role.RESPONDER, key=key), "Content-Type": "application/json"}
+    first = site.client.post(path, content=compact, headers=sent)
+    assert first.status_code == 201, first.text
+    head = site.head()
+    again = site.client.post(path, content=spaced, headers=sent)
+    assert again.status_code == 201, again.text
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    assert site.head() == head
+
+
 def test_replay_of_a_command_that_changed_nothing(site: Site) -> None:
     body = {"name": "Tel Kinamon"}
     key = new_key()

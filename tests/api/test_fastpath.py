@@ -79,6 +79,15 @@ def test_a_retry_is_replayed_and_a_reused_key_refused(site: Site) -> None:
     assert fast.served[CHECK_IN] == served + 1  # the writer refused: rendered as the route would
 
 
+def test_a_retry_with_other_whitespace_and_key_order_is_replayed(site: Site) -> None:
+    key = new_key()
+    first = _raw(site, b'{"status":"need_medic","people_count":2}', key=key)
+    again = _raw(site, b'{ "people_count" : 2,\n  "status" : "need_medic" }', key=key)
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+
+
 def test_what_the_fast_path_does_not_take_the_route_refuses(site: Site) -> None:
     fast = _fast_path(site)
     served, head = dict(fast.served), site.head()

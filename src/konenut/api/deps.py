@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+import orjson
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -183,11 +184,24 @@ async def idempotency_key(
 
 
 def request_hash(method: str, path: str, body: bytes) -> str:
-    """What a replayed key's request must match: method, path and body (contracts §3)."""
+    """What a replayed key's request must match: method, path and body (contracts §3).
+
+    A JSON body counts by its value, as canonical JSON (sorted keys, no insignificant
+    whitespace), so a retry that re-serialises the same fields replays; any other body
+    (a photo upload) counts by its bytes.
+    """
     digest = hashlib.sha256()
     digest.update(method.encode() + b" " + path.encode() + b"\n")
-    digest.update(body)
+    digest.update(_canonical_json(body))
     return digest.hexdigest()
+
+
+def _canonical_json(body: bytes) -> bytes:
+    """`body` as canonical JSON when it is JSON, else unchanged."""
+    try:
+        return orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS)
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+        return body
 
 
 def command_response(outcome: Outcome) -> JSONResponse:
