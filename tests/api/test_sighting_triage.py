@@ -148,3 +148,23 @@ def test_impossible_counts_are_422(shared_site: Site, count: Any) -> None:
     problem = assert_problem(answer, 422, "validation-error")
     assert [e["loc"] for e in problem["errors"]] == ["body.count"]
     assert site.head() == before + 1  # the one good report
+
+
+@pytest.mark.parametrize(
+    ("role", "source"),
+    [
+        (Role.OPERATOR, "war_room"),
+        (Role.COMMANDER, "war_room"),
+        (Role.RESPONDER, "responder"),
+        (Role.MEDIC, "responder"),
+        (Role.RESIDENT, "resident"),
+    ],
+)
+def test_a_sighting_says_where_it_came_from(shared_site: Site, role: Role, source: str) -> None:
+    path = f"/api/v1/incidents/{shared_site.incident_id}/sightings"
+    body = {"location": HERE, "category": "unknown"}
+    made = shared_site.post(path, role, json=body)
+    assert made.status_code == 201, made.text
+    assert made.json()["events"][0]["payload"]["source"] == source
+    listed = {s["sighting_id"]: s for s in shared_site.get(path, Role.OPERATOR).json()}
+    assert listed[made.json()["sighting_id"]]["source"] == source

@@ -18,7 +18,7 @@ from konenut.domain.events import Location, NewEvent
 from konenut.domain.ids import format_time, new_id
 from konenut.domain.on_site import POSITION_MARGIN_M, SIGHTING_MARGIN_M, check_on_site
 from konenut.domain.roles import Role, SubjectKind
-from konenut.domain.sightings import check_update
+from konenut.domain.sightings import check_update, reporter_source
 from konenut.domain.site_plan import FeatureKind, feature_point, find_feature, plan_refs
 from konenut.domain.state import IncidentView, SiteState, TokenView
 from konenut.i18n import INSTRUCTION_PREFIX, catalogue, instructions
@@ -405,11 +405,10 @@ def report_sighting(actor: Actor, incident_id: str, cmd: c.ReportSighting) -> De
     sighting_id = new_id()
 
     def inner(state: SiteState, incident: IncidentView, now: datetime) -> list[NewEvent]:
-        source = "resident" if actor.roles == frozenset({Role.RESIDENT}) else "responder"
         check_on_site(state.site, cmd.location, "body.location", SIGHTING_MARGIN_M)
         payload = {
             "sighting_id": sighting_id,
-            "source": source,
+            "source": reporter_source(actor.roles),
             **cmd.model_dump(exclude={"occurred_at", "location"}),
         }
         where = cmd if cmd.location else cmd.model_copy(update={"location": _outside(state, actor)})

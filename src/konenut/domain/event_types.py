@@ -390,7 +390,7 @@ class SightingFields(BaseModel):
 
 class SightingReported(Payload, SightingFields):
     sighting_id: Id
-    source: Literal["responder", "resident", "camera", "tak"] = "responder"
+    source: Literal["responder", "war_room", "resident", "camera", "tak"] = "responder"
 
 
 class SightingUpdateFields(BaseModel):

@@ -1,9 +1,22 @@
-"""Rules of sighting triage: what an operator's confirm/merge/move/neutralise must carry."""
+"""Rules of sightings: who a report comes from, and what triage must carry."""
 
 from __future__ import annotations
 
+from collections.abc import Set
+
 from konenut.domain.errors import Conflict, FieldInvalid
+from konenut.domain.roles import Role
 from konenut.domain.state import IncidentView
+
+# Those who watch the cameras and run the squad: their reports come from the war room.
+WAR_ROOM_ROLES = frozenset({Role.OPERATOR, Role.COMMANDER})
+
+
+def reporter_source(roles: Set[Role]) -> str:
+    """The `source` of a sighting reported from a device holding `roles`."""
+    if roles & WAR_ROOM_ROLES:
+        return "war_room"
+    return "resident" if roles == {Role.RESIDENT} else "responder"
 
 
 def check_update(
