@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck check bench clean
+.PHONY: run test system-packages lint typecheck check bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/konenut serve --demo --data-dir konenut-data/demo --host 127.0.0.1 --port 8000
 
-test: $(STAMP)
+# The Debian packages the tests need (PostgreSQL, Redis, Mosquitto, Chromium, fonts), installed
+# if missing; first, so that a fresh machine gets them before anything else runs.
+system-packages:
+	.ci/install-system-packages
+
+test: system-packages $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src/konenut
 	$(BIN)/python -m pytest -q -p no:cacheprovider

@@ -34,6 +34,8 @@ from konenut.store.eventstore import Decision, EventStore
 from services import free_port
 
 CHROMIUM = os.environ.get("KONENUT_TEST_CHROMIUM", "/usr/bin/chromium")
+SKIP_BROWSER_VARIABLE = "KONENUT_TEST_SKIP_BROWSER"
+INSTALL_BROWSER = "sudo apt-get install chromium fonts-noto-core"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 APPEARS_WITHIN_MS = 5_000  # contracts §8: "appears on the other page" waits up to 5 s
@@ -161,10 +163,24 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebSite]:
         store.close()
 
 
+def require_chromium(path: str, skip_browser: str | None) -> None:
+    """A run without a browser must not look green: no Chromium fails the browser tests with
+    what to install, unless KONENUT_TEST_SKIP_BROWSER=1 says to skip them (README)."""
+    if Path(path).exists():
+        return
+    if skip_browser == "1":
+        pytest.skip(f"no Chromium at {path}, and {SKIP_BROWSER_VARIABLE}=1")
+    pytest.fail(
+        f"no Chromium at {path}: install it (`{INSTALL_BROWSER}`, or `make test` does), "
+        f"point KONENUT_TEST_CHROMIUM at one, or set {SKIP_BROWSER_VARIABLE}=1 to skip "
+        "the browser tests",
+        pytrace=False,
+    )
+
+
 @pytest.fixture(scope="session")
 def playwright_api() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (set KONENUT_TEST_CHROMIUM)")
+    require_chromium(CHROMIUM, os.environ.get(SKIP_BROWSER_VARIABLE))
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
