@@ -444,7 +444,7 @@ def device_list(data_dir: DataDir = None) -> None:
             status = f"revoked {token.revoked_at}" if token.revoked_at else "active"
             typer.echo(
                 f"{token.token_id}  {','.join(token.roles):<24} "
-                f"{_subject_name(state, token.subject_id):<28} {status}"
+                f"{state.subject_name(token.subject_id) or token.subject_id:<28} {status}"
             )
 
 
@@ -461,14 +461,6 @@ def device_revoke(
             store, settings, handlers.revoke_device(None, token_id, c.RevokeDevice(reason=reason))
         )
         typer.echo("Revoked." if outcome.events else "It was already revoked.")
-
-
-def _subject_name(state: SiteState, subject_id: str) -> str:
-    if person := state.persons.get(subject_id):
-        return person.name
-    if household := state.households.get(subject_id):
-        return household.name
-    return subject_id
 
 
 # --- incidents -------------------------------------------------------------------------------

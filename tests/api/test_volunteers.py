@@ -105,7 +105,9 @@ def test_a_volunteer_joins_waits_is_approved_and_is_on_the_board(site: Site) -> 
         "incident_id": site.incident_id,
         "name": "Avi Peretz",
     }
-    assert site.get("/api/v1/me", token=token).json()["subject_kind"] == "volunteer"
+    whoami = site.get("/api/v1/me", token=token).json()
+    assert (whoami["subject_kind"], whoami["primary_role"]) == ("volunteer", "volunteer")
+    assert whoami["name"] == "Avi Peretz"
     inc = f"/api/v1/incidents/{site.incident_id}"
     for path in (inc, "/api/v1/site/people", f"{inc}/muster", f"{inc}/sightings"):
         assert_problem(site.get(path, token=token), 403, "forbidden", "approval")

@@ -100,6 +100,12 @@ def test_a_volunteer_joins_by_link_is_approved_and_sees_the_squad_picture(
         page.screenshot(path=artifacts / "volunteer-responder.png", full_page=True)
         token = page.evaluate("localStorage.getItem('konenut.token')")
         volunteer = web.api(token)
+        # The enrolled page (another tab of the same phone) names the volunteer, not an id.
+        enrolled = context.new_page()
+        enrolled.goto(f"{web.url}/en/enroll")
+        expect(enrolled.locator("#who-name")).to_have_text("Avi Peretz", timeout=PAGE_READY_MS)
+        expect(enrolled.locator("#who-role")).to_have_text(english["role.volunteer"])
+        enrolled.close()
         row = next(
             r
             for r in commander.get(f"{inc}/muster").json()["people"]

@@ -12,7 +12,7 @@ from konenut.domain.events import Event, JsonDict
 from konenut.domain.ids import format_time, parse_time
 
 CAUTION_REPEAT = timedelta(minutes=5)  # an identical caution is not raised again sooner
-STATE_VERSION = 5  # bump when the shape changes: older snapshots are then ignored
+STATE_VERSION = 6  # bump when the shape changes: older snapshots are then ignored
 
 
 class _View(BaseModel):
@@ -181,6 +181,7 @@ class CautionView(_View):
     raised_at: str  # the first of the window
     last_at: str
     warned: list[str] = Field(default_factory=list)  # person ids
+    civilians: list[JsonDict] = Field(default_factory=list)  # what is inside, as last told
 
 
 class ContactView(_View):
@@ -332,6 +333,9 @@ class IncidentView(_View):
     asked_all_at: str | None = None  # latest broadcast to every household
     recheck_every_mins: int = 0  # 0: proof of life off
     cautions: dict[str, CautionView] = Field(default_factory=dict)  # by key (app/caution.py)
+    # Live intruder reports: reporter (household or guest id) -> the building it is in; until
+    # the reporter says otherwise or an operator clears the building (intruder.cleared).
+    intruders: dict[str, str] = Field(default_factory=dict)
     challenge: ChallengeView | None = None
     previous_challenge: ChallengeView | None = None  # answers until its `until`
     safe_word: str | None = None  # what the squad says at a door; residents see it
@@ -394,6 +398,15 @@ class SiteState(_View):
 
     def household_by_ref(self, ref: str) -> HouseholdView | None:
         return next((h for h in list(self.households.values()) if h.ref == ref), None)
+
+    def subject_name(self, subject_id: str) -> str | None:
+        """The name of a person, a household or a volunteer; None for guests and liaisons."""
+        subject = (
+            self.persons.get(subject_id)
+            or self.households.get(subject_id)
+            or self.volunteers.get(subject_id)
+        )
+        return subject.name if subject is not None else None
 
     # --- applying events -------------------------------------------------------------------
     def apply(self, event: Event) -> None:
@@ -597,6 +610,24 @@ def _checked_in(state: SiteState, event: Event) -> None:
         previous = incident.checkins.get(check_in.household_id)
         if previous is None or previous.at <= check_in.at:
             incident.checkins[check_in.household_id] = check_in
+            household = state.households.get(check_in.household_id)
+            _intruder_report(incident, check_in.household_id, check_in.status, household)
+
+
+def _intruder_report(
+    incident: IncidentView, reporter: str, status: str, inside: HouseholdView | GuestView | None
+) -> None:
+    """A reporter's latest status: an intruder report at its building stands, or ends."""
+    if status == "intruder" and inside is not None and inside.building_ref:
+        incident.intruders[reporter] = inside.building_ref
+    else:
+        incident.intruders.pop(reporter, None)
+
+
+def _intruder_cleared(state: SiteState, event: Event) -> None:
+    if incident := _incident(state, event):
+        ref = event.payload["building_ref"]
+        incident.intruders = {r: b for r, b in incident.intruders.items() if b != ref}
 
 
 def _broadcast_sent(state: SiteState, event: Event) -> None:
@@ -730,6 +761,7 @@ def _caution_raised(state: SiteState, event: Event) -> None:
             new = [w for w in p["to_person_ids"] if w not in previous.warned]
             previous.warned = [*previous.warned, *new]
             previous.last_at = max(previous.last_at, at)
+            previous.civilians = list(p.get("civilians", []))
             return
         incident.cautions[p["key"]] = CautionView(
             caution_id=p["caution_id"],
@@ -737,6 +769,7 @@ def _caution_raised(state: SiteState, event: Event) -> None:
             raised_at=at,
             last_at=at,
             warned=list(p["to_person_ids"]),
+            civilians=list(p.get("civilians", [])),
         )
 
 
@@ -842,12 +875,16 @@ def _guest_checked_in(state: SiteState, event: Event) -> None:
     if previous is not None:
         guest.merged_into = previous.merged_into
     state.guests[guest.guest_id] = guest
+    if incident := _incident(state, event):
+        _intruder_report(incident, guest.guest_id, guest.status, guest)
 
 
 def _guest_merged(state: SiteState, event: Event) -> None:
     guest = state.guests.get(event.payload["guest_id"])
     if guest is not None:
         guest.merged_into = event.payload["household_id"]
+        if incident := state.incidents.get(guest.incident_id):
+            incident.intruders.pop(guest.guest_id, None)  # its household speaks for it now
 
 
 def _volunteer_joined(state: SiteState, event: Event) -> None:
@@ -898,6 +935,7 @@ _APPLIERS: dict[str, Callable[[SiteState, Event], None]] = {
     "safe_word.set": _safe_word_set,
     "muster.seen": _muster_seen,
     "caution.raised": _caution_raised,
+    "intruder.cleared": _intruder_cleared,
     "escalation_policy.set": _policy_set,
     "contact_point.set": _contact_point_set,
     "push.subscribed": _push_subscribed,

@@ -68,7 +68,7 @@ def get_me(access: Access = Depends(permit("get_me"))) -> dict[str, object]:
         "subject_kind": actor.subject_kind.value,
         "roles": sorted(actor.roles),
         "primary_role": primary_role(actor.roles).value,
-        "name": subject.name if subject else None,
+        "name": state.subject_name(actor.subject_id),
         "languages": subject.languages if subject else None,
         "household_id": actor.household_id,
         "incident_id": actor.incident_id,
@@ -86,7 +86,7 @@ async def issue_enrollment_code(
     outcome = await access.execute(handlers.issue_enrollment_code(access.actor, body, code), idem)
     if "code" not in outcome.body:
         return command_response(outcome)
-    link = enrollment_link(access.runtime.settings.base_url(), outcome.body["code"], body.language)
+    link = enrollment_link(access.runtime.links_url(), outcome.body["code"], body.language)
     return command_response(replace(outcome, body={**outcome.body, "link": link}))
 
 

@@ -23,7 +23,9 @@ async function whoAmI(token) {
 }
 
 function showWho(me) {
-  document.getElementById("who-name").textContent = me.name || me.subject_id;
+  const name = document.getElementById("who-name");
+  name.textContent = me.name || "";
+  name.hidden = name.previousElementSibling.hidden = !me.name; // a guest or liaison has no name
   document.getElementById("who-role").textContent = t(`role.${me.primary_role}`);
   document.getElementById("who").hidden = false;
   const home = homeFor(me, lang);
