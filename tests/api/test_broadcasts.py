@@ -99,7 +99,7 @@ def test_templates_are_listed_in_five_languages(village: Village) -> None:
     by_name = {t["template"]: t["texts"] for t in listed.json()}
     shelter = by_name["stay_in_shelter"]
     assert set(shelter) == set(LANGUAGES)
-    assert shelter["en"] == "Do not leave the shelter when the siren stops."
+    assert shelter["en"] == "Do not leave the safe room when the siren stops."
     assert "safe_word" in by_name and "all_clear" in by_name
     assert village.call("GET", "/api/v1/broadcast-templates", "h-1").status_code == 403
 
