@@ -40,9 +40,7 @@ def test_the_glossary_covers_every_language() -> None:
 @pytest.mark.parametrize("key", INSTRUCTION_KEYS)
 def test_an_instruction_uses_each_term_in_all_five_languages_or_none(key: str) -> None:
     for term, words in glossary().items():
-        using = {
-            lang for lang in LANGUAGES if words[lang].lower() in catalogue(lang)[key].lower()
-        }
+        using = {lang for lang in LANGUAGES if words[lang].lower() in catalogue(lang)[key].lower()}
         assert using in (set(), set(LANGUAGES)), (
             f"{key}: '{term}' is said in {sorted(using)} but not in "
             f"{sorted(set(LANGUAGES) - using)}"
