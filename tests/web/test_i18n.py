@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 from konenut import i18n, web
 from konenut.domain.event_types import (
     REGISTRY,
+    BroadcastSent,
     HouseholdStatus,
+    PassPurpose,
     ResponderStatus,
     SightingCategory,
     SightingStatus,
@@ -51,13 +54,12 @@ DYNAMIC_KEYS = {
     "map.age.": ["all", "10m", "2m"],
     "map.state.": ["safe", "need_help", "danger", "no_answer", "not_home"],
     "map.found.": ["building", "household", "unit"],
+    "operator.pass.purpose.": list(get_args(PassPurpose)),
+    "operator.bc.sent_to.": list(get_args(BroadcastSent.model_fields["audience"].annotation)),
 }
-# Event types the operator's timeline tells in words (the others are not in an incident).
-TOLD_EVENTS = [
-    name
-    for name, etype in REGISTRY.items()
-    if etype.requires_incident and name != "position.reported"
-]
+# The operator's timeline (web/static/operator.js: describe) words every event by its
+# `event.<type>` key; a key with placeholders needs the case that fills them.
+TIMELINE_SCRIPT = WEB / "static" / "operator.js"
 
 
 def used_keys() -> set[str]:
@@ -118,8 +120,24 @@ def test_every_key_the_pages_use_exists() -> None:
 
 def test_every_key_built_at_run_time_exists() -> None:
     wanted = {prefix + value for prefix, values in DYNAMIC_KEYS.items() for value in values}
-    wanted |= {f"event.{name}" for name in TOLD_EVENTS}
     assert sorted(wanted - set(ENGLISH)) == []
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_registered_event_type_has_timeline_words(lang: str) -> None:
+    messages = catalogue(lang)
+    assert sorted(f"event.{name}" for name in REGISTRY if f"event.{name}" not in messages) == []
+
+
+def test_timeline_words_with_placeholders_have_their_case() -> None:
+    script = TIMELINE_SCRIPT.read_text(encoding="utf-8")
+    told = set(re.findall(r"""\bcase\s+"([\w.]+)":""", script))
+    unfilled = [
+        name
+        for name in REGISTRY
+        if PLACEHOLDER.search(ENGLISH.get(f"event.{name}", "")) and name not in told
+    ]
+    assert unfilled == [], "the timeline would show these events' {placeholders} raw"
 
 
 def test_broadcast_templates_exist_in_every_language() -> None:

@@ -202,9 +202,17 @@ export function broadcastPanel({ map, picture, canCommand, showTab }) {
         h("p", { class: "bc-counts" }, t("operator.bc.counts", {
           households: num(c.households), delivered: num(c.delivered), read: num(c.read), failed: num(c.not_reached),
         })),
-        b.status ? h("details", {}, h("summary", {}, t("operator.bc.households")),
+        b.status ? h("details", {}, h("summary", {}, sentTo(b, b.status.households.length)),
           h("ul", { class: "bc-households" }, ...b.status.households.map(householdRow))) : null);
     }));
+  }
+
+  /** To whom it went, as it was chosen: every household, an area, a group, chosen ones. */
+  function sentTo(b, households) {
+    // Broadcasts logged before the audience was recorded: chosen ones named their households.
+    const audience = b.audience || ((b.household_ids || []).length ? "households" : "all");
+    const group = audience === "group" ? t(`operator.bc.group.${b.group}`) : "";
+    return t(`operator.bc.sent_to.${audience}`, { n: num(households), group });
   }
 
   function householdRow(row) {

@@ -474,9 +474,10 @@ function renderHouseholds() {
     : [h("li", { class: "empty" }, t("operator.no_households_in_danger"))]));
 }
 
-// Every delivery attempt is on the muster board, person by person; in the timeline a dozen
-// lines per escalation step would bury what happened.
-const UNTOLD = /^notification\./;
+// Every delivery attempt is on the muster board, person by person, and every household's
+// copy of a broadcast on the broadcasts board; in the timeline a dozen lines per escalation
+// step, or one per household per broadcast, would bury what happened.
+const UNTOLD = /^(notification\.|broadcast\.(delivery_sent|delivery_settled|read)$)/;
 
 function renderTimeline() {
   const events = picture.timeline.filter((e) => !UNTOLD.test(e.type)).slice(-TIMELINE_MAX).reverse();
@@ -551,7 +552,7 @@ function describe(event) {
     case "asset.requested":
       return { text: t("event.asset.requested", { who: who(p.person_id), asset: assetName(p.asset_id) }), tone: "mid" };
     case "pass.issued":
-      return { text: t("operator.pass_issued") };
+      return { text: t("event.pass.issued", { what: t(`operator.pass.purpose.${p.purpose}`) }) };
     case "volunteer.joined":
       return { text: t("event.volunteer.joined", { name: p.name }), tone: "mid" };
     case "volunteer.approved":
@@ -578,8 +579,18 @@ function describe(event) {
       };
     case "responder.entering":
       return { text: t("event.responder.entering", { who: who(p.person_id), place: t("caution.house", { ref: p.building_ref }) }), tone: "mid", focus: () => map.focusBuilding(p.building_ref) };
-    default:
-      return { text: event.type };
+    case "guest.checked_in":
+      return {
+        text: [
+          t("event.guest.checked_in"),
+          p.building_ref ? t("guest.row", { ref: p.building_ref, count: num(p.people_count) }) : t("guest.here_site"),
+          t(`household.${p.status}`),
+        ].join(" · "),
+        tone: HOUSEHOLD_TONE[p.status] === "bad" ? "high" : null,
+        focus: p.building_ref ? () => map.focusBuilding(p.building_ref) : null,
+      };
+    default: // every registered type has its words (tests/web/test_i18n.py)
+      return { text: t(`event.${event.type}`) };
   }
 }
 
