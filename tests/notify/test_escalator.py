@@ -20,7 +20,7 @@ from konenut.app.escalator import Escalator
 from konenut.app.identity import Actor
 from konenut.domain.escalation import Channel as Step
 from konenut.domain.events import NewEvent
-from konenut.domain.ids import new_id, utcnow
+from konenut.domain.ids import format_time, new_id, utcnow
 from konenut.domain.muster import board
 from konenut.domain.roles import Role, SubjectKind
 from konenut.domain.state import IncidentView, NotificationView
@@ -221,6 +221,9 @@ def test_no_answer_push_then_sms_at_30_then_a_call_at_90_then_the_deputy(
     hebrew, thai = by_phone["+972501111111"], by_phone["+66812345678"]
     assert written_in(hebrew, HEBREW) and "נשקייה" in hebrew
     assert written_in(thai, THAI) and "คลังอาวุธ" in thai
+    # What to do first and whole, then where (short of room, "what happened" is left out).
+    assert hebrew.startswith("להגיע חמושים לנשקייה. כינוס: נשקייה. ")
+    assert thai.startswith("มาพร้อมอาวุธที่คลังอาวุธ. จุดรวมพล: คลังอาวุธ. ")
     for text, lang in ((hebrew, "he"), (thai, "th")):
         length, limit = sms_length(text, lang)
         assert length <= limit == 70  # one UCS-2 segment
@@ -271,6 +274,59 @@ def test_an_answer_at_40_s_stops_everything_after(make_world: Callable[..., Worl
     assert calls == ["/call/+66812345678"]  # Somchai only
     assert [n.channel for n in world.tried(incident_id, "dana")] == ["push", "sms"]
     assert len(world.pushes) == 1  # and no confirmation for an answer in the app
+
+
+def test_who_has_not_seen_the_call_when_the_chain_is_over_is_not_reached(
+    make_world: Callable[..., World],
+) -> None:
+    """Every channel failed (Somchai) or the call was delivered and never opened (Dana): once
+    the last step (the deputy at 120 s) and its grace time are over, the board says "not
+    reached" with every channel tried, and the key Somchai holds is missing (issue 10, item 7).
+    """
+    dead_line = f"json://127.0.0.1:{free_port()}/call/{{phone}}"
+    world = make_world(sms_status=500, voice_url=dead_line)
+    key = c.AddAsset(
+        ref="key-gate-3",
+        kind="gate_key",
+        name="Gate 3 key",
+        holder_person_id=world.people["somchai"],
+    )
+    world.store.execute(SITE, muster.add_asset(None, key))
+    incident_id = world.activate("dana", "somchai")
+
+    def read() -> dict[str, Any]:
+        found = board(world.store.state(SITE), world.incident(incident_id), world.clock.now, True)
+        return found
+
+    for secs in (0, 30, 90, 120, 179):
+        world.run_at(secs)
+    before = read()
+    assert {r["name"]: r["state"] for r in before["people"]} == {
+        "Dana Cohen": "delivered",
+        "Somchai Wong": "notified",
+    }
+    assert before["not_reached_at"] == format_time(world.clock.start + timedelta(seconds=180))
+    assert [(a["holder_state"], a["missing"]) for a in before["assets"]] == [("notified", False)]
+
+    world.run_at(180)
+    after = read()
+    rows = {r["name"]: r for r in after["people"]}
+    assert {name: r["state"] for name, r in rows.items()} == {
+        "Dana Cohen": "not_reached",
+        "Somchai Wong": "not_reached",
+    }
+    assert after["counts"] == {"not_reached": 2}
+    tried = rows["Somchai Wong"]["channels"]
+    assert {t["channel"] for t in tried} == {"push", "sms", "voice", "deputy"}
+    assert all(t["outcome"] == "failed" and t["reason"] for t in tried), tried
+    assert rows["Dana Cohen"]["channels"][0]["outcome"] == "delivered"  # push, never opened
+    assert [(a["holder_state"], a["missing"]) for a in after["assets"]] == [("not_reached", True)]
+
+    # Reached after all (someone went to his door): he answers, and the key is coming.
+    world.answer(incident_id, "somchai", "coming", via="app")
+    again = read()
+    assert {r["name"]: r["state"] for r in again["people"]}["Somchai Wong"] == "coming"
+    assert [(a["coming"], a["missing"]) for a in again["assets"]] == [(True, False)]
 
 
 def test_a_failing_sms_gateway_is_recorded_retried_with_backoff_and_the_call_still_goes(

@@ -1,9 +1,13 @@
-"""One-segment SMS text: GSM-7 vs UCS-2 limits, word-boundary truncation."""
+"""SMS text: GSM-7 vs UCS-2 limits, word-boundary truncation, and the muster call at the limit."""
 
 from __future__ import annotations
 
 import unicodedata
 
+import pytest
+
+from konenut.app.muster import BUILT_IN_TEMPLATES
+from konenut.i18n import LANGUAGES, catalogue
 from konenut.notify.sms_text import (
     GSM7_SEGMENT_CHARS,
     UCS2_SEGMENT_UNITS,
@@ -13,11 +17,21 @@ from konenut.notify.sms_text import (
     sms_length,
     ucs2_length,
 )
+from konenut.notify.texts import HAPPENED_SEPARATOR, CallText, join_sentences, sms_call
 
 WORDS_EN = "Hostile infiltration: come armed to the armory now. Reply 1 coming 2 cannot. "
 HEBREW = "חדירת מחבלים: הגיעו חמושים לנשקייה מיד. השיבו 1 מגיע 2 לא יכול. "
 THAI = "มีผู้บุกรุก มาพร้อมอาวุธที่คลังอาวุธ ตอบ 1 มา 2 ไม่ได้ "
 NEPALI = "घुसपैठ: हतियारसहित शस्त्रागारमा आउनुहोस्। जवाफ 1 आउँदै 2 सक्दिन "
+# A rally point's name in each language, long enough to be cut at any length.
+RALLY_NAMES = {
+    "he": "שער הצפוני ליד המזכירות הישנה ",
+    "ar": "البوابة الشمالية قرب السكرتارية القديمة ",
+    "en": "North gate by the old secretariat ",
+    "th": "ประตูทิศเหนือ ข้างสำนักงานเลขา ",
+    "ne": "उत्तरी ढोका पुरानो सचिवालय नजिक ",
+}
+LINK = "https://konenut.example/he/responder"
 
 
 def test_exact_fit_is_unchanged() -> None:
@@ -96,3 +110,36 @@ def test_nepali_and_arabic_limits() -> None:
         assert fitted.endswith("…")
         body = fitted.removesuffix("…")
         assert text.startswith(body) and text[len(body)] in " :.।"
+
+
+@pytest.mark.parametrize("template", sorted(BUILT_IN_TEMPLATES))
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_muster_sms_says_what_to_do_then_where_then_the_reply_at_the_segment_limit(
+    lang: str, template: str
+) -> None:
+    messages = catalogue(lang)
+    what = messages[f"muster.template.{template}"]
+    todo = what.split(HAPPENED_SEPARATOR, 1)[-1]
+    todo = todo[:1].upper() + todo[1:]
+    reply = messages["notify.reply"]
+    where, _, _ = messages["notify.rally"].partition("{point}")  # "Rally: "
+    named, over = [], []  # the name whole in the SMS; the whole call over the limit
+    for chars in range(1, 140):
+        name = (RALLY_NAMES[lang] * 5)[:chars].strip()
+        rally = messages["notify.rally"].format(point=name)
+        sms = sms_call(CallText(lang=lang, what=what, rally=rally, custom=""), LINK)
+        length, limit = sms_length(sms, lang)
+        named.append(name in sms)
+        over.append(sms_length(join_sentences([what, rally, reply]), lang)[0] > limit)
+        assert length <= limit, sms
+        # What to do first and whole (after what happened, when that fits too), the reply whole.
+        assert sms.startswith((todo, what, what.replace("—", "-"))), sms
+        assert reply in sms, sms
+        if where in sms:  # then where, between them
+            assert sms.index(todo[1:]) < sms.index(where) < sms.index(reply), sms
+        else:  # left out only when not even a few letters of the name fit
+            short = join_sentences([todo, f"{where}{name[:4]}…", reply])
+            assert sms_length(short, lang)[0] > limit, sms
+        if name not in sms:  # the name is shortened only when it must be
+            assert sms_length(join_sentences([todo, rally, reply]), lang)[0] > limit, sms
+    assert any(named) and any(over)  # both sides of the segment limit were tried

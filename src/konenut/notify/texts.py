@@ -25,6 +25,9 @@ from konenut.notify.sms_text import (
 # UCS-2 and halve its SMS (70 instead of 160 characters).
 GSM7_FRIENDLY = str.maketrans({"—": "-", "–": "-", "’": "'", "‘": "'", "“": '"', "”": '"'})
 MIN_CUT_UNITS = 12  # below this a cut "what" says nothing: cut the whole text instead
+MIN_NAME_UNITS = 4  # below this a cut rally point name says nothing: leave it out
+# A template reads "what happened — what to do"; an SMS short of room keeps what to do.
+HAPPENED_SEPARATOR = " — "
 DEPUTY_NAMES_SHOWN = 5
 # The digit that changes an answer, told in the confirmation: "2" undoes "coming" and back.
 CHANGE_DIGIT = {"cannot": "1"}
@@ -71,14 +74,37 @@ def call_text(state: SiteState, muster: dict[str, Any], lang: str) -> CallText:
 
 
 def sms_call(text: CallText, link: str | None = None) -> str:
-    """One SMS segment: what, where, how to answer; then the commander's text and the link
-    when they fit."""
+    """One SMS segment: what to do, where, how to answer; then the commander's text and the
+    link when they fit. Short of room, what happened goes first ("Hostile infiltration — "),
+    then the rally point's name is shortened, or left out when too little room is left for it;
+    what to do and the reply digits stay whole."""
     reply = catalogue(text.lang)["notify.reply"]
-    essentials = [text.what, text.rally, reply] if text.what else [text.rally, reply]
-    extras = [text.custom] if text.custom else []
-    if link:
-        extras.append(link)
-    return one_segment(essentials, extras, text.lang)
+    extras = [e for e in (text.custom, link) if e]
+    todo = text.what.split(HAPPENED_SEPARATOR, 1)[-1]
+    todo = todo[:1].upper() + todo[1:]  # now the start of the message
+    for what in dict.fromkeys([text.what, todo]):
+        essentials = [p for p in (what, text.rally, reply) if p]
+        if fits_one_segment(essentials, extras, text.lang):
+            return one_segment(essentials, extras, text.lang)
+    rally = _shortened_rally(text, [todo, reply], extras)
+    return one_segment([p for p in (todo, rally, reply) if p], extras, text.lang)
+
+
+def _shortened_rally(text: CallText, around: list[str], extras: list[str]) -> str:
+    """`text.rally` with the point's name cut to the room the other pieces leave ("" when
+    fewer than MIN_NAME_UNITS are left)."""
+    prefix, _, suffix = catalogue(text.lang)["notify.rally"].partition("{point}")
+    name = text.rally.removeprefix(prefix).removesuffix(suffix)
+    pieces = [_gsm_friendly(p, text.lang) for p in [*around, text.rally, *extras]]
+    ucs2, limit = _segment(pieces, text.lang)
+    measure = ucs2_length if ucs2 else gsm7_length
+    room = limit - measure(join_sentences([around[0], prefix + suffix, *around[1:]]))
+    while room >= MIN_NAME_UNITS:
+        rally = prefix + _cut(name, room, ucs2) + suffix
+        if fits_one_segment([around[0], rally, *around[1:]], extras, text.lang):
+            return rally
+        room -= 1  # the full stop or space the name brings with it
+    return ""
 
 
 def push_call(text: CallText) -> tuple[str, str]:
@@ -135,8 +161,7 @@ def one_segment(essentials: list[str], extras: list[str], lang: str) -> str:
     that still fits whole."""
     pieces = [_gsm_friendly(p, lang) for p in essentials]
     extras = [_gsm_friendly(p, lang) for p in extras]
-    ucs2 = uses_ucs2(" ".join(pieces + extras), lang)
-    limit = UCS2_SEGMENT_UNITS if ucs2 else GSM7_SEGMENT_CHARS
+    ucs2, limit = _segment(pieces + extras, lang)
     measure = ucs2_length if ucs2 else gsm7_length
     text = join_sentences(pieces)
     if measure(text) > limit:
@@ -151,6 +176,20 @@ def one_segment(essentials: list[str], extras: list[str], lang: str) -> str:
         if measure(longer) <= limit:
             text = longer
     return text
+
+
+def fits_one_segment(essentials: list[str], extras: list[str], lang: str) -> bool:
+    """True when the essentials joined fit one segment uncut (the extras may set the encoding)."""
+    pieces = [_gsm_friendly(p, lang) for p in essentials]
+    ucs2, limit = _segment(pieces + [_gsm_friendly(p, lang) for p in extras], lang)
+    measure = ucs2_length if ucs2 else gsm7_length
+    return measure(join_sentences(pieces)) <= limit
+
+
+def _segment(pieces: list[str], lang: str) -> tuple[bool, int]:
+    """(UCS-2?, one segment's limit) for a text made of these pieces."""
+    ucs2 = uses_ucs2(" ".join(pieces), lang)
+    return ucs2, UCS2_SEGMENT_UNITS if ucs2 else GSM7_SEGMENT_CHARS
 
 
 def _gsm_friendly(text: str, lang: str) -> str:
@@ -173,7 +212,7 @@ def _cut(text: str, units: int, ucs2: bool) -> str:
     cut = end
     if not text[end].isspace():
         space = text.rfind(" ", 0, end)
-        if space > 0:
+        if space > end // 2:  # a word boundary, unless it would drop most of what fits
             cut = space
     while 0 < cut < len(text) and unicodedata.category(text[cut]).startswith("M"):
         cut -= 1  # never strip a combining mark (Thai vowels, Devanagari matras) off its letter
