@@ -346,6 +346,34 @@ def test_keys_coming_and_missing(site: Site) -> None:
     assert {a["ref"] for a in listed} >= {"key-gate-3", "radio-1"}
 
 
+def test_wounded_is_its_own_state_and_the_key_they_hold_is_missing(site: Site) -> None:
+    """Wounded is counted apart from "cannot come" and heads the board; a key its holder will
+    not bring is missing, whether the holder is wounded or cannot come (issue 10, item 6)."""
+    incident = site.incident_id
+    responder = site.seeded.subjects[Role.RESPONDER]
+    medic = site.seeded.subjects[Role.MEDIC]
+    keys = {}
+    for ref, holder in (("key-gate-3", responder), ("key-gate-7", medic)):
+        body = {"ref": ref, "kind": "gate_key", "name": ref, "holder_person_id": holder}
+        keys[ref] = _ok(site.post("/api/v1/assets", Role.ADMIN, json=body))["asset_id"]
+    _ok(site.post("/api/v1/squad/activate", COMMANDER, json={}))
+    path = f"/api/v1/incidents/{incident}/muster/status"
+    _ok(site.post(path, Role.RESPONDER, json={"status": "wounded"}))
+    _ok(site.post(path, Role.MEDIC, json={"status": "cannot"}))
+
+    board = _board(site, incident)
+    assert board["counts"]["wounded"] == 1 and board["counts"]["cannot"] == 1
+    assert board["people"][0]["person_id"] == responder
+    assert board["people"][0]["state"] == "wounded"
+    held = {a["ref"]: a for a in board["assets"] if a["asset_id"] in keys.values()}
+    assert {ref: (a["holder_state"], a["coming"], a["missing"]) for ref, a in held.items()} == {
+        "key-gate-3": ("wounded", False, True),
+        "key-gate-7": ("cannot", False, True),
+    }
+    # The squad sees the count too.
+    assert _board(site, incident, Role.MEDIC)["counts"]["wounded"] == 1
+
+
 @pytest.mark.parametrize("role", [Role.RESIDENT, Role.GUEST])
 def test_households_never_see_the_muster(site: Site, role: Role) -> None:
     response = site.get(f"/api/v1/incidents/{site.incident_id}/muster", role)

@@ -22,6 +22,10 @@ ANSWERS = frozenset(
 )
 MAX_RETRIES_PER_STEP = 3
 RETRY_BACKOFF_SECS = (10, 30, 90)  # after the 1st, 2nd and 3rd failure of the same step
+# After the chain's last step, the time its message has to arrive and be opened (and a failed
+# one to be retried twice) before someone who has neither seen nor answered the call is
+# "not reached": from then on only a person going to fetch them will do.
+NOT_REACHED_GRACE_SECS = 60
 
 
 class Channel(StrEnum):
@@ -67,6 +71,12 @@ DEFAULT_POLICY = EscalationPolicy(
         Step(channel=Channel.DEPUTY, after_secs=120),
     )
 )
+
+
+def not_reached_at(policy: EscalationPolicy, called_at: datetime) -> datetime:
+    """When everyone who has neither seen nor answered a call made at `called_at` counts as
+    not reached: the policy's last step plus the grace time."""
+    return called_at + timedelta(seconds=policy.steps[-1].after_secs + NOT_REACHED_GRACE_SECS)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import math
 from datetime import datetime
 from typing import Any
 
-from konenut.domain.escalation import ANSWERS, DEFAULT_POLICY, EscalationPolicy
+from konenut.domain.escalation import ANSWERS, DEFAULT_POLICY, EscalationPolicy, not_reached_at
 from konenut.domain.ids import format_time, parse_time
 from konenut.domain.roles import Role
 from konenut.domain.site_plan import FeatureKind, feature_point, find_feature
@@ -20,8 +20,12 @@ from konenut.domain.state import IncidentView, NotificationView, SiteState
 CALLED_ROLES = frozenset({Role.COMMANDER, Role.RESPONDER, Role.MEDIC})
 # Statuses of someone on the way or already there: the keys they hold are coming.
 ARRIVING = frozenset({"coming", "en_route", "at_rally_point", "in_position"})
+# Statuses of someone who will not come (or was never reached): the keys they hold are missing.
+NOT_COMING = frozenset({"not_reached", "cannot", "wounded", "out"})
 # Board order: the states a leader acts on first.
 BOARD_STATES: tuple[str, ...] = (
+    "wounded",
+    "not_reached",
     "not_notified",
     "notified",
     "delivered",
@@ -31,7 +35,6 @@ BOARD_STATES: tuple[str, ...] = (
     "at_rally_point",
     "in_position",
     "cannot",
-    "wounded",
     "out",
 )
 # A responder hurrying to the armory on foot with gear, in metres per second.
@@ -135,16 +138,22 @@ def person_state(
     muster: dict[str, Any],
     person_id: str,
     tried: list[NotificationView] | None = None,
+    chain_over: bool = False,
 ) -> str:
     """Where the person is in notified -> seen -> coming/cannot -> ... for this call.
 
     `tried` (their attempts for this call) saves a scan of the incident's notifications.
+    Once the chain is over (`chain_over`: the policy's last step and its grace time have
+    passed), someone who has neither seen nor answered the call is "not_reached", whatever was
+    delivered.
     """
     answer = incident.responders.get(person_id)
     if answer is not None and answer.changed_at >= muster["called_at"]:
         return answer.status
     if person_id in incident.seen.get(muster["muster_id"], {}):
         return "seen"
+    if chain_over:
+        return "not_reached"
     if tried is None:
         tried = attempts_by_person(incident, muster["muster_id"]).get(person_id, [])
     if any(n.outcome == "delivered" for n in tried):
@@ -164,6 +173,8 @@ def board(state: SiteState, incident: IncidentView, now: datetime, full: bool) -
     target = rally_point(state, muster["rally_point_ref"])
     holding = _assets_by_holder(state)
     attempts = attempts_by_person(incident, muster["muster_id"])
+    give_up_at = not_reached_at(policy_of(state), parse_time(muster["called_at"]))
+    chain_over = now >= give_up_at
     people = []
     for person_id in called_people(state, muster):
         person = state.persons.get(person_id)
@@ -172,7 +183,7 @@ def board(state: SiteState, incident: IncidentView, now: datetime, full: bool) -
             "person_id": person_id,
             "name": person.name if person else person_id,
             "callsign": person.callsign if person else None,
-            "state": person_state(incident, muster, person_id, tried),
+            "state": person_state(incident, muster, person_id, tried, chain_over),
             "eta_secs": eta_secs(incident, person_id, target, now),
             "carrying": [a["ref"] for a in holding.get(person_id, [])],
         }
@@ -187,6 +198,8 @@ def board(state: SiteState, incident: IncidentView, now: datetime, full: bool) -
     return {
         "muster": muster,
         "as_of": format_time(now),
+        # From then on who has not seen the call is "not reached": a page re-reads the board.
+        "not_reached_at": format_time(give_up_at),
         "counts": counts,
         "people": people,
         "eta": sorted(
@@ -197,7 +210,7 @@ def board(state: SiteState, incident: IncidentView, now: datetime, full: bool) -
             ),
             key=lambda r: r["eta_secs"],
         ),
-        "assets": _asset_board(state, incident, muster, people) if full else [],
+        "assets": _asset_board(state, incident, muster, people, chain_over) if full else [],
     }
 
 
@@ -261,8 +274,10 @@ def _asset_board(
     incident: IncidentView,
     muster: dict[str, Any],
     people: list[dict[str, Any]],
+    chain_over: bool,
 ) -> list[dict[str, Any]]:
-    """Each asset needed at a muster: coming (its holder is on the way) or missing, and why."""
+    """Each asset needed at a muster: coming (its holder is on the way), missing (its holder
+    will not come or was not reached), or neither yet; and why."""
     state_of = {r["person_id"]: r["state"] for r in people}
     requested = {
         r["asset_id"]: r for r in incident.asset_requests if r["at"] >= muster["called_at"]
@@ -274,7 +289,7 @@ def _asset_board(
         holder = asset.holder_person_id
         holder_state = state_of.get(holder) if holder else None
         if holder is not None and holder_state is None:
-            holder_state = person_state(incident, muster, holder)
+            holder_state = person_state(incident, muster, holder, chain_over=chain_over)
         person = state.persons.get(holder) if holder else None
         rows.append(
             {
@@ -282,6 +297,7 @@ def _asset_board(
                 "holder_name": person.name if person else None,
                 "holder_state": holder_state,
                 "coming": holder_state in ARRIVING,
+                "missing": holder_state in NOT_COMING,
                 "requested_at": requested[asset.asset_id]["at"]
                 if asset.asset_id in requested
                 else None,

@@ -6,18 +6,24 @@ import { api, getToken } from "./api.js";
 import { num, t } from "./i18n.js";
 
 const REFETCH_DEBOUNCE_MS = 300; // a burst of answers costs one read
+const NOT_REACHED_MARGIN_MS = 1000; // read a little after "not reached" is due, never before
 // Stream events after which the board is stale.
 const BOARD_EVENTS = /^(muster\.|responder\.status_changed|notification\.|asset\.|volunteer\.|position\.reported|person\.added)/;
 
-// The board's states, grouped into what a leader decides on.
+// The board's states, grouped into what a leader decides on. "Not reached": the escalation
+// chain is over and they have not seen the call; "wounded" feeds the casualties, not "cannot".
 export const GROUPS = {
   coming: ["coming", "en_route"],
   arrived: ["at_rally_point", "in_position"],
   seen: ["seen"],
   unseen: ["not_notified", "notified", "delivered"],
-  cannot: ["cannot", "wounded", "out"],
+  not_reached: ["not_reached"],
+  cannot: ["cannot", "out"],
+  wounded: ["wounded"],
 };
 export const UNSEEN = new Set(GROUPS.unseen);
+// Who has not seen the call, with every channel tried on them.
+export const NOT_SEEN = new Set([...GROUPS.unseen, ...GROUPS.not_reached]);
 export const ARRIVING = new Set([...GROUPS.coming, ...GROUPS.arrived]);
 
 /** The words for a board state (answers share the status.* words). */
@@ -25,6 +31,7 @@ export function stateLabel(state) {
   if (state === "not_notified") return t("muster.state.not_notified");
   if (state === "notified") return t("muster.state.notified");
   if (state === "delivered") return t("muster.state.delivered");
+  if (state === "not_reached") return t("muster.state.not_reached");
   return t(`status.${state}`);
 }
 
@@ -37,12 +44,13 @@ export function groupCounts(board) {
   return counts;
 }
 
-/** "5 coming · 2 cannot · 4 not answered" — what everyone in the squad sees. */
+/** "5 coming · 2 cannot · 4 not answered · 1 wounded" — what everyone in the squad sees. */
 export function squadLine(board) {
   const n = groupCounts(board);
-  return t("muster.ui.squad_line", {
-    coming: num(n.coming + n.arrived), cannot: num(n.cannot), waiting: num(n.unseen + n.seen),
+  const line = t("muster.ui.squad_line", {
+    coming: num(n.coming + n.arrived), cannot: num(n.cannot), waiting: num(n.unseen + n.seen + n.not_reached),
   });
+  return n.wounded ? `${line} · ${t("muster.ui.squad_wounded", { n: num(n.wounded) })}` : line;
 }
 
 /** The template's text in the page's language (else English, else any). */
@@ -68,7 +76,10 @@ export function boardFeed(incidentId, show) {
       return running;
     }
     running = api(`/api/v1/incidents/${id}/muster`)
-      .then(show)
+      .then((b) => {
+        show(b);
+        rereadWhenNotReached(b);
+      })
       .catch((err) => console.warn("konenut: muster board", err))
       .finally(() => {
         running = null;
@@ -83,6 +94,14 @@ export function boardFeed(incidentId, show) {
     if (!BOARD_EVENTS.test(event.type)) return;
     clearTimeout(timer);
     timer = setTimeout(refresh, REFETCH_DEBOUNCE_MS);
+  };
+  // "Not reached" comes with time, not with an event: read the board again when it is due
+  // (counted on the server's clock: from the board's as_of, not the device's time).
+  let notReachedTimer = null;
+  const rereadWhenNotReached = (b) => {
+    clearTimeout(notReachedTimer);
+    const dueMs = b && b.not_reached_at ? Date.parse(b.not_reached_at) - Date.parse(b.as_of) : -1;
+    if (dueMs > 0) notReachedTimer = setTimeout(refresh, dueMs + NOT_REACHED_MARGIN_MS);
   };
   return { refresh, onEvent };
 }

@@ -8,12 +8,13 @@ import { ordersBoard } from "./orders-board.js";
 import { $, $$, h } from "./dom.js";
 import { duration, lang, messages, num, shortTime, t, time } from "./i18n.js";
 import { createSiteMap, featureName } from "./map.js";
-import { GROUPS, UNSEEN, boardFeed, groupCounts, shareTokenWithServiceWorker, stateLabel, subscribePush, templateText } from "./muster.js";
+import { GROUPS, NOT_SEEN, boardFeed, groupCounts, shareTokenWithServiceWorker, stateLabel, subscribePush, templateText } from "./muster.js";
 import * as outbox from "./outbox.js";
 import { Picture } from "./picture.js";
 import { guestsBoard } from "./guests-board.js";
 import { broadcastPanel } from "./broadcast-panel.js";
 import { householdsBoard } from "./households.js";
+import { passesDialog, showPass } from "./passes-dialog.js";
 import { mapLayers } from "./layers.js";
 import { boot, loadOrRestore, personName, pickIncident, showDrill, showOutbox, siteHead, snapshot, startStream } from "./ui.js";
 
@@ -22,7 +23,7 @@ const TIMELINE_MAX = 300; // rows drawn; the whole log stays in the export
 const RESPONDER_ORDER = ["wounded", "in_position", "at_rally_point", "en_route", "coming", "seen", "notified", "cannot", "out"];
 const STATUS_TONE = {
   wounded: "bad", in_position: "ok", at_rally_point: "ok", en_route: "warn", coming: "warn",
-  seen: "none", notified: "none", cannot: "none", out: "none",
+  seen: "none", notified: "none", cannot: "none", out: "none", not_reached: "bad",
 };
 const UNANSWERED = new Set(["notified", "seen"]);
 const HOUSEHOLD_ORDER = ["intruder", "need_medic", "smoke", "safe", "not_home"];
@@ -31,8 +32,8 @@ const COMMAND_ROLES = ["commander", "operator"];
 const OPEN_ROLES = ["commander", "operator", "admin"];
 const CONFIRM_WINDOW_MS = 3000; // the second tap on "Call the squad" must come this soon
 const DEFAULT_TEMPLATE = "hostile_infiltration";
-const BIG_GROUPS = ["coming", "arrived", "seen", "unseen", "cannot"];
-const GROUP_TONE = { coming: "warn", arrived: "ok", seen: "none", unseen: "bad", cannot: "none" };
+const BIG_GROUPS = ["coming", "arrived", "seen", "unseen", "not_reached", "cannot", "wounded"];
+const GROUP_TONE = { coming: "warn", arrived: "ok", seen: "none", unseen: "bad", not_reached: "bad", cannot: "none", wounded: "bad" };
 const OUTCOME_MARK = { delivered: "✓", failed: "✗", sending: "…" };
 const VOLUNTEER_EVENTS = /^volunteer\./;
 
@@ -247,6 +248,9 @@ function renderMuster() {
   const current = board && board.muster && picture.musters.some((m) => m.muster_id === board.muster.muster_id) ? board : null;
   for (const id of ["#muster-called", "#muster-big", "#muster-keys-box", "#muster-unseen-box", "#muster-eta-box"]) $(id).hidden = !current;
   renderVolunteers();
+  // "Everyone called" is the board's list: the people the call went to, as the escalator
+  // sends it. Without it (no call, or its board not read yet) the list is the squad's members.
+  $("#muster-list-h").textContent = t(current ? "operator.everyone" : "operator.squad_members");
   if (current) renderBoard(current);
   else renderSquadWithoutCall();
 }
@@ -298,12 +302,12 @@ function renderBoard(b) {
     muster.text ? isolate(muster.text) : null,
   ].filter(Boolean).join(" · ");
   const groups = groupCounts(b);
-  const answered = b.people.filter((p) => !GROUPS.unseen.includes(p.state) && p.state !== "seen").length;
+  const answered = b.people.filter((p) => !NOT_SEEN.has(p.state) && p.state !== "seen").length;
   $("#muster-summary").textContent = t("operator.muster_summary", { n: num(answered), total: num(b.people.length) });
   $("#muster-big").replaceChildren(...BIG_GROUPS.map((group) => h("div", { class: `big ${groups[group] ? GROUP_TONE[group] : "zero"}`, dataset: { group } },
     h("b", { class: "num" }, num(groups[group])), h("span", {}, t(`operator.group.${group}`)))));
   renderKeys(b);
-  const unseen = b.people.filter((p) => UNSEEN.has(p.state));
+  const unseen = b.people.filter((p) => NOT_SEEN.has(p.state));
   $("#muster-unseen").replaceChildren(...(unseen.length
     ? unseen.map((p) => h("li", { class: "row unseen-row", dataset: { person: p.person_id } },
       h("span", { class: "who", dir: "auto" }, boardName(p), volunteerMark(p)),
@@ -325,7 +329,7 @@ function renderBoard(b) {
     p.carrying && p.carrying.length ? h("small", { class: "carrying" }, ` 🔑 ${p.carrying.join(", ")}`) : null),
   h("span", { class: "st" }, stateLabel(p.state)),
   h("time", { datetime: changed(p.person_id) ? changed(p.person_id).changed_at : "" },
-    p.eta_secs != null ? duration(p.eta_secs) : changed(p.person_id) && !UNSEEN.has(p.state) ? time(changed(p.person_id).changed_at) : ""))));
+    p.eta_secs != null ? duration(p.eta_secs) : changed(p.person_id) && !NOT_SEEN.has(p.state) ? time(changed(p.person_id).changed_at) : ""))));
 }
 
 function volunteerMark(p) {
@@ -354,8 +358,9 @@ function groupOf(state) {
   return Object.keys(GROUPS).find((group) => GROUPS[group].includes(state)) || "unseen";
 }
 
-// Keys first whose holder cannot come, then those not confirmed yet, then coming, then in place.
-const KEY_ORDER = { bad: 0, warn: 1, ok: 2, none: 3 };
+// Keys first whose holder will not come (or was not reached), then those not confirmed yet,
+// then coming, then in place.
+const KEY_ORDER = { bad: 0, unknown: 0, warn: 1, ok: 2, none: 3 };
 
 /** Each key needed at the muster: coming with whom, or not (yet), and who holds it. */
 function renderKeys(b) {
@@ -365,13 +370,14 @@ function renderKeys(b) {
     const holder = a.holder_person_id ? b.people.find((p) => p.person_id === a.holder_person_id) : null;
     const who = holder ? boardName(holder) : a.holder_name;
     const group = a.holder_state ? groupOf(a.holder_state) : null;
-    const tone = a.coming ? "ok" : !a.holder_person_id ? "none" : group === "cannot" ? "bad" : "warn";
+    const tone = a.coming ? "ok" : !a.holder_person_id ? (a.holder_ref ? "unknown" : "none") : a.missing ? "bad" : "warn";
     return { a, who, group, tone };
   }).sort((x, y) => KEY_ORDER[x.tone] - KEY_ORDER[y.tone] || x.a.name.localeCompare(y.a.name, lang, { numeric: true }));
   $("#muster-keys").replaceChildren(...rows.map(({ a, who, group, tone }) => {
     const state = group ? t(`operator.group.${group}`) : "?";
     const line = tone === "ok" ? t("operator.key_coming", { name: who })
       : tone === "none" ? t("operator.key_in_armory")
+        : tone === "unknown" ? t("operator.key_holder_unknown", { ref: a.holder_ref })
         : t(tone === "bad" ? "operator.key_missing" : "operator.key_waiting", { name: who, state });
     return h("li", { class: `row key ${tone}`, dataset: { asset: a.asset_id } },
       h("span", { class: "key-what" },
@@ -434,11 +440,7 @@ async function showVolunteerPass() {
   button.disabled = true;
   try {
     const pass = await api(incidentPath("/volunteer-pass"), { method: "POST", body: { language: lang }, key: uuid() });
-    $("#volunteer-qr-img").src = pass.qr_data_url;
-    const code = (pass.code || "").replace(/[^A-Za-z0-9]/g, "").toUpperCase();
-    $("#volunteer-code").textContent = (code.match(/.{1,4}/g) || []).join(" "); // read out in fours
-    $("#volunteer-link").textContent = pass.link;
-    $("#volunteer-link").href = pass.link;
+    showPass($("#volunteer-pass"), pass);
     $("#volunteer-expires").textContent = pass.expires_at ? t("operator.volunteer_expires", { time: shortTime(pass.expires_at) }) : "";
     $("#volunteer-pass").hidden = false;
     $("#volunteer-pass").scrollIntoView({ block: "nearest" });
@@ -737,6 +739,7 @@ function setupCommands() {
   });
   setupActivation();
   challengeConsole({ incidentPath, isCommander: me.roles.includes("commander"), canCommand });
+  passesDialog({ roles: me.roles, plan: () => plan, incident: () => picture.incident });
   $("#volunteer-qr").addEventListener("click", showVolunteerPass);
   $("#volunteer-pass-close").addEventListener("click", () => { $("#volunteer-pass").hidden = true; });
   $("#cmd-order").addEventListener("click", async () => {
