@@ -1,11 +1,14 @@
 """The operator console's gaps (issue 10 item 18), in a real Chromium: the timeline words every
-event (no raw type names) and each broadcast says to whom it went."""
+event (no raw type names), each broadcast says to whom it went, and a commander makes a guest
+poster and a liaison pass from the console, whose printed links work."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +29,13 @@ from konenut.i18n import catalogue
 
 from .conftest import (
     APPEARS_WITHIN_MS,
+    PAGE_READY_MS,
+    PAGE_URL,
     ThreadServer,
     WebSite,
     desktop_context,
     enrol,
+    phone_context,
     squad_member,
     wait_ready,
 )
@@ -170,3 +176,97 @@ def test_each_broadcast_says_to_whom_it_went(
     finally:
         context.close()
         operator.close()
+
+
+def printed_path(link: str) -> str:
+    """The path of a printed link (its host is the site's public address, not this server)."""
+    return "/" + link.split("/", 3)[3]
+
+
+def test_a_commander_makes_a_guest_poster_and_a_liaison_pass_from_the_console(
+    village: WebSite, browser: Any, artifacts: Path
+) -> None:
+    web = village
+    context, page, words = console(web, browser, Role.COMMANDER)
+    contexts = [context]
+    try:
+        page.click("#cmd-passes")
+        dialog = page.locator("#dlg-passes")
+        expect(dialog).to_be_visible()
+        dialog.locator("#pass-building").select_option(POSTER_BUILDING)
+        dialog.locator("#pass-lang").select_option("th")
+        dialog.locator("#pass-guest").click()
+        shown = dialog.locator("#pass-shown")
+        expect(shown).to_be_visible(timeout=APPEARS_WITHIN_MS)
+        expect(shown.locator("[data-pass=qr]")).to_have_attribute(
+            "src", re.compile(r"^data:image/png;base64,")
+        )
+        code = shown.locator("[data-pass=code]").inner_text()
+        assert re.fullmatch(r"[A-Z2-7]{4}( [A-Z2-7]{4}){3}", code), code  # read out in fours
+        link = shown.locator("[data-pass=link]").inner_text()
+        assert link.endswith("/th/p#" + code.replace(" ", "")), link
+        expect(shown).to_contain_text(words["guest.here"].format(ref=ISOLATE.format("W3")))
+        expect(dialog.locator("#pass-print")).to_be_visible()
+        page.screenshot(path=artifacts / "console-guest-poster-en.png")
+        page.emulate_media(media="print")
+        page.screenshot(path=artifacts / "console-guest-poster-print.png")
+        page.emulate_media(media="screen")
+
+        # The poster's link, scanned by a guest's phone: the guest form, in Thai, for W3.
+        phone = phone_context(browser)
+        contexts.append(phone)
+        guest = phone.new_page()
+        guest.goto(web.url + printed_path(link))
+        expect(guest.locator("#guest")).to_be_visible(timeout=PAGE_READY_MS)
+        expect(guest.locator("#guest-building")).to_have_value(POSTER_BUILDING)
+        assert guest.evaluate("document.documentElement.lang") == "th"
+
+        # Then a liaison pass for the unit arriving at the gate.
+        dialog.locator("#pass-another").click()
+        expect(dialog.locator("#pass-liaison-box")).to_be_visible()
+        before = web.head()
+        dialog.locator("#pass-liaison").click()
+        expect(shown).to_be_visible(timeout=APPEARS_WITHIN_MS)
+        expect(shown).to_contain_text(words["operator.pass.liaison_title"])
+        expect(shown.locator("#pass-note")).to_contain_text(ISOLATE.format(12))
+        expect(shown.locator("[data-pass=qr]")).to_have_attribute(
+            "src", re.compile(r"^data:image/png;base64,")
+        )
+        link = shown.locator("[data-pass=link]").inner_text()
+        assert re.search(r"/en/enroll#[A-Z2-7]{8}$", link), link
+        page.screenshot(path=artifacts / "console-liaison-pass-en.png")
+        dialog.locator("button[value=cancel]").click()
+        expect(shown.locator("[data-pass=link]")).to_have_text("")  # the code left the page
+
+        # The unit's officer opens it: the incident's picture, read-only, for 12 hours.
+        unit = desktop_context(browser)
+        contexts.append(unit)
+        officer = unit.new_page()
+        officer.goto(web.url + printed_path(link))
+        officer.wait_for_url(PAGE_URL, timeout=PAGE_READY_MS)
+        wait_ready(officer)
+        assert officer.url.endswith("/en/operator")
+        expect(officer.locator("#incident-title")).to_contain_text("Infiltration, west")
+        for command in ("#cmd-passes", "#cmd-broadcast", "#cmd-order", "#cmd-sighting"):
+            expect(officer.locator(command)).to_be_hidden()
+        enrolled = web.events_after(before, "device.enrolled")
+        assert [e.payload["roles"] for e in enrolled] == [["liaison"]]
+        assert enrolled[0].payload["incident_id"] == web.incident_id
+        access = datetime.fromisoformat(enrolled[0].payload["expires_at"]) - enrolled[0].occurred_at
+        assert timedelta(hours=11) < access <= timedelta(hours=12)
+        assert page.errors == []
+    finally:
+        for opened in contexts:
+            opened.close()
+
+
+def test_an_operator_makes_guest_posters_but_no_liaison_pass(
+    village: WebSite, browser: Any
+) -> None:
+    context, page, _ = console(village, browser, Role.OPERATOR)
+    try:
+        page.click("#cmd-passes")
+        expect(page.locator("#pass-guest")).to_be_visible()
+        expect(page.locator("#pass-liaison-box")).to_be_hidden()
+    finally:
+        context.close()

@@ -20,6 +20,7 @@ from konenut.api.throttle import refuse_guessers
 from konenut.app import commands as c
 from konenut.app import handlers
 from konenut.app.identity import enrollment_link, hash_code, new_code, new_token
+from konenut.app.passes import qr_data_url
 from konenut.domain.roles import primary_role
 from konenut.store.eventstore import IdempotencyKey
 
@@ -81,13 +82,15 @@ async def issue_enrollment_code(
     idem: IdempotencyKey = Depends(idempotency_key),
     access: Access = Depends(permit("issue_enrollment_code")),
 ) -> JSONResponse:
-    """A one-time code (valid 24 h) and link that enrol one device for a subject."""
+    """A one-time code (valid 24 h), its link and a PNG QR of the link (a data: URL) that
+    enrol one device for a subject."""
     code = new_code()
     outcome = await access.execute(handlers.issue_enrollment_code(access.actor, body, code), idem)
     if "code" not in outcome.body:
         return command_response(outcome)
     link = enrollment_link(access.runtime.links_url(), outcome.body["code"], body.language)
-    return command_response(replace(outcome, body={**outcome.body, "link": link}))
+    added = {"link": link, "qr_data_url": qr_data_url(link)}
+    return command_response(replace(outcome, body={**outcome.body, **added}))
 
 
 @router.get("/site/devices", operation_id="list_devices")

@@ -1,0 +1,125 @@
+// Posters and passes from the console: a guest poster for a building's door (commanders,
+// operators, admins) and a liaison pass for the arriving police or army unit (commanders,
+// admins), each shown as a QR, a code read out in fours and a link, ready to print. Issued
+// online, not through the outbox: a code is shown once, and means nothing until it is seen.
+import { api, uuid } from "./api.js";
+import { $, h } from "./dom.js";
+import { config, lang, num, t } from "./i18n.js";
+import { featureName } from "./map.js";
+
+const GUEST_ROLES = ["commander", "operator", "admin"];
+const LIAISON_ROLES = ["commander", "admin"]; // who may issue incident enrollment codes
+// The arriving unit's device sees the picture this long at most (and never after the
+// incident closes): a shift, not a standing account.
+const LIAISON_ACCESS_HOURS = 12;
+const byRef = (a, b) => String(a.properties.ref).localeCompare(String(b.properties.ref), lang, { numeric: true });
+
+const hoursUntil = (stamp) => Math.max(1, Math.round((Date.parse(stamp) - Date.now()) / (3600 * 1000)));
+
+/** Fill a pass's QR, code (in groups of four, to read out) and link into `box`. */
+export function showPass(box, pass) {
+  $("[data-pass=qr]", box).src = pass.qr_data_url;
+  const code = (pass.code || "").replace(/[^A-Za-z0-9]/g, "").toUpperCase();
+  $("[data-pass=code]", box).textContent = (code.match(/.{1,4}/g) || []).join(" ");
+  const link = $("[data-pass=link]", box);
+  link.textContent = pass.link;
+  link.href = pass.link;
+}
+
+/** `roles`: the device's; `plan()`: the site plan; `incident()`: the incident shown. */
+export function passesDialog({ roles, plan, incident }) {
+  const dialog = $("#dlg-passes");
+  const mayGuest = roles.some((r) => GUEST_ROLES.includes(r));
+  const mayLiaison = roles.some((r) => LIAISON_ROLES.includes(r));
+  $("#cmd-passes").hidden = !mayGuest;
+  $("#pass-lang").replaceChildren(...config.languages.map(({ code, name }) => h("option", { value: code, selected: code === lang }, name)));
+
+  const openIncident = () => {
+    const shown = incident();
+    return shown && !shown.closed_at ? shown : null;
+  };
+
+  function choosing() {
+    $("#pass-choose").hidden = false;
+    $("#pass-shown").hidden = true;
+    $("#pass-print").hidden = true;
+    $("#pass-another").hidden = true;
+    $("#pass-error").textContent = "";
+    $("#pass-liaison-box").hidden = !mayLiaison || !openIncident();
+  }
+
+  function fillBuildings() {
+    const chosen = $("#pass-building").value;
+    const buildings = ((plan() || {}).features || []).filter((f) => f.properties.kind === "building").sort(byRef);
+    $("#pass-building").replaceChildren(
+      h("option", { value: "" }, t("operator.pass.whole_site")),
+      ...buildings.map((f) => {
+        const name = featureName(f.properties);
+        const ref = String(f.properties.ref);
+        return h("option", { value: ref }, name && name !== ref ? `${ref} · ${name}` : ref);
+      }),
+    );
+    $("#pass-building").value = chosen;
+  }
+
+  async function issue(button, path, body, describe) {
+    button.disabled = true;
+    $("#pass-error").textContent = "";
+    try {
+      const pass = await api(path, { method: "POST", body, key: uuid() });
+      const box = $("#pass-shown");
+      showPass(box, pass);
+      const { title, intro, note } = describe(pass);
+      $("#pass-what").textContent = title;
+      $("#pass-intro").textContent = intro;
+      $("#pass-note").textContent = note;
+      $("[data-pass=qr]", box).alt = title;
+      $("#pass-choose").hidden = true;
+      box.hidden = false;
+      $("#pass-print").hidden = false;
+      $("#pass-another").hidden = false;
+    } catch (err) {
+      $("#pass-error").textContent = err.message;
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  $("#pass-guest").addEventListener("click", (e) => {
+    const ref = $("#pass-building").value;
+    const body = { language: $("#pass-lang").value, ...(ref ? { building_ref: ref } : {}) };
+    issue(e.currentTarget, "/api/v1/site/guest-posters", body, () => ({
+      title: ref ? t("guest.here", { ref }) : t("guest.here_site"),
+      intro: t("guest.intro"),
+      note: t("operator.pass.guest_note"),
+    }));
+  });
+  $("#pass-liaison").addEventListener("click", (e) => {
+    const shown = openIncident();
+    if (!shown) return;
+    const body = {
+      subject_kind: "liaison", incident_id: shown.incident_id, language: lang,
+      token_ttl_secs: LIAISON_ACCESS_HOURS * 3600,
+    };
+    issue(e.currentTarget, "/api/v1/site/enrollment-codes", body, (pass) => ({
+      title: `${t("operator.pass.liaison_title")} · ${shown.title}`,
+      intro: t("operator.pass.liaison_help"),
+      note: t("operator.pass.liaison_note", { code_hours: num(hoursUntil(pass.expires_at)), hours: num(LIAISON_ACCESS_HOURS) }),
+    }));
+  });
+  $("#pass-another").addEventListener("click", choosing);
+  $("#pass-print").addEventListener("click", () => print());
+  $("#cmd-passes").addEventListener("click", () => {
+    fillBuildings();
+    choosing();
+    dialog.showModal();
+  });
+  // A code on the screen is a key to the site: it leaves the page when the dialog closes.
+  dialog.addEventListener("close", () => {
+    const box = $("#pass-shown");
+    box.hidden = true;
+    $("[data-pass=qr]", box).removeAttribute("src");
+    for (const el of [$("[data-pass=code]", box), $("[data-pass=link]", box)]) el.textContent = "";
+    $("[data-pass=link]", box).removeAttribute("href");
+  });
+}
