@@ -33,7 +33,14 @@ from konenut.i18n import catalogue
 from konenut.store import migrate
 from konenut.store.eventstore import EventStore
 
-from .conftest import APPEARS_WITHIN_MS, ThreadServer, WebSite, squad_member
+from .conftest import (
+    APPEARS_WITHIN_MS,
+    ThreadServer,
+    WebSite,
+    enrol,
+    phone_context,
+    squad_member,
+)
 from .test_muster_browser import add_key, big, commander_page, responders
 
 pytestmark = pytest.mark.browser
@@ -100,7 +107,9 @@ def test_wounded_not_reached_and_everyone_called_on_the_board(
     wounded_key = add_key(web, "test-g5", "Orchard gate key", wounded["person_ref"])
     gate_3_key = add_key(web, "test-g3", "Gate 3 key", unreached["person_ref"])
     context, commander = commander_page(web, browser)
+    phone_of_cannot = phone_context(browser)
     try:
+        phone = enrol(phone_of_cannot, web.url, web.person_code(cannot["person_ref"], []), "en")
         heading = commander.locator("#muster-list-h")
         listed = commander.locator("#muster-list li")
         # Before any call nobody was called: the list is the squad's members.
@@ -132,6 +141,10 @@ def test_wounded_not_reached_and_everyone_called_on_the_board(
         expect(row).to_have_attribute("data-state", "wounded")
         expect(row).to_have_class("row bad")
         expect(row.locator(".st")).to_have_text(EN["status.wounded"])
+        # The squad's phones count the wounded too, apart from who cannot come.
+        expect(phone.locator("#muster-squad")).to_contain_text(
+            EN["muster.ui.squad_wounded"].format(n=ISOLATE.format("1")), timeout=APPEARS_WITHIN_MS
+        )
         keys = commander.locator("#muster-keys")
         orchard = keys.locator(f"li[data-asset='{wounded_key}']")
         expect(orchard).to_have_class("row key bad")
@@ -164,9 +177,10 @@ def test_wounded_not_reached_and_everyone_called_on_the_board(
             key_missing(unreached["callsign"], EN["operator.group.not_reached"])
         )
         commander.screenshot(path=artifacts / "muster-board-not-reached-en.png")
-        assert commander.errors == []
+        assert commander.errors == [] and phone.errors == []
     finally:
         context.close()
+        phone_of_cannot.close()
 
 
 def key_missing(name: str, state: str) -> str:
