@@ -218,7 +218,7 @@ def desktop_context(browser: Any, **extra: Any) -> Any:
 
 def enrol(context: Any, url: str, code: str, lang: str = "en", page: Any = None) -> Any:
     """Open the enrollment link (in `page` or a new page), as a user would; the page it lands
-    on — the page of the token's most capable role, in the person's or household's language.
+    on — the page of the token's most capable role, in the link's language.
     """
     page = page or context.new_page()
     if not hasattr(page, "errors"):

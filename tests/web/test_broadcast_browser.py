@@ -23,8 +23,8 @@ def test_custom_words_reach_a_thai_home_marked_not_translated_and_are_read(
     household = web.household("h-W4")  # Thai and Nepali workers; no other test talks to them
     context = phone_context(browser)
     try:
-        page = enrol(context, web.url, web.household_code("h-W4"), "en")
-        assert page.url.endswith("/th/resident"), "the household's language is chosen"
+        page = enrol(context, web.url, web.household_code("h-W4"), "th")  # as its card prints
+        assert page.url.endswith("/th/resident"), "the link's language is kept"
         operator = web.token(
             c.IssueEnrollmentCode(
                 subject_id=web.person_id(squad_member("operator")["person_ref"]),

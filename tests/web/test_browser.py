@@ -266,8 +266,8 @@ def test_a_resident_page_never_receives_a_responder_position(
         page.on("websocket", watch)
         page.on("response", lambda r: responses.append(r) if "/api/" in r.url else None)
         household = household_speaking("he")
-        page = enrol(context, web.url, web.household_code(household), "en", page=page)
-        assert page.url.endswith("/he/resident"), "the household's language is chosen"
+        page = enrol(context, web.url, web.household_code(household), "he", page=page)
+        assert page.url.endswith("/he/resident"), "the link's language is kept"
 
         # Meanwhile the squad moves, reports and talks.
         member = responders()[3]
@@ -342,7 +342,7 @@ def test_without_a_websocket_the_page_polls_and_stays_live(
         page.route_web_socket(re.compile(r"/api/v1/stream"), refuse)
         polls: list[str] = []
         page.on("request", lambda r: polls.append(r.url) if "/site/events?" in r.url else None)
-        page = enrol(context, web.url, web.household_code(household_speaking("ar")), "en", page)
+        page = enrol(context, web.url, web.household_code(household_speaking("ar")), "ar", page)
         assert refused, "the page should have tried the stream first"
         war_room = web.token(
             c.IssueEnrollmentCode(
@@ -382,7 +382,7 @@ def test_the_resident_page_speaks_the_households_language(
 ) -> None:
     context = phone_context(browser)
     try:
-        page = enrol(context, web.url, web.household_code(household_speaking(lang)), "en")
+        page = enrol(context, web.url, web.household_code(household_speaking(lang)), lang)
         assert page.url.endswith(f"/{lang}/resident")
         rtl = lang in ("he", "ar")
         assert page.evaluate("document.documentElement.dir") == ("rtl" if rtl else "ltr")

@@ -52,7 +52,7 @@ def test_a_thai_residents_reports_reach_the_operator_live(
         words = catalogue(operator.evaluate("document.documentElement.lang"))
         silent = operator.locator(f"#acc-silent li[data-household='{household.household_id}']")
         expect(silent).to_be_visible(timeout=APPEARS_WITHIN_MS)
-        resident = enrol(phone, web.url, web.household_code(ref), "en")
+        resident = enrol(phone, web.url, web.household_code(ref), "th")
         assert resident.url.endswith("/th/resident"), "the resident link opens in Thai"
         expect(resident.locator("#report-h")).to_have_text(th["resident.report_title"])
         expect(resident.locator("#armed")).to_have_text(th["resident.armed"])
@@ -136,7 +136,7 @@ def test_someone_in_the_house_becomes_a_hostage_situation_the_household_never_se
     try:
         page = phone.new_page()
         page.on("websocket", lambda ws: ws.on("framereceived", lambda p: frames.append(str(p))))
-        resident = enrol(phone, web.url, web.household_code(ref), "en", page=page)
+        resident = enrol(phone, web.url, web.household_code(ref), "th", page=page)
         operator = enrol(
             operator_context,
             web.url,

@@ -14,6 +14,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from functools import cache
+from html import escape
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from konenut.api.problems import ApiProblem
+from konenut.api.runtime import Runtime
 from konenut.i18n import LANGUAGE_NAMES, LANGUAGES, catalogue, direction, instructions
+from konenut.web import landing
 
 STATIC_DIR = Path(str(files("konenut.web").joinpath("static")))
 TEMPLATE_DIR = Path(str(files("konenut.web").joinpath("templates")))
@@ -65,6 +68,7 @@ class Page:
 
 COMMON_KEYS = ("app.", "common.", "conn.", "outbox.", "role.", "view.", "lang.")
 PAGES: dict[str, Page] = {
+    "landing": Page("landing", ("app.", "landing.", "lang.")),
     "enroll": Page("enroll", ("app.", "enroll.", "role.", "lang.")),
     "join": Page("join", ("app.", "join.", "lang.", "guest.")),
     "cards": Page("cards", ("app.", "card.", "common.")),
@@ -221,18 +225,22 @@ def _language(lang: str) -> str:
 
 
 def _page(name: str, request: Request, lang: str) -> Response:
+    return _html(request, render(name, _language(lang)))
+
+
+def _html(request: Request, html: str) -> Response:
     headers = {
         "Cache-Control": "no-store",
         "Content-Security-Policy": _content_security_policy(),
         "Referrer-Policy": "no-referrer",
         "X-Content-Type-Options": "nosniff",
     }
-    return _send(request, render(name, _language(lang)), "text/html", headers)
+    return _send(request, html, "text/html", headers)
 
 
 @router.get("/")
 def home(request: Request) -> Response:
-    """The installed app's start: the page of this device's role, or enrollment."""
+    """The installed app's start: the page of this device's role, or the landing page."""
     start = (
         "<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>"
         "<meta name=color-scheme content=dark><title>Konenut</title>"
@@ -241,6 +249,21 @@ def home(request: Request) -> Response:
     )
     headers = {"Cache-Control": "no-store", "Content-Security-Policy": _content_security_policy()}
     return _send(request, start, "text/html", headers)
+
+
+@router.get("/{lang}/")
+def landing_page(lang: str, request: Request) -> Response:
+    """Where a newcomer starts: the site's name, what this is, a field to type a code, the
+    language choice, and in demo mode a link per role."""
+    lang = _language(lang)
+    runtime: Runtime = request.app.state.runtime
+    demo = ""
+    if runtime.settings.demo:  # links first: issuing them changes the state
+        links = request.app.state.demo_links.current(runtime.store, runtime.site_id)
+        demo = landing.demo_html(runtime.store.state(runtime.site_id), links, lang)
+    state = runtime.store.state(runtime.site_id)
+    html = render("landing", lang).replace("{{demo}}", demo)
+    return _html(request, html.replace("{{site_name}}", escape(landing.site_name(state, lang))))
 
 
 @router.get("/{lang}/enroll")
@@ -367,6 +390,7 @@ def _assets(directory: Path, cache_control: str) -> ASGIApp:
 
 
 def install(app: FastAPI) -> None:
+    app.state.demo_links = landing.DemoLinks()
     app.include_router(router)
     app.mount(
         LEAFLET_URL,

@@ -15,6 +15,9 @@ export class NetworkError extends Error {}
 
 export const getToken = () => localStorage.getItem(TOKEN_KEY);
 
+/** An enrollment or pass code as printed or typed ("abcd-efgh") in its canonical form. */
+export const bareCode = (text) => text.replace(/[^A-Za-z0-9]/g, "").toUpperCase();
+
 /** One HTTP request; resolves with the Response (any status), rejects with NetworkError. */
 export async function request(method, path, { body, key, timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
   const headers = { Accept: "application/json" };

@@ -1,15 +1,15 @@
 // Redeem the one-time code in the link's #fragment (never sent to servers or logs) for a
-// device token kept on this device, then open the page of the token's most capable role.
-// Retries with the same Idempotency-Key until answered.
-import { TOKEN_KEY, getToken, uuid } from "./api.js";
-import { h } from "./dom.js";
+// device token kept on this device, then open the page of the token's most capable role in the
+// link's language. Retries with the same Idempotency-Key until answered.
+import { TOKEN_KEY, bareCode, getToken, uuid } from "./api.js";
 import { config, lang, t } from "./i18n.js";
+import { languageLinks } from "./langs.js";
 import { HOME_KEY, LANG_KEY, homeFor } from "./views.js";
 
 const RETRY_MS = 3000;
 const REDIRECT_MS = 600; // a glance at "enrolled as ..." before the app opens
 const status = document.getElementById("status");
-const code = decodeURIComponent(location.hash.slice(1)).replace(/[^A-Za-z0-9]/g, "").toUpperCase();
+const code = bareCode(decodeURIComponent(location.hash.slice(1)));
 const keyName = `konenut.enroll-key.${code}`;
 
 function show(text, kind) {
@@ -77,6 +77,7 @@ async function enroll() {
   localStorage.setItem(TOKEN_KEY, body.token);
   localStorage.setItem("konenut.roles", JSON.stringify(body.roles));
   localStorage.removeItem(keyName);
+  localStorage.setItem(LANG_KEY, lang); // the link's language is this device's until changed
   history.replaceState(null, "", location.pathname); // the code is spent: drop it from the URL
   show(t("enroll.done"), "ok");
   const me = await whoAmI(body.token).catch(() => null);
@@ -85,8 +86,7 @@ async function enroll() {
   setTimeout(() => location.replace(home), REDIRECT_MS);
 }
 
-document.getElementById("langs").replaceChildren(...config.languages.map(({ code: c, name }) => h("a", {
-  href: `/${c}/enroll${location.hash}`, lang: c, class: "button small", "aria-current": c === lang ? "page" : null,
-  onclick: () => localStorage.setItem(LANG_KEY, c),
-}, name)));
+document.getElementById("langs").replaceChildren(
+  ...languageLinks(config.languages, (c) => `/${c}/enroll${location.hash}`),
+);
 enroll();

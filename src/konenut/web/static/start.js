@@ -1,4 +1,4 @@
-// "/" (the installed app's start): open this device's page, or the enrollment page.
+// "/" (the installed app's start): open this device's page, or the landing page.
 import { HOME_KEY, LANGUAGES, LANG_KEY } from "./views.js";
 
 const home = localStorage.getItem(HOME_KEY);
@@ -9,5 +9,5 @@ if (home && localStorage.getItem("konenut.token")) {
     .filter(Boolean)
     .map((code) => code.slice(0, 2));
   const lang = wanted.find((code) => LANGUAGES.includes(code)) || "he";
-  location.replace(`/${lang}/enroll`);
+  location.replace(`/${lang}/`);
 }

@@ -1,0 +1,17 @@
+// The landing page (/{lang}/): a code typed as printed opens its enrollment (8 characters) or
+// its standing pass (16, a household card or a poster); the language links keep the choice.
+import { bareCode } from "./api.js";
+import { $ } from "./dom.js";
+import { config, lang } from "./i18n.js";
+import { languageLinks } from "./langs.js";
+
+const PAGE_OF_CODE_CHARS = { 8: "enroll", 16: "p" }; // contracts §4: codes and passes
+
+$("#code-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const code = bareCode($("#code").value);
+  const page = PAGE_OF_CODE_CHARS[code.length];
+  $("#code-error").hidden = Boolean(page);
+  if (page) location.assign(`/${lang}/${page}#${code}`);
+});
+$("#langs").replaceChildren(...languageLinks(config.languages, (code) => `/${code}/`));
