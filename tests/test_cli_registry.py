@@ -60,7 +60,8 @@ def test_a_sheet_with_mistakes_prints_a_table_and_stores_nothing(tmp_path: Path)
     assert lines[1].split(maxsplit=2) == [
         "2",
         "phone",
-        "phone '0501234' is not a phone number: use the international form, e.g. +972501234567",
+        "phone '0501234' is not a phone number: use the international form, e.g. +972501234567, "
+        "or the local one, e.g. 0501234567",
     ]
     assert lines[2].split(maxsplit=2) == [
         "6",

@@ -10,15 +10,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
+from urllib.parse import urlsplit
 
 import orjson
 import typer
+from pydantic import TypeAdapter, ValidationError
 
 from konenut.app import commands as c
 from konenut.app import handlers
-from konenut.app.identity import enrollment_link, new_code
+from konenut.app.identity import enrollment_link, links_url, new_code
 from konenut.config import Settings
 from konenut.domain.errors import DomainError
+from konenut.domain.event_types import PublicUrl
 from konenut.domain.roles import Role, SubjectKind
 from konenut.domain.state import IncidentView, SiteState
 from konenut.store import migrate
@@ -60,13 +63,17 @@ DataDir = Annotated[
     ),
 ]
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
 SITE_TOML_TEMPLATE = """\
 # Konenut site file. `konenut site apply` turns what changed here into events in the log;
 # after that the log is the truth (the server does not re-read this file on start).
 [site]
 name = "{name}"
 default_language = "he"       # he, ar, en, th or ne
+# public_url = "https://konenut.lan:8443"  # the address phones open (`konenut init --public-url`)
 timezone = "Asia/Jerusalem"
+# country_code = "972"        # dialling code: a phone typed 05X... is a number of this country
 # plan = "site_plan.geojson"  # GeoJSON site plan, relative to this file
 
 [site.names]
@@ -92,13 +99,13 @@ timezone = "Asia/Jerusalem"
 # rally_point_ref = "R1"
 # texts = {{ he = "...", en = "Flood: bring the pump to gate 2" }}
 
-# Keys, radios and lockers, and who holds each (a person's ref).
+# Keys, radios and lockers, and who holds each (docs/muster.md, "Keys and equipment").
 # [[assets]]
 # ref = "key-gate-1"
 # kind = "gate_key"          # gate_key, armory_key, radio, weapons_locker, vehicle, medical_kit
 # name = "Gate 1 key"
 # opens_ref = "1"
-# holder = "r-3"
+# holder = "r-3"             # a person's ref; they may be added later (`user add --ref r-3`)
 """
 
 
@@ -147,12 +154,26 @@ def run(store: EventStore, settings: Settings, decide: Decide) -> Outcome:
         fail(exc.detail)
 
 
-def print_code(settings: Settings, code: str, who: str, lang: str = "he", png: bool = True) -> None:
+def site_links_url(store: EventStore, settings: Settings) -> str:
+    """The base of the links this command prints: the site's public URL, else the default."""
+    return links_url(store.state(settings.site_id).site, settings.base_url())
+
+
+def print_code(
+    store: EventStore, settings: Settings, code: str, who: str, lang: str = "he", png: bool = True
+) -> None:
     from konenut.security.qr import format_code, qr_png, qr_terminal
 
-    link = enrollment_link(settings.base_url(), code, lang)
+    base_url = site_links_url(store, settings)
+    link = enrollment_link(base_url, code, lang)
     typer.echo(f"Enrollment code for {who}: {format_code(code)} (valid 24 h, one device)")
     typer.echo(f"Link: {link}")
+    if base_url == settings.serve_url():
+        typer.echo(
+            f"(No public URL is set: links point to {base_url}, where `konenut serve` listens "
+            "by default. For phones, set the address they open: "
+            "`konenut init --public-url https://HOST:PORT`.)"
+        )
     if png:
         path = settings.data_dir / "qr" / f"enroll-{code}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -167,9 +188,21 @@ def init(
     data_dir: DataDir = None,
     site_name: Annotated[str, typer.Option(help="Your community's name")] = "My community",
     admin_name: Annotated[str, typer.Option(help="The first admin's name")] = "Admin",
-    admin_phone: Annotated[str | None, typer.Option(help="The admin's phone, +972...")] = None,
+    admin_phone: Annotated[
+        str | None, typer.Option(help="The admin's phone: +972..., or as dialled locally (05X...)")
+    ] = None,
+    public_url: Annotated[
+        str | None,
+        typer.Option(help="The address phones open, e.g. https://konenut.lan:8443 (every link)"),
+    ] = None,
 ) -> None:
-    """Create the data folder, site file and database, and the first admin's enrollment code."""
+    """Create the data folder, site file and database, and the first admin's enrollment code.
+
+    Run again on an existing folder: keeps the site and its admin, sets --public-url if given,
+    and prints a fresh code for the admin.
+    """
+    if public_url is not None:
+        public_url = _checked_public_url(public_url)
     settings = settings_for(data_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if not settings.site_toml.exists():
@@ -177,6 +210,8 @@ def init(
         typer.echo(f"Wrote {settings.site_toml}")
     with opened_store(settings, create=True) as store:
         _apply_site_file(store, settings, settings.site_toml)
+        if public_url is not None:
+            _set_public_url(store, settings, public_url)
         state = store.state(settings.site_id)
         admin = next((p for p in state.persons.values() if Role.ADMIN.value in p.roles), None)
         if admin is None:
@@ -202,8 +237,21 @@ def init(
             ),
         )
         typer.echo(f"Database: {settings.resolved_database_url}")
-        print_code(settings, code, "the first admin")
+        print_code(store, settings, code, "the first admin")
         typer.echo("Next: `konenut serve`, then open the link on the admin's device.")
+
+
+def _checked_public_url(url: str) -> str:
+    try:
+        return str(TypeAdapter(PublicUrl).validate_python(url)).rstrip("/")
+    except ValidationError:
+        fail(f"--public-url {url!r}: give the scheme, host and port only: https://konenut.lan:8443")
+
+
+def _set_public_url(store: EventStore, settings: Settings, url: str) -> None:
+    """The site's public URL, kept with its other settings (a site.configured event)."""
+    name = (store.state(settings.site_id).site or {}).get("name", "Konenut site")
+    run(store, settings, handlers.configure_site(None, c.ConfigureSite(name=name, public_url=url)))
 
 
 @app.command()
@@ -223,7 +271,7 @@ def serve(
 
     from konenut.api.app import create_app
 
-    settings = settings_for(data_dir, host=host, port=port, demo=demo)
+    settings = settings_for(data_dir, host=host, port=port, demo=demo, tls=tls)
     cert_file: str | None = None
     key_file: str | None = None
     if tls:
@@ -236,10 +284,10 @@ def serve(
         cert_file, key_file = str(paths.server_cert), str(paths.server_key)
     with opened_store(settings, create=demo, start=demo) as store:
         if demo:
-            _prepare_demo(store, settings, tls)
-        typer.echo(
-            f"Serving on {settings.base_url(tls)}  (API docs: {settings.base_url(tls)}/api/v1/docs)"
-        )
+            _prepare_demo(store, settings)
+        served = settings.serve_url()
+        typer.echo(f"Serving on {served}  (API docs: {served}/api/v1/docs)")
+        _warn_if_links_point_elsewhere(store, settings)
         # No per-message deflate on the stream: it costs ~35 KiB per connection (57 vs 22 KiB
         # idle), and at 5,000 phones memory matters more than the bytes (bench/RESULTS.md).
         uvicorn.run(
@@ -253,7 +301,34 @@ def serve(
         )
 
 
-def _prepare_demo(store: EventStore, settings: Settings, tls: bool) -> None:
+def _warn_if_links_point_elsewhere(store: EventStore, settings: Settings) -> None:
+    """Links and QR codes that would not reach this server (wrong host, port or scheme), or
+    that point to this machine itself while phones are meant to connect over the LAN."""
+    configured = store.latest_configuration(settings.site_id, "site.configured")
+    links = urlsplit(links_url(configured.payload if configured else None, settings.base_url()))
+    served = urlsplit(settings.serve_url())
+    every_interface = settings.host in ("0.0.0.0", "::")
+    if every_interface:
+        elsewhere = links.hostname in ("127.0.0.1", "localhost")
+    else:
+        elsewhere = links.hostname != served.hostname
+    elsewhere |= (links.scheme, links.port or DEFAULT_PORTS.get(links.scheme)) != (
+        served.scheme,
+        served.port,
+    )
+    if elsewhere:
+        listening = f"{settings.host}:{settings.port}" if every_interface else served.netloc
+        typer.secho(
+            f"warning: links and QR codes point to {links.geturl()}, but this server listens "
+            f"on {served.scheme}://{listening}; phones will not reach it there unless a reverse "
+            "proxy forwards that address. Set the address phones open with "
+            "`konenut init --public-url URL`.",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+
+
+def _prepare_demo(store: EventStore, settings: Settings) -> None:
     from konenut.demo import seed
 
     if seed.seed(store, settings.site_id):
@@ -262,11 +337,11 @@ def _prepare_demo(store: EventStore, settings: Settings, tls: bool) -> None:
         devices = settings.data_dir / "demo-devices.json"
         devices.write_text(json.dumps(tokens, indent=1))
         devices.chmod(0o600)
-    links = seed.role_links(store, settings.site_id, settings.base_url(tls))
+    links = seed.role_links(store, settings.site_id, site_links_url(store, settings))
     typer.echo("\nOpen a link per role (fresh at every start; each works on one device):")
     for link in links:
         typer.echo(f"  {link.role.value:<10} {link.who:<28} {link.link}")
-    join = seed.volunteer_pass_link(store, settings.site_id, settings.base_url(tls))
+    join = seed.volunteer_pass_link(store, settings.site_id, site_links_url(store, settings))
     typer.echo(f"  {'join':<10} {'a volunteer not on the roster':<28} {join}")
     typer.echo("")
 
@@ -344,7 +419,19 @@ def _apply_site_file(store: EventStore, settings: Settings, path: Path) -> Outco
         command = site_file_command(data, plan)
     except SiteFileError as exc:
         fail(f"{path}: {exc}")
-    return run(store, settings, command)
+    outcome = run(store, settings, command)
+    _report_unknown_holders(store.state(settings.site_id))
+    return outcome
+
+
+def _report_unknown_holders(state: SiteState) -> None:
+    """Assets whose holder's ref nobody has yet: accepted, and shown as "holder unknown"."""
+    for asset in list(state.assets.values()):
+        if asset.holder_ref and asset.holder_person_id is None:
+            typer.echo(
+                f"{asset.ref}: holder unknown, nobody has the ref {asset.holder_ref!r} yet; it "
+                f"becomes theirs once added (`konenut user add NAME --ref {asset.holder_ref}`)."
+            )
 
 
 # --- users and devices ---------------------------------------------------------------------
@@ -353,14 +440,30 @@ def user_add(
     name: Annotated[str, typer.Argument(help="Full name")],
     role: Annotated[list[Role], typer.Option("--role", "-r", help="Role(s) the person holds")],
     ref: Annotated[str | None, typer.Option(help="Short code, unique in the site")] = None,
-    phone: Annotated[str | None, typer.Option(help="Phone in international form, +972...")] = None,
+    phone: Annotated[
+        str | None, typer.Option(help="Phone: +972..., or as dialled in the country (05X...)")
+    ] = None,
     callsign: Annotated[str | None, typer.Option()] = None,
-    language: Annotated[str, typer.Option(help="he, ar, en, th or ne")] = "he",
+    language: Annotated[
+        list[str] | None,
+        typer.Option(help="he, ar, en, th or ne; repeat for several (default: the site's)"),
+    ] = None,
+    team: Annotated[
+        list[str] | None, typer.Option(help="A team called together (repeat for several)")
+    ] = None,
+    holds: Annotated[
+        list[str] | None,
+        typer.Option(metavar="KEY", help="Ref of a key, radio... in [[assets]] they hold"),
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Register a person and print an enrollment code for their device."""
+    from konenut.app.muster import add_holder
+
     settings = settings_for(data_dir)
     with opened_store(settings) as store:
+        site = store.state(settings.site_id).site or {}
+        languages = language or [site.get("default_language", "he")]
         try:
             cmd = c.AddPerson(
                 ref=ref or name.lower().replace(" ", "-")[:32],
@@ -368,14 +471,17 @@ def user_add(
                 roles=role,
                 phone=phone,
                 callsign=callsign,
-                languages=[language],
+                languages=languages,
+                teams=team or [],
             )
         except ValueError as exc:
             fail(str(exc))
-        added = run(store, settings, handlers.add_person(None, cmd))
+        added = run(store, settings, add_holder(None, cmd, holds or []))
         person_id = str(added.body["person_id"])
         typer.echo(f"Added {name} ({', '.join(role)}), id {person_id}")
-        _issue_person_code(store, settings, person_id, name, language)
+        if holds:
+            typer.echo(f"Holds: {', '.join(holds)}")
+        _issue_person_code(store, settings, person_id, name, languages[0])
 
 
 @user_app.command("list")
@@ -419,7 +525,7 @@ def enroll(
                 code,
             ),
         )
-        print_code(settings, code, household.name, language)
+        print_code(store, settings, code, household.name, language)
 
 
 def _issue_person_code(
@@ -431,7 +537,7 @@ def _issue_person_code(
         settings,
         handlers.issue_enrollment_code(None, c.IssueEnrollmentCode(subject_id=person_id), code),
     )
-    print_code(settings, code, name, lang)
+    print_code(store, settings, code, name, lang)
 
 
 @device_app.command("list")
@@ -573,14 +679,17 @@ def hooks(
     """Print the webhook URLs for SMS and Telegram replies, for the providers' consoles."""
     from konenut.api.routes.hooks import HOOK_CHANNELS, hook_url
 
-    settings = settings_for(data_dir)
+    settings = settings_for(data_dir, tls=tls)
     if settings.inbound_secret is None and not settings.data_dir.exists():
         fail(f"no data folder at {settings.data_dir}; run `konenut init` first")
+    with opened_store(settings) as store:
+        base_url = site_links_url(store, settings)
     for channel in HOOK_CHANNELS:
-        typer.echo(f"{channel:<9} {hook_url(settings, channel, tls)}")
+        typer.echo(f"{channel:<9} {hook_url(settings, base_url, channel)}")
     typer.echo(
-        "Keep them secret. The host is KONENUT_PUBLIC_URL (the address the provider reaches); "
-        "for Telegram pass KONENUT_TELEGRAM_WEBHOOK_SECRET as setWebhook's secret_token."
+        "Keep them secret. The host is the site's public URL (`konenut init --public-url`), "
+        "the address the provider reaches; for Telegram pass KONENUT_TELEGRAM_WEBHOOK_SECRET "
+        "as setWebhook's secret_token."
     )
 
 
@@ -693,7 +802,7 @@ def cards_print(
     settings = settings_for(data_dir)
     with opened_store(settings) as store:
         outcome = run(store, settings, cards.issue_cards(None, cards.IssueCards(households=wanted)))
-    base_url = settings.base_url()
+        base_url = site_links_url(store, settings)
     printed = [
         printed_card(base_url, card, code)
         for card, code in zip(outcome.body["cards"], outcome.body["codes"], strict=True)

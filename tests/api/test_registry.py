@@ -123,7 +123,7 @@ def test_a_file_with_five_kinds_of_errors_is_reported_row_by_row_and_nothing_sto
             "row": 4,
             "column": "phone",
             "msg": "phone '0501234' is not a phone number: "
-            "use the international form, e.g. +972501234567",
+            "use the international form, e.g. +972501234567, or the local one, e.g. 0501234567",
         },
         {"row": 5, "column": "building_ref", "msg": "building '999' is not on the site plan"},
         {
@@ -272,7 +272,8 @@ def test_an_xlsx_sheet_with_errors_is_reported_by_its_rows(site: Site) -> None:
             "row": 4,
             "column": "phone",
             "msg": "phone '501234567' is not a phone number: use the international form, e.g. "
-            "+972501234567 (the spreadsheet dropped the leading 0? format the column as text)",
+            "+972501234567, or the local one, e.g. 0501234567 "
+            "(the spreadsheet dropped the leading 0? format the column as text)",
         }
     ]
 

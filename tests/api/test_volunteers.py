@@ -241,7 +241,8 @@ def test_a_pass_expires_after_twelve_hours_and_can_be_revoked(site: Site) -> Non
     ("fields", "status", "slug", "where"),
     [
         ({"code": "ABCD-EFGH-JKLM-NPQR"}, 404, "code-unknown", ""),
-        ({"phone": "050-1234567"}, 422, "validation-error", "phone"),
+        ({"phone": "050-123"}, 422, "validation-error", "body.phone"),
+        ({"phone": "521234567"}, 422, "validation-error", "body.phone"),
         ({"affiliation": "mercenary"}, 422, "validation-error", "affiliation"),
         ({"name": "  "}, 422, "validation-error", "name"),
         ({"armed": "maybe"}, 422, "validation-error", "armed"),

@@ -144,6 +144,14 @@ def test_a_declined_volunteer_is_told_so(web: WebSite, browser: Any) -> None:
         hebrew = catalogue("he")
         expect(page.locator("#status")).to_have_text(hebrew["join.need_armed"])
         page.click("#armed [data-value=false]")
+        # A number the server cannot read with the site's country code: said at the field.
+        page.fill("#phone", "12345")
+        page.click("#submit")
+        expect(page.locator("#status")).to_have_text(
+            hebrew["join.bad_phone"], timeout=APPEARS_WITHIN_MS
+        )
+        expect(page.locator("#phone")).to_be_focused()
+        page.fill("#phone", "")
         page.click("#submit")
         expect(page.locator("#status")).to_have_text(
             hebrew["join.waiting"], timeout=APPEARS_WITHIN_MS

@@ -14,12 +14,14 @@ from konenut.domain.event_types import (
     CautionSettings,
     CheckInFields,
     ClockTime,
+    CountryCode,
     HouseholdFields,
     Id,
     Lang,
     MusterTemplate,
     Name,
     PersonFields,
+    PublicUrl,
     Ref,
     ResponderStatus,
     SightingFields,
@@ -31,6 +33,10 @@ from konenut.domain.roles import Role, SubjectKind
 from konenut.i18n import INSTRUCTION_PREFIX, instructions
 
 Short = Annotated[str, StringConstraints(max_length=500)]
+# A phone as people type it (spaces, dashes, a local 05X...); handlers store it in E.164 form
+# with the site's country code (domain/phones.py site_phone).
+PhoneInput = Annotated[str, StringConstraints(max_length=40)]
+PHONE_INPUT_HELP = "E.164 (+972501234567) or as dialled in the site's country (050-123 4567)"
 
 
 class Body(BaseModel):
@@ -59,10 +65,18 @@ class ConfigureSite(Command):
     caution: CautionSettings | None = Field(
         default=None, description="How near a threat warns (default: 150 m; converging 50 m)"
     )
+    public_url: PublicUrl | None = Field(
+        default=None,
+        description="The address phones open, e.g. https://konenut.lan:8443: every link and QR",
+    )
+    country_code: CountryCode | None = Field(
+        default=None,
+        description="Dialling code of the site's country (default 972): a phone typed 05X is local",
+    )
 
 
 class AddPerson(Command, PersonFields):
-    pass
+    phone: PhoneInput | None = Field(default=None, description=PHONE_INPUT_HELP)
 
 
 class AddHousehold(Command, HouseholdFields):
@@ -226,6 +240,12 @@ class SubscribePush(Command):
     endpoint: Annotated[str, StringConstraints(min_length=10, max_length=2000)]
     p256dh: Annotated[str, StringConstraints(min_length=40, max_length=200)]
     auth: Annotated[str, StringConstraints(min_length=16, max_length=100)]
+    lang: Lang | None = Field(
+        default=None, description="The language chosen on the device: its pushes are in it"
+    )
+
+
+HOLDER_REF = "Instead of the id: the holder's ref, who may be registered later (holder unknown)"
 
 
 class AddAsset(Command):
@@ -233,12 +253,14 @@ class AddAsset(Command):
     kind: AssetKind
     name: Name
     holder_person_id: Id | None = None
+    holder_ref: Ref | None = Field(default=None, description=HOLDER_REF)
     opens_ref: Ref | None = None
     needed_at_muster: bool = True
 
 
 class HandOverAsset(Command):
     holder_person_id: Id | None = Field(default=None, description="null: back in the armory")
+    holder_ref: Ref | None = Field(default=None, description=HOLDER_REF)
 
 
 class RequestAsset(Command):

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from konenut.app.commands import Body, Command
+from konenut.app.commands import PHONE_INPUT_HELP, Body, Command, PhoneInput
 from konenut.app.handlers import new_event, open_incident_of
 from konenut.app.identity import Actor, hash_code, hash_secret
 from konenut.app.passes import redeemable, redemption_events
@@ -21,6 +21,7 @@ from konenut.domain.errors import Conflict, NotFound
 from konenut.domain.event_types import GuestFields, HouseholdStatus, Lang, Ref
 from konenut.domain.events import NewEvent
 from konenut.domain.ids import new_id
+from konenut.domain.phones import site_phone
 from konenut.domain.roles import Role, SubjectKind
 from konenut.domain.site_plan import FeatureKind, plan_refs
 from konenut.domain.state import GuestView, IncidentView, SiteState
@@ -40,6 +41,7 @@ class IssueGuestPoster(Command):
 class RedeemGuestPoster(Body, GuestFields):
     """A guest checking in by a poster's code: how many, where, which language, a phone."""
 
+    phone: PhoneInput | None = Field(default=None, description=PHONE_INPUT_HELP)
     code: Annotated[str, StringConstraints(min_length=16, max_length=40)] = Field(
         description="The poster's 16-character code (dashes and spaces are ignored)"
     )
@@ -125,6 +127,7 @@ def redeem_guest_poster(cmd: RedeemGuestPoster, token: str) -> Decide:
         # The token is bound to the incident: its close ends the guest's access.
         enrolled.payload["incident_id"] = incident.incident_id
         fields = cmd.model_dump(include=set(GuestFields.model_fields), exclude_none=True)
+        fields["phone"] = site_phone(state, cmd.phone, "body.phone")
         checked_in = _guest_event(guest_id, {**fields, "building_ref": building_ref}, incident, now)
         return Decision(
             [enrolled, checked_in, audit],

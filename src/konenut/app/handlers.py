@@ -17,6 +17,7 @@ from konenut.domain.errors import Conflict, DomainError, InvalidEvent, NotFound
 from konenut.domain.events import Location, NewEvent
 from konenut.domain.ids import format_time, new_id
 from konenut.domain.on_site import POSITION_MARGIN_M, SIGHTING_MARGIN_M, check_on_site
+from konenut.domain.phones import site_phone
 from konenut.domain.roles import Role, SubjectKind
 from konenut.domain.sightings import check_update, reporter_source
 from konenut.domain.site_plan import FeatureKind, feature_point, find_feature, plan_refs
@@ -90,7 +91,11 @@ def add_person(actor: Actor | None, cmd: c.AddPerson, person_id: str | None = No
             raise Conflict(f"a person with ref {cmd.ref!r} already exists")
         if cmd.household_id and cmd.household_id not in state.households:
             raise NotFound(f"no household {cmd.household_id}")
-        payload = {"person_id": person_id, **cmd.model_dump(exclude={"occurred_at", "location"})}
+        payload = {
+            "person_id": person_id,
+            **cmd.model_dump(exclude={"occurred_at", "location"}),
+            "phone": site_phone(state, cmd.phone, "body.phone"),
+        }
         return Decision(
             [new_event("person.added", payload, actor=actor, cmd=cmd, now=now)],
             extra={"person_id": person_id},

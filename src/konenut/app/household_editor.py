@@ -12,12 +12,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from konenut.app.commands import Body, Command
+from konenut.app.commands import PHONE_INPUT_HELP, Body, Command, PhoneInput
 from konenut.app.handlers import new_event
 from konenut.app.identity import Actor
-from konenut.app.registry import phone_number
 from konenut.domain.errors import InvalidEvent, NotFound
 from konenut.domain.event_types import (
     AgeGroup,
@@ -31,21 +30,13 @@ from konenut.domain.event_types import (
 )
 from konenut.domain.events import NewEvent
 from konenut.domain.ids import new_id
+from konenut.domain.phones import site_phone
 from konenut.domain.site_plan import FeatureKind, plan_refs
 from konenut.domain.state import HouseholdView, PersonView, SiteState
 from konenut.store.eventstore import Decide, Decision
 
 SpecialNeed = Literal["mobility", "medical", "infants", "hearing"]
 MAX_MEMBERS = 100
-
-
-def _phone(raw: str | None) -> str | None:
-    if raw is None or not raw.strip():
-        return None
-    number = phone_number(raw.strip())
-    if number is None:
-        raise ValueError("not a phone number: use the international form, e.g. +972501234567")
-    return number
 
 
 class EditMember(Body):
@@ -56,13 +47,8 @@ class EditMember(Body):
     name: Name
     age_group: AgeGroup = AgeGroup.ADULT
     languages: list[Lang] = Field(default_factory=list, max_length=5)
-    phone: str | None = Field(default=None, max_length=40, description="E.164 or 05X-XXXXXXX")
+    phone: PhoneInput | None = Field(default=None, description=PHONE_INPUT_HELP)
     special_needs: list[SpecialNeed] = Field(default_factory=list, max_length=4)
-
-    @field_validator("phone")
-    @classmethod
-    def _e164(cls, raw: str | None) -> str | None:
-        return _phone(raw)
 
 
 class EditHousehold(Command):
@@ -106,6 +92,7 @@ def _member_fields(
     household_id: str,
     languages: Sequence[str],
     known: PersonView | None,
+    phone: str | None,
 ) -> dict[str, Any]:
     """The editor's fields, and what it does not show (roles, callsign, teams) as known."""
     kept = known.model_dump(include={"roles", "callsign", "teams"}) if known else {}
@@ -116,7 +103,7 @@ def _member_fields(
             "name": member.name,
             "age_group": member.age_group,
             "languages": member.languages or list(languages),
-            "phone": member.phone,
+            "phone": phone,
             "special_needs": list(dict.fromkeys(member.special_needs)),
             "household_id": household_id,
         }
@@ -170,11 +157,12 @@ def edit_household(actor: Actor | None, household_id: str, cmd: EditHousehold) -
         taken = {p.ref for p in list(state.persons.values())}
         kept: set[str] = set()
         refs: list[str] = []
-        for member in cmd.members:
+        for i, member in enumerate(cmd.members):
             known = state.persons.get(member.person_id) if member.person_id else None
             ref = member.ref or (known.ref if known else _new_ref(household.ref, taken))
             refs.append(ref)
-            wanted = _member_fields(member, ref, household_id, cmd.languages, known)
+            phone = site_phone(state, member.phone, f"body.members.{i}.phone")
+            wanted = _member_fields(member, ref, household_id, cmd.languages, known, phone)
             if known is None:
                 emit("person.added", {"person_id": new_id(), **wanted})
             else:

@@ -6,12 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from konenut.app import commands as c
-from konenut.app.handlers import in_open_incident, new_event, open_incident_of
+from konenut.app.handlers import add_person, in_open_incident, new_event, open_incident_of
 from konenut.app.identity import Actor
 from konenut.domain.errors import Conflict, DomainError, NotFound
+from konenut.domain.event_types import PHONE_ADDRESS_CHANNELS
 from konenut.domain.events import NewEvent
 from konenut.domain.ids import new_id
 from konenut.domain.muster import answers, latest_muster
+from konenut.domain.phones import site_phone
 from konenut.domain.state import IncidentView, SiteState
 from konenut.i18n import FALLBACK_LANGUAGE, catalogue
 from konenut.store.eventstore import Decide, Decision
@@ -164,6 +166,8 @@ def set_contact_point(
             raise NotFound(f"no person {person_id}")
         current = state.contacts.get(person_id, {}).get(channel)
         wanted = cmd.model_dump(include={"address", "quiet_from", "quiet_until"})
+        if channel in PHONE_ADDRESS_CHANNELS:
+            wanted["address"] = site_phone(state, cmd.address, "body.address")
         if current is None and cmd.address is None:
             return Decision()
         if current is not None and current.model_dump(exclude={"channel"}) == wanted:
@@ -179,7 +183,7 @@ def subscribe_push(actor: Actor, cmd: c.SubscribePush) -> Decide:
 
     def decide(state: SiteState, now: datetime) -> Decision:
         current = state.push_subscriptions.get(actor.token_id)
-        keys = cmd.model_dump(include={"endpoint", "p256dh", "auth"})
+        keys = cmd.model_dump(include={"endpoint", "p256dh", "auth", "lang"})
         if current is not None and current.model_dump(include=set(keys)) == keys:
             return Decision()
         payload = {"person_id": actor.subject_id, "token_id": actor.token_id, **keys}
@@ -192,12 +196,12 @@ def add_asset(actor: Actor | None, cmd: c.AddAsset) -> Decide:
     asset_id = new_id()
 
     def decide(state: SiteState, now: datetime) -> Decision:
-        if any(a.ref == cmd.ref for a in list(state.assets.values())):
+        if state.asset_by_ref(cmd.ref) is not None:
             raise Conflict(f"an asset with ref {cmd.ref!r} already exists")
-        _holder_exists(state, cmd.holder_person_id)
         payload = {
             "asset_id": asset_id,
             **cmd.model_dump(exclude={"occurred_at", "location"}, mode="json"),
+            **_holder(state, cmd.holder_person_id, cmd.holder_ref),
         }
         return Decision(
             [new_event("asset.added", payload, actor=actor, cmd=cmd, now=now)],
@@ -207,9 +211,15 @@ def add_asset(actor: Actor | None, cmd: c.AddAsset) -> Decide:
     return decide
 
 
-def _holder_exists(state: SiteState, person_id: str | None) -> None:
+def _holder(state: SiteState, person_id: str | None, ref: str | None) -> dict[str, str | None]:
+    """An asset's holder as stored: a registered person's id, or a ref that may be nobody's
+    yet (the asset becomes theirs when they are registered: domain/state.py)."""
+    if person_id is not None and ref is not None:
+        raise DomainError("name the holder by person id or by ref, not both")
     if person_id is not None and person_id not in state.persons:
         raise NotFound(f"no person {person_id}")
+    person = state.person_by_ref(ref) if ref is not None else None
+    return {"holder_person_id": person.person_id if person else person_id, "holder_ref": ref}
 
 
 def hand_over_asset(actor: Actor | None, asset_id: str, cmd: c.HandOverAsset) -> Decide:
@@ -217,11 +227,33 @@ def hand_over_asset(actor: Actor | None, asset_id: str, cmd: c.HandOverAsset) ->
         asset = state.assets.get(asset_id)
         if asset is None:
             raise NotFound(f"no asset {asset_id}")
-        _holder_exists(state, cmd.holder_person_id)
-        if asset.holder_person_id == cmd.holder_person_id:
+        holder = _holder(state, cmd.holder_person_id, cmd.holder_ref)
+        held_by = holder["holder_person_id"]
+        if asset.holder_person_id == held_by and (held_by or asset.holder_ref == cmd.holder_ref):
             return Decision()
-        payload = {"asset_id": asset_id, "holder_person_id": cmd.holder_person_id}
+        payload = {"asset_id": asset_id, **holder}
         return Decision([new_event("asset.handed_over", payload, actor=actor, cmd=cmd, now=now)])
+
+    return decide
+
+
+def add_holder(actor: Actor | None, cmd: c.AddPerson, asset_refs: list[str]) -> Decide:
+    """Add a person who holds these assets (keys, radios...): all in one, or nothing."""
+    add = add_person(actor, cmd)
+
+    def decide(state: SiteState, now: datetime) -> Decision:
+        added = add(state, now)
+        events = list(added.events)
+        for ref in asset_refs:
+            asset = state.asset_by_ref(ref)
+            if asset is None:
+                raise NotFound(
+                    f"no asset {ref!r}: declare it in the site file's [[assets]] and "
+                    "`konenut site apply` it first (docs/muster.md)"
+                )
+            handover = c.HandOverAsset(holder_ref=cmd.ref)
+            events += hand_over_asset(actor, asset.asset_id, handover)(state, now).events
+        return Decision(events, extra=added.extra)
 
     return decide
 

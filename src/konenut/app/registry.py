@@ -20,6 +20,12 @@ from konenut.domain.errors import InvalidEvent
 from konenut.domain.event_types import AgeGroup, HouseholdFields, Lang, PersonFields, SafeRoom
 from konenut.domain.events import NewEvent
 from konenut.domain.ids import new_id
+from konenut.domain.phones import (
+    MIN_NATIONAL_DIGITS,
+    PHONE_HINT,
+    normalise_phone,
+    site_country_code,
+)
 from konenut.domain.site_plan import FeatureKind, plan_refs
 from konenut.domain.state import HouseholdView, PersonView, SiteState
 from konenut.store.eventstore import Decide, Decision
@@ -49,11 +55,6 @@ SAFE_ROOMS: tuple[str, ...] = tuple(r.value for r in SafeRoom)
 AGE_GROUPS: tuple[str, ...] = tuple(g.value for g in AgeGroup)
 MAX_REF, MAX_NAME, MAX_PETS, MAX_LANGUAGES = 32, 200, 200, 5
 MAX_ROWS = 100_000
-E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
-# Israeli mobile numbers written locally: 05X and 7 digits. Only these are converted: they
-# cannot be anything else, while a number without a leading 0 or + may be of any country.
-LOCAL_MOBILE = re.compile(r"^05[0-9]{8}$")
-PHONE_SEPARATORS = re.compile(r"[\s\-().]")
 
 
 def _choices(values: Iterable[str]) -> str:
@@ -229,22 +230,12 @@ class Checked:
     bad_households: set[str]
 
 
-def phone_number(raw: str) -> str | None:
-    """The number in E.164 form, or None when it is not one we can be sure of."""
-    compact = PHONE_SEPARATORS.sub("", raw)
-    if compact.startswith("00"):
-        compact = "+" + compact[2:]
-    if LOCAL_MOBILE.match(compact):
-        return "+972" + compact[1:]
-    return compact if E164.match(compact) else None
-
-
-def _phone(raw: str) -> str | tuple[str]:
-    number = phone_number(raw)
+def _phone(raw: str, country_code: str) -> str | tuple[str]:
+    number = normalise_phone(raw, country_code)
     if number is not None:
         return number
-    hint = "use the international form, e.g. +972501234567"
-    if raw.isdigit() and raw.startswith("5") and len(raw) == 9:
+    hint = PHONE_HINT
+    if raw.isdigit() and len(raw) >= MIN_NATIONAL_DIGITS:
         hint += " (the spreadsheet dropped the leading 0? format the column as text)"
     return (f"phone '{raw}' is not a phone number: {hint}",)
 
@@ -277,8 +268,11 @@ def _text(column: str, raw: str, limit: int) -> str | tuple[str]:
 class _RowChecker:
     """Parses one row's values, collecting a Problem for each bad one."""
 
-    def __init__(self, number: int, values: dict[str, str], buildings: set[str] | None) -> None:
+    def __init__(
+        self, number: int, values: dict[str, str], buildings: set[str] | None, country_code: str
+    ) -> None:
         self.number, self.values, self.buildings = number, values, buildings
+        self.country_code = country_code
         self.problems: list[Problem] = []
 
     def get(self, column: str, required: bool = False) -> Any:
@@ -320,7 +314,7 @@ class _RowChecker:
         if column in ("languages", "household_languages"):
             return _languages(column, raw)
         if column == "phone":
-            return _phone(raw)
+            return _phone(raw, self.country_code)
         return _special_needs(raw)
 
     def _building(self, ref: str) -> str | tuple[str]:
@@ -339,7 +333,7 @@ def check(sheet: Sheet, state: SiteState) -> Checked:
     person_rows: dict[str, int] = {}
     row_households: dict[int, str] = {}
     for number, values in sheet.rows:
-        row = _RowChecker(number, values, buildings)
+        row = _RowChecker(number, values, buildings, site_country_code(state))
         ref = row.get("household_ref", required=True)
         household = households.setdefault(ref or "", HouseholdRows(ref or "", number))
         household.rows.append(number)

@@ -7,7 +7,6 @@ problem answer; both are kept under the provider's message id, so a retry is ans
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -15,6 +14,7 @@ from typing import Any, Literal
 from konenut.domain.accountability import last_asked
 from konenut.domain.events import NewEvent
 from konenut.domain.muster import called_people
+from konenut.domain.phones import normalise_phone, site_country_code
 from konenut.domain.replies import Answer, HouseholdAnswer, household_answer, responder_answer
 from konenut.domain.state import IncidentView, SiteState
 from konenut.store.eventstore import Decide, Decision
@@ -23,7 +23,6 @@ InboundChannel = Literal["sms", "telegram"]
 # Contact point channels whose address is the phone an SMS reply comes from.
 PHONE_CHANNELS = ("sms", "whatsapp", "signal")
 MASK = "•••"
-_NOT_DIGITS = re.compile(r"[^0-9]")
 
 
 @dataclass(frozen=True)
@@ -83,18 +82,6 @@ class HouseholdQuestion:
     asked_at: str
 
 
-def normalise_phone(raw: str) -> str | None:
-    """+E.164 from what a gateway sends ("+972 50-123-4567", "00972501234567"), else None."""
-    text = raw.strip()
-    international = text.startswith("+") or text.startswith("00")
-    digits = _NOT_DIGITS.sub("", text)
-    if text.startswith("00"):
-        digits = digits[2:]
-    if not international or not 7 <= len(digits) <= 15 or digits.startswith("0"):
-        return None
-    return "+" + digits
-
-
 def mask(sender: str) -> str:
     """The sender as the audit log keeps it: only its last 3 characters."""
     return MASK + sender[-3:]
@@ -147,7 +134,8 @@ def _addresses(state: SiteState, person_id: str, channel: InboundChannel) -> set
     raw = [person.phone or ""] + [
         point.address for name, point in contacts.items() if name in PHONE_CHANNELS
     ]
-    return {phone for phone in map(normalise_phone, raw) if phone}
+    country_code = site_country_code(state)
+    return {phone for phone in (normalise_phone(r, country_code) for r in raw) if phone}
 
 
 def latest_question(

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from konenut.app.commands import Body, Command
+from konenut.app.commands import PHONE_INPUT_HELP, Body, Command, PhoneInput
 from konenut.app.handlers import new_event, open_incident_of
 from konenut.app.identity import Actor, hash_secret
 from konenut.app.passes import redeemable, redemption_events
@@ -21,6 +21,7 @@ from konenut.domain.errors import Conflict, NotFound
 from konenut.domain.event_types import VolunteerFields
 from konenut.domain.events import NewEvent, Viewer
 from konenut.domain.ids import new_id
+from konenut.domain.phones import site_phone
 from konenut.domain.roles import SubjectKind
 from konenut.domain.state import SiteState, TokenView, VolunteerView
 from konenut.store.eventstore import Decide, Decision
@@ -31,6 +32,7 @@ PENDING, APPROVED, DECLINED = "pending", "approved", "declined"
 class RedeemPass(Body, VolunteerFields):
     """A volunteer joining by the pass's code: who they are, as they say it."""
 
+    phone: PhoneInput | None = Field(default=None, description=PHONE_INPUT_HELP)
     code: Annotated[str, StringConstraints(min_length=16, max_length=40)] = Field(
         description="The pass's 16-character code (dashes and spaces are ignored)"
     )
@@ -85,6 +87,7 @@ def redeem_volunteer_pass(cmd: RedeemPass, token: str) -> Decide:
                 "volunteer_id": volunteer_id,
                 "pass_id": found.pass_id,
                 **cmd.model_dump(include=set(VolunteerFields.model_fields), exclude_none=True),
+                "phone": site_phone(state, cmd.phone, "body.phone"),
             },
             occurred_at=now,
             actor=volunteer_id,

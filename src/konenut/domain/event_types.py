@@ -30,7 +30,13 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whit
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
 Lang = Literal["he", "ar", "en", "th", "ne", "ru", "am", "fr", "es"]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
+# A country's dialling code without the "+" (972 Israel, 66 Thailand, 977 Nepal).
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,2}$")]
 Stamp = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")]
+# The address phones open: scheme, host and port only (pages live at /{lang}/...).
+PublicUrl = Annotated[
+    str, StringConstraints(pattern=r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?/?$", max_length=200)
+]
 
 
 def _hebrew() -> list[Lang]:
@@ -118,6 +124,8 @@ class SiteConfigured(Payload):
     plan: dict[str, Any] | None = None
     muster_templates: list[MusterTemplate] | None = Field(default=None, max_length=30)
     caution: CautionSettings | None = None
+    public_url: PublicUrl | None = None  # links' base (app/identity.py links_url)
+    country_code: CountryCode | None = None  # phones typed 0XX... (domain/phones.py)
 
     @field_validator("plan")
     @classmethod
@@ -236,11 +244,10 @@ class EscalationPolicySet(Payload, EscalationPolicy):
 # Where a person can be reached beyond the app; the phone of person.added is the SMS default.
 ContactChannel = Literal["sms", "telegram", "signal", "whatsapp", "email", "voice"]
 _PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
+# Channels whose address is a phone number: typed ones are normalised (domain/phones.py).
+PHONE_ADDRESS_CHANNELS = ("sms", "voice", "whatsapp", "signal")
 ADDRESS_PATTERNS: dict[str, re.Pattern[str]] = {
-    "sms": _PHONE,
-    "voice": _PHONE,
-    "whatsapp": _PHONE,
-    "signal": _PHONE,
+    **dict.fromkeys(PHONE_ADDRESS_CHANNELS, _PHONE),
     "telegram": re.compile(r"^(-?[0-9]{3,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$"),
     "email": re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$"),
 }
@@ -288,6 +295,7 @@ class PushSubscribed(Payload):
     endpoint: Annotated[str, StringConstraints(min_length=10, max_length=2000)]
     p256dh: Annotated[str, StringConstraints(min_length=40, max_length=200)]
     auth: Annotated[str, StringConstraints(min_length=16, max_length=100)]
+    lang: Lang | None = None  # the language chosen on the device (None: its owner's)
 
 
 class PushUnsubscribed(Payload):
@@ -341,6 +349,7 @@ class AssetAdded(Payload):
     kind: AssetKind
     name: Name
     holder_person_id: Id | None = None
+    holder_ref: Ref | None = None  # the holder's ref when given by ref (maybe nobody's yet)
     opens_ref: Ref | None = None  # for keys: the gate or building ref it opens
     needed_at_muster: bool = True  # the muster board says when nobody coming carries it
 
@@ -348,6 +357,7 @@ class AssetAdded(Payload):
 class AssetHandedOver(Payload):
     asset_id: Id
     holder_person_id: Id | None = None  # None: back in the armory / unassigned
+    holder_ref: Ref | None = None  # the holder's ref when given by ref (maybe nobody's yet)
 
 
 class AssetRequested(Payload):
@@ -469,7 +479,10 @@ class BroadcastDeliverySent(Payload):
     delivery_id: Id
     household_id: Id
     channel: Annotated[str, StringConstraints(max_length=32)]
-    lang: Lang
+    lang: Lang  # the first of `langs`
+    # Every language its sends are written in: each member's phone and each device in its own
+    # (empty in deliveries recorded before there was more than one).
+    langs: list[Lang] = Field(default_factory=list, max_length=5)
     to: Annotated[str, StringConstraints(max_length=200)] = ""
 
 
@@ -650,14 +663,25 @@ class GuestMerged(Payload):
     household_id: Id
 
 
+# What a caution can store (app/caution.py caps counts and lists to these; never drops one).
+CAUTION_MAX_PEOPLE = 5000  # people in one building
+CAUTION_MAX_COUNT = 500  # a sighting's count
+CAUTION_MAX_BUILDINGS = 100  # the nearest buildings named
+CAUTION_MAX_UNITS = 300  # units named, and recipients per event (more: several events)
+
+
 class CautionHouse(BaseModel):
-    """Civilians hiding in a building near a threat (a caution's text part)."""
+    """Civilians hiding in a building near a threat (a caution's text part). Where an intruder
+    is reported, who is known inside: residents, guests and the latest check-in."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     building_ref: Ref
-    people: int = Field(ge=0, le=5000)
+    people: int = Field(ge=0, le=CAUTION_MAX_PEOPLE)
     status: HouseholdStatus
+    residents: int | None = Field(default=None, ge=0, le=CAUTION_MAX_PEOPLE)
+    guests: int | None = Field(default=None, ge=0, le=CAUTION_MAX_PEOPLE)
+    checked_in_at: Stamp | None = None
 
 
 class CautionUnit(BaseModel):
@@ -676,17 +700,37 @@ class CautionRaised(Payload):
     its reader's language."""
 
     caution_id: Id
-    kind: Literal["near_civilians", "near_friendly", "converging"]
+    kind: Literal["near_civilians", "near_friendly", "converging", "intruder_inside"]
     key: Annotated[str, StringConstraints(min_length=1, max_length=400)]
     sighting_id: Id | None = None
+    building_ref: Ref | None = None  # intruder_inside: the building the intruder is in
     category: SightingCategory | None = None
-    count: int | None = Field(default=None, ge=1, le=500)
-    building_refs: list[Ref] = Field(default_factory=list, max_length=100)
-    subject_ids: list[Id] = Field(default_factory=list, max_length=300)
-    to_person_ids: list[Id] = Field(default_factory=list, max_length=300)
-    civilians: list[CautionHouse] = Field(default_factory=list, max_length=100)
-    friendlies: list[CautionUnit] = Field(default_factory=list, max_length=300)
+    count: int | None = Field(default=None, ge=1, le=CAUTION_MAX_COUNT)
+    building_refs: list[Ref] = Field(default_factory=list, max_length=CAUTION_MAX_BUILDINGS)
+    subject_ids: list[Id] = Field(default_factory=list, max_length=CAUTION_MAX_UNITS)
+    to_person_ids: list[Id] = Field(min_length=1, max_length=CAUTION_MAX_UNITS)
+    civilians: list[CautionHouse] = Field(default_factory=list, max_length=CAUTION_MAX_BUILDINGS)
+    friendlies: list[CautionUnit] = Field(default_factory=list, max_length=CAUTION_MAX_UNITS)
+    # The same caution again (same caution_id): what is inside changed, or it reaches more units.
+    updated: bool | None = None
     spot: dict[str, float] | None = None  # converging: where they would meet {lat, lon}
+
+
+class CautionFailed(Payload):
+    """A caution the rules called for could not be raised (app/caution.py): the war room must
+    warn the units nearby another way."""
+
+    reason: Annotated[str, StringConstraints(max_length=300)]
+    triggers: list[Annotated[str, StringConstraints(max_length=64)]] = Field(max_length=20)
+    failures: int = Field(ge=1)  # how many have failed on this server since it started
+
+
+class IntruderCleared(Payload):
+    """An operator cleared the intruder reports at a building (the squad checked it): no longer
+    a threat for the caution rules, until someone inside reports an intruder again."""
+
+    building_ref: Ref
+    text: Annotated[str, StringConstraints(max_length=300)] = ""
 
 
 class ResponderEntering(Payload):
@@ -1048,6 +1092,11 @@ EVENT_TYPES: tuple[EventType, ...] = (
         targets_field="to_person_ids",
         requires_incident=True,
     ),
+    # Those who run the squad: a warning that did not go out is theirs to give by other means.
+    EventType("caution.failed", 1, CautionFailed, COMMAND_AUDIENCE, requires_incident=True),
+    # The squad picture: who may go into the building now (never residents: attackers may hold
+    # the household's phones).
+    EventType("intruder.cleared", 1, IntruderCleared, PICTURE_AUDIENCE, requires_incident=True),
     EventType(
         "responder.entering",
         1,

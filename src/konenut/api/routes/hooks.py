@@ -28,8 +28,9 @@ from konenut.api.deps import get_runtime
 from konenut.api.problems import ApiProblem
 from konenut.api.runtime import Runtime
 from konenut.api.throttle import FailureThrottle, refuse_guessers
-from konenut.app.replies import InboundChannel, InboundReply, answer_reply, normalise_phone
+from konenut.app.replies import InboundChannel, InboundReply, answer_reply
 from konenut.config import Settings
+from konenut.domain.phones import normalise_phone, site_country_code
 from konenut.security.private_files import create_private_file
 from konenut.store.eventstore import IdempotencyKey, Outcome
 
@@ -72,9 +73,9 @@ def hook_secret(settings: Settings, channel: InboundChannel) -> str:
     return base64.urlsafe_b64encode(digest).decode("ascii")[:PATH_SECRET_CHARS]
 
 
-def hook_url(settings: Settings, channel: InboundChannel, tls: bool = False) -> str:
-    """The URL to give the SMS gateway's or Telegram's console."""
-    return f"{settings.base_url(tls)}{router.prefix}/{channel}/{hook_secret(settings, channel)}"
+def hook_url(settings: Settings, base_url: str, channel: InboundChannel) -> str:
+    """The URL to give the SMS gateway's or Telegram's console (`base_url`: the site's links')."""
+    return f"{base_url}{router.prefix}/{channel}/{hook_secret(settings, channel)}"
 
 
 def _app_state(request: Request) -> Any:
@@ -155,7 +156,7 @@ class SmsReply(BaseModel):
     )
 
 
-def _sms_reply(content_type: str, body: bytes) -> InboundReply:
+def _sms_reply(content_type: str, body: bytes, country_code: str) -> InboundReply:
     if content_type.startswith(FORM):
         form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
         raw: Any = {
@@ -170,7 +171,7 @@ def _sms_reply(content_type: str, body: bytes) -> InboundReply:
         reply = SmsReply.model_validate(raw)
     except ValidationError as exc:
         raise _invalid(exc) from None
-    sender = normalise_phone(reply.sender) or reply.sender.strip()
+    sender = normalise_phone(reply.sender, country_code) or reply.sender.strip()
     return InboundReply("sms", (sender,), reply.text, reply.message_id)
 
 
@@ -331,7 +332,9 @@ async def receive_sms_reply(
     """
     _check_secret(request, runtime, "sms", secret, None)
     body = await _body(request)
-    return await _answer(runtime, _sms_reply(request.headers.get("content-type", ""), body))
+    country_code = site_country_code(runtime.store.state(runtime.site_id))
+    content_type = request.headers.get("content-type", "")
+    return await _answer(runtime, _sms_reply(content_type, body, country_code))
 
 
 @router.post(

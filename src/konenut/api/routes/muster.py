@@ -12,7 +12,7 @@ from konenut.api.problems import ApiProblem
 from konenut.api.routes.incidents import incident_for
 from konenut.app import commands as c
 from konenut.app import handlers, muster
-from konenut.domain.event_types import address_problem
+from konenut.domain.event_types import PHONE_ADDRESS_CHANNELS, address_problem
 from konenut.domain.muster import board, policy_of
 from konenut.domain.roles import COMMAND, Role
 from konenut.store.eventstore import IdempotencyKey
@@ -155,7 +155,8 @@ async def set_contact_point(
 ) -> JSONResponse:
     """Set (or with `address: null` remove) one of a person's contact points."""
     access.person(person_id)
-    problem = address_problem(channel, body.address)
+    # Phone numbers are normalised with the site's country code by the handler, which refuses them.
+    problem = None if channel in PHONE_ADDRESS_CHANNELS else address_problem(channel, body.address)
     if problem:
         raise ApiProblem(422, problem, errors=[{"loc": "body.address", "msg": problem}])
     return await access.run(muster.set_contact_point(access.actor, person_id, channel, body), idem)

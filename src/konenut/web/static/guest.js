@@ -46,7 +46,7 @@ async function redeemCard(code, { show }) {
   enrolled(answer, ["resident"]);
 }
 
-function guestForm(code, poster, { show, phoneOf }) {
+function guestForm(code, poster, { show, refusal }) {
   const form = $("#guest");
   form.hidden = false;
   $("main > h2").textContent = t("guest.title");
@@ -55,15 +55,10 @@ function guestForm(code, poster, { show, phoneOf }) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const people = Number($("#guest-people").value);
-    const phone = phoneOf($("#guest-phone").value);
+    const phone = $("#guest-phone").value.trim();
     if (!Number.isInteger(people) || people < 1 || people > 500) {
       show(t("guest.bad_people"), "bad");
       $("#guest-people").focus();
-      return;
-    }
-    if (phone === null) {
-      show(t("join.bad_phone"), "bad");
-      $("#guest-phone").focus();
       return;
     }
     const building = $("#guest-building").value.trim();
@@ -73,7 +68,7 @@ function guestForm(code, poster, { show, phoneOf }) {
     const { response, answer } = await post("/api/v1/passes/redeem-guest", body, key).catch(() => ({ response: null, answer: {} }));
     $("#guest-submit").disabled = false;
     if (!response) show(t("join.offline"), "bad");
-    else if (!response.ok) show(`${t("join.failed")}: ${answer.detail || response.status}`, "bad");
+    else if (!response.ok) show(refusal(answer, response.status, "#guest-phone"), "bad");
     else enrolled(answer, ["guest"]);
   });
 }

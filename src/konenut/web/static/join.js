@@ -11,8 +11,6 @@ const POLL_MS = 3000;
 const RETRY_MS = 3000;
 const CODE_CHARS = 16;
 const KEY_NAME = "konenut.join-key"; // {body, key}: a retry of the same form reuses its key
-const HOME_COUNTRY_PREFIX = "+972"; // a number typed as 05x-... is a local one
-const E164 = /^\+[1-9][0-9]{6,14}$/;
 
 const form = $("#join");
 const status = $("#status");
@@ -33,13 +31,14 @@ const picked = (group) => {
   return button ? button.dataset.value : null;
 };
 
-/** "050-123 4567" or "00972..." as E.164; "" when empty; null when it cannot be one. */
-function phoneOf(text) {
-  let digits = text.replace(/[\s().-]/g, "");
-  if (!digits) return "";
-  if (digits.startsWith("00")) digits = `+${digits.slice(2)}`;
-  else if (digits.startsWith("0")) digits = HOME_COUNTRY_PREFIX + digits.slice(1);
-  return E164.test(digits) ? digits : null;
+/** Why the server refused a form: the phone's own words (focused) when it could not read the
+ * number, as typed and read with the site's country code; else its detail. */
+function refusal(answer, status, phoneField) {
+  if ((answer.errors || []).some((e) => e.loc === "body.phone")) {
+    $(phoneField).focus();
+    return t("join.bad_phone");
+  }
+  return `${t("join.failed")}: ${answer.detail || status}`;
 }
 
 function showForm() {
@@ -51,13 +50,12 @@ function showForm() {
 function formBody() {
   const typed = code.length === CODE_CHARS ? code : bare($("#code").value);
   const name = $("#name").value.trim();
-  const phone = phoneOf($("#phone").value);
+  const phone = $("#phone").value.trim();
   const affiliation = picked("affiliation");
   const armed = picked("armed");
   const missing = [
     [typed.length !== CODE_CHARS, "join.need_code", "#code"],
     [!name, "join.need_name", "#name"],
-    [phone === null, "join.bad_phone", "#phone"],
     [!affiliation, "join.need_affiliation", "#affiliation button"],
     [!armed, "join.need_armed", "#armed button"],
   ].find(([wrong]) => wrong);
@@ -100,7 +98,7 @@ async function redeem(body) {
   const answer = await response.json().catch(() => ({}));
   $("#submit").disabled = false;
   if (!response.ok) {
-    show(`${t("join.failed")}: ${answer.detail || response.status}`, "bad");
+    show(refusal(answer, response.status, "#phone"), "bad");
     return;
   }
   localStorage.setItem(TOKEN_KEY, answer.token);
@@ -155,7 +153,7 @@ async function wait() {
 
 async function start() {
   // A household card or a guest poster has its own short way in (guest.js).
-  if (code.length === CODE_CHARS && (await passPurpose(code, { show, phoneOf }))) return;
+  if (code.length === CODE_CHARS && (await passPurpose(code, { show, refusal }))) return;
   const token = getToken();
   if (!token) {
     showForm();
