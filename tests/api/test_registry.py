@@ -235,7 +235,7 @@ def test_export_then_import_is_no_change_in_csv_and_xlsx(site: Site) -> None:
     yael = next(r for r in rows if r["person_ref"] == "p-31-1")
     assert (yael["name"], yael["phone"], yael["household_languages"]) == (
         "יעל כהן",
-        "+972501234567",
+        "'+972501234567",  # a cell that starts with + is written after a quote (OWASP)
         "he;en",
     )
     assert {r["household_ref"] for r in rows} >= {"h-14", "h-15", "h-31", "h-40", "w-1"}

@@ -55,6 +55,10 @@ SAFE_ROOMS: tuple[str, ...] = tuple(r.value for r in SafeRoom)
 AGE_GROUPS: tuple[str, ...] = tuple(g.value for g in AgeGroup)
 MAX_REF, MAX_NAME, MAX_PETS, MAX_LANGUAGES = 32, 200, 200, 5
 MAX_ROWS = 100_000
+# A spreadsheet takes a cell that starts with one of these for a formula (OWASP, CSV injection;
+# ASVS 1.2.10): an export writes such a value after a single quote, which the import takes off.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
+FORMULA_ESCAPE = "'"
 
 
 def _choices(values: Iterable[str]) -> str:
@@ -169,7 +173,7 @@ def _sheet(records: Iterator[list[str]]) -> Sheet:
         columns = columns[:-1]
     rows: list[tuple[int, dict[str, str]]] = []
     for number, record in enumerate(records, start=2):
-        cells = [cell.strip() for cell in record]
+        cells = [unescape_formula(cell.strip()) for cell in record]
         if not any(cells):
             continue
         if len(rows) >= MAX_ROWS:
@@ -181,6 +185,19 @@ def _sheet(records: Iterator[list[str]]) -> Sheet:
             )
         rows.append((number, dict(zip(columns, cells, strict=False))))
     return Sheet(columns, rows, problems)
+
+
+def escape_formula(value: str) -> str:
+    """`value` as an export writes it: after a single quote when a spreadsheet would take it
+    for a formula (`=HYPERLINK(...)`, `@SUM(...)`, `+972...`), so that it stays text."""
+    return FORMULA_ESCAPE + value if value.startswith(FORMULA_TRIGGERS) else value
+
+
+def unescape_formula(value: str) -> str:
+    """The value an export escaped (escape_formula), so that an export imports back unchanged."""
+    if value.startswith(FORMULA_ESCAPE) and value[1:].startswith(FORMULA_TRIGGERS):
+        return value[1:]
+    return value
 
 
 def _header_problems(columns: tuple[str, ...]) -> list[Problem]:
@@ -624,22 +641,40 @@ def _person_cells(person: PersonView | None) -> dict[str, str]:
 
 
 def to_csv(rows: list[dict[str, str]]) -> bytes:
-    """UTF-8 with a byte order mark, so that spreadsheets show Hebrew, Arabic and Thai."""
+    """UTF-8 with a byte order mark, so that spreadsheets show Hebrew, Arabic and Thai.
+
+    Every cell is quoted (a `;` inside a value cannot start a cell where Excel splits on
+    semicolons) and formula-like values are escaped (escape_formula).
+    """
     out = io.StringIO(newline="")
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: escape_formula(v) for k, v in row.items()} for row in rows)
     return out.getvalue().encode("utf-8-sig")
 
 
 def to_xlsx(rows: list[dict[str, str]]) -> bytes:
+    """Text cells only (phones keep their +); a formula-like value is a text cell marked with
+    Excel's quote prefix, its own form of the leading single quote: shown and kept as text,
+    also when edited, while the value itself stays as it is."""
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("households")
     sheet.append(list(COLUMNS))
     for row in rows:
-        sheet.append([row[column] for column in COLUMNS])  # text cells: phones keep their +
+        sheet.append([_xlsx_cell(sheet, row[column]) for column in COLUMNS])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _xlsx_cell(sheet: Any, value: str) -> Any:
+    if not value.startswith(FORMULA_TRIGGERS):
+        return value
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"  # openpyxl would write a value that starts with = as a formula
+    cell.quotePrefix = True
+    return cell
