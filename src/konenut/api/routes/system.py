@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from konenut.api.deps import get_runtime
 from konenut.api.problems import problem
 from konenut.api.runtime import Runtime
+from konenut.bus.hub import StreamHub
 from konenut.store import migrate
 
 router = APIRouter()
@@ -32,10 +33,13 @@ def healthz() -> dict[str, str]:
     "/readyz",
     operation_id="readyz",
     tags=["system"],
-    responses={503: {"description": "Migrations not at head or projections catching up"}},
+    responses={
+        503: {"description": "Migrations not at head, projections or the stream catching up"}
+    },
 )
-def readyz(runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
-    """Ready to serve: the schema is at head and projections have caught up with the log."""
+def readyz(request: Request, runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+    """Ready to serve on every public surface: the schema is at head, projections have caught
+    up with the log, and the live stream takes clients (its ring is loaded)."""
     if not runtime.migrations_at_head:
         runtime.migrations_at_head = migrate.at_head(runtime.store.writer_engine)
     if not runtime.migrations_at_head:
@@ -44,6 +48,9 @@ def readyz(runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
         return problem(503, "projections are still catching up with the log")
     if not runtime.store.healthy:
         return problem(503, "the database cannot be reached; commands are refused until it is")
+    hub: StreamHub = request.app.state.stream_hub
+    if not hub.started:
+        return problem(503, "the live stream is still loading the latest events")
     return JSONResponse({"status": "ready", "seq": runtime.store.state(runtime.site_id).seq})
 
 
