@@ -245,3 +245,22 @@ def test_a_residents_device_may_subscribe_to_push(village: Village) -> None:
     assert put.status_code == 201, put.text
     stored = list(village.store.state(SITE).push_subscriptions.values())
     assert [s.person_id for s in stored] == [village.households["h-W1"]]
+
+
+def test_a_resident_phone_tells_the_language_chosen_on_it(village: Village) -> None:
+    """The page sends its language with its push subscription; a new choice is stored again."""
+    subscription = {
+        "endpoint": "https://push.example.net/send/w1-phone-0123456789",
+        "p256dh": "B" + "A" * 86,
+        "auth": "A" * 22,
+    }
+    for lang, status in (("ne", 201), ("ne", 200), ("th", 201)):
+        answer = village.call(
+            "PUT", "/api/v1/push/subscription", "h-W1", json={**subscription, "lang": lang}
+        )
+        assert answer.status_code == status, answer.text
+        (device,) = village.store.state(SITE).push_subscriptions.values()
+        assert device.lang == lang
+    wrong = {**subscription, "lang": "xx"}
+    refused = village.call("PUT", "/api/v1/push/subscription", "h-W1", json=wrong)
+    assert_problem(refused, 422, "validation-error")

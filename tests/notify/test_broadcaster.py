@@ -11,20 +11,22 @@ from typing import Any
 import pytest
 
 from helpers import SITE, enrol, open_store
+from konenut.api.routes.broadcasts import status_of
 from konenut.app import commands as c
 from konenut.app import handlers, muster
 from konenut.app.broadcaster import Broadcaster
 from konenut.app.identity import Actor
+from konenut.app.registry import import_registry, read_sheet
 from konenut.demo.seed import seed
 from konenut.domain.roles import Role, SubjectKind
 from konenut.domain.state import SiteState
-from konenut.i18n import catalogue
+from konenut.i18n import LANGUAGES, catalogue
 from konenut.notify.apprise_channel import AppriseChannel
 from konenut.notify.router import Router
-from konenut.notify.sms_text import sms_length
+from konenut.notify.sms_text import sms_segments
 from konenut.notify.webpush import WebPushChannel, load_or_create_vapid_keys
 from konenut.store.eventstore import EventStore
-from notify.receivers import Browser, PushService, Receiver
+from notify.receivers import Browser, Delivered, PushService, Receiver
 
 BASE_URL = "https://konenut.example"
 # The far fence: the four workers' quarters W1-W4 and nothing else (demo/site_plan.geojson).
@@ -40,12 +42,49 @@ WORKERS = {
         ]
     ],
 }
-THAI = range(0x0E00, 0x0E80)
-DEVANAGARI = range(0x0900, 0x0980)
+SHELTER = {lang: catalogue(lang)["instruction.stay_in_shelter"] for lang in LANGUAGES}
+# The workers' quarters of a kibbutz no test has seen (issue 10): one group-housing household
+# of 25 Thai and 16 Nepali speakers, each with a phone, a Thai foreman, in a building by the
+# fence; and an area drawn around that building.
+QUARTERS_PLAN = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [[[35.0, 31.0], [35.01, 31.0], [35.01, 31.01], [35.0, 31.0]]],
+            },
+            "properties": {"kind": "boundary", "ref": "B"},
+        },
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [35.008, 31.002]},
+            "properties": {"kind": "building", "ref": "W"},
+        },
+    ],
+}
+QUARTERS_AREA = {
+    "type": "Polygon",
+    "coordinates": [
+        [[35.007, 31.001], [35.009, 31.001], [35.009, 31.003], [35.007, 31.003], [35.007, 31.001]]
+    ],
+}
+THAI_WORKERS, NEPALI_WORKERS = 25, 16
 
 
-def written_in(text: str, script: range) -> bool:
-    return any(ord(ch) in script for ch in text)
+def quarters_sheet() -> bytes:
+    """The registry sheet: household_languages th;ne, each worker's own language and phone."""
+    rows = [
+        "household_ref,household_name,building_ref,safe_room,household_languages,foreman,"
+        "person_ref,name,languages,phone"
+    ]
+    first = "w-1,Workers' quarters,W,shared_shelter,th;ne,t-1"
+    for n in range(1, THAI_WORKERS + 1):
+        rows.append(f"{first if n == 1 else 'w-1,,,,,'},t-{n},Somchai {n},th,+6681000{n:04d}")
+    for n in range(1, NEPALI_WORKERS + 1):
+        rows.append(f"w-1,,,,,,n-{n},Bishnu {n},ne,+97798000{n:04d}")
+    return "\n".join(rows).encode()
 
 
 def household_id(state: SiteState, ref: str) -> str:
@@ -57,29 +96,23 @@ def commander(state: SiteState) -> Actor:
     return Actor(SITE, "t-cmd", person.person_id, SubjectKind.PERSON, frozenset({Role.COMMANDER}))
 
 
-def subscribe_household_phone(
-    store: EventStore, household: str, browser: Browser, endpoint: str
+def subscribe_phone(
+    store: EventStore,
+    subject: str,
+    browser: Browser,
+    endpoint: str,
+    kind: SubjectKind = SubjectKind.HOUSEHOLD,
+    lang: str | None = None,
 ) -> str:
-    """Enrol a resident phone for the household and subscribe it to push; its token id."""
-    enrol(
-        store,
-        c.IssueEnrollmentCode(
-            subject_id=household, subject_kind=SubjectKind.HOUSEHOLD, roles=[Role.RESIDENT]
-        ),
-    )
-    token_id = next(
-        t.token_id for t in store.state(SITE).tokens.values() if t.subject_id == household
-    )
-    resident = Actor(
-        SITE, token_id, household, SubjectKind.HOUSEHOLD, frozenset({Role.RESIDENT}), household
-    )
+    """Enrol a phone for the subject (a household's resident phone, or a person's own) whose
+    pages are in `lang`, and subscribe it to push; its token id."""
+    roles = [Role.RESIDENT] if kind is SubjectKind.HOUSEHOLD else []  # a person's own: theirs
+    enrol(store, c.IssueEnrollmentCode(subject_id=subject, subject_kind=kind, roles=roles))
+    token_id = max(t.token_id for t in store.state(SITE).tokens.values() if t.subject_id == subject)
+    actor = Actor(SITE, token_id, subject, kind, frozenset({Role.RESIDENT}))
     keys = browser.subscription(endpoint)
-    store.execute(
-        SITE,
-        muster.subscribe_push(
-            resident, c.SubscribePush(endpoint=keys.endpoint, p256dh=keys.p256dh, auth=keys.auth)
-        ),
-    )
+    body = c.SubscribePush(endpoint=keys.endpoint, p256dh=keys.p256dh, auth=keys.auth, lang=lang)
+    store.execute(SITE, muster.subscribe_push(actor, body))
     return token_id
 
 
@@ -119,7 +152,7 @@ def test_an_area_broadcast_reaches_exactly_the_households_inside_each_in_its_lan
     # A worker's phone in W1 subscribed for push with its household's resident token.
     browser = Browser()
     endpoint, pushed = push_service(browser, 201)
-    subscribe_household_phone(store, w1, browser, endpoint)
+    subscribe_phone(store, w1, browser, endpoint)
     sms = receiver_factory()
     router = Router(
         {
@@ -144,22 +177,19 @@ def test_an_area_broadcast_reaches_exactly_the_households_inside_each_in_its_lan
     assert len(inside) == 4
     broadcast = state.incidents[incident_id].broadcasts[broadcast_id]
     assert set(broadcast.household_ids) == set(inside)
-    # SMS: one to each phone of each household inside, in its first language, one segment.
-    phones = {
-        p.phone: inside[p.household_id]
-        for p in state.persons.values()
-        if p.household_id in inside and p.phone
-    }
+    # SMS: one to each phone of each household inside, in its owner's language; the foreman's
+    # also in every language of his household (W4 is Thai and Nepali).
+    phones = {p.phone: p for p in state.persons.values() if p.household_id in inside and p.phone}
     got = {r.path.rsplit("/", 1)[-1]: r.json()["message"] for r in sms.requests}
     assert len(sms.requests) == len(phones)
     assert set(got) == set(phones)
-    for phone, household in phones.items():
-        text = got[phone]
-        lang = household.languages[0]
-        assert text == catalogue(lang)["instruction.stay_in_shelter"]
-        assert written_in(text, THAI if lang == "th" else DEVANAGARI)
-        length, limit = sms_length(text, lang)
-        assert length <= limit
+    for phone, person in phones.items():
+        household = inside[str(person.household_id)]
+        langs = [person.languages[0]]
+        if person.ref == household.foreman_person_ref:
+            langs = list(dict.fromkeys([*langs, *household.languages]))
+        assert got[phone].split("\n") == [SHELTER[lang] for lang in langs]
+        assert sms_segments(got[phone], langs[0]) == len(langs)
     # Web Push: the W1 phone decrypts the Thai text.
     reasons = [d.reason for d in broadcast.deliveries.values() if d.household_id == w1]
     assert len(pushed) == 1, reasons
@@ -184,7 +214,7 @@ def test_a_phone_whose_push_subscription_is_gone_is_dropped(
     w2 = household_id(store.state(SITE), "h-W2")
     browser = Browser()
     gone_endpoint, _ = push_service(browser, 410)
-    token_id = subscribe_household_phone(store, w2, browser, gone_endpoint)
+    token_id = subscribe_phone(store, w2, browser, gone_endpoint)
     assert token_id in store.state(SITE).push_subscriptions
     keys = load_or_create_vapid_keys(tmp_path)
     router = Router({"push": WebPushChannel(keys, "mailto:squad@alumim.example")})
@@ -226,3 +256,132 @@ def test_custom_text_reaches_other_languages_marked_not_translated(
     for message in messages:
         assert message.startswith("Armed men near the fence")
         assert marker in message
+
+
+@pytest.fixture
+def quarters(tmp_path: Path) -> Iterator[EventStore]:
+    """A new kibbutz: its plan, then the workers' quarters imported from its registry sheet."""
+    store = open_store(f"sqlite:///{tmp_path / 'quarters.db'}")
+    try:
+        site = c.ConfigureSite(name="Kfar Gvul", default_language="he", plan=QUARTERS_PLAN)
+        store.execute(SITE, handlers.configure_site(None, site))
+        store.execute(SITE, import_registry(None, read_sheet(quarters_sheet(), "text/csv")))
+        commander = c.AddPerson(ref="cmd", name="Dana", roles=[Role.COMMANDER])
+        store.execute(SITE, handlers.add_person(None, commander))
+        yield store
+    finally:
+        store.close()
+
+
+def subscribe(
+    store: EventStore, subject: str, kind: SubjectKind, lang: str | None, push: PushService
+) -> list[Delivered]:
+    """What a new phone of `subject`, its pages in `lang`, receives from its push service."""
+    browser = Browser()
+    endpoint, pushed = push(browser, 201)
+    subscribe_phone(store, subject, browser, endpoint, kind, lang)
+    return pushed
+
+
+def test_the_workers_quarters_get_each_worker_in_their_own_language_by_sms_and_push(
+    quarters: EventStore,
+    receiver_factory: Callable[..., Receiver],
+    push_service: PushService,
+    tmp_path: Path,
+) -> None:
+    store = quarters
+    incident_id = _open(store)
+    state = store.state(SITE)
+    (household,) = state.households.values()
+    assert household.languages == ["th", "ne"] and household.foreman_person_ref == "t-1"
+    workers = {p.ref: p for p in state.persons.values() if p.household_id}
+    assert len(workers) == THAI_WORKERS + NEPALI_WORKERS
+    # Push: the household's shared phones with the page in Thai or in Nepali, the own phone of
+    # a Nepali squad member who lives there (no language chosen on it: his own), and a
+    # household phone with no choice made.
+    w = household.household_id
+    guard = c.AddPerson(
+        ref="n-guard", name="Ram", roles=[Role.RESPONDER], languages=["ne", "en"], household_id=w
+    )
+    guard_id = str(store.execute(SITE, handlers.add_person(None, guard)).body["person_id"])
+    devices = {
+        "household, Thai page": subscribe(store, w, SubjectKind.HOUSEHOLD, "th", push_service),
+        "household, Nepali page": subscribe(store, w, SubjectKind.HOUSEHOLD, "ne", push_service),
+        "Ram's own": subscribe(store, guard_id, SubjectKind.PERSON, None, push_service),
+        "household, no choice": subscribe(store, w, SubjectKind.HOUSEHOLD, None, push_service),
+    }
+    expected_push = {
+        "household, Thai page": [SHELTER["th"]],
+        "household, Nepali page": [SHELTER["ne"]],
+        "Ram's own": [SHELTER["ne"]],
+        "household, no choice": [SHELTER["th"], SHELTER["ne"]],
+    }
+    sms = receiver_factory()
+    router = Router(
+        {
+            "sms": AppriseChannel("sms", f"json://127.0.0.1:{sms.port}/sms/{{phone}}"),
+            "push": WebPushChannel(load_or_create_vapid_keys(tmp_path), "mailto:sq@kg.example"),
+        }
+    )
+    broadcast_id = _broadcast(store, incident_id, template="stay_in_shelter", area=QUARTERS_AREA)
+    broadcaster = Broadcaster(store, SITE, router, BASE_URL, auto=False)
+    assert broadcaster.start()
+    try:
+        broadcaster.run_once()
+    finally:
+        broadcaster.stop()
+
+    # SMS: every Nepali speaker's in Nepali, every Thai speaker's in Thai, one segment; the
+    # foreman's, who speaks for all of them, in Thai then Nepali, in two segments.
+    got = {r.path.rsplit("/", 1)[-1]: r.json()["message"] for r in sms.requests}
+    assert len(sms.requests) == len(got) == THAI_WORKERS + NEPALI_WORKERS
+    for ref, worker in workers.items():
+        text = got[str(worker.phone)]
+        if ref == "t-1":
+            assert text == f"{SHELTER['th']}\n{SHELTER['ne']}"
+            assert sms_segments(text, "th") == 2
+        else:
+            assert text == SHELTER["ne" if ref.startswith("n-") else "th"], ref
+            assert sms_segments(text, worker.languages[0]) == 1
+    # Web Push: each device in the language chosen on it, else its owner's.
+    for device, pushed in devices.items():
+        (push,) = pushed
+        assert push.payload["body"].split("\n") == expected_push[device], device
+    # The board's delivery state stays one row per household and channel, with every language.
+    state = store.state(SITE)
+    broadcast = state.incidents[incident_id].broadcasts[broadcast_id]
+    rows = {d.channel: d for d in broadcast.deliveries.values()}
+    assert len(broadcast.deliveries) == 2
+    assert {ch: (d.outcome, d.langs) for ch, d in rows.items()} == {
+        "sms": ("delivered", ["th", "ne"]),
+        "push": ("delivered", ["th", "ne"]),
+    }
+    status = status_of(state, state.incidents[incident_id], broadcast)
+    (row,) = status["households"]
+    assert row["channels"]["sms"]["langs"] == ["th", "ne"]  # it said "sms lang: th"
+    assert status["counts"]["delivered"] == 1
+
+
+def test_a_shared_phone_carries_the_language_of_each_person_it_serves(
+    quarters: EventStore, receiver_factory: Callable[..., Receiver]
+) -> None:
+    store = quarters
+    incident_id = _open(store)
+    state = store.state(SITE)
+    nepali = next(p for p in state.persons.values() if p.ref == "n-1")
+    thai = next(p for p in state.persons.values() if p.ref == "t-2")
+    # Bishnu 1 uses Somchai 2's phone (the sheet imported again: only the difference is stored).
+    shared = quarters_sheet().replace(str(nepali.phone).encode(), str(thai.phone).encode())
+    store.execute(SITE, import_registry(None, read_sheet(shared, "text/csv")))
+    sms = receiver_factory()
+    router = Router({"sms": AppriseChannel("sms", f"json://127.0.0.1:{sms.port}/{{phone}}")})
+    _broadcast(store, incident_id, template="stay_in_shelter")
+    broadcaster = Broadcaster(store, SITE, router, BASE_URL, auto=False)
+    assert broadcaster.start()
+    try:
+        broadcaster.run_once()
+    finally:
+        broadcaster.stop()
+    to_shared = [r.json()["message"] for r in sms.requests if r.path.endswith(str(thai.phone)[1:])]
+    assert to_shared == [f"{SHELTER['th']}\n{SHELTER['ne']}"]
+    assert len(sms.requests) == THAI_WORKERS + NEPALI_WORKERS - 1

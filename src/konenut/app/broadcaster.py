@@ -19,23 +19,24 @@ from pydantic import Field
 
 from konenut.app import commands as c
 from konenut.app.handlers import in_open_incident, new_event
-from konenut.app.identity import Actor
+from konenut.app.identity import Actor, links_url
 from konenut.app.sending import (
     BackgroundSender,
     GoneSubscription,
     gone_subscription,
     unsubscribe_events,
 )
-from konenut.domain.broadcasts import household_language, text_for
+from konenut.domain.broadcasts import text_for
 from konenut.domain.event_types import Id
 from konenut.domain.events import JsonDict, NewEvent
 from konenut.domain.ids import new_id
+from konenut.domain.languages import household_languages, readable, reader_languages
 from konenut.domain.state import BroadcastView, HouseholdView, IncidentView, SiteState
 from konenut.i18n import catalogue
 from konenut.notify import texts
 from konenut.notify.channels import Channel as Sender
 from konenut.notify.channels import DeliveryResult, OutboundMessage, Recipient
-from konenut.notify.router import NO_ADDRESS, PUSH, Route, Unreachable
+from konenut.notify.router import NO_ADDRESS, PUSH, Target, Unreachable
 from konenut.store.eventstore import Decide, Decision
 
 SMS = "sms"
@@ -55,6 +56,33 @@ class Delivery:
     household_id: str
     # Each send with the device whose push subscription it used (None: not a push send).
     sends: list[tuple[Sender, OutboundMessage, str | None]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Send:
+    """One send of a delivery: the channel, the address, and each reader's languages there
+    (best first; a shared phone or a household's device has several readers)."""
+
+    sender: Sender
+    target: Target
+    readers: list[list[str]]
+
+    @property
+    def token_id(self) -> str | None:
+        return self.target.token_id
+
+
+@dataclass
+class _Part:
+    """One language's share of a message."""
+
+    lang: str  # the language `text` is written in
+    text: str
+    markers: list[str]  # "(not translated)" in each language that reads it untranslated
+
+
+def _address(recipient: Recipient) -> str | None:
+    return recipient.phone or recipient.telegram_chat or recipient.email
 
 
 # A delivery settled, or a push subscription the push service said is gone.
@@ -158,7 +186,7 @@ class _Planner:
         now: datetime,
     ) -> None:
         self.router = broadcaster.router
-        self.base_url = broadcaster.base_url
+        self.base_url = links_url(state.site, broadcaster.base_url)
         self.state = state
         self.incident = incident
         self.broadcast = broadcast
@@ -180,11 +208,6 @@ class _Planner:
         return self.events
 
     def _delivery(self, household: HouseholdView, channel: str) -> Delivery:
-        lang = household_language(household)
-        shown, text, translated = text_for(
-            self.broadcast.texts, self.broadcast.translated, [*household.languages, lang]
-        )
-        route = self._route(household, channel)
         delivery = Delivery(
             self.incident.incident_id,
             self.incident.drill,
@@ -192,66 +215,116 @@ class _Planner:
             new_id(),
             household.household_id,
         )
-        to = route.to if isinstance(route, Route) else ""
+        addressed = self._addressed(household, channel)
+        if isinstance(addressed, Unreachable):
+            readers = [[lang] for lang in household_languages(self.state, household)]
+            self._sent(delivery, channel, [self._parts(readers)[0].lang], "")
+            self.events.append(
+                _settled(delivery, DeliveryResult(sent=False, detail=addressed.reason), self.now)
+            )
+            return delivery
+        sends, to = addressed
+        langs: list[str] = []
+        for send in sends:
+            message, written_in = self._message(channel, send.readers)
+            langs += written_in
+            delivery.sends.append(
+                (send.sender, replace(message, recipient=send.target.recipient), send.token_id)
+            )
+        self._sent(delivery, channel, list(dict.fromkeys(langs)), to)
+        return delivery
+
+    def _sent(self, delivery: Delivery, channel: str, langs: list[str], to: str) -> None:
         self._event(
             "broadcast.delivery_sent",
             {
                 "broadcast_id": delivery.broadcast_id,
                 "delivery_id": delivery.delivery_id,
-                "household_id": household.household_id,
+                "household_id": delivery.household_id,
                 "channel": channel,
-                "lang": shown,
+                "lang": langs[0],
+                "langs": langs,
                 "to": to,
             },
         )
+
+    def _addressed(
+        self, household: HouseholdView, channel: str
+    ) -> tuple[list[_Send], str] | Unreachable:
+        """Each send of the household on `channel` with who reads it, and the masked addresses."""
+        if channel != PUSH:
+            return self._phones(household, channel)
+        route = self.router.household_push_route(self.state, household.household_id)
         if isinstance(route, Unreachable):
-            self.events.append(
-                _settled(delivery, DeliveryResult(sent=False, detail=route.reason), self.now)
-            )
-            return delivery
-        message = self._message(channel, lang, shown, text, translated)
-        delivery.sends.extend(
-            (route.channel, replace(message, recipient=t.recipient), t.token_id)
-            for t in route.targets
-        )
-        return delivery
+            return route
+        sends = [_Send(route.channel, t, self._device_readers(t, household)) for t in route.targets]
+        return sends, route.to
 
-    def _route(self, household: HouseholdView, channel: str) -> Route | Unreachable:
-        if channel == PUSH:
-            return self.router.household_push_route(self.state, household.household_id)
-        members = [
-            p for p in list(self.state.persons.values()) if p.household_id == household.household_id
-        ]
-        routes = [
-            self.router.route(
-                self.state, p.person_id, channel, drill=self.incident.drill, now=self.now
+    def _device_readers(self, target: Target, household: HouseholdView) -> list[list[str]]:
+        """A device is read in the language chosen on it; without one, in its owner's: a
+        member's own device in theirs, the household's shared device in all of the household's."""
+        subscription = self.state.push_subscriptions.get(target.token_id or "")
+        if subscription is None:
+            return [[lang] for lang in household_languages(self.state, household)]
+        chosen = readable([subscription.lang or ""])
+        person = self.state.persons.get(subscription.person_id)
+        if chosen:
+            return [chosen]
+        if person is not None:
+            return [reader_languages(self.state, person, household)]
+        return [[lang] for lang in household_languages(self.state, household)]
+
+    def _phones(
+        self, household: HouseholdView, channel: str
+    ) -> tuple[list[_Send], str] | Unreachable:
+        """Each member's phone once, read by everyone whose phone it is (a shared phone by
+        several); the foreman's also in every language of the household he speaks for."""
+        by_address: dict[str, _Send] = {}
+        shown: list[str] = []
+        reasons: list[str] = []
+        for person in list(self.state.persons.values()):
+            if person.household_id != household.household_id:
+                continue
+            route = self.router.route(
+                self.state, person.person_id, channel, drill=self.incident.drill, now=self.now
             )
-            for p in members
-        ]
-        reachable = [r for r in routes if isinstance(r, Route)]
-        if not reachable:
-            reasons = [r.reason for r in routes if isinstance(r, Unreachable)]
+            if isinstance(route, Unreachable):
+                reasons.append(route.reason)
+                continue
+            readers = [reader_languages(self.state, person, household)]
+            if person.ref == household.foreman_person_ref:
+                readers += [[lang] for lang in household_languages(self.state, household)]
+            for target in route.targets:
+                address = _address(target.recipient) or person.person_id
+                known = by_address.get(address)
+                if known is None:
+                    by_address[address] = _Send(route.channel, target, readers)
+                    shown.append(route.to)
+                else:
+                    by_address[address] = replace(known, readers=known.readers + readers)
+        if not by_address:
             return Unreachable(reasons[0] if reasons else NO_ADDRESS[channel])
-        targets = tuple(t for r in reachable for t in r.targets)
-        shown = ", ".join(r.to for r in reachable)
-        return Route(reachable[0].channel, targets, shown[:200])
+        return list(by_address.values()), ", ".join(shown)[:200]
 
-    def _message(
-        self, channel: str, lang: str, shown: str, text: str, translated: bool
-    ) -> OutboundMessage:
-        messages = catalogue(lang)
-        marker = "" if translated else f"({messages['resident.not_translated']})"
-        if channel == SMS:
-            body = texts.one_segment([text], [marker] if marker else [], shown)
+    def _message(self, channel: str, readers: list[list[str]]) -> tuple[OutboundMessage, list[str]]:
+        """The message these readers get, in each one's language; and the languages it is in."""
+        parts = self._parts(readers)
+        if channel == SMS:  # no title: SMS gateways put it before the text, past the segment
+            title = ""
+            body = texts.sms_in_languages([(p.text, p.markers, p.lang) for p in parts])
         else:
-            body = texts.join_sentences([text, marker])
-        return OutboundMessage(
+            titles = (catalogue(langs[0])["resident.instruction"] for langs in readers)
+            title = " / ".join(dict.fromkeys(titles))
+            body = texts.LANGUAGE_SEPARATOR.join(
+                texts.join_sentences([p.text, *p.markers]) for p in parts
+            )
+        message = OutboundMessage(
             channel=channel,
             recipient=Recipient(),
-            title=messages["resident.instruction"],
+            title=title,
             body=body,
-            lang=shown,
-            ack_url=f"{self.base_url}/{lang}/resident",
+            lang=parts[0].lang,
+            ack_url=f"{self.base_url}/{readers[0][0]}/resident",
             tag=f"broadcast-{self.broadcast.broadcast_id}",
             data={
                 "kind": "broadcast",
@@ -259,6 +332,21 @@ class _Planner:
                 "broadcast_id": self.broadcast.broadcast_id,
             },
         )
+        return message, [p.lang for p in parts]
+
+    def _parts(self, readers: list[list[str]]) -> list[_Part]:
+        """Each reader's best text once (readers of one text share it), marked "not translated"
+        in the language of each reader who gets it untranslated."""
+        parts: dict[str, _Part] = {}
+        for langs in readers:
+            lang, text, translated = text_for(
+                self.broadcast.texts, self.broadcast.translated, langs
+            )
+            part = parts.setdefault(text, _Part(lang, text, []))
+            marker = f"({catalogue(langs[0])['resident.not_translated']})"
+            if not translated and marker not in part.markers:
+                part.markers.append(marker)
+        return list(parts.values())
 
     def _event(self, type_: str, payload: JsonDict) -> None:
         self.events.append(

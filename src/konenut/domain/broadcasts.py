@@ -16,13 +16,12 @@ from konenut.domain.site_plan import (
     point_in_ring,
     signed_area,
 )
-from konenut.domain.state import HouseholdView, SiteState
+from konenut.domain.state import SiteState
 
 MAX_AREA_VERTICES = 1000
 # An area is a part of one community on its map; anything wider is a mistake (a swapped
 # lat/lon, a polygon drawn on the wrong zoom), not an audience.
 MAX_AREA_SPAN_DEG = 1.0
-LANGUAGES = ("he", "ar", "en", "th", "ne")
 
 
 class EmptyAudience(DomainError):
@@ -105,14 +104,6 @@ def resolve(
     if not chosen:
         raise EmptyAudience(f"no household is {what}")
     return sorted(chosen, key=lambda h: state.households[h].ref)
-
-
-def household_language(household: HouseholdView | None) -> str:
-    """The household's first language we have texts in (Hebrew otherwise, the site's own)."""
-    for lang in household.languages if household else []:
-        if lang in LANGUAGES:
-            return lang
-    return "he"
 
 
 def text_for(

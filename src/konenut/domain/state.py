@@ -198,6 +198,7 @@ class PushView(_View):
     p256dh: str
     auth: str
     subscribed_at: str
+    lang: str | None = None  # chosen on the device; None: its owner's languages
 
 
 class AssetView(_View):
@@ -206,6 +207,7 @@ class AssetView(_View):
     kind: str
     name: str
     holder_person_id: str | None = None
+    holder_ref: str | None = None  # with no holder_person_id: "holder unknown" until registered
     opens_ref: str | None = None
     needed_at_muster: bool = True
 
@@ -287,6 +289,7 @@ class DeliveryView(_View):
     household_id: str
     channel: str
     lang: str
+    langs: list[str] = Field(default_factory=list)  # every language its sends were in
     to: str = ""
     sent_at: str
     outcome: str | None = None  # "delivered" | "failed"; None while being sent
@@ -336,6 +339,7 @@ class IncidentView(_View):
     # Live intruder reports: reporter (household or guest id) -> the building it is in; until
     # the reporter says otherwise or an operator clears the building (intruder.cleared).
     intruders: dict[str, str] = Field(default_factory=dict)
+    intruder_since: dict[str, str] = Field(default_factory=dict)  # building -> first live report
     challenge: ChallengeView | None = None
     previous_challenge: ChallengeView | None = None  # answers until its `until`
     safe_word: str | None = None  # what the squad says at a door; residents see it
@@ -399,6 +403,9 @@ class SiteState(_View):
     def household_by_ref(self, ref: str) -> HouseholdView | None:
         return next((h for h in list(self.households.values()) if h.ref == ref), None)
 
+    def asset_by_ref(self, ref: str) -> AssetView | None:
+        return next((a for a in list(self.assets.values()) if a.ref == ref), None)
+
     def subject_name(self, subject_id: str) -> str | None:
         """The name of a person, a household or a volunteer; None for guests and liaisons."""
         subject = (
@@ -450,6 +457,9 @@ def _site_configured(state: SiteState, event: Event) -> None:
 def _person_added(state: SiteState, event: Event) -> None:
     person = PersonView.model_validate(event.payload)
     state.persons[person.person_id] = person
+    for asset in list(state.assets.values()):
+        if asset.holder_person_id is None and asset.holder_ref == person.ref:
+            asset.holder_person_id = person.person_id
 
 
 def _household_added(state: SiteState, event: Event) -> None:
@@ -611,23 +621,32 @@ def _checked_in(state: SiteState, event: Event) -> None:
         if previous is None or previous.at <= check_in.at:
             incident.checkins[check_in.household_id] = check_in
             household = state.households.get(check_in.household_id)
-            _intruder_report(incident, check_in.household_id, check_in.status, household)
+            _intruder_report(
+                incident, check_in.household_id, check_in.status, household, _at(event)
+            )
 
 
 def _intruder_report(
-    incident: IncidentView, reporter: str, status: str, inside: HouseholdView | GuestView | None
+    incident: IncidentView,
+    reporter: str,
+    status: str,
+    inside: HouseholdView | GuestView | None,
+    at: str,
 ) -> None:
     """A reporter's latest status: an intruder report at its building stands, or ends."""
+    was = incident.intruders.pop(reporter, None)
     if status == "intruder" and inside is not None and inside.building_ref:
         incident.intruders[reporter] = inside.building_ref
-    else:
-        incident.intruders.pop(reporter, None)
+        incident.intruder_since.setdefault(inside.building_ref, at)
+    if was is not None and was not in incident.intruders.values():
+        incident.intruder_since.pop(was, None)
 
 
 def _intruder_cleared(state: SiteState, event: Event) -> None:
     if incident := _incident(state, event):
         ref = event.payload["building_ref"]
         incident.intruders = {r: b for r, b in incident.intruders.items() if b != ref}
+        incident.intruder_since.pop(ref, None)
 
 
 def _broadcast_sent(state: SiteState, event: Event) -> None:
@@ -833,12 +852,23 @@ def _notification_settled(outcome: str) -> Callable[[SiteState, Event], None]:
 def _asset_added(state: SiteState, event: Event) -> None:
     asset = AssetView.model_validate(event.payload)
     state.assets[asset.asset_id] = asset
+    _resolve_holder(state, asset)
 
 
 def _asset_handed_over(state: SiteState, event: Event) -> None:
     asset = state.assets.get(event.payload["asset_id"])
     if asset is not None:
         asset.holder_person_id = event.payload.get("holder_person_id")
+        asset.holder_ref = event.payload.get("holder_ref")
+        _resolve_holder(state, asset)
+
+
+def _resolve_holder(state: SiteState, asset: AssetView) -> None:
+    """An asset held by a ref is the person's with that ref, once they are registered (a site
+    can be set up in any order: keys first, people later)."""
+    if asset.holder_person_id is None and asset.holder_ref is not None:
+        person = state.person_by_ref(asset.holder_ref)
+        asset.holder_person_id = person.person_id if person else None
 
 
 def _asset_requested(state: SiteState, event: Event) -> None:
@@ -876,15 +906,15 @@ def _guest_checked_in(state: SiteState, event: Event) -> None:
         guest.merged_into = previous.merged_into
     state.guests[guest.guest_id] = guest
     if incident := _incident(state, event):
-        _intruder_report(incident, guest.guest_id, guest.status, guest)
+        _intruder_report(incident, guest.guest_id, guest.status, guest, guest.at)
 
 
 def _guest_merged(state: SiteState, event: Event) -> None:
     guest = state.guests.get(event.payload["guest_id"])
     if guest is not None:
         guest.merged_into = event.payload["household_id"]
-        if incident := state.incidents.get(guest.incident_id):
-            incident.intruders.pop(guest.guest_id, None)  # its household speaks for it now
+        if incident := state.incidents.get(guest.incident_id):  # its household speaks for it
+            _intruder_report(incident, guest.guest_id, "merged", None, _at(event))
 
 
 def _volunteer_joined(state: SiteState, event: Event) -> None:

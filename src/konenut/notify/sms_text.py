@@ -6,6 +6,10 @@ import unicodedata
 
 GSM7_SEGMENT_CHARS = 160  # 140 bytes of 7-bit septets
 UCS2_SEGMENT_UNITS = 70  # 140 bytes of 16-bit units
+# A segment of a longer (concatenated) SMS gives 6 of its 140 bytes to the header that puts
+# the parts back together on the phone.
+CONCATENATED_GSM7_CHARS = 153
+CONCATENATED_UCS2_UNITS = 67
 # GSM 03.38 default alphabet (one septet each), without the escape character.
 GSM7_BASIC = (
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -48,6 +52,15 @@ def sms_length(text: str, lang: str) -> tuple[int, int]:
     if uses_ucs2(text, lang):
         return ucs2_length(text), UCS2_SEGMENT_UNITS
     return gsm7_length(text), GSM7_SEGMENT_CHARS
+
+
+def sms_segments(text: str, lang: str) -> int:
+    """How many segments the phone network carries this text in."""
+    length, limit = sms_length(text, lang)
+    if length <= limit:
+        return 1
+    part = CONCATENATED_UCS2_UNITS if limit == UCS2_SEGMENT_UNITS else CONCATENATED_GSM7_CHARS
+    return -(-length // part)
 
 
 def fit_sms(text: str, lang: str) -> str:

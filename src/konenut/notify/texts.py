@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from konenut.app.muster import template_text, templates
+from konenut.domain.languages import reader_languages
 from konenut.domain.muster import rally_feature
 from konenut.domain.state import PersonView, SiteState
-from konenut.i18n import FALLBACK_LANGUAGE, LANGUAGES, catalogue
+from konenut.i18n import catalogue
 from konenut.notify.sms_text import (
+    CONCATENATED_UCS2_UNITS,
     GSM7_ELLIPSIS,
     GSM7_SEGMENT_CHARS,
     TRAILING_SEPARATORS,
@@ -29,6 +31,7 @@ MIN_NAME_UNITS = 4  # below this a cut rally point name says nothing: leave it o
 # A template reads "what happened — what to do"; an SMS short of room keeps what to do.
 HAPPENED_SEPARATOR = " — "
 DEPUTY_NAMES_SHOWN = 5
+LANGUAGE_SEPARATOR = "\n"  # between the languages of a message that serves several readers
 # The digit that changes an answer, told in the confirmation: "2" undoes "coming" and back.
 CHANGE_DIGIT = {"cannot": "1"}
 DEFAULT_CHANGE_DIGIT = "2"
@@ -45,12 +48,8 @@ class CallText:
 
 
 def language_of(state: SiteState, person: PersonView | None) -> str:
-    """The person's first language we have texts in, else the site's, else English."""
-    for lang in person.languages if person else []:
-        if lang in LANGUAGES:
-            return lang
-    site_lang = str((state.site or {}).get("default_language", ""))
-    return site_lang if site_lang in LANGUAGES else FALLBACK_LANGUAGE
+    """The person's first language we have texts in, else their household's, else the site's."""
+    return reader_languages(state, person)[0]
 
 
 def rally_point_name(state: SiteState, ref: str, lang: str) -> str:
@@ -156,12 +155,27 @@ def join_sentences(pieces: list[str]) -> str:
     )
 
 
-def one_segment(essentials: list[str], extras: list[str], lang: str) -> str:
-    """Essentials joined, the first one cut if they do not fit one SMS segment; then each extra
-    that still fits whole."""
+def sms_in_languages(parts: list[tuple[str, list[str], str]]) -> str:
+    """One SMS carrying each `(text, extras, lang)` part on a line of its own: one segment for
+    one language; for more, one segment of a concatenated SMS for each (two for Thai and
+    Nepali), the whole text in UCS-2 since another script is in it."""
+    if len(parts) == 1:
+        (text, extras, lang), *_ = parts
+        return one_segment([text], extras, lang)
+    units = CONCATENATED_UCS2_UNITS - len(LANGUAGE_SEPARATOR)
+    return LANGUAGE_SEPARATOR.join(
+        one_segment([text], extras, lang, units=units) for text, extras, lang in parts
+    )
+
+
+def one_segment(
+    essentials: list[str], extras: list[str], lang: str, *, units: int | None = None
+) -> str:
+    """Essentials joined, the first one cut if they do not fit one SMS segment (or the `units`
+    of a UCS-2 message it is a part of); then each extra that still fits whole."""
     pieces = [_gsm_friendly(p, lang) for p in essentials]
     extras = [_gsm_friendly(p, lang) for p in extras]
-    ucs2, limit = _segment(pieces + extras, lang)
+    ucs2, limit = (True, units) if units is not None else _segment(pieces + extras, lang)
     measure = ucs2_length if ucs2 else gsm7_length
     text = join_sentences(pieces)
     if measure(text) > limit:

@@ -98,6 +98,7 @@ def status_of(state: SiteState, incident: IncidentView, broadcast: BroadcastView
         row["channels"][delivery.channel] = {
             "state": delivery.outcome or "sending",
             "lang": delivery.lang,
+            "langs": delivery.langs or [delivery.lang],
             "to": delivery.to,
             "reason": delivery.reason,
         }

@@ -3,7 +3,7 @@
 // something changed; counts grouped the way a squad leader reads them; the device token
 // copied where the service worker can read it (its push actions answer with it).
 import { api, getToken } from "./api.js";
-import { num, t } from "./i18n.js";
+import { lang, num, t } from "./i18n.js";
 
 const REFETCH_DEBOUNCE_MS = 300; // a burst of answers costs one read
 const NOT_REACHED_MARGIN_MS = 1000; // read a little after "not reached" is due, never before
@@ -158,10 +158,11 @@ export async function subscribePush() {
   }
   subscription = subscription || await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(key) });
   const json = subscription.toJSON();
+  // The page's language goes with it: pushes to this device are written in it.
   await api("/api/v1/push/subscription", {
     method: "PUT",
-    key: `push-${json.endpoint.slice(-48)}-${json.keys.p256dh.slice(0, 16)}`,
-    body: { endpoint: json.endpoint, p256dh: json.keys.p256dh, auth: json.keys.auth },
+    key: `push-${json.endpoint.slice(-48)}-${json.keys.p256dh.slice(0, 16)}-${lang}`,
+    body: { endpoint: json.endpoint, p256dh: json.keys.p256dh, auth: json.keys.auth, lang },
   });
   return true;
 }
