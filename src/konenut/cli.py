@@ -270,6 +270,7 @@ def serve(
     import uvicorn
 
     from konenut.api.app import create_app
+    from konenut.api.routes.stream import MAX_CLIENT_MESSAGE_BYTES
 
     settings = settings_for(data_dir, host=host, port=port, demo=demo, tls=tls)
     cert_file: str | None = None
@@ -296,6 +297,7 @@ def serve(
             port=port,
             log_level="warning",
             ws_per_message_deflate=False,
+            ws_max_size=MAX_CLIENT_MESSAGE_BYTES,
             ssl_certfile=cert_file,
             ssl_keyfile=key_file,
         )

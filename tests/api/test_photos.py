@@ -168,6 +168,20 @@ def test_huge_photo_is_413_and_nothing_stored(site: Site) -> None:
     assert stored_files(site) == [] and site.head() == before
 
 
+HOSTILE_IMAGES = Path(__file__).resolve().parents[1] / "security" / "corpus" / "images"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in HOSTILE_IMAGES.iterdir()))
+def test_pixel_bombs_from_the_corpus_are_refused_undecoded(shared_site: Site, name: str) -> None:
+    """A few KB that would decode to tens or hundreds of megapixels (a 49 MP PNG cost 1.5 s
+    of a core): refused from its header, naming the cap, and nothing is kept."""
+    before = stored_files(shared_site)
+    data = (HOSTILE_IMAGES / name).read_bytes()
+    answer = upload(shared_site, data, media_type=f"image/{name.split('.')[-1]}")
+    assert_problem(answer, 422, "invalid-image", "a photo may have at most 24,000,000 pixels")
+    assert stored_files(shared_site) == before
+
+
 def test_sighting_carries_uploaded_photos(site: Site) -> None:
     photo = uploaded(site, jpeg_with_gps())["photo_id"]
     path = f"/api/v1/incidents/{site.incident_id}/sightings"

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from konenut import __version__
 from konenut.api import problems
 from konenut.api.fastpath import FastPath
+from konenut.api.limits import LimitBodies
 from konenut.api.routes import accountability as accountability_routes
 from konenut.api.routes import (
     broadcast_audience,
@@ -110,6 +111,8 @@ def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
     problems.install(app)
     # Innermost: behind readiness and gzip, ahead of FastAPI's routing (api/fastpath.py).
     app.add_middleware(FastPath, runtime=runtime, handlers=app.exception_handlers)
+    # Ahead of the fast path, auth and JSON parsing: no body is read past its limit.
+    app.add_middleware(LimitBodies)
     app.add_middleware(NotBeforeReady, runtime=runtime)
     # API JSON compresses ~6x (people, plan): it is most of the operator console's first load.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)

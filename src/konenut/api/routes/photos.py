@@ -8,10 +8,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from konenut.api.deps import Access, permit
+from konenut.api.offload import off_the_loop
 from konenut.api.problems import ApiProblem
 from konenut.api.routes.incidents import incident_for
 from konenut.api.runtime import Runtime
-from konenut.app.photos import MAX_PHOTO_BYTES, PhotoStore, PhotoTooLarge, media_type_of
+from konenut.app.photos import PhotoStore, media_type_of
 
 router = APIRouter(tags=["photos"])
 
@@ -28,22 +29,6 @@ def photo_store(runtime: Runtime) -> PhotoStore:
     return PhotoStore.in_data_dir(runtime.settings.data_dir)
 
 
-async def read_limited(request: Request, limit: int = MAX_PHOTO_BYTES) -> bytes:
-    """The request body, refused (413) as soon as it is longer than `limit`: a 50 MB upload
-    is never held in memory whole."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise PhotoTooLarge()
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PhotoTooLarge()
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 @router.post(
     "/api/v1/incidents/{incident_id}/photos",
     operation_id="upload_photo",
@@ -57,10 +42,10 @@ async def upload_photo(
     scaled to at most 2048 px, kept by its SHA-256 (the same picture twice is one file).
     Send the image itself as the body. Its id goes into a sighting's `photo_ids`."""
     incident_for(access, incident_id)
-    data = await read_limited(request)
+    data = await request.body()  # at most MAX_PHOTO_BYTES: api/limits.py counts it as it comes
     if not data:
         raise ApiProblem(422, "send the image as the request body", slug="validation-error")
-    stored = photo_store(access.runtime).save(data)
+    stored = await off_the_loop(photo_store(access.runtime).save, data)
     return {
         "photo_id": stored.photo_id,
         "media_type": stored.media_type,

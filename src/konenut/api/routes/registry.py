@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from konenut.api.deps import Access, idempotency_key, permit
-from konenut.api.problems import ApiProblem
+from konenut.api.offload import off_the_loop
 from konenut.app import handlers, registry
 from konenut.store.eventstore import IdempotencyKey
 
@@ -45,11 +43,9 @@ async def import_households(
     nothing is stored and the answer lists each one with its row (header = 1) and column,
     unless `partial`. Only what differs from the log becomes events, appended together.
     """
-    data = await request.body()
-    if len(data) > MAX_FILE_BYTES:
-        raise ApiProblem(413, f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")
+    data = await request.body()  # at most MAX_FILE_BYTES: api/limits.py counts it as it comes
     media_type = request.headers.get("content-type", "")
-    sheet = await asyncio.to_thread(registry.read_sheet, data, media_type)
+    sheet = await off_the_loop(registry.read_sheet, data, media_type)
     return await access.run(registry.import_registry(access.actor, sheet, partial=partial), idem)
 
 
@@ -59,9 +55,11 @@ async def import_households(
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}},
 )
-def export_households_csv(access: Access = Depends(permit("export_households_csv"))) -> Response:
+async def export_households_csv(
+    access: Access = Depends(permit("export_households_csv")),
+) -> Response:
     """Every household and its members, one row per person, in the import's columns (audited)."""
-    body = registry.to_csv(_audited_rows(access, "csv"))
+    body = await off_the_loop(lambda: registry.to_csv(_audited_rows(access, "csv")))
     return Response(body, media_type="text/csv; charset=utf-8", headers=_attachment("csv"))
 
 
@@ -71,15 +69,17 @@ def export_households_csv(access: Access = Depends(permit("export_households_csv
     response_class=Response,
     responses={200: {"content": {registry.XLSX_TYPE: {}}}},
 )
-def export_households_xlsx(access: Access = Depends(permit("export_households_xlsx"))) -> Response:
+async def export_households_xlsx(
+    access: Access = Depends(permit("export_households_xlsx")),
+) -> Response:
     """The same as export.csv, as an XLSX workbook (audited)."""
-    body = registry.to_xlsx(_audited_rows(access, "xlsx"))
+    body = await off_the_loop(lambda: registry.to_xlsx(_audited_rows(access, "xlsx")))
     return Response(body, media_type=registry.XLSX_TYPE, headers=_attachment("xlsx"))
 
 
 def _audited_rows(access: Access, fmt: str) -> list[dict[str, str]]:
-    """The export's rows, once `audit.registry_exported` is durable (the route runs on a
-    worker thread, so waiting for the writer here blocks no one)."""
+    """The export's rows, once `audit.registry_exported` is durable (this runs on a CPU
+    worker thread, so waiting for the writer here blocks no request)."""
     rows = registry.export_rows(access.state)
     households, people = registry.export_counts(rows)
     record = handlers.record_registry_export(access.actor, fmt, households, people, "api")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from konenut.api.deps import Access, command_response, get_runtime, idempotency_key, permit
+from konenut.api.offload import off_the_loop
 from konenut.api.passes import known_pass, redeem
 from konenut.api.routes.incidents import incident_for
 from konenut.api.runtime import Runtime
@@ -71,10 +72,11 @@ async def issue_household_cards(
     if not isinstance(codes, list):
         return command_response(outcome)
     base_url = access.runtime.settings.base_url()
-    printed = [
-        printed_card(base_url, card, code)
-        for card, code in zip(outcome.body["cards"], codes, strict=True)
-    ]
+    cards_and_codes = list(zip(outcome.body["cards"], codes, strict=True))
+    # A QR code per household: seconds of CPU for a town, so not on the event loop.
+    printed = await off_the_loop(
+        lambda: [printed_card(base_url, card, code) for card, code in cards_and_codes]
+    )
     answer = {k: v for k, v in outcome.body.items() if k != "codes"}
     return command_response(replace(outcome, body={**answer, "cards": printed}))
 

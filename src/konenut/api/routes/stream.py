@@ -22,6 +22,9 @@ AUTH_TIMEOUT_SECS = 5.0  # contracts §6: the first message, the token, within 5
 CLOSE_BAD_REQUEST = 4400
 CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455 registry: the server is starting
 MAX_CLOSE_REASON_BYTES = 123  # RFC 6455 §5.5: a close frame's body is at most 125 bytes
+# A client sends only its auth message (a 43-character token) and pongs; the server (uvicorn's
+# ws_max_size) closes with 1009 a frame announcing more, before reading it.
+MAX_CLIENT_MESSAGE_BYTES = 4 * 1024
 
 
 class StreamClosed(Exception):
