@@ -23,11 +23,13 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = None
     public_url: str | None = Field(
-        default=None, description="Base URL printed in links; default: from host and port"
+        default=None,
+        description="Base URL of links when the site sets none (its public_url); default: serve's",
     )
     site_id: str = DEFAULT_SITE_ID
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    tls: bool = Field(default=False, description="Served over HTTPS (`konenut serve --tls`)")
     demo: bool = False
     log_level: str = "info"
     notify_sms_url: SecretStr | None = Field(
@@ -93,8 +95,13 @@ class Settings(BaseSettings):
             return self.public_url.rstrip("/")
         return DEFAULT_VAPID_SUBJECT
 
-    def base_url(self, tls: bool = False) -> str:
+    def base_url(self) -> str:
+        """Links' base when the site has no public URL (app/identity.py links_url)."""
         if self.public_url:
             return self.public_url.rstrip("/")
+        return self.serve_url()
+
+    def serve_url(self) -> str:
+        """Where `konenut serve` listens, as this machine's browser reaches it."""
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
-        return f"{'https' if tls else 'http'}://{host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"

@@ -226,6 +226,14 @@ STEPS = st.lists(
 ).map(lambda steps: sorted(steps, key=lambda step: step["after_secs"]))
 
 
+def _asset_holder(draw: st.DrawFn, model: Model) -> dict[str, str | None]:
+    """A holder by id, none, or by a ref (a person's id is their ref here) that may be nobody's
+    yet: the asset becomes theirs when a person with that ref is added (issue 10, item 17)."""
+    holder = draw(st.none() | st.sampled_from(model.persons)) if model.persons else None
+    later = st.sampled_from([f"p{n}" for n in range(1, model.count + 8)])
+    return {"holder_person_id": holder, "holder_ref": None if holder else draw(st.none() | later)}
+
+
 def _muster_step(draw: st.DrawFn, model: Model, kind: str, offset: int, actor: str | None) -> Draft:
     """The muster's events (issue 4): policy, contacts, push, notification attempts, assets."""
     if kind == "escalation_policy.set":
@@ -233,12 +241,10 @@ def _muster_step(draw: st.DrawFn, model: Model, kind: str, offset: int, actor: s
     if kind == "asset.added":
         asset = model.new("a")
         model.assets.append(asset)
-        holder = draw(st.none() | st.sampled_from(model.persons)) if model.persons else None
         payload = {"asset_id": asset, "ref": asset, "kind": "gate_key", "name": draw(NAME)}
-        return Draft(kind, {**payload, "holder_person_id": holder}, offset, actor=actor)
+        return Draft(kind, {**payload, **_asset_holder(draw, model)}, offset, actor=actor)
     if kind == "asset.handed_over":
-        holder = draw(st.none() | st.sampled_from(model.persons)) if model.persons else None
-        payload = {"asset_id": draw(st.sampled_from(model.assets)), "holder_person_id": holder}
+        payload = {"asset_id": draw(st.sampled_from(model.assets)), **_asset_holder(draw, model)}
         return Draft(kind, payload, offset, actor=actor)
     person = draw(st.sampled_from(model.persons))
     if kind == "contact_point.set":

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from helpers import SITE
 from konenut.app import commands as c
-from konenut.app import muster
+from konenut.app import handlers, muster
 from konenut.domain.events import Event
 from konenut.domain.roles import Role
 from konenut.i18n import catalogue
@@ -349,6 +349,47 @@ def test_a_volunteer_joins_by_the_commanders_code_and_is_approved_in_one_tap(
         expect(row.locator(".volunteer-mark")).to_contain_text(
             catalogue("en")["operator.affiliation.police"], timeout=APPEARS_WITHIN_MS
         )
+        assert commander.errors == []
+    finally:
+        context.close()
+
+
+def test_a_key_whose_holder_is_not_registered_yet_says_holder_unknown(
+    web: WebSite, browser: Any, artifacts: Path
+) -> None:
+    """A site set up in any order (issue 10, item 17): a key names its holder's ref before that
+    person is registered; the board says "holder unknown" until they are, then names them."""
+    cmd = c.AddAsset(ref="test-g11", kind="gate_key", name="Vineyard gate key", holder_ref="late")
+    web.store.execute(SITE, muster.add_asset(None, cmd))
+    asset = web.state.asset_by_ref("test-g11")
+    assert asset is not None and asset.holder_person_id is None
+    leader = web.token(
+        c.IssueEnrollmentCode(
+            subject_id=web.person_id(squad_member("commander")["person_ref"]),
+            roles=[Role.COMMANDER],
+        )
+    )
+    called = [web.person_id(responders()[5]["person_ref"])]
+    with web.api(leader) as api:
+        answer = api.post(
+            "/api/v1/squad/activate",
+            json={"incident_id": web.incident_id, "person_ids": called},
+            headers={"Idempotency-Key": "holder-unknown-call"},
+        )
+        assert answer.status_code == 201, answer.text
+    context, commander = commander_page(web, browser)
+    try:
+        row = commander.locator(f"#muster-keys li[data-asset='{asset.asset_id}']")
+        unknown = catalogue("en")["operator.key_holder_unknown"].format(ref="\u2068late\u2069")
+        expect(row.locator(".st")).to_have_text(unknown, timeout=APPEARS_WITHIN_MS)
+        expect(row).to_have_class("row key unknown")
+        expect(row.locator("button.ask")).to_have_count(0)  # nobody to ask yet
+        commander.screenshot(path=artifacts / "muster-key-holder-unknown-en.png")
+
+        # The holder is registered later: the key is theirs, without touching it again.
+        late = c.AddPerson(ref="late", name="Yoav Late")
+        web.store.execute(SITE, handlers.add_person(None, late))
+        expect(row.locator(".st")).to_contain_text("Yoav Late", timeout=APPEARS_WITHIN_MS)
         assert commander.errors == []
     finally:
         context.close()

@@ -10,6 +10,7 @@ import structlog
 
 from konenut.api.throttle import FailureThrottle
 from konenut.app import caution
+from konenut.app.identity import links_url
 from konenut.config import Settings
 from konenut.domain.event_types import REGISTRY
 from konenut.domain.events import Event, JsonDict, Viewer, view_for
@@ -29,6 +30,10 @@ class Runtime:
     @property
     def site_id(self) -> str:
         return self.settings.site_id
+
+    def links_url(self) -> str:
+        """The base of the links this node hands out (the site's public URL, else its own)."""
+        return links_url(self.store.state(self.site_id).site, self.settings.base_url())
 
     @cached_property
     def vapid_keys(self) -> VapidKeys:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from konenut.app.identity import links_url
 from konenut.app.sending import (
     BackgroundSender,
     GoneSubscription,
@@ -215,7 +216,7 @@ class _CallPlanner:
         plan: Plan,
     ) -> None:
         self.router = escalator.router
-        self.base_url = escalator.base_url
+        self.base_url = links_url(state.site, escalator.base_url)
         self.state = state
         self.incident = incident
         self.muster = muster

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from konenut.domain.events import Viewer
+from konenut.domain.events import JsonDict, Viewer
 from konenut.domain.roles import Role, SubjectKind, primary_role
 from konenut.domain.state import TokenView
 
@@ -36,6 +36,12 @@ def normalise_code(text: str) -> str:
 
 def hash_code(code: str) -> str:
     return hash_secret("code:" + normalise_code(code))
+
+
+def links_url(site: JsonDict | None, default_url: str) -> str:
+    """The base of every link printed, sent or shown as a QR: the site's public URL (a site
+    setting: `konenut init --public-url`), else `default_url` (Settings.base_url)."""
+    return str((site or {}).get("public_url") or default_url).rstrip("/")
 
 
 def enrollment_link(base_url: str, code: str, lang: str = "he") -> str:

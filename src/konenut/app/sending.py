@@ -101,7 +101,7 @@ class BackgroundSender(Generic[OutcomeT]):
         self.store = store
         self.site_id = site_id
         self.router = router
-        self.base_url = base_url.rstrip("/")
+        self.base_url = base_url.rstrip("/")  # links' base if the site sets no public URL
         self.auto = auto
         self.tick_secs = tick_secs
         self.concurrency = concurrency

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from konenut.app import commands as c
 from konenut.app import handlers, muster
-from konenut.domain.errors import InvalidEvent, NotFound
+from konenut.domain.errors import InvalidEvent
 from konenut.domain.events import NewEvent
 from konenut.domain.state import SiteState
 from konenut.store.eventstore import Decide, Decision
@@ -69,25 +69,22 @@ def _asset(entry: Any, number: int) -> tuple[str, dict[str, Any]]:
     if not isinstance(entry, dict):
         raise SiteFileError(f"[[assets]] #{number}: expected a table")
     fields = dict(entry)
-    holder = fields.pop("holder", None)  # a person's ref, as people are known in the files
+    # A person's ref, as people are known in the files; they may be registered later.
+    fields["holder_ref"] = fields.pop("holder", None)
     parsed = _parse(c.AddAsset, fields, f"[[assets]] #{number}")
-    return parsed.ref, {**parsed.model_dump(mode="json"), "holder_ref": holder}
+    return parsed.ref, parsed.model_dump(mode="json", exclude_none=True)
 
 
 def _asset_events(
     state: SiteState, now: datetime, ref: str, entry: dict[str, Any]
 ) -> list[NewEvent]:
     """Add the asset, or hand it over when only its holder changed."""
-    holder_ref = entry.pop("holder_ref")
-    holder = state.person_by_ref(holder_ref) if holder_ref else None
-    if holder_ref and holder is None:
-        raise NotFound(f"[[assets]] {ref}: no person with ref {holder_ref!r}")
-    holder_id = holder.person_id if holder else None
-    current = next((a for a in list(state.assets.values()) if a.ref == ref), None)
+    current = state.asset_by_ref(ref)
     if current is None:
-        cmd = c.AddAsset.model_validate({**entry, "holder_person_id": holder_id})
-        return list(muster.add_asset(None, cmd)(state, now).events)
+        return list(muster.add_asset(None, c.AddAsset.model_validate(entry))(state, now).events)
     if current.kind != entry["kind"]:
         raise InvalidEvent(f"[[assets]] {ref}: its kind cannot change ({current.kind})")
-    handover = c.HandOverAsset(holder_person_id=holder_id)
+    if "holder_ref" not in entry:  # no holder in the file: as handed over since (user add --holds)
+        return []
+    handover = c.HandOverAsset(holder_ref=entry["holder_ref"])
     return list(muster.hand_over_asset(None, current.asset_id, handover)(state, now).events)

@@ -264,6 +264,20 @@ class EventStore:
         with self.reader_engine.connect() as connection:
             return [_row_to_event(row) for row in connection.execute(query)]
 
+    def latest_configuration(self, site_id: str, event_type: str) -> Event | None:
+        """The newest site-configuration event (no incident) of a type, before the projections
+        are loaded: the (site, incident, seq) index is read backwards from the end."""
+        e = schema.events.c
+        query = (
+            sa.select(schema.events)
+            .where(e.site_id == site_id, e.incident_id.is_(None), e.type == event_type)
+            .order_by(e.seq.desc())
+            .limit(1)
+        )
+        with self.reader_engine.connect() as connection:
+            row = connection.execute(query).first()
+        return _row_to_event(row) if row is not None else None
+
     def iter_all(self, site_id: str, since: int = 0) -> Iterable[Event]:
         """Every event after `since`, read in pages so memory stays bounded."""
         while True:

@@ -30,7 +30,7 @@ class PassCode(Body):
 
 
 def _with_link(access: Access, body: dict[str, Any], lang: str) -> dict[str, Any]:
-    link = passes.pass_link(access.runtime.settings.base_url(), body["code"], lang)
+    link = passes.pass_link(access.runtime.links_url(), body["code"], lang)
     return {**body, "link": link, "qr_data_url": passes.qr_data_url(link)}
 
 
@@ -52,7 +52,7 @@ async def issue_household_card(
     outcome = await access.execute(cards.issue_card(access.actor, household_id, body, code), idem)
     if "code" not in outcome.body:
         return command_response(outcome)
-    card = printed_card(access.runtime.settings.base_url(), outcome.body, outcome.body["code"])
+    card = printed_card(access.runtime.links_url(), outcome.body, outcome.body["code"])
     return command_response(replace(outcome, body=card))
 
 
@@ -71,7 +71,7 @@ async def issue_household_cards(
     codes = outcome.body.get("codes")
     if not isinstance(codes, list):
         return command_response(outcome)
-    base_url = access.runtime.settings.base_url()
+    base_url = access.runtime.links_url()
     cards_and_codes = list(zip(outcome.body["cards"], codes, strict=True))
     # A QR code per household: seconds of CPU for a town, so not on the event loop.
     printed = await off_the_loop(

@@ -41,7 +41,7 @@ async def issue_volunteer_pass(
     outcome = await access.execute(decide, idem)
     if "code" not in outcome.body:
         return command_response(outcome)
-    base_url = access.runtime.settings.base_url()
+    base_url = access.runtime.links_url()
     link = passes.pass_link(base_url, outcome.body["code"], body.language)
     added = {"link": link, "qr_data_url": passes.qr_data_url(link)}
     return command_response(replace(outcome, body={**outcome.body, **added}))
