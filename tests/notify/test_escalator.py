@@ -24,6 +24,7 @@ from konenut.domain.ids import format_time, new_id, utcnow
 from konenut.domain.muster import board
 from konenut.domain.roles import Role, SubjectKind
 from konenut.domain.state import IncidentView, NotificationView
+from konenut.i18n import catalogue
 from konenut.notify.apprise_channel import AppriseChannel
 from konenut.notify.channels import Channel, DeliveryResult, OutboundMessage
 from konenut.notify.router import Router
@@ -556,3 +557,28 @@ def test_the_challenge_and_password_are_never_in_a_notification(
     assert world.sms.requests and world.pushes, "the muster went out on SMS and push"
     for word in ("olive", "river"):
         assert not any(word in text.lower() for text in sent), (word, sent)
+
+
+def test_a_call_pushed_to_a_phone_is_in_the_language_chosen_on_it(
+    make_world: Callable[..., World], push_service: PushService
+) -> None:
+    """Somchai reads Thai, but his phone's pages are in English: its push is in English."""
+    world = make_world()
+    browser = Browser()
+    endpoint, pushes = push_service(browser, 201)
+    keys = browser.subscription(endpoint)
+    english_phone = c.SubscribePush(
+        endpoint=keys.endpoint, p256dh=keys.p256dh, auth=keys.auth, lang="en"
+    )
+    actor = world.actor("somchai", Role.RESPONDER)
+    world.store.execute(SITE, muster.subscribe_push(actor, english_phone))
+    incident_id = world.activate("somchai")
+    world.run_at(0)
+    (push,) = pushes
+    assert push.payload["lang"] == "en"
+    assert push.payload["title"] == catalogue("en")["muster.template.hostile_infiltration"]
+    assert push.payload["ack_url"] == f"{BASE_URL}/en/responder"
+    world.run_at(30)  # his SMS is in his own language
+    (sms,) = world.messages(world.sms)
+    assert written_in(sms["message"], THAI)
+    assert [n.lang for n in world.tried(incident_id, "somchai")] == ["th", "th"]

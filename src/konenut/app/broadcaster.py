@@ -30,7 +30,7 @@ from konenut.domain.broadcasts import text_for
 from konenut.domain.event_types import Id
 from konenut.domain.events import JsonDict, NewEvent
 from konenut.domain.ids import new_id
-from konenut.domain.languages import household_languages, readable, reader_languages
+from konenut.domain.languages import device_language, household_languages, reader_languages
 from konenut.domain.state import BroadcastView, HouseholdView, IncidentView, SiteState
 from konenut.i18n import catalogue
 from konenut.notify import texts
@@ -263,13 +263,11 @@ class _Planner:
     def _device_readers(self, target: Target, household: HouseholdView) -> list[list[str]]:
         """A device is read in the language chosen on it; without one, in its owner's: a
         member's own device in theirs, the household's shared device in all of the household's."""
+        chosen = device_language(self.state, target.token_id)
+        if chosen is not None:
+            return [[chosen]]
         subscription = self.state.push_subscriptions.get(target.token_id or "")
-        if subscription is None:
-            return [[lang] for lang in household_languages(self.state, household)]
-        chosen = readable([subscription.lang or ""])
-        person = self.state.persons.get(subscription.person_id)
-        if chosen:
-            return [chosen]
+        person = self.state.persons.get(subscription.person_id) if subscription else None
         if person is not None:
             return [reader_languages(self.state, person, household)]
         return [[lang] for lang in household_languages(self.state, household)]

@@ -10,9 +10,10 @@ API or the other channels.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 
 from konenut.app.identity import links_url
 from konenut.app.sending import (
@@ -24,6 +25,7 @@ from konenut.app.sending import (
 from konenut.domain.escalation import Attempt, Channel, Due, EscalationPolicy, due_attempts
 from konenut.domain.events import JsonDict, NewEvent
 from konenut.domain.ids import new_id, parse_time
+from konenut.domain.languages import device_language
 from konenut.domain.muster import answers, called_people, latest_muster, policy_of
 from konenut.domain.roles import Role
 from konenut.domain.state import IncidentView, ResponderView, SiteState
@@ -238,15 +240,15 @@ class _CallPlanner:
             person = self.state.persons.get(answer.person_id)
             lang = texts.language_of(self.state, person)
             channel = answer.via
-            title, body = texts.confirmation_text(
-                lang, answer.status, channel in TEXT_REPLY_CHANNELS
+            content = partial(
+                texts.confirmation_text,
+                status=answer.status,
+                replies_by_text=channel in TEXT_REPLY_CHANNELS,
             )
             step = next(
                 (i for i, s in enumerate(self.policy.steps) if s.channel.value == channel), 0
             )
-            job = self._record(
-                answer.person_id, step, 0, channel, lang, "confirmation", (title, body)
-            )
+            job = self._record(answer.person_id, step, 0, channel, lang, "confirmation", content)
             job.confirms = (self.muster["muster_id"], answer.person_id, answer.changed_at)
 
     def bring(self, requests: list[JsonDict]) -> None:
@@ -257,14 +259,14 @@ class _CallPlanner:
             if asset is None:
                 continue
             lang = texts.language_of(self.state, self.state.persons.get(person_id))
-            title, body = texts.bring_text(self.state, self.muster, asset.name, request, lang)
+            content = partial(texts.bring_text, self.state, self.muster, asset.name, request)
             for channel in BRING_CHANNELS:
-                self._record(person_id, 0, 0, channel, lang, "bring", (title, body))
+                self._record(person_id, 0, 0, channel, lang, "bring", content)
 
     def _attempt(self, due: Due) -> None:
         person = self.state.persons.get(due.person_id)
         lang = texts.language_of(self.state, person)
-        content = self._content(due.channel.value, lang)
+        content = partial(self._content, due.channel.value)
         self._record(due.person_id, due.step, due.retry, due.channel.value, lang, "muster", content)
 
     def _record(
@@ -275,9 +277,11 @@ class _CallPlanner:
         channel: str,
         lang: str,
         question: str,
-        content: tuple[str, str],
+        content: Callable[[str], tuple[str, str]],
     ) -> Job:
-        """A `notification.sent`, and either the job sending it or its final failure."""
+        """A `notification.sent`, and either the job sending it or its final failure. Each send
+        is in the person's language, or on a device that chose one, in the device's
+        (`content`: the title and body in a language)."""
         route = self.router.route(
             self.state, person_id, channel, drill=self.incident.drill, now=self.now
         )
@@ -288,9 +292,10 @@ class _CallPlanner:
         if isinstance(route, Unreachable):
             self._failed(notification_id, person_id, route.reason)
         else:
-            title, body = content
-            message = self._message(channel, lang, title, body, question)
-            job.sends = [Send(route.channel, _to(message, t), t) for t in route.targets]
+            for target in route.targets:
+                shown = device_language(self.state, target.token_id) or lang
+                message = self._message(channel, shown, *content(shown), question)
+                job.sends.append(Send(route.channel, _to(message, target), target))
         self.plan.jobs.append(job)
         return job
 

@@ -26,6 +26,13 @@ def household_languages(state: SiteState, household: HouseholdView | None) -> li
     return readable(household.languages if household else []) or [site_language(state)]
 
 
+def device_language(state: SiteState, token_id: str | None) -> str | None:
+    """The language chosen on a device subscribed to push, if it chose one we have texts in."""
+    subscription = state.push_subscriptions.get(token_id or "")
+    chosen = readable([subscription.lang] if subscription and subscription.lang else [])
+    return chosen[0] if chosen else None
+
+
 def reader_languages(
     state: SiteState, person: PersonView | None, household: HouseholdView | None = None
 ) -> list[str]:
