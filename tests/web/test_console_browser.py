@@ -125,6 +125,9 @@ def test_the_timeline_words_every_event_and_no_type_name(
         # One line per household's copy would bury the day: they are on the broadcasts board.
         expect(page.locator("#timeline li[data-type^='broadcast.delivery']")).to_have_count(0)
         expect(page.locator("#timeline li[data-type='broadcast.read']")).to_have_count(0)
+        # However full the boards above it, the timeline keeps room to be read.
+        board = page.locator("#timeline-board").bounding_box()
+        assert board is not None and board["height"] >= 200, board
         rows = page.locator("#timeline li[data-type]")
         for text in rows.all_inner_texts():
             assert not any(name in text for name in REGISTRY), text
