@@ -2,8 +2,10 @@
 
 Formula injection: values a spreadsheet would run (`=HYPERLINK(...)`, `@SUM(...)`, `-2+3...`)
 are imported as they are and exported as text (CSV: after a single quote, every cell quoted;
-XLSX: text cells with Excel's quote prefix), and the exports import back as no change. The
-files are in tests/security/corpus/sheets/.
+XLSX: text cells with Excel's quote prefix), and the exports import back as no change.
+Hostile workbooks (a zip bomb, a cell at the grid's far corner, a row of 200 columns, a cell
+of 5,000 characters) are refused as a whole with a message naming the cap they broke, and
+store nothing. The small files are in tests/security/corpus/sheets/; the bomb is made here.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ import io
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from helpers import SITE
-from konenut.app.registry import XLSX_TYPE
+from konenut.app.registry import MAX_XLSX_EXPANDED_BYTES, XLSX_TYPE
 from konenut.domain.roles import Role
 
-from .conftest import Site
+from .conftest import Site, assert_problem
 from .test_registry import upload
 
 CORPUS = Path(__file__).parent.parent / "security" / "corpus" / "sheets"
@@ -79,3 +83,50 @@ def _sheet_names(workbook: bytes) -> list[str]:
 
 def _sheet_xml(workbook: bytes, name: str) -> bytes:
     return zipfile.ZipFile(io.BytesIO(workbook)).read(name)
+
+
+@pytest.mark.parametrize(
+    ("name", "row", "msg"),
+    [
+        (
+            "far_cell.xlsx",
+            200_001,
+            "the sheet goes on beyond row 200,000, the cap (blank rows count)",
+        ),
+        ("wide_row.xlsx", 2, "row 2 has more than 64 columns, the cap"),
+        ("long_cell.xlsx", 2, "row 2 has a cell of more than 1,000 characters, the cap"),
+    ],
+)
+def test_a_workbook_beyond_a_cap_is_refused_naming_the_cap(
+    site: Site, name: str, row: int, msg: str
+) -> None:
+    before = site.head()
+    answer = upload(site, (CORPUS / name).read_bytes(), XLSX_TYPE)
+    body = assert_problem(answer, 422, "invalid-registry")
+    assert body["errors"] == [{"row": row, "column": "", "msg": msg}]
+    assert site.events_after(before) == []
+
+
+def test_a_zip_bomb_is_refused_before_it_is_expanded(site: Site) -> None:
+    workbook = io.BytesIO((CORPUS / "long_cell.xlsx").read_bytes())
+    bomb = io.BytesIO()
+    with (
+        zipfile.ZipFile(workbook) as source,
+        zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for member in source.infolist():
+            target.writestr(member, source.read(member))
+        chunk = b" " * 2**20  # XML whitespace: deflate makes 129 MiB of it about 130 KiB
+        with target.open("xl/worksheets/padding.xml", "w", force_zip64=True) as padding:
+            for _ in range(MAX_XLSX_EXPANDED_BYTES // len(chunk) + 1):
+                padding.write(chunk)
+    assert len(bomb.getvalue()) < 2**20
+    body = assert_problem(upload(site, bomb.getvalue(), XLSX_TYPE), 422, "invalid-registry")
+    assert body["errors"] == [
+        {
+            "row": 1,
+            "column": "",
+            "msg": "the workbook expands to 129 MiB, over the cap of 128 MiB for an XLSX file: "
+            "save it as CSV",
+        }
+    ]

@@ -10,7 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator
+import zipfile
+from collections.abc import Generator, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, get_args
@@ -55,6 +57,13 @@ SAFE_ROOMS: tuple[str, ...] = tuple(r.value for r in SafeRoom)
 AGE_GROUPS: tuple[str, ...] = tuple(g.value for g in AgeGroup)
 MAX_REF, MAX_NAME, MAX_PETS, MAX_LANGUAGES = 32, 200, 200, 5
 MAX_ROWS = 100_000
+# Caps on what reading a sheet may cost, each refusing the whole file with its own message: a
+# 27 KiB workbook once expanded to 449 MiB in memory. Our own export of 100,000 people is a
+# 5 MiB XLSX that expands to 65 MiB.
+MAX_XLSX_EXPANDED_BYTES = 128 * 2**20  # the zip's members, as declared (zipfile holds to it)
+MAX_SHEET_ROWS = 2 * MAX_ROWS  # row numbers, blank rows included
+MAX_SHEET_COLUMNS = 64  # the sheet has 13 columns; spreadsheets add some empty ones
+MAX_CELL_CHARS = 1_000  # the longest value allowed is 200 characters
 # A spreadsheet takes a cell that starts with one of these for a formula (OWASP, CSV injection;
 # ASVS 1.2.10): an export writes such a value after a single quote, which the import takes off.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
@@ -106,7 +115,8 @@ def read_sheet(data: bytes, media_type: str) -> Sheet:
     """The sheet in a CSV or XLSX file; RegistryRejected when it cannot be read at all."""
     kind = media_type.split(";")[0].strip().lower()
     if kind == XLSX_TYPE or data[:4] == b"PK\x03\x04":
-        return _sheet(_xlsx_rows(data))
+        with closing(_xlsx_rows(data)) as rows:  # the workbook is closed however reading ends
+            return _sheet(rows)
     if kind in CSV_TYPES or not kind:
         return _sheet(_csv_rows(data))
     raise RegistryRejected([Problem(1, "", f"cannot read a {kind} file: send CSV or XLSX")])
@@ -130,25 +140,59 @@ def _csv_rows(data: bytes) -> Iterator[list[str]]:
         raise RegistryRejected([Problem(line, "", f"not readable as CSV: {exc}")]) from None
 
 
-def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
+def _xlsx_rows(data: bytes) -> Generator[list[str], None, None]:
+    """The first sheet's rows, read one at a time (openpyxl's read-only mode streams the XML)."""
+    _check_expanded_size(data)
     from openpyxl import load_workbook
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a file that is not a workbook
-        raise RegistryRejected(
-            [Problem(1, "", "the file is not an XLSX workbook: save it as .xlsx or CSV")]
-        ) from None
+        raise _not_a_workbook() from None
     try:
-        rows = list(book.worksheets[0].iter_rows(values_only=True))
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()  # a false <dimension> would pad every row out to its size
+        rows = sheet.iter_rows(values_only=True)
+        while (values := _next_row(rows)) is not None:
+            yield [_cell_text(v) for v in values]
+    finally:
+        book.close()
+
+
+def _check_expanded_size(data: bytes) -> None:
+    """Refuse a zip bomb before reading it: the sizes the zip declares bound what zipfile
+    (and so openpyxl) will ever expand, as it stops with an error at a member's declared size."""
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise _not_a_workbook() from None
+    expanded_bytes = sum(member.file_size for member in members)
+    if expanded_bytes > MAX_XLSX_EXPANDED_BYTES:
+        raise RegistryRejected(
+            [
+                Problem(
+                    1,
+                    "",
+                    f"the workbook expands to {expanded_bytes // 2**20:,} MiB, over the cap of "
+                    f"{MAX_XLSX_EXPANDED_BYTES // 2**20} MiB for an XLSX file: save it as CSV",
+                )
+            ]
+        )
+
+
+def _next_row(rows: Iterator[tuple[Any, ...]]) -> tuple[Any, ...] | None:
+    try:
+        return next(rows, None)
     except Exception:
         raise RegistryRejected(
             [Problem(1, "", "the workbook's first sheet cannot be read: save it again as .xlsx")]
         ) from None
-    finally:
-        book.close()
-    for values in rows:
-        yield [_cell_text(v) for v in values]
+
+
+def _not_a_workbook() -> RegistryRejected:
+    return RegistryRejected(
+        [Problem(1, "", "the file is not an XLSX workbook: save it as .xlsx or CSV")]
+    )
 
 
 def _cell_text(value: Any) -> str:
@@ -161,6 +205,8 @@ def _cell_text(value: Any) -> str:
 
 def _sheet(records: Iterator[list[str]]) -> Sheet:
     header = next(records, None)
+    if header is not None:
+        _check_caps(1, header)
     if header is None or not any(cell.strip() for cell in header):
         raise RegistryRejected(
             [Problem(1, "", "the file is empty: the first row names the columns")]
@@ -173,6 +219,7 @@ def _sheet(records: Iterator[list[str]]) -> Sheet:
         columns = columns[:-1]
     rows: list[tuple[int, dict[str, str]]] = []
     for number, record in enumerate(records, start=2):
+        _check_caps(number, record)
         cells = [unescape_formula(cell.strip()) for cell in record]
         if not any(cells):
             continue
@@ -185,6 +232,20 @@ def _sheet(records: Iterator[list[str]]) -> Sheet:
             )
         rows.append((number, dict(zip(columns, cells, strict=False))))
     return Sheet(columns, rows, problems)
+
+
+def _check_caps(number: int, record: list[str]) -> None:
+    """Refuse the file at the first row beyond a cap, naming it (a file this far out of shape
+    is not a registry, and reading on would only cost memory and time)."""
+    if number > MAX_SHEET_ROWS:
+        msg = f"the sheet goes on beyond row {MAX_SHEET_ROWS:,}, the cap (blank rows count)"
+    elif len(record) > MAX_SHEET_COLUMNS:
+        msg = f"row {number} has more than {MAX_SHEET_COLUMNS} columns, the cap"
+    elif any(len(cell) > MAX_CELL_CHARS for cell in record):
+        msg = f"row {number} has a cell of more than {MAX_CELL_CHARS:,} characters, the cap"
+    else:
+        return
+    raise RegistryRejected([Problem(number, "", msg)])
 
 
 def escape_formula(value: str) -> str:
