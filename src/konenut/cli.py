@@ -359,6 +359,14 @@ def tls_init(
     force: Annotated[
         bool, typer.Option(help="Issue a new server certificate even if valid")
     ] = False,
+    ca_key_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--ca-key-out",
+            help="Keep the CA's key here (e.g. a USB stick), not beside the server key; "
+            "give it again when a certificate must be issued",
+        ),
+    ] = None,
 ) -> None:
     """Create the site CA and a server certificate for HTTPS on the LAN."""
     from konenut.security.tls import TlsError, default_lan_addresses, init_tls
@@ -372,10 +380,13 @@ def tls_init(
             hostname or [],
             ip or default_lan_addresses(),
             force_server=force,
+            ca_key_out=ca_key_out,
         )
     except TlsError as exc:
         fail(str(exc))
     typer.echo(f"CA certificate: {paths.ca_cert} ({'new' if paths.ca_created else 'kept'})")
+    if ca_key_out is not None:
+        typer.echo(f"CA key: {ca_key_out} (offline: keep it off this machine, in a safe place)")
     typer.echo(
         f"Server certificate: {paths.server_cert} ({'new' if paths.server_issued else 'kept'})"
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -26,6 +26,7 @@ from konenut.security.tls import (
     issue_client_certificate,
     load_tls_paths,
 )
+from server import run_konenut
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 HOSTNAMES = ["konenut.local", "warroom.example.org"]
@@ -171,14 +172,77 @@ def test_second_init_keeps_ca_and_server_cert(tmp_path: Path, paths: TlsPaths) -
 
 
 def test_changed_hostnames_issue_a_new_server_cert(tmp_path: Path, paths: TlsPaths) -> None:
+    """A new name under the site's domain, a new DHCP lease on its LAN: the same CA signs."""
     old_serial = _cert(paths.server_cert).serial_number
-    again = _init(tmp_path, hostnames=["other.local"])
+    again = _init(tmp_path, hostnames=["gate.konenut.local"], ip_addresses=["192.168.1.77"])
     new_cert = _cert(paths.server_cert)
     assert again.server_issued and new_cert.serial_number != old_serial
     assert again.ca_fingerprint_sha256 == paths.ca_fingerprint_sha256
     san = _ext(new_cert, x509.SubjectAlternativeName)
     assert isinstance(san, x509.SubjectAlternativeName)
-    assert "other.local" in san.get_values_for_type(x509.DNSName)
+    assert "gate.konenut.local" in san.get_values_for_type(x509.DNSName)
+
+
+def test_ca_may_sign_only_for_the_sites_names(paths: TlsPaths) -> None:
+    """The review: the site CA could sign for any name. Now only the site's names and LAN."""
+    ca = _cert(paths.ca_cert)
+    extension = ca.extensions.get_extension_for_class(x509.NameConstraints)
+    assert extension.critical
+    constraints = extension.value
+    assert constraints.excluded_subtrees is None
+    permitted = constraints.permitted_subtrees or []
+    assert {t.value for t in permitted if isinstance(t, x509.DNSName)} == {
+        "localhost",
+        "konenut.local",
+        "warroom.example.org",
+    }
+    assert {t.value for t in permitted if isinstance(t, x509.IPAddress)} == {
+        ipaddress.ip_network("127.0.0.0/24"),
+        ipaddress.ip_network("192.168.1.0/24"),
+    }
+
+
+def test_a_name_outside_the_ca_is_refused_before_signing(tmp_path: Path, paths: TlsPaths) -> None:
+    before = paths.server_cert.read_bytes()
+    with pytest.raises(TlsError, match=r"may sign only for .*not bank\.example.*new CA"):
+        _init(tmp_path, hostnames=["bank.example"])
+    with pytest.raises(TlsError, match=r"not 10\.0\.0\.5"):
+        _init(tmp_path, ip_addresses=["10.0.0.5"])
+    assert paths.server_cert.read_bytes() == before
+
+
+def test_ca_key_out_keeps_the_key_off_the_server(tmp_path: Path) -> None:
+    """`--ca-key-out`: the CA key is written to removable media, never beside the server key;
+    the server keeps serving and renewing needs the key plugged in again."""
+    offline = tmp_path / "usb" / "konenut-ca.key"
+    offline.parent.mkdir()
+    paths = _init(tmp_path / "site", ca_key_out=offline)
+    assert not paths.ca_key.exists() and _mode(offline) == 0o600
+    assert load_tls_paths(tmp_path / "site").server_cert == paths.server_cert
+    _cert(paths.server_cert).verify_directly_issued_by(_cert(paths.ca_cert))
+    assert not _init(tmp_path / "site").server_issued  # current: no key needed
+    with pytest.raises(TlsError, match="--ca-key-out"):
+        _init(tmp_path / "site", force_server=True)
+    assert _init(tmp_path / "site", force_server=True, ca_key_out=offline).server_issued
+    assert not paths.ca_key.exists()
+
+
+def test_ca_key_out_moves_an_online_key_away(tmp_path: Path, paths: TlsPaths) -> None:
+    key_pem = paths.ca_key.read_bytes()
+    offline = tmp_path / "usb.key"
+    assert not _init(tmp_path, ca_key_out=offline).server_issued
+    assert offline.read_bytes() == key_pem and not paths.ca_key.exists()
+
+
+def test_tls_init_cli_takes_ca_key_out(tmp_path: Path) -> None:
+    offline = tmp_path / "usb" / "ca.key"
+    offline.parent.mkdir()
+    data_dir = tmp_path / "site"
+    args = ["tls", "init", "--data-dir", str(data_dir), "--hostname", "konenut.local"]
+    result = run_konenut(*args, "--ca-key-out", str(offline))
+    assert result.returncode == 0, result.stderr
+    assert f"CA key: {offline}" in result.stdout and "offline" in result.stdout
+    assert offline.is_file() and not (data_dir / "tls" / "ca.key").exists()
 
 
 def test_server_cert_is_renewed_within_30_days_of_expiry(tmp_path: Path, paths: TlsPaths) -> None:
@@ -364,6 +428,48 @@ def test_tls_handshake_with_unknown_hostname_fails(live_paths: TlsPaths) -> None
         pytest.raises(ssl.SSLCertVerificationError),
     ):
         _round_trip(port, _trusting_context(live_paths), "elsewhere.example")
+
+
+def test_a_stolen_ca_key_cannot_impersonate_another_site(
+    tmp_path: Path, live_paths: TlsPaths
+) -> None:
+    """Signed with the site CA's own key, a certificate for another name is still refused by
+    a phone that trusts the site CA: its name constraints hold in the TLS library."""
+    ca_key = serialization.load_pem_private_key(live_paths.ca_key.read_bytes(), None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    ca = _cert(live_paths.ca_cert)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    rogue = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bank.example")]))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("bank.example")]), False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    (tmp_path / "rogue.crt").write_bytes(rogue.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "rogue.key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(tmp_path / "rogue.crt", tmp_path / "rogue.key")
+    with (
+        _echo_server(server_context) as port,
+        pytest.raises(ssl.SSLCertVerificationError, match="subtree violation"),
+    ):
+        _round_trip(port, _trusting_context(live_paths), "bank.example")
 
 
 def test_mutual_tls_with_client_certificate(tmp_path: Path, live_paths: TlsPaths) -> None:

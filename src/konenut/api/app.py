@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from konenut import __version__
 from konenut.api import problems
 from konenut.api.fastpath import FastPath
+from konenut.api.headers import SecurityHeaders
 from konenut.api.limits import LimitBodies
 from konenut.api.routes import accountability as accountability_routes
 from konenut.api.routes import (
@@ -49,7 +50,7 @@ from konenut.notify.webpush import VapidKeys
 from konenut.store import migrate
 from konenut.store.eventstore import EventStore
 from konenut.web import routes as web_routes
-from konenut.web.routes import GZIP_MIN_BYTES
+from konenut.web.routes import GZIP_MIN_BYTES, content_security_policy
 
 log = structlog.get_logger(__name__)
 
@@ -131,6 +132,8 @@ def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
     app.include_router(hooks.router)
     web_routes.install(app)
     app.add_middleware(stream.StreamMiddleware, endpoint=stream.StreamEndpoint(runtime, hub))
+    # Outermost: every HTTP answer carries them, refusals and 503s included.
+    app.add_middleware(SecurityHeaders, content_security_policy=content_security_policy())
     app.mount(DOCS_ASSETS, StaticFiles(directory=SWAGGER_UI_DIR), name="docs")
     return app
 

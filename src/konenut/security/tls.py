@@ -34,11 +34,16 @@ LOOPBACK_IP = "127.0.0.1"
 # UDP connect() only selects a route; no packet is sent to this non-routable address.
 ROUTE_PROBE_ADDRESS = ("10.255.255.255", 1)
 
+# The CA's name constraints permit the LAN around each address it was made for: a server whose
+# DHCP lease changes keeps its CA; a stolen CA key still cannot sign for anyone else's site.
+PERMITTED_PREFIX_BITS = {4: 24, 6: 64}
+
 PRIVATE_KEY_MODE = 0o600
 CERT_MODE = 0o644
 TLS_DIR_MODE = 0o700
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class TlsError(Exception):
@@ -79,26 +84,41 @@ def init_tls(
     now: datetime | None = None,
     *,
     force_server: bool = False,
+    ca_key_out: Path | None = None,
 ) -> TlsPaths:
     """Create (or reuse) the site CA and make sure a current server certificate exists.
 
-    The CA is never overwritten. A server certificate is (re)issued when it is missing, when
-    the requested names differ from its SAN, when it expires within 30 days, when it was not
-    issued by this CA, or when ``force_server`` is set. ``localhost`` and ``127.0.0.1`` are
-    always included.
+    The CA is never overwritten; it may sign only for the names it was created with (name
+    constraints). A server certificate is (re)issued when it is missing, when the requested
+    names differ from its SAN, when it expires within 30 days, when it was not issued by this
+    CA, or when ``force_server`` is set. ``localhost`` and ``127.0.0.1`` are always included.
+    With ``ca_key_out`` the CA's key lives there (removable media), not beside the server key:
+    it is written there when the CA is created or moved there from the data dir, and read from
+    there when a certificate must be issued.
     """
     at = _utc(now)
     paths = _paths(data_dir)
     paths.tls_dir.mkdir(parents=True, exist_ok=True, mode=TLS_DIR_MODE)
-    ca_created = not _ca_exists(paths)
-    if ca_created:
-        _create_ca(paths, site_name, at)
-    authority = _load_authority(paths)
+    key_path = ca_key_out or paths.ca_key
     names = _subject_names(hostnames, ip_addresses)
-    server_issued = force_server or not _server_cert_is_current(paths, authority, names, at)
+    ca_created = not _ca_exists(paths, key_path)
+    if ca_created:
+        _create_ca(paths, key_path, site_name, names, at)
+    ca_cert = _read_certificate(paths.ca_cert)
+    # A key at hand is checked now (damaged, or not this CA's); one kept offline only if needed.
+    authority = _load_authority(paths.ca_cert, key_path) if key_path.exists() else None
+    server_issued = force_server or not _server_cert_is_current(paths, ca_cert, names, at)
     if server_issued:
+        _check_permitted(ca_cert, names)
+        if authority is None:
+            raise TlsError(
+                f"The site CA's key is not at {key_path}, and a new server certificate needs "
+                "it. If it is kept offline, plug it in and give its path with --ca-key-out PATH."
+            )
         _issue_server(paths, authority, names, at)
-    return _with_status(paths, authority.cert, ca_created, server_issued)
+    if key_path != paths.ca_key and paths.ca_key.exists():
+        _move_key_offline(paths, key_path)
+    return _with_status(paths, ca_cert, ca_created, server_issued)
 
 
 def load_tls_paths(data_dir: Path) -> TlsPaths:
@@ -122,9 +142,9 @@ def issue_client_certificate(
     if not common_name.strip():
         raise ValueError("common_name must not be empty")
     paths = _paths(data_dir)
-    if not _ca_exists(paths):
+    if not _ca_exists(paths, paths.ca_key):
         raise TlsError(f"No site CA in {paths.tls_dir}. Run `konenut tls init` first.")
-    authority = _load_authority(paths)
+    authority = _load_authority(paths.ca_cert, paths.ca_key)
     key = ec.generate_private_key(ec.SECP256R1())
     cert = _build_client_cert(authority, key, common_name, days, _utc(now))
     return _private_key_pem(key), cert.public_bytes(serialization.Encoding.PEM)
@@ -179,19 +199,19 @@ def _with_status(
     )
 
 
-def _ca_exists(paths: TlsPaths) -> bool:
-    key_exists = paths.ca_key.exists()
-    cert_exists = paths.ca_cert.exists()
-    if key_exists != cert_exists:
-        present, missing = (
-            (paths.ca_key, paths.ca_cert) if key_exists else (paths.ca_cert, paths.ca_key)
-        )
-        raise TlsError(
-            f"{present} exists but {missing} is missing, so the site CA is incomplete. "
-            f"Restore {missing.name} from a backup, or move {paths.tls_dir} aside to create "
-            "a new CA (every phone must then trust the new CA again)."
-        )
-    return key_exists
+def _ca_exists(paths: TlsPaths, key_path: Path) -> bool:
+    """Whether the site CA exists; its key may be kept elsewhere (offline), its cert may not."""
+    if paths.ca_cert.exists():
+        return True
+    for key in {paths.ca_key, key_path}:
+        if key.exists():
+            raise TlsError(
+                f"{key} exists but {paths.ca_cert} is missing, so the site CA is incomplete. "
+                f"Restore {paths.ca_cert.name} from a backup, or move {key} and "
+                f"{paths.tls_dir} aside to create a new CA (every phone must then trust the "
+                "new CA again)."
+            )
+    return False
 
 
 def _utc(now: datetime | None) -> datetime:
@@ -239,13 +259,13 @@ def _dns_name(hostname: str) -> str:
 # --- reading files ---------------------------------------------------------------------
 
 
-def _load_authority(paths: TlsPaths) -> _Authority:
-    key = _read_ec_private_key(paths.ca_key)
-    cert = _read_certificate(paths.ca_cert)
+def _load_authority(cert_path: Path, key_path: Path) -> _Authority:
+    key = _read_ec_private_key(key_path)
+    cert = _read_certificate(cert_path)
     if cert.public_key() != key.public_key():
         raise TlsError(
-            f"{paths.ca_key} does not belong to {paths.ca_cert}. Restore the matching pair "
-            f"from a backup, or move {paths.tls_dir} aside to create a new CA."
+            f"{key_path} does not belong to {cert_path}. Restore the matching pair "
+            f"from a backup, or move {cert_path.parent} aside to create a new CA."
         )
     return _Authority(key=key, cert=cert)
 
@@ -285,7 +305,7 @@ def _read_certificate(path: Path) -> x509.Certificate:
 
 
 def _server_cert_is_current(
-    paths: TlsPaths, authority: _Authority, names: _SubjectNames, at: datetime
+    paths: TlsPaths, ca_cert: x509.Certificate, names: _SubjectNames, at: datetime
 ) -> bool:
     if not (paths.server_cert.is_file() and paths.server_key.is_file()):
         return False
@@ -295,7 +315,7 @@ def _server_cert_is_current(
     except TlsError:
         return False  # a damaged server cert or key is simply replaced
     return (
-        _is_issued_by(cert, authority.cert)
+        _is_issued_by(cert, ca_cert)
         and cert.public_key() == key.public_key()
         and _san_names(cert) == names
         and cert.not_valid_after_utc - at > timedelta(days=SERVER_RENEW_BEFORE_DAYS)
@@ -325,11 +345,24 @@ def _san_names(cert: x509.Certificate) -> _SubjectNames:
 # --- building certificates -------------------------------------------------------------
 
 
-def _create_ca(paths: TlsPaths, site_name: str, at: datetime) -> None:
+def _create_ca(
+    paths: TlsPaths, key_path: Path, site_name: str, names: _SubjectNames, at: datetime
+) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
-    cert = _build_ca_cert(key, site_name, at)
-    _write_file(paths.ca_key, _private_key_pem(key), PRIVATE_KEY_MODE)
+    cert = _build_ca_cert(key, site_name, names, at)
+    _write_file(key_path, _private_key_pem(key), PRIVATE_KEY_MODE)
     _write_file(paths.ca_cert, cert.public_bytes(serialization.Encoding.PEM), CERT_MODE)
+
+
+def _move_key_offline(paths: TlsPaths, key_path: Path) -> None:
+    """The CA key from the data dir to `key_path`, then gone from the data dir."""
+    key_pem = _read_bytes(paths.ca_key)
+    if key_path.exists() and _read_bytes(key_path) != key_pem:
+        raise TlsError(
+            f"{key_path} already holds another key; give a new path to move {paths.ca_key} to."
+        )
+    _write_file(key_path, key_pem, PRIVATE_KEY_MODE)
+    paths.ca_key.unlink()
 
 
 def _issue_server(
@@ -342,7 +375,7 @@ def _issue_server(
 
 
 def _build_ca_cert(
-    key: ec.EllipticCurvePrivateKey, site_name: str, at: datetime
+    key: ec.EllipticCurvePrivateKey, site_name: str, names: _SubjectNames, at: datetime
 ) -> x509.Certificate:
     name = _common_name(f"Konenut {site_name.strip() or 'site'} CA")
     not_before = at - CLOCK_SKEW
@@ -357,9 +390,52 @@ def _build_ca_cert(
         .not_valid_after(not_before + timedelta(days=CA_VALIDITY_DAYS))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(_key_usage(key_cert_sign=True), critical=True)
+        .add_extension(_name_constraints(names), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .sign(key, hashes.SHA256())
     )
+
+
+def _name_constraints(names: _SubjectNames) -> x509.NameConstraints:
+    """The CA signs only for the site's own names (and their subdomains) and addresses: a
+    stolen CA key cannot impersonate any other site to a phone that trusts it."""
+    permitted: list[x509.GeneralName] = [x509.DNSName(name) for name in sorted(names.dns_names)]
+    permitted += [x509.IPAddress(_subnet(ip)) for ip in _sorted_ips(names)]
+    return x509.NameConstraints(permitted_subtrees=permitted, excluded_subtrees=None)
+
+
+def _check_permitted(ca_cert: x509.Certificate, names: _SubjectNames) -> None:
+    """Refuse, before signing, names outside the CA's name constraints (a CA made before
+    constraints existed has none and may sign anything)."""
+    try:
+        constraints = ca_cert.extensions.get_extension_for_class(x509.NameConstraints).value
+    except x509.ExtensionNotFound:
+        return
+    subtrees = constraints.permitted_subtrees or []
+    domains = [t.value for t in subtrees if isinstance(t, x509.DNSName)]
+    networks = [t.value for t in subtrees if isinstance(t.value, IpNetwork)]
+    outside = [n for n in names.dns_names if not any(_within(n, d) for d in domains)]
+    outside += [str(ip) for ip in names.ip_addresses if not any(ip in n for n in networks)]
+    if outside:
+        permitted = [*domains, *map(str, networks)]
+        raise TlsError(
+            f"The site CA may sign only for {', '.join(permitted)}, not "
+            f"{', '.join(sorted(outside))}. Move {CA_CERT_NAME} (and its key) aside and run "
+            "`konenut tls init` with every name to create a new CA; every phone must then "
+            "trust the new CA again."
+        )
+
+
+def _subnet(ip: IpAddress) -> IpNetwork:
+    return ipaddress.ip_network(f"{ip}/{PERMITTED_PREFIX_BITS[ip.version]}", strict=False)
+
+
+def _within(name: str, domain: str) -> bool:
+    return name == domain or name.endswith(f".{domain}")
+
+
+def _sorted_ips(names: _SubjectNames) -> list[IpAddress]:
+    return sorted(names.ip_addresses, key=lambda ip: (ip.version, int(ip)))
 
 
 def _build_server_cert(
@@ -369,7 +445,7 @@ def _build_server_cert(
     at: datetime,
 ) -> x509.Certificate:
     dns_names = sorted(names.dns_names)
-    ips = sorted(names.ip_addresses, key=lambda ip: (ip.version, int(ip)))
+    ips = _sorted_ips(names)
     alt_names: list[x509.GeneralName] = [x509.DNSName(name) for name in dns_names]
     alt_names += [x509.IPAddress(ip) for ip in ips]
     builder = _leaf_builder(authority, key, _common_name(dns_names[0]), at, SERVER_VALIDITY_DAYS)

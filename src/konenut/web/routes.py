@@ -184,8 +184,9 @@ def render(name: str, lang: str) -> str:
     return html.replace("{{config}}", _json_for_script(page_config(name, lang)))
 
 
-def _content_security_policy() -> str:
-    """Scripts only from us; connections only to us; map tiles from the configured host."""
+def content_security_policy() -> str:
+    """Scripts only from us; connections only to us; map tiles from the configured host (sent
+    on every response by api/headers.py)."""
     images = "'self' data: blob:"  # blob: sighting photos, fetched with the device token
     tiles = web_settings().map_tiles_url
     if tiles:
@@ -229,13 +230,7 @@ def _page(name: str, request: Request, lang: str) -> Response:
 
 
 def _html(request: Request, html: str) -> Response:
-    headers = {
-        "Cache-Control": "no-store",
-        "Content-Security-Policy": _content_security_policy(),
-        "Referrer-Policy": "no-referrer",
-        "X-Content-Type-Options": "nosniff",
-    }
-    return _send(request, html, "text/html", headers)
+    return _send(request, html, "text/html", {"Cache-Control": "no-store"})
 
 
 @router.get("/")
@@ -247,8 +242,7 @@ def home(request: Request) -> Response:
         "<body style='background:#0d1117'>"
         f"<script type=module src='{static_url()}/start.js'></script>"
     )
-    headers = {"Cache-Control": "no-store", "Content-Security-Policy": _content_security_policy()}
-    return _send(request, start, "text/html", headers)
+    return _send(request, start, "text/html", {"Cache-Control": "no-store"})
 
 
 @router.get("/{lang}/")

@@ -73,7 +73,6 @@ def get_photo(photo_id: str, access: Access = Depends(permit("get_photo"))) -> R
         headers={
             "Cache-Control": "private, max-age=86400, immutable",
             "ETag": f'"{photo_id}"',
-            "X-Content-Type-Options": "nosniff",
             "Content-Disposition": "inline",
         },
     )

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import fastapi_offline
 from fastapi import APIRouter, Depends, Request
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from konenut.api.deps import get_runtime
 from konenut.api.problems import problem
@@ -54,12 +53,34 @@ def readyz(request: Request, runtime: Runtime = Depends(get_runtime)) -> JSONRes
     return JSONResponse({"status": "ready", "seq": runtime.store.state(runtime.site_id).seq})
 
 
+# Swagger UI started from a file, not an inline script: the site's CSP (script-src 'self') holds
+# on the docs page too.
+DOCS_PAGE = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Konenut API</title>
+<link rel="stylesheet" href="{DOCS_ASSETS}/swagger-ui.css">
+<link rel="icon" href="{DOCS_ASSETS}/favicon.png">
+</head><body><div id="swagger-ui"></div>
+<script src="{DOCS_ASSETS}/swagger-ui-bundle.js"></script>
+<script src="/api/v1/docs/start.js"></script>
+</body></html>
+"""
+DOCS_START_JS = """SwaggerUIBundle({
+  url: "/api/v1/openapi.json",
+  dom_id: "#swagger-ui",
+  layout: "BaseLayout",
+  deepLinking: true,
+  presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],
+});
+"""
+
+
 @router.get("/api/v1/docs", include_in_schema=False)
 def docs() -> HTMLResponse:
-    return get_swagger_ui_html(
-        openapi_url="/api/v1/openapi.json",
-        title="Konenut API",
-        swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
-        swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
-        swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
-    )
+    return HTMLResponse(DOCS_PAGE)
+
+
+@router.get("/api/v1/docs/start.js", include_in_schema=False)
+def docs_start() -> Response:
+    return Response(DOCS_START_JS, media_type="text/javascript")
