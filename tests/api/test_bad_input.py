@@ -223,7 +223,7 @@ VALIDATION = [
         "phone",
         "body.phone",
         role=Role.ADMIN,
-        json={"ref": "p-new", "name": "Noa", "phone": "0501234567"},
+        json={"ref": "p-new", "name": "Noa", "phone": "501234567"},  # no 0, no +: any country
     ),
     Bad(
         "empty-broadcast",

@@ -357,22 +357,58 @@ def test_every_core_event_type_through_its_endpoint(site: Site) -> None:
     } <= {e["type"] for e in timeline}
 
 
-def test_site_events_pages_with_next_since(site: Site) -> None:
-    """Paging with next_since walks the raw log: pages joined equal one big read, even where
-    a page's last events are ones this role does not see."""
-    whole = _read(site, "/api/v1/site/events?limit=5000", Role.ADMIN)
-    assert whole["next_since"] == site.head()
+def _pages(site: Site, path: str, role: Role, limit: int) -> list[dict[str, Any]]:
+    """Every page of a log read with next_since: each full but the last, which is final."""
     pages: list[dict[str, Any]] = []
     since: int | None = 0
     while since is not None:
-        page = _read(site, f"/api/v1/site/events?since={since}&limit=7", Role.ADMIN)
-        pages.extend(page["events"])
-        assert page["next_since"] is None or page["next_since"] <= since + 7
+        page = _read(site, f"{path}?since={since}&limit={limit}", role)
+        pages.append(page)
         since = page["next_since"]
+        if since is not None:
+            assert len(page["events"]) == limit and since == page["events"][-1]["seq"]
+            assert page["read_to_seq"] == since
+    assert len(pages[-1]["events"]) <= limit and pages[-1]["read_to_seq"] == site.head()
+    return pages
+
+
+def test_site_events_pages_with_next_since(site: Site) -> None:
+    """Pages joined equal one big read, even where the raw log holds events this role does
+    not see; the big read is final and says it read the log to its head."""
+    whole = _read(site, "/api/v1/site/events?limit=5000", Role.ADMIN)
+    assert whole["next_since"] is None and whole["read_to_seq"] == site.head()
+    pages = [
+        e for page in _pages(site, "/api/v1/site/events", Role.ADMIN, 7) for e in page["events"]
+    ]
     assert pages == whole["events"]
     assert [e["seq"] for e in pages][:10] == list(range(1, 11))
     # Admins run the site, they do not watch the fight: no sightings or positions for them.
     assert "sighting.reported" not in {e["type"] for e in pages}
+
+
+def test_a_residents_pages_are_full_or_final(site: Site) -> None:
+    """A resident sees a few events among the squad's many: its pages are filled from its own
+    view, never empty with more to follow (issue 10 item 10)."""
+    inc = f"/api/v1/incidents/{site.incident_id}"
+    for n in range(12):  # squad traffic a resident never sees
+        placed = {"location": {**HERE, "lat": HERE["lat"] + n / 100_000}}
+        assert site.post(f"{inc}/positions", Role.RESPONDER, json=placed).status_code == 201
+    for status in ("safe", "need_medic", "safe"):
+        checked_in = site.post(
+            f"{inc}/households/{site.seeded.household_id}/check-ins",
+            Role.RESIDENT,
+            json={"status": status},
+        )
+        assert checked_in.status_code == 201, checked_in.text
+        site.post(f"{inc}/positions", Role.RESPONDER, json={"location": HERE})
+    for path in ("/api/v1/site/events", f"{inc}/events"):
+        whole = _read(site, f"{path}?limit=5000", Role.RESIDENT)
+        mine = [e for e in whole["events"] if e["type"] == "household.checked_in"]
+        assert [e["payload"]["status"] for e in mine] == ["safe", "need_medic", "safe"]
+        assert "position.reported" not in {e["type"] for e in whole["events"]}
+        pages = _pages(site, path, Role.RESIDENT, 2)
+        assert all(page["events"] for page in pages[:-1]), pages
+        assert [e for page in pages for e in page["events"]] == whole["events"]
 
 
 # --- idempotency (contracts §3) ---------------------------------------------------------------

@@ -210,10 +210,10 @@ def read_log_through_api(server: KonenutServer, token: str) -> list[dict[str, An
             page = client.get("/api/v1/site/events", params={"since": since, "limit": 5000})
             assert page.status_code == 200, page.text
             data = page.json()
+            events.extend(data["events"])
             if data["next_since"] is None:
                 return events
             assert data["next_since"] > since
-            events.extend(data["events"])
             since = data["next_since"]
 
 

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 
 import structlog
 
+from konenut.api.denials import DenialLog
 from konenut.api.throttle import FailureThrottle
 from konenut.app import caution
 from konenut.app.identity import links_url
 from konenut.config import Settings
 from konenut.domain.event_types import REGISTRY
 from konenut.domain.events import Event, JsonDict, Viewer, view_for
+from konenut.notify.push_endpoints import PushEndpointPolicy
 from konenut.notify.webpush import VapidKeys, load_or_create_vapid_keys
 from konenut.store.eventstore import Decide, EventStore, IdempotencyKey, Outcome
 
@@ -26,6 +30,12 @@ class Runtime:
     store: EventStore
     migrations_at_head: bool = False
     enroll_throttle: FailureThrottle = field(default_factory=FailureThrottle)
+    denials: DenialLog = field(init=False)  # audit records of 403s, one a minute per token
+
+    def __post_init__(self) -> None:
+        self.denials = DenialLog(self.submit_quietly, self.store.clock)
+    caution_failures: int = 0  # cautions that could not be raised since this node started
+    _failures_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def site_id(self) -> str:
@@ -34,6 +44,11 @@ class Runtime:
     def links_url(self) -> str:
         """The base of the links this node hands out (the site's public URL, else its own)."""
         return links_url(self.store.state(self.site_id).site, self.settings.base_url())
+
+    @cached_property
+    def push_endpoints(self) -> PushEndpointPolicy:
+        """Which push endpoints a device may subscribe with (the senders check again)."""
+        return PushEndpointPolicy(self.settings.push_allow_hosts)
 
     @cached_property
     def vapid_keys(self) -> VapidKeys:
@@ -56,15 +71,53 @@ class Runtime:
             return
         try:
             due = caution.cautions_after(self.store.state(site_id), self.store.clock(), triggers)
-        except Exception:  # the command is durable already: its caller must not get a 500
+        except Exception as exc:  # the command is durable already: its caller must not get a 500
             log.exception("caution.check_failed", types=[t["type"] for t in triggers])
+            self._caution_failed(site_id, triggers, exc)
             return
         if due:
-            self.store.submit(site_id, caution.raise_cautions(triggers))
+            raised = self.store.submit(site_id, caution.raise_cautions(triggers))
+            raised.add_done_callback(partial(self._caution_settled, site_id, triggers))
+
+    def _caution_settled(
+        self, site_id: str, triggers: list[JsonDict], raised: Future[Outcome]
+    ) -> None:
+        """Called by the writer once the follow-up is durable, or refused."""
+        failure = None if raised.cancelled() else raised.exception()
+        if failure is not None:
+            self._caution_failed(site_id, triggers, failure)
+
+    def _caution_failed(self, site_id: str, triggers: list[JsonDict], exc: BaseException) -> None:
+        """A caution the rules called for was not raised: logged at error level, counted, and
+        put on the log for the war room (caution.failed), who must warn the units another way.
+        Runs on the writer's thread: what failed, not a traceback (slow to render)."""
+        with self._failures_lock:
+            self.caution_failures += 1
+            failures = self.caution_failures
+        types = [t["type"] for t in triggers]
+        log.error(
+            "caution.failed",
+            site_id=site_id,
+            triggers=types,
+            failures=failures,
+            reason=repr(exc),
+            errors=getattr(exc, "errors", None),  # an invalid event: which fields
+        )
+        try:
+            recorded = self.store.submit(site_id, caution.record_failure(triggers, exc, failures))
+        except RuntimeError:  # the store is stopping: the log line above is all there is
+            return
+        recorded.add_done_callback(partial(_failure_unrecorded, site_id))
 
     def submit_quietly(self, site_id: str, decide: Decide) -> None:
         """Append without waiting (audit records of denials)."""
         self.store.submit(site_id, decide)
+
+
+def _failure_unrecorded(site_id: str, recorded: Future[Outcome]) -> None:
+    failure = None if recorded.cancelled() else recorded.exception()
+    if failure is not None:
+        log.error("caution.failure_unrecorded", site_id=site_id, exc_info=failure)
 
 
 def visible(events: list[Event], viewer: Viewer) -> list[JsonDict]:
@@ -75,3 +128,42 @@ def visible(events: list[Event], viewer: Viewer) -> list[JsonDict]:
         if body is not None:
             shown.append(body)
     return shown
+
+
+def visible_types(viewer: Viewer) -> list[str]:
+    """The event types some role of this viewer may see: the others are not even read."""
+    return [
+        name
+        for name, etype in REGISTRY.items()
+        if any(etype.audience.get(role) for role in viewer.roles)
+    ]
+
+
+def events_page(
+    store: EventStore,
+    site_id: str,
+    viewer: Viewer,
+    since: int,
+    limit: int,
+    incident_id: str | None = None,
+) -> JsonDict:
+    """Up to `limit` events after `since` that this viewer may see, read on through the ones it
+    may not: a page is full, or final (`next_since` null) when the log was read to its end.
+
+    `read_to_seq` is how far the log was read, seen or not: the cursor of the next read.
+    """
+    types = visible_types(viewer)
+    shown: list[JsonDict] = []
+    read_to = max(since, store.state(site_id).seq)  # before reading: nothing is skipped
+    cursor = since
+    while True:
+        events = store.read(site_id, cursor, incident_id=incident_id, types=types, limit=limit)
+        for event in events:
+            cursor = event.seq
+            body = view_for(event, REGISTRY[event.type], viewer)
+            if body is not None:
+                shown.append(body)
+            if len(shown) == limit:
+                return {"events": shown, "next_since": cursor, "read_to_seq": cursor}
+        if len(events) < limit:
+            return {"events": shown, "next_since": None, "read_to_seq": max(read_to, cursor)}

@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse, Response
 
 from konenut.api.deps import Access, idempotency_key, permit
 from konenut.api.problems import ApiProblem
-from konenut.api.routes.site import MAX_PAGE_EVENTS, page_of
-from konenut.api.runtime import visible
+from konenut.api.routes.site import MAX_PAGE_EVENTS
+from konenut.api.runtime import events_page, visible
 from konenut.app import commands as c
 from konenut.app import handlers
 from konenut.app.photos import PhotoStore, check_photos
@@ -117,12 +117,11 @@ def list_incident_events(
     limit: int = Query(1000, ge=1, le=MAX_PAGE_EVENTS),
     access: Access = Depends(permit("list_incident_events")),
 ) -> dict[str, Any]:
-    """The incident's timeline: the site log filtered by incident and by the caller's roles."""
+    """The incident's timeline: the site log filtered by incident and by the caller's roles,
+    paged as `GET /site/events` pages it."""
     incident_for(access, incident_id)
-    events = access.runtime.store.read(
-        access.actor.site_id, since, incident_id=incident_id, limit=limit
-    )
-    return page_of(events, access)
+    runtime, actor = access.runtime, access.actor
+    return events_page(runtime.store, actor.site_id, actor.viewer, since, limit, incident_id)
 
 
 @router.get(

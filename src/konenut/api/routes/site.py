@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from konenut.api.deps import Access, idempotency_key, permit
 from konenut.api.problems import ApiProblem
-from konenut.api.runtime import visible
+from konenut.api.runtime import events_page
 from konenut.app import commands as c
 from konenut.app import handlers
-from konenut.domain.events import Scope
+from konenut.domain.event_types import REGISTRY
+from konenut.domain.events import Scope, record_for
 from konenut.domain.roles import PICTURE, Role
 from konenut.store.eventstore import IdempotencyKey
 
@@ -73,8 +76,9 @@ def get_site_plan(access: Access = Depends(permit("get_site_plan"))) -> dict[str
 
 @router.get("/people", operation_id="list_people")
 def list_people(access: Access = Depends(permit("list_people"))) -> list[dict[str, Any]]:
-    """Everyone registered at the site."""
-    return [p.model_dump() for p in list(access.state.persons.values())]
+    """Everyone registered at the site, with the fields the caller may see (contracts §4:
+    phone numbers and special needs only for those who run the squad)."""
+    return _records(access, "person.added", list(access.state.persons.values()))
 
 
 @router.post("/people", operation_id="add_person", status_code=201)
@@ -96,13 +100,13 @@ def get_person(person_id: str, access: Access = Depends(permit("get_person"))) -
         raise access.deny("you may see only the people of your own household")
     if person is None:
         raise ApiProblem(404, f"no person {person_id}")
-    return person.model_dump()
+    return _records(access, "person.added", [person])[0]
 
 
 @router.get("/households", operation_id="list_households")
 def list_households(access: Access = Depends(permit("list_households"))) -> list[dict[str, Any]]:
     """Every household with its building, languages and safe room."""
-    return [h.model_dump() for h in list(access.state.households.values())]
+    return _records(access, "household.added", list(access.state.households.values()))
 
 
 @router.post("/households", operation_id="add_household", status_code=201)
@@ -124,10 +128,17 @@ def get_household(
     household = state.households.get(household_id)
     if household is None:
         raise ApiProblem(404, f"no household {household_id}")
-    members = [
-        p.model_dump() for p in list(state.persons.values()) if p.household_id == household_id
-    ]
-    return {**household.model_dump(), "members": members}
+    members = [p for p in list(state.persons.values()) if p.household_id == household_id]
+    (shown,) = _records(access, "household.added", [household])
+    return {**shown, "members": _records(access, "person.added", members)}
+
+
+def _records(access: Access, type_: str, records: Sequence[BaseModel]) -> list[dict[str, Any]]:
+    """Registry records shaped by the audience rule of the events they come from, so a REST
+    read shows what the stream shows (domain/events.record_for)."""
+    etype, roles = REGISTRY[type_], access.actor.roles
+    shown = (record_for(r.model_dump(), etype, roles) for r in records)
+    return [r for r in shown if r is not None]
 
 
 @router.get("/events", operation_id="list_site_events")
@@ -136,12 +147,7 @@ def list_site_events(
     limit: int = Query(1000, ge=1, le=MAX_PAGE_EVENTS),
     access: Access = Depends(permit("list_site_events")),
 ) -> dict[str, Any]:
-    """The site log after `since`, filtered for the caller's roles (contracts §4)."""
-    events = access.runtime.store.read(access.actor.site_id, since, limit=limit)
-    return page_of(events, access)
-
-
-def page_of(events: list[Any], access: Access) -> dict[str, Any]:
-    """A page of the log: the visible events and the seq to continue from."""
-    last = events[-1].seq if events else None
-    return {"events": visible(events, access.actor.viewer), "next_since": last}
+    """The site log after `since`, filtered for the caller's roles (contracts §4): up to
+    `limit` events it may see; `next_since` continues a full page and is null on the last."""
+    runtime, actor = access.runtime, access.actor
+    return events_page(runtime.store, actor.site_id, actor.viewer, since, limit)

@@ -57,17 +57,18 @@ export async function api(path, options = {}) {
   return response.status === 204 ? null : response.json();
 }
 
-/** All pages of a log read (`/events?since=`), in seq order. */
+/** All pages of a log read (`/events?since=`), in seq order: every page is full but the last
+ * (`next_since` null), which says how far the log was read. */
 export async function readLog(path, since) {
   const events = [];
   let cursor = since;
   for (;;) {
     const page = await api(`${path}?since=${cursor}&limit=1000`);
     events.push(...page.events);
-    if (page.next_since === null || page.next_since === undefined || page.next_since <= cursor) break;
-    cursor = page.next_since; // the last seq read, visible to us or not
+    if (page.next_since === null) return { events, next: Math.max(cursor, page.read_to_seq) };
+    if (page.next_since <= cursor) return { events, next: cursor };
+    cursor = page.next_since;
   }
-  return { events, next: cursor };
 }
 
 /** A random UUID, also outside secure contexts (plain HTTP on a LAN). */

@@ -207,7 +207,12 @@ export class Stream {
           this.advance(event.seq);
           this.onEvent(event);
         }
-        if (page.next_since === null || page.next_since <= this.since) break;
+        // A full page says where the next one starts; the last one how far the log was read.
+        if (page.next_since === null) {
+          this.advance(page.read_to_seq);
+          break;
+        }
+        if (page.next_since <= this.since) break;
         this.advance(page.next_since);
       }
       if (navigator.onLine) this.setState("live");
