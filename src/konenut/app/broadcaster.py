@@ -31,7 +31,13 @@ from konenut.domain.event_types import Id
 from konenut.domain.events import JsonDict, NewEvent
 from konenut.domain.ids import new_id
 from konenut.domain.languages import device_language, household_languages, reader_languages
-from konenut.domain.state import BroadcastView, HouseholdView, IncidentView, SiteState
+from konenut.domain.state import (
+    BroadcastView,
+    HouseholdView,
+    IncidentView,
+    PersonView,
+    SiteState,
+)
 from konenut.i18n import catalogue
 from konenut.notify import texts
 from konenut.notify.channels import Channel as Sender
@@ -192,6 +198,10 @@ class _Planner:
         self.broadcast = broadcast
         self.now = now
         self.events: list[NewEvent] = []
+        self.members: dict[str, list[PersonView]] = {}  # household id -> its members
+        for person in list(state.persons.values()):
+            if person.household_id:
+                self.members.setdefault(person.household_id, []).append(person)
 
     def plan(self, planned: list[Delivery]) -> list[NewEvent]:
         targets = self.broadcast.household_ids or [
@@ -254,7 +264,7 @@ class _Planner:
         """Each send of the household on `channel` with who reads it, and the masked addresses."""
         if channel != PUSH:
             return self._phones(household, channel)
-        route = self.router.household_push_route(self.state, household.household_id)
+        route = self.router.household_push_route(self.state, household.household_id, self.now)
         if isinstance(route, Unreachable):
             return route
         sends = [_Send(route.channel, t, self._device_readers(t, household)) for t in route.targets]
@@ -280,9 +290,7 @@ class _Planner:
         by_address: dict[str, _Send] = {}
         shown: list[str] = []
         reasons: list[str] = []
-        for person in list(self.state.persons.values()):
-            if person.household_id != household.household_id:
-                continue
+        for person in self.members.get(household.household_id, []):
             route = self.router.route(
                 self.state, person.person_id, channel, drill=self.incident.drill, now=self.now
             )
