@@ -214,6 +214,7 @@ REQUESTS: dict[str, Callable[[Site, Role], Request]] = {
     "get_occupancy": lambda site, role: _inc(site),
     "mark_entering": lambda site, role: _inc(site, {"building_ref": "14"}),
     "list_cautions": lambda site, role: _inc(site),
+    "clear_intruder": lambda site, role: _inc(site, {"building_ref": "14"}),
     "activate_squad": lambda site, role: Request(
         {}, {"incident_id": site.incident_id, "template": "fire"}
     ),

@@ -265,6 +265,11 @@ DECISIONS: dict[str, dict[Role, Seen | None]] = {
         liaison=INC,
     ),
     "responder.entering": POSITIONS,
+    # issue 10: a caution that could not be raised is for those who run the squad to give by
+    # other means; an intruder report cleared is the squad's picture (never the household's
+    # phones: attackers may hold them).
+    "caution.failed": RUNS_SQUAD,
+    "intruder.cleared": PICTURE,
 }
 
 # Never for a resident or a guest, whatever the event is about.
@@ -288,6 +293,8 @@ NEVER_FOR_HOUSEHOLDS = {
     "challenge.set",
     "caution.raised",
     "responder.entering",
+    "caution.failed",
+    "intruder.cleared",
 }
 
 # --- one sample event per type, and whom it is about -------------------------------------
@@ -433,6 +440,14 @@ SAMPLES: dict[str, Sample] = {
     "responder.entering": Sample(
         {"person_id": PERSON, "building_ref": "14"}, actor=PERSON, subject=PERSON
     ),
+    "caution.failed": Sample(
+        {
+            "reason": "InvalidEvent: invalid payload",
+            "triggers": ["sighting.reported"],
+            "failures": 1,
+        }
+    ),
+    "intruder.cleared": Sample({"building_ref": "31", "text": "two survivors"}),
     "order.acknowledged": Sample(
         {"order_id": "o1", "person_id": PERSON}, actor=PERSON, subject=PERSON
     ),

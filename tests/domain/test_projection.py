@@ -159,7 +159,8 @@ class Model:
         if self.open:
             kinds += ["challenge.set", "safe_word.set"]
         if self.open:
-            kinds += ["caution.raised", "caution.raised", "responder.entering"]
+            kinds += ["caution.raised", "caution.raised", "responder.entering", "caution.failed"]
+            kinds.append("intruder.cleared")
         if self.households and any(self.guests.get(i) for i in self.open):
             kinds.append("guest.merged")
         if self.households and any(self.broadcasts.get(i) for i in self.open):
@@ -731,17 +732,29 @@ def _step(draw: st.DrawFn, model: Model, kind: str) -> Draft:
         return inside({"word": draw(st.sampled_from(["lemon", "לימון"])), "lang": "en"})
     if kind == "caution.raised":
         # Few keys and persons, so repeats within and after the window are common.
-        to = draw(st.lists(st.sampled_from(["u1", "u2", *model.persons[:2]]), max_size=3))
+        to = draw(
+            st.lists(st.sampled_from(["u1", "u2", *model.persons[:2]]), min_size=1, max_size=3)
+        )
+        civilians = draw(
+            st.sampled_from([[], [{"building_ref": "12", "people": 2, "status": "safe"}]])
+        )
         return inside(
             {
                 "caution_id": model.new("k"),
                 "kind": draw(st.sampled_from(["near_civilians", "near_friendly", "converging"])),
-                "key": draw(st.sampled_from(["near:s1:14", "near:s1:", "converge:u1,u2"])),
+                "key": draw(st.sampled_from(["near:s1", "near:intruder:12:t", "converge:u1,u2"])),
                 "to_person_ids": to,
+                "civilians": civilians,
             }
         )
     if kind == "responder.entering":
         return inside({"person_id": "u1", "building_ref": draw(st.sampled_from(["14", "W2"]))})
+    if kind == "caution.failed":
+        return inside(
+            {"reason": "StoreUnavailable", "triggers": ["position.reported"], "failures": 1}
+        )
+    if kind == "intruder.cleared":
+        return inside({"building_ref": draw(st.sampled_from(["12", "W2"]))})
     if kind == "order.sent":
         order = model.new("o")
         model.orders.setdefault(incident, []).append(order)

@@ -30,12 +30,12 @@ class Runtime:
     store: EventStore
     migrations_at_head: bool = False
     enroll_throttle: FailureThrottle = field(default_factory=FailureThrottle)
+    caution_failures: int = 0  # cautions that could not be raised since this node started
+    _failures_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     denials: DenialLog = field(init=False)  # audit records of 403s, one a minute per token
 
     def __post_init__(self) -> None:
         self.denials = DenialLog(self.submit_quietly, self.store.clock)
-    caution_failures: int = 0  # cautions that could not be raised since this node started
-    _failures_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def site_id(self) -> str:

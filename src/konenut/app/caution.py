@@ -1,10 +1,11 @@
 """Caution warnings: the `caution.raised` events that what was just appended calls for.
 
-A sighting reported or moved, a position, a household's or a guest's check-in: once it is
-appended, api/runtime.py checks the rules of domain/caution.py on the new state and, only when
-they call for a caution, runs a follow-up command that decides it again in the writer (so an
-identical caution is raised once). The check is kept off the command itself: its response
-goes back to whoever sent it, a resident included, who must never see a caution.
+A sighting reported or moved, a position, a household's or a guest's check-in (an intruder
+reported inside makes the building a threat): once it is appended, api/runtime.py checks the
+rules of domain/caution.py on the new state and, only when they call for a caution, runs a
+follow-up command that decides it again in the writer (so an identical caution is raised
+once). The check is kept off the command itself: its response goes back to whoever sent it,
+a resident included, who must never see a caution.
 Cheap on the hot path: a position costs a pass over the live threats (a handful) and, when it
 moves with a heading, one over the fresh units.
 """
@@ -17,13 +18,20 @@ from functools import partial
 from typing import Any
 
 from konenut.domain import caution as rules
-from konenut.domain.events import NewEvent
+from konenut.domain.event_types import (
+    CAUTION_MAX_BUILDINGS,
+    CAUTION_MAX_COUNT,
+    CAUTION_MAX_PEOPLE,
+    CAUTION_MAX_UNITS,
+)
+from konenut.domain.events import JsonDict, NewEvent
 from konenut.domain.ids import format_time, new_id, parse_time
 from konenut.domain.muster import distance_m
-from konenut.domain.occupancy import occupancy
+from konenut.domain.occupancy import building_names, occupancy
 from konenut.domain.site_plan import FeatureKind, Point, feature_points
 from konenut.domain.state import (
     CAUTION_REPEAT,
+    CautionView,
     IncidentView,
     SightingView,
     SiteState,
@@ -59,9 +67,23 @@ def _threat(sighting: SightingView) -> rules.Threat | None:
     )
 
 
-def threats_of(incident: IncidentView) -> list[rules.Threat]:
+def threats_of(state: SiteState, incident: IncidentView) -> list[rules.Threat]:
+    """The live sightings, and the buildings an intruder is reported inside."""
     found = (_threat(s) for s in list(incident.sightings.values()))
-    return [t for t in found if t is not None]
+    return [t for t in found if t is not None] + intruders_of(state, incident)
+
+
+def intruders_of(state: SiteState, incident: IncidentView) -> list[rules.Threat]:
+    """Each building with a live intruder report (domain/state.py `intruders`) on the plan."""
+    if not incident.intruders:
+        return []  # the common case, on every position
+    buildings = building_names((state.site or {}).get("plan"))
+    since = dict(incident.intruder_since)
+    return [
+        rules.Threat(None, buildings[ref][1], "intruder", 1, building_ref=ref, since=at)
+        for ref, at in sorted(since.items())
+        if ref in buildings
+    ]
 
 
 def units_of(
@@ -91,54 +113,98 @@ def _unit(subject_id: str, location: dict[str, Any], at: str, callsign: str | No
 
 def houses_of(state: SiteState, incident: IncidentView) -> list[rules.House]:
     return [
-        rules.House(o.building_ref, o.location, o.people, o.status)
+        rules.House(
+            o.building_ref,
+            o.location,
+            o.people,
+            o.status,
+            o.residents,
+            o.guest_people,
+            o.checked_in_at,
+        )
         for o in occupancy(state, incident)
         if o.location is not None
     ]
 
 
+def _civilian(house: rules.House) -> JsonDict:
+    """A house as a caution tells it, counts capped to what the event stores; where an intruder
+    is reported, who is known inside."""
+    told: JsonDict = {
+        "building_ref": house.building_ref,
+        "people": min(house.people, CAUTION_MAX_PEOPLE),
+        "status": house.status,
+    }
+    if house.status == "intruder":
+        told["residents"] = min(house.residents, CAUTION_MAX_PEOPLE)
+        told["guests"] = min(house.guests, CAUTION_MAX_PEOPLE)
+        told["checked_in_at"] = house.checked_in_at
+    return told
+
+
 class _Raiser:
-    """Turns what the rules found into caution events, once per key within the repeat window."""
+    """Turns what the rules found into caution events: one caution per (unit, threat) within
+    the repeat window, told again (the same caution_id, `updated`) when what is inside
+    changes; never one that warns nobody."""
 
     def __init__(self, state: SiteState, incident: IncidentView, now: datetime) -> None:
         self.state, self.incident, self.now = state, incident, now
         self.settings = settings_of(state)
         self.events: list[NewEvent] = []
-        self.raised: dict[str, set[str]] = {}  # key -> warned, in this command
+        self.raised: dict[str, CautionView] = {}  # key -> as raised by this command
         self.landmarks: dict[FeatureKind, dict[str, Point]] = {}
         self._houses: list[rules.House] | None = None
 
-    def _new_recipients(self, key: str, recipients: list[str]) -> list[str] | None:
-        """Whom to warn (None: nobody new; an identical caution stands)."""
-        warned = set(self.raised.get(key, ()))
+    def _standing(self, key: str) -> CautionView | None:
+        """The caution `key` raised within the repeat window, if any."""
+        if key in self.raised:
+            return self.raised[key]
         previous = self.incident.cautions.get(key)
         now = format_time(self.now)
         if previous is not None and previous.raised_at <= now < _later(previous.raised_at):
-            warned |= set(previous.warned)
-        elif key not in self.raised:
-            return recipients
-        new = [r for r in recipients if r not in warned]
-        return new or None
+            return previous
+        return None
 
     def raise_(
-        self, key: str, recipients: list[str], payload: Callable[[], dict[str, Any]]
+        self,
+        key: str,
+        recipients: list[str],
+        payload: Callable[[], JsonDict],
+        civilians: list[JsonDict] | None = None,
     ) -> None:
-        """Raise the caution `key` for whoever of `recipients` it has not warned yet; the
-        payload is only built then (a standing caution costs no more than its recipients)."""
-        persons = [r for r in recipients if r in self.state.persons]
-        to = self._new_recipients(key, persons)
-        if to is None:
+        """Raise the caution `key` for whoever of `recipients` it has not warned yet, or again
+        for everyone it warned when the civilians near it changed; the payload is only built
+        then (a standing caution costs no more than its recipients)."""
+        civilians = civilians or []
+        standing = self._standing(key)
+        warned = standing.warned if standing is not None else []
+        new = [r for r in recipients if r in self.state.persons and r not in warned]
+        changed = standing is not None and civilians != standing.civilians
+        to = [*warned, *new] if changed else new
+        if not to:
             return
-        self.raised.setdefault(key, set()).update(to)
-        self.events.append(
-            NewEvent(
-                type="caution.raised",
-                payload={"caution_id": new_id(), "key": key, "to_person_ids": to, **payload()},
-                occurred_at=self.now,
-                incident_id=self.incident.incident_id,
-                drill=self.incident.drill,
-            )
+        body = {**payload(), "key": key, "civilians": civilians}
+        body["caution_id"] = standing.caution_id if standing is not None else new_id()
+        if changed:
+            body["updated"] = True
+        self.raised[key] = CautionView(
+            caution_id=body["caution_id"],
+            kind=body["kind"],
+            raised_at=standing.raised_at if standing is not None else format_time(self.now),
+            last_at=format_time(self.now),
+            warned=[*warned, *new],
+            civilians=civilians,
         )
+        for start in range(0, len(to), CAUTION_MAX_UNITS):  # recipients are never cut off
+            self.events.append(
+                NewEvent(
+                    type="caution.raised",
+                    payload={**body, "to_person_ids": to[start : start + CAUTION_MAX_UNITS]},
+                    occurred_at=self.now,
+                    incident_id=self.incident.incident_id,
+                    drill=self.incident.drill,
+                )
+            )
 
     def nearness(
         self, threat: rules.Threat, houses: list[rules.House], units: list[rules.Unit]
@@ -146,24 +212,31 @@ class _Raiser:
         found = rules.near(threat, houses, units, self.settings.radius_m)
         if found is None:
             return
-        refs = [h.building_ref for h in found.houses]
+        nearest = found.houses[:CAUTION_MAX_BUILDINGS]
         self.raise_(
-            f"near:{threat.sighting_id}:{','.join(refs)}",
+            f"near:{threat.key}",
             found.recipients(),
-            lambda: {
-                "kind": "near_civilians" if refs else "near_friendly",
-                "sighting_id": threat.sighting_id,
-                "category": threat.category,
-                "count": threat.count,
-                "building_refs": refs,
-                "subject_ids": [u.subject_id for u in found.units],
-                "civilians": [
-                    {"building_ref": h.building_ref, "people": h.people, "status": h.status}
-                    for h in found.houses
-                ],
-                "friendlies": [self._friendly(u) for u in found.units],
-            },
+            partial(self._near, found),
+            [_civilian(h) for h in nearest],
         )
+
+    def _near(self, found: rules.Nearness) -> JsonDict:
+        threat, units = found.threat, found.units[:CAUTION_MAX_UNITS]
+        refs = [h.building_ref for h in found.houses[:CAUTION_MAX_BUILDINGS]]
+        told: JsonDict = {
+            "building_refs": refs,
+            "subject_ids": [u.subject_id for u in units],
+            "friendlies": [self._friendly(u) for u in units],
+        }
+        if threat.building_ref is not None:
+            return {**told, "kind": "intruder_inside", "building_ref": threat.building_ref}
+        return {
+            **told,
+            "kind": "near_civilians" if refs else "near_friendly",
+            "sighting_id": threat.sighting_id,
+            "category": threat.category,
+            "count": min(threat.count, CAUTION_MAX_COUNT),
+        }
 
     def convergence(
         self, unit: rules.Unit, units: list[rules.Unit], threats: list[rules.Threat]
@@ -179,7 +252,7 @@ class _Raiser:
                 f"converge:{','.join(pair)}", pair, partial(self._converging, unit, other, spot)
             )
 
-    def _converging(self, unit: rules.Unit, other: rules.Unit, spot: Point) -> dict[str, Any]:
+    def _converging(self, unit: rules.Unit, other: rules.Unit, spot: Point) -> JsonDict:
         return {
             "kind": "converging",
             "subject_ids": sorted([unit.subject_id, other.subject_id]),
@@ -240,7 +313,7 @@ def _after_position(r: _Raiser, event: Trigger) -> None:
         return
     unit = _unit(position.subject_id, position.location, position.at, position.callsign)
     radius = r.settings.radius_m
-    threats = threats_of(r.incident)
+    threats = threats_of(r.state, r.incident)
     if not threats:
         return  # the common case: nothing more to compute
     for threat in threats:
@@ -260,7 +333,7 @@ def _after_check_in(r: _Raiser, event: Trigger) -> None:
     else:
         guest = r.state.guests.get(p["guest_id"])
         building_ref = guest.building_ref if guest else None
-    threats = threats_of(r.incident)
+    threats = threats_of(r.state, r.incident)
     if building_ref is None or not threats:
         return
     houses = r.houses()
@@ -303,5 +376,29 @@ def raise_cautions(events: list[Trigger]) -> Decide:
 
     def decide(state: SiteState, now: datetime) -> Decision:
         return Decision(cautions_after(state, now, events))
+
+    return decide
+
+
+def record_failure(triggers: list[Trigger], exc: BaseException, failures: int) -> Decide:
+    """A follow-up command: `caution.failed` in each open incident whose caution was lost."""
+    reason = f"{type(exc).__name__}: {exc}"[:300]
+    types = sorted({t["type"] for t in triggers})
+
+    def decide(state: SiteState, now: datetime) -> Decision:
+        incidents = (state.incidents.get(t["incident_id"]) for t in triggers)
+        found = {i.incident_id: i for i in incidents if i is not None and i.is_open}
+        return Decision(
+            [
+                NewEvent(
+                    type="caution.failed",
+                    payload={"reason": reason, "triggers": types, "failures": failures},
+                    occurred_at=now,
+                    incident_id=incident.incident_id,
+                    drill=incident.drill,
+                )
+                for incident in found.values()
+            ]
+        )
 
     return decide

@@ -163,6 +163,7 @@ MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     # civilians in hiding and caution warnings: the squad, never residents or guests
     "get_occupancy": _m(commander=ALL, operator=ALL, responder=ALL, medic=ALL, liaison=INC),
     "mark_entering": SELF_ACTS,
+    "clear_intruder": COMMAND,
     # a unit gets the cautions that warned it (the stream's audience rule), commanders all
     "list_cautions": _m(
         commander=ALL, operator=ALL, responder=ALL, medic=ALL, volunteer=INC, liaison=INC

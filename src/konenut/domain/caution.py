@@ -1,7 +1,8 @@
 """Don't shoot our own: the geometry rules behind caution warnings (issue 6 item 4).
 
 Nearness: a hostile or unknown group seen within `radius_m` of a house with people hiding in
-it, or of a friendly unit, warns every unit within that radius of the group. Convergence: two
+it, or of a friendly unit, warns every unit within that radius of the group; so does an
+intruder reported from inside a building (the threat is the building). Convergence: two
 friendly units heading for the same spot from different directions are both warned. Aging: how
 old a position or sighting is, in the buckets the map shows.
 
@@ -39,13 +40,21 @@ class Settings:
 
 @dataclass(frozen=True)
 class Threat:
-    """A live hostile or unknown sighting."""
+    """A live hostile or unknown sighting, or (with `building_ref`) an intruder reported inside
+    a building."""
 
-    sighting_id: str
+    sighting_id: str | None
     where: Point  # (lon, lat)
     category: str
     count: int
     reporter: str | None = None
+    building_ref: str | None = None
+    since: str | None = None  # an intruder: when its report began (a new report, a new threat)
+
+    @property
+    def key(self) -> str:
+        """One threat's name, the same for as long as it stands."""
+        return self.sighting_id or f"intruder:{self.building_ref}:{self.since}"
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,9 @@ class House:
     where: Point
     people: int
     status: str
+    residents: int = 0
+    guests: int = 0  # people who checked in by a guest poster
+    checked_in_at: str = ""  # the latest check-in from inside
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,12 @@ class Occupancy:
     guests: list[str]  # guest ids
     status: str
     checked_in_at: str  # the latest check-in from inside
-    intruder: bool  # someone inside reported an intruder
+    intruder: bool  # someone inside reported an intruder (and no operator cleared it since)
+    guest_people: int = 0  # of `people`, those who checked in as guests
+
+    @property
+    def residents(self) -> int:
+        return self.people - self.guest_people
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -56,6 +61,7 @@ class Occupancy:
 @dataclass
 class _Inside:
     people: int = 0
+    guest_people: int = 0
     adults: int | None = 0
     children: int | None = 0
     status: str = "safe"
@@ -123,10 +129,11 @@ def occupancy(state: SiteState, incident: IncidentView, lang: str = "en") -> lis
             continue
         own = members.get(household_id, [])
         people = answer.people_count if answer.people_count is not None else max(len(own), 1)
-        if people == 0 and answer.status != "intruder":
+        status = _live(incident, household_id, answer.status)
+        if people == 0 and status != "intruder":
             continue  # "we are 0 here": nobody to shoot by mistake
         ref = household.building_ref
-        inside.setdefault(ref, _Inside()).add(people, _split(own, people), answer.status, answer.at)
+        inside.setdefault(ref, _Inside()).add(people, _split(own, people), status, answer.at)
         households.setdefault(ref, []).append(household_id)
     for guest in list(state.guests.values()):
         if guest.incident_id != incident.incident_id or guest.merged_into is not None:
@@ -134,7 +141,10 @@ def occupancy(state: SiteState, incident: IncidentView, lang: str = "en") -> lis
         if not guest.building_ref or guest.status == AWAY:
             continue
         ref = guest.building_ref
-        inside.setdefault(ref, _Inside()).add(guest.people_count, None, guest.status, guest.at)
+        status = _live(incident, guest.guest_id, guest.status)
+        found = inside.setdefault(ref, _Inside())
+        found.add(guest.people_count, None, status, guest.at)
+        found.guest_people += guest.people_count
         guest_ids.setdefault(ref, []).append(guest.guest_id)
     names = building_names((state.site or {}).get("plan"), lang)
     return [
@@ -150,9 +160,15 @@ def occupancy(state: SiteState, incident: IncidentView, lang: str = "en") -> lis
             status=found.status,
             checked_in_at=found.at,
             intruder=found.status == "intruder",
+            guest_people=found.guest_people,
         )
         for ref, found in sorted(inside.items())
     ]
+
+
+def _live(incident: IncidentView, reporter: str, status: str) -> str:
+    """An intruder report an operator has cleared since counts as safe."""
+    return "safe" if status == "intruder" and reporter not in incident.intruders else status
 
 
 def inside(state: SiteState, incident: IncidentView, building_ref: str) -> Occupancy | None:

@@ -1,4 +1,4 @@
-"""The shared picture's safety reads: who is hiding where, and "I am entering house N"."""
+"""The picture's safety reads: who hides where, "I am entering house N", intruders cleared."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from konenut.api.deps import Access, idempotency_key, permit
 from konenut.api.routes.incidents import incident_for
 from konenut.api.runtime import visible
-from konenut.app import entering
+from konenut.app import entering, intruders
 from konenut.domain import active_cautions, occupancy
 from konenut.store.eventstore import IdempotencyKey
 
@@ -39,7 +39,7 @@ def list_cautions(
     store = access.runtime.store
     events = store.read(access.actor.site_id, 0, incident_id=incident_id, types=["caution.raised"])
     standing = active_cautions.active(events, incident, store.clock())
-    return {"cautions": visible(standing, access.actor.viewer)}
+    return {"cautions": active_cautions.as_last_told(visible(standing, access.actor.viewer))}
 
 
 @router.post("/{incident_id}/entering", operation_id="mark_entering", status_code=201)
@@ -53,3 +53,16 @@ async def mark_entering(
     ("occupied: 2 adults, checked in 07:31, safe", "intruder reported inside", or no one)."""
     incident_for(access, incident_id)
     return await access.run(entering.entering(access.actor, incident_id, body), idem)
+
+
+@router.post("/{incident_id}/intruder-clearances", operation_id="clear_intruder", status_code=201)
+async def clear_intruder(
+    incident_id: str,
+    body: intruders.ClearIntruder,
+    idem: IdempotencyKey = Key,
+    access: Access = Depends(permit("clear_intruder")),
+) -> JSONResponse:
+    """The squad checked the building: its intruder reports stop warning units nearby (until
+    someone inside reports an intruder again). 200 when none stands there."""
+    incident_for(access, incident_id)
+    return await access.run(intruders.clear_intruder(access.actor, incident_id, body), idem)

@@ -2,7 +2,8 @@
 // the stream, or with the page (the cautions that still stand, GET .../cautions), and stays
 // until dismissed — on this device for good: a reload does not bring back what was dismissed.
 // Also "I am entering house N" with who is known inside. A caution carries parts (houses,
-// counts, units), not a sentence: it is told here in the page's language.
+// counts, units), not a sentence: it is told here in the page's language. A caution told
+// again (the same caution_id: what is inside changed) replaces its line, without a new buzz.
 import { ApiError, api, uuid } from "./api.js";
 import { $, h } from "./dom.js";
 import { num, shortTime, t, time } from "./i18n.js";
@@ -10,7 +11,7 @@ import { num, shortTime, t, time } from "./i18n.js";
 const VIBRATE_MS = [400, 150, 400, 150, 400];
 const SHOWN = 4; // the newest cautions on the banner
 const DISMISSED_KEY = "konenut.cautions-dismissed";
-const DISMISSED_KEPT = 200; // caution ids remembered as dismissed (they stand 10 min at most)
+const DISMISSED_KEPT = 200; // event ids remembered as dismissed (they stand 10 min at most)
 
 function dismissedIds() {
   try {
@@ -36,7 +37,7 @@ export function cautionText(p, selfId) {
   if (p.category) parts.push(t("caution.threat", { what: t(`sighting.${p.category}`), n: num(p.count || 1) }));
   for (const c of p.civilians || []) {
     const place = t("caution.house", { ref: c.building_ref });
-    parts.push(t(c.status === "intruder" ? "caution.intruder_at" : "caution.civilians", { place, n: num(c.people) }));
+    parts.push(c.status === "intruder" ? intruderText(c, place) : t("caution.civilians", { place, n: num(c.people) }));
   }
   for (const f of friendlies) {
     parts.push(f.near_ref
@@ -47,6 +48,15 @@ export function cautionText(p, selfId) {
 }
 
 const unitName = (f) => f.callsign || t("caution.a_unit");
+
+/** "Intruder reported inside house 31; 2 guests and 2 residents checked in there at 07:10." */
+function intruderText(c, place) {
+  const residents = c.residents ? t("caution.who_residents", { n: num(c.residents) }) : "";
+  const guests = c.guests ? t("caution.who_guests", { n: num(c.guests) }) : "";
+  const who = residents && guests ? t("caution.who_both", { guests, residents }) : residents || guests;
+  if (!who) return t("caution.intruder_alone", { place });
+  return t("caution.intruder_inside", { place, who, time: shortTime(c.checked_in_at) });
+}
 
 /** The banner and the "entering" form on a responder page; `onEvent` takes stream events. */
 export function mountCautions({ me, incidentId, anchor }) {
@@ -68,28 +78,29 @@ export function mountCautions({ me, incidentId, anchor }) {
     h("button", { type: "submit", class: "danger" }, t("caution.enter")), answer);
   anchor.before(banner);
   anchor.after(form);
-  let shown = []; // [{id, seq, at, text}], newest first
+  let shown = []; // [{id, eventId, seq, at, text}], newest first, one per caution_id
 
   function dismiss() {
-    rememberDismissed(shown.map((c) => c.id));
+    rememberDismissed(shown.map((c) => c.eventId));
     shown = [];
     list.replaceChildren();
     banner.hidden = true;
   }
 
-  /** Add cautions (stream events, or the standing ones) to the banner; true if any was new. */
+  /** Add cautions (stream events, or the standing ones) to the banner, a caution told again
+   * in place of what it said before; true if any caution is new to this page. */
   function show(events) {
     const dismissed = new Set(dismissedIds());
-    const fresh = events.filter((e) => {
-      const id = e.payload.caution_id;
-      return e.type === "caution.raised" && !dismissed.has(id) && !shown.some((c) => c.id === id);
-    });
+    const fresh = events.filter((e) => e.type === "caution.raised" && !dismissed.has(e.id)
+      && !shown.some((c) => c.id === e.payload.caution_id && c.seq >= e.seq));
     if (!fresh.length) return false;
-    const added = fresh.map((e) => ({ id: e.payload.caution_id, seq: e.seq, at: e.occurred_at, text: cautionText(e.payload, me.subject_id) }));
-    shown = [...added, ...shown].sort((a, b) => b.seq - a.seq).slice(0, SHOWN);
+    const isNew = fresh.some((e) => !shown.some((c) => c.id === e.payload.caution_id));
+    const added = fresh.map((e) => ({ id: e.payload.caution_id, eventId: e.id, seq: e.seq, at: e.occurred_at, text: cautionText(e.payload, me.subject_id) }));
+    const newest = new Map([...shown, ...added].sort((a, b) => a.seq - b.seq).map((c) => [c.id, c]));
+    shown = [...newest.values()].sort((a, b) => b.seq - a.seq).slice(0, SHOWN);
     list.replaceChildren(...shown.map((c) => h("li", { "data-caution": c.id }, h("time", { datetime: c.at }, time(c.at)), " ", c.text)));
     banner.hidden = false;
-    return true;
+    return isNew;
   }
 
   function onEvent(event) {

@@ -215,6 +215,7 @@ function render() {
   renderMuster();
   renderHouseholds();
   renderTimeline();
+  renderCautionFailures();
   if (guests) guests.show(incident);
   if (householdPanels) householdPanels.show(incident);
   if (orders) orders.show(incident);
@@ -481,6 +482,13 @@ function renderHouseholds() {
 // step, or one per household per broadcast, would bury what happened.
 const UNTOLD = /^(notification\.|broadcast\.(delivery_sent|delivery_settled|read)$)/;
 
+/** Cautions the server could not raise (caution.failed): the war room must warn by radio. */
+function renderCautionFailures() {
+  const failed = picture.timeline.filter((e) => e.type === "caution.failed").length;
+  $("#caution-failed").hidden = failed === 0;
+  $("#caution-failed").textContent = failed ? t("operator.caution_failed", { n: num(failed) }) : "";
+}
+
 function renderTimeline() {
   const events = picture.timeline.filter((e) => !UNTOLD.test(e.type)).slice(-TIMELINE_MAX).reverse();
   const fresh = newestSeen;
@@ -578,6 +586,14 @@ function describe(event) {
         text: t("event.caution.raised", { text: cautionText(p, null), who: (p.to_person_ids || []).map(who).join(", ") || t("operator.someone") }),
         tone: "high",
         focus: p.sighting_id ? () => map.focusSighting(p.sighting_id) : null,
+      };
+    case "caution.failed":
+      return { text: t("event.caution.failed"), tone: "high" };
+    case "intruder.cleared":
+      return {
+        text: t("event.intruder.cleared", { place: t("caution.house", { ref: p.building_ref }) }) + (p.text ? ` — ${isolate(p.text)}` : ""),
+        tone: "ok",
+        focus: () => map.focusBuilding(p.building_ref),
       };
     case "responder.entering":
       return { text: t("event.responder.entering", { who: who(p.person_id), place: t("caution.house", { ref: p.building_ref }) }), tone: "mid", focus: () => map.focusBuilding(p.building_ref) };
