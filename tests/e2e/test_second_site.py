@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from notify.receivers import Receiver
+from notify.receivers import LOCAL_PUSH_HOST, Browser, Delivered, PushService, Receiver
 from server import KonenutServer, run_konenut
 
 SITE_FILES = Path(__file__).resolve().parent / "site"
@@ -81,6 +81,7 @@ class Kibbutz:
 
     server: KonenutServer
     sms: Receiver
+    push_service: PushService
     admin: str  # token
 
     def call(
@@ -115,7 +116,9 @@ class Kibbutz:
 
 
 @pytest.fixture
-def kibbutz(tmp_path: Path, receiver_factory: Callable[..., Receiver]) -> Iterator[Kibbutz]:
+def kibbutz(
+    tmp_path: Path, receiver_factory: Callable[..., Receiver], push_service: PushService
+) -> Iterator[Kibbutz]:
     data_dir = tmp_path / "kfar-hashomrim"
     made = run_konenut(
         "init",
@@ -130,9 +133,13 @@ def kibbutz(tmp_path: Path, receiver_factory: Callable[..., Receiver]) -> Iterat
     found = CODE.search(made.stdout)
     assert found, made.stdout
     sms = receiver_factory()
-    env = {"KONENUT_NOTIFY_SMS_URL": f"json://127.0.0.1:{sms.port}/sms/{{phone}}"}
+    env = {
+        "KONENUT_NOTIFY_SMS_URL": f"json://127.0.0.1:{sms.port}/sms/{{phone}}",
+        # The local push service is plain HTTP on loopback: a self-hosted one, allow-listed.
+        "KONENUT_PUSH_ALLOW_HOSTS": LOCAL_PUSH_HOST,
+    }
     with KonenutServer(data_dir, env=env) as server:
-        site = Kibbutz(server, sms, admin="")
+        site = Kibbutz(server, sms, push_service, admin="")
         enrolled = site.call("POST", "/enroll", token="-", json={"code": found.group(1)})
         assert enrolled.status_code == 201, enrolled.text
         site.admin = enrolled.json()["token"]
@@ -173,10 +180,27 @@ def wait_for(check: Callable[[], bool], what: str) -> None:
     raise AssertionError(f"not within {ARRIVES_WITHIN_SECS:.0f} s: {what}")
 
 
+def quarters_phone(site: Kibbutz, lang: str) -> list[Delivered]:
+    """A phone of the workers' quarters whose pages are in `lang`, subscribed to push."""
+    quarters = site.household("q-1")
+    token = site.enrol({"subject_id": quarters["household_id"], "subject_kind": "household"})
+    browser = Browser()
+    endpoint, pushed = site.push_service(browser, 201)
+    keys = browser.subscription(endpoint)
+    site.ok(
+        "PUT",
+        "/push/subscription",
+        token,
+        json={"endpoint": keys.endpoint, "p256dh": keys.p256dh, "auth": keys.auth, "lang": lang},
+    )
+    return pushed
+
+
 def test_each_worker_gets_the_broadcast_in_their_own_language(kibbutz: Kibbutz) -> None:
     site = kibbutz
     commander = squad_member(site, "shira", "commander")
     incident_id = open_incident(site, commander)
+    nepali_phone, thai_phone = quarters_phone(site, "ne"), quarters_phone(site, "th")
     workers = {
         p["phone"]: p["languages"][0]
         for p in site.people()
@@ -201,6 +225,14 @@ def test_each_worker_gets_the_broadcast_in_their_own_language(kibbutz: Kibbutz) 
     for phone, language in workers.items():
         script = THAI if language == "th" else DEVANAGARI
         assert written_in(got[phone], script), (phone, language, got[phone])
+    # Web Push: each phone in the language chosen on it.
+    wait_for(lambda: bool(nepali_phone and thai_phone), "a push to each quarters phone")
+    (to_nepali,) = nepali_phone
+    (to_thai,) = thai_phone
+    assert written_in(to_nepali.payload["body"], DEVANAGARI), to_nepali.payload
+    assert not written_in(to_nepali.payload["body"], THAI), to_nepali.payload
+    assert written_in(to_thai.payload["body"], THAI), to_thai.payload
+    assert not written_in(to_thai.payload["body"], DEVANAGARI), to_thai.payload
 
 
 def walk_to(site: Kibbutz, token: str, incident_id: str, house: str, steps_m: list[float]) -> None:
