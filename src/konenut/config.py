@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SITE_ID = "site"  # the single site of a one-community deployment and of the demo
 DEFAULT_VAPID_SUBJECT = "mailto:admin@localhost"
@@ -58,6 +59,13 @@ class Settings(BaseSettings):
     vapid_subject: str | None = Field(
         default=None, description="VAPID contact; default: public_url if https, else mailto"
     )
+    push_allow_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Self-hosted push services the server may reach although they are not https:// on "
+            "a public address, comma-separated [scheme://]host[:port] (notify/push_endpoints.py)"
+        ),
+    )
     inbound_secret: SecretStr | None = Field(
         default=None,
         description="Key of the reply webhooks' secret paths; default: inbound_secret file",
@@ -71,6 +79,13 @@ class Settings(BaseSettings):
         le=5_000,
         description="Live stream: positions go out every this often, the latest per unit (0: off)",
     )
+
+    @field_validator("push_allow_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [entry.strip() for entry in value.split(",") if entry.strip()]
+        return value
 
     @property
     def resolved_database_url(self) -> str:

@@ -36,6 +36,9 @@ from konenut.store.eventstore import Decision, EventStore
 
 # A point inside the demo site (Tel Kinamon), WGS84.
 HERE = {"lat": 30.4301, "lon": 34.9702}
+# The push service the tests' subscriptions name: it does not resolve (no DNS in a test), so
+# the site allow-lists it as a self-hosted push service would be (KONENUT_PUSH_ALLOW_HOSTS).
+PUSH_SERVICE_HOST = "push.example.net"
 
 
 def new_key() -> str:
@@ -118,6 +121,9 @@ class Site:
         self.store.execute(SITE, lambda _state, _now: Decision())
 
     def head(self) -> int:
+        """The log's last seq, a mark to compare with. Refusals still being counted are
+        recorded first (api/denials.py), so that the next refusal after it is recorded at once."""
+        self.client.app.state.runtime.denials.flush_all()
         self.flush()
         return self.store.head(SITE)
 
@@ -252,7 +258,9 @@ def serve_site(
     try:
         # No background senders by default: these tests count what each request appends, and
         # notification attempts would land in between (tests/notify drives them on a clock).
-        settings = Settings(data_dir=data_dir, escalate=escalate)
+        settings = Settings(
+            data_dir=data_dir, escalate=escalate, push_allow_hosts=[PUSH_SERVICE_HOST]
+        )
         with TestClient(create_app(settings, store)) as client:
             yield _seed_for_api(store, client)
     finally:

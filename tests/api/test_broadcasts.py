@@ -14,7 +14,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.conftest import assert_problem, start_store
+from api.conftest import PUSH_SERVICE_HOST, assert_problem, start_store
 from helpers import SITE, enrol
 from konenut.api.app import create_app
 from konenut.app import commands as c
@@ -86,7 +86,7 @@ def village(tmp_path: Path) -> Iterator[Village]:
                 roles=[Role.RESIDENT],
             )
             tokens[ref] = enrol(store, cmd)[0]
-        settings = Settings(data_dir=tmp_path, escalate=False)
+        settings = Settings(data_dir=tmp_path, escalate=False, push_allow_hosts=[PUSH_SERVICE_HOST])
         with TestClient(create_app(settings, store)) as client:
             yield Village(store, client, str(opened.body["incident_id"]), tokens, households)
     finally:

@@ -10,7 +10,7 @@ import pytest
 from konenut.demo import load_site_plan
 from konenut.domain.roles import Role
 
-from .conftest import SITE, Site, assert_problem
+from .conftest import PUSH_SERVICE_HOST, SITE, Site, assert_problem
 
 COMMANDER = Role.COMMANDER
 
@@ -284,6 +284,73 @@ def test_push_subscription_is_kept_once_and_never_shown(site: Site) -> None:
     pushed = [e for e in log["events"] if e["type"] == "push.subscribed"]
     assert pushed and all("endpoint" not in e["payload"] for e in pushed)
     assert all("auth" not in e["payload"] for e in pushed)
+
+
+def _subscription(endpoint: str) -> dict[str, str]:
+    return {"endpoint": endpoint, "p256dh": "B" + "A" * 86, "auth": "A" * 22}
+
+
+def test_a_push_endpoint_must_be_https_on_a_public_address(site: Site) -> None:
+    """The server will POST to whatever a phone subscribed with: loopback (a resident's
+    `http://127.0.0.1:9555/...`), private, link-local or unresolvable hosts and plain http are
+    refused at subscription, naming the field, with nothing stored (issue 11, item 2)."""
+    before = site.head()
+    for hostile in (
+        "http://127.0.0.1:9555/push/abc",
+        "https://127.0.0.1:9555/push/abc",
+        "https://localhost/push/abc",
+        "https://10.1.2.3/push/abc",
+        "https://[::1]/push/abc",
+        "https://169.254.169.254/latest/meta-data",
+        "https://push.invalid/push/abc",
+        f"http://{PUSH_SERVICE_HOST}/push/abc",  # allow-listed for https only
+    ):
+        refused = site.call(
+            "PUT", "/api/v1/push/subscription", Role.RESIDENT, json=_subscription(hostile)
+        )
+        problem = assert_problem(refused, 422, "validation-error")
+        assert [e["loc"] for e in problem["errors"]] == ["body.endpoint"], hostile
+    assert site.head() == before
+    assert site.store.state(SITE).push_subscriptions == {}
+    public = _subscription("https://1.1.1.1/push/0123456789abcdef")  # no allow-list needed
+    _ok(site.call("PUT", "/api/v1/push/subscription", Role.RESIDENT, json=public))
+
+
+def test_revoking_a_device_drops_its_push_subscription_in_the_same_command(site: Site) -> None:
+    """Revocation and the subscription's end are one command (consecutive seqs, one commit):
+    no broadcast or call can go out in between (issue 11, item 1)."""
+    endpoint = f"https://{PUSH_SERVICE_HOST}/send/responder-phone"
+    _ok(site.call("PUT", "/api/v1/push/subscription", Role.RESPONDER, json=_subscription(endpoint)))
+    token_id = site.token_id_of(site.token(Role.RESPONDER))
+    assert token_id in site.store.state(SITE).push_subscriptions
+
+    revoked = _ok(site.post(f"/api/v1/site/devices/{token_id}/revoke", Role.ADMIN, json={}))
+    events = revoked["events"]
+    assert [e["type"] for e in events] == ["token.revoked", "push.unsubscribed"]
+    assert events[1]["seq"] == events[0]["seq"] + 1
+    assert events[1]["payload"]["token_id"] == token_id
+    assert token_id not in site.store.state(SITE).push_subscriptions
+    again = site.call(
+        "PUT", "/api/v1/push/subscription", Role.RESPONDER, json=_subscription(endpoint)
+    )
+    assert_problem(again, 401, "token-revoked")
+    assert token_id not in site.store.state(SITE).push_subscriptions
+
+
+def test_closing_an_incident_drops_the_push_subscriptions_of_its_passes(site: Site) -> None:
+    """A guest's token is bound to the incident: once it closes, the guest's phone is reached
+    no more; the squad's own devices keep theirs."""
+    guest = _subscription(f"https://{PUSH_SERVICE_HOST}/send/guest-phone")
+    squad = _subscription(f"https://{PUSH_SERVICE_HOST}/send/squad-phone")
+    _ok(site.call("PUT", "/api/v1/push/subscription", Role.GUEST, json=guest))
+    _ok(site.call("PUT", "/api/v1/push/subscription", Role.RESPONDER, json=squad))
+    guest_token = site.token_id_of(site.token(Role.GUEST))
+
+    closed = _ok(site.post(f"/api/v1/incidents/{site.incident_id}/close", Role.COMMANDER, json={}))
+    types = [(e["type"], e["payload"].get("token_id")) for e in closed["events"]]
+    assert types == [("incident.closed", None), ("push.unsubscribed", guest_token)]
+    remaining = site.store.state(SITE).push_subscriptions
+    assert list(remaining) == [site.token_id_of(site.token(Role.RESPONDER))]
 
 
 def test_keys_coming_and_missing(site: Site) -> None:

@@ -18,7 +18,7 @@ from konenut.domain.ids import parse_time, utcnow
 from konenut.domain.roles import Role
 from konenut.store import schema
 
-from .conftest import SITE, Site, assert_problem, new_key
+from .conftest import PUSH_SERVICE_HOST, SITE, Site, assert_problem, new_key
 
 CODE_FORMAT = re.compile(r"^[A-Z2-7]{4}(-[A-Z2-7]{4}){3}$")
 JOINING = {"name": "Avi Peretz", "phone": "+972501234567", "affiliation": "police", "armed": True}
@@ -197,6 +197,28 @@ def test_declining_revokes_the_volunteers_device(site: Site) -> None:
     [row] = site.get(f"/api/v1/incidents/{site.incident_id}/volunteers", Role.OPERATOR).json()
     assert row["status"] == "declined" and row["phone"] is None and row["decided_at"]
     assert_problem(approve(site, joined["volunteer_id"]), 409, "conflict", "declined")
+
+
+def test_a_dismissed_volunteers_phone_is_pushed_no_more(site: Site) -> None:
+    """Dismissing revokes the device and ends its push subscription in the same command."""
+    joined = join(site, issue_pass(site)["code"])
+    assert approve(site, joined["volunteer_id"]).status_code == 201
+    subscription = {
+        "endpoint": f"https://{PUSH_SERVICE_HOST}/send/volunteer-phone",
+        "p256dh": "B" + "A" * 86,
+        "auth": "A" * 22,
+    }
+    put = site.call("PUT", "/api/v1/push/subscription", json=subscription, token=joined["token"])
+    assert put.status_code == 201, put.text
+    dismissed = approve(site, joined["volunteer_id"], "decline")
+    assert dismissed.status_code == 201, dismissed.text
+    events = [(e["type"], e["payload"].get("token_id")) for e in dismissed.json()["events"]]
+    assert events == [
+        ("volunteer.declined", None),
+        ("token.revoked", joined["token_id"]),
+        ("push.unsubscribed", joined["token_id"]),
+    ]
+    assert site.store.state(SITE).push_subscriptions == {}
 
 
 def test_when_the_incident_closes_the_volunteer_and_the_pass_stop(site: Site) -> None:

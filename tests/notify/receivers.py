@@ -21,11 +21,16 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from konenut.notify.channels import PushSubscription
+from konenut.notify.push_endpoints import PushEndpointPolicy
 
 HANG_RELEASE_SECS = 3.0  # a hanging receiver answers after this (or at teardown)
 MAX_JWT_LIFETIME_SECS = 24 * 3600  # RFC 8292 §2: exp no further than 24 h ahead
 LOCATION = "http://127.0.0.1/message/m-1"
 PUSH_PATH = "/push/abc"
+# The local push service is plain HTTP on loopback, which no phone's subscription may name: the
+# senders reach it as an allow-listed self-hosted push service (KONENUT_PUSH_ALLOW_HOSTS).
+LOCAL_PUSH_HOST = "http://127.0.0.1"
+LOCAL_PUSH = PushEndpointPolicy([LOCAL_PUSH_HOST])
 
 
 def free_port() -> int:
@@ -61,6 +66,8 @@ class Receiver:
 
     status: int = 200
     hang: bool = False
+    body: bytes = b""  # what it answers
+    headers: dict[str, str] = field(default_factory=dict)
     requests: list[Received] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
     port: int = 0
@@ -70,8 +77,13 @@ class Receiver:
 def receiver_factory() -> Iterator[Callable[..., Receiver]]:
     servers: list[tuple[ThreadingHTTPServer, Receiver]] = []
 
-    def start(status: int = 200, hang: bool = False) -> Receiver:
-        state = Receiver(status=status, hang=hang)
+    def start(
+        status: int = 200,
+        hang: bool = False,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+    ) -> Receiver:
+        state = Receiver(status=status, hang=hang, body=body, headers=headers or {})
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
@@ -83,8 +95,11 @@ def receiver_factory() -> Iterator[Callable[..., Receiver]]:
                 if state.hang:
                     state.release.wait(HANG_RELEASE_SECS)
                 self.send_response(state.status)
-                self.send_header("Content-Length", "0")
+                for name, value in state.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(state.body)))
                 self.end_headers()
+                self.wfile.write(state.body)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass

@@ -18,6 +18,8 @@ from konenut.app.broadcaster import Broadcaster
 from konenut.app.identity import Actor
 from konenut.app.registry import import_registry, read_sheet
 from konenut.demo.seed import seed
+from konenut.domain.events import NewEvent
+from konenut.domain.ids import utcnow
 from konenut.domain.roles import Role, SubjectKind
 from konenut.domain.state import SiteState
 from konenut.i18n import LANGUAGES, catalogue
@@ -26,7 +28,7 @@ from konenut.notify.router import Router
 from konenut.notify.sms_text import sms_segments
 from konenut.notify.webpush import WebPushChannel, load_or_create_vapid_keys
 from konenut.store.eventstore import EventStore
-from notify.receivers import Browser, Delivered, PushService, Receiver
+from notify.receivers import LOCAL_PUSH, Browser, Delivered, PushService, Receiver
 
 BASE_URL = "https://konenut.example"
 # The far fence: the four workers' quarters W1-W4 and nothing else (demo/site_plan.geojson).
@@ -158,7 +160,9 @@ def test_an_area_broadcast_reaches_exactly_the_households_inside_each_in_its_lan
         {
             "sms": AppriseChannel("sms", f"json://127.0.0.1:{sms.port}/sms/{{phone}}"),
             "push": WebPushChannel(
-                load_or_create_vapid_keys(tmp_path), "mailto:squad@alumim.example"
+                load_or_create_vapid_keys(tmp_path),
+                "mailto:squad@alumim.example",
+                endpoints=LOCAL_PUSH,
             ),
         }
     )
@@ -217,7 +221,9 @@ def test_a_phone_whose_push_subscription_is_gone_is_dropped(
     token_id = subscribe_phone(store, w2, browser, gone_endpoint)
     assert token_id in store.state(SITE).push_subscriptions
     keys = load_or_create_vapid_keys(tmp_path)
-    router = Router({"push": WebPushChannel(keys, "mailto:squad@alumim.example")})
+    router = Router(
+        {"push": WebPushChannel(keys, "mailto:squad@alumim.example", endpoints=LOCAL_PUSH)}
+    )
     broadcast_id = _broadcast(store, incident_id, template="stay_in_shelter", area=WORKERS)
 
     broadcaster = Broadcaster(store, SITE, router, BASE_URL, auto=False)
@@ -233,6 +239,53 @@ def test_a_phone_whose_push_subscription_is_gone_is_dropped(
     (w2_push,) = [d for d in broadcast.deliveries.values() if d.household_id == w2]
     assert w2_push.outcome == "failed"
     assert w2_push.reason
+
+
+def test_a_revoked_phone_gets_no_broadcast(
+    village: EventStore, push_service: PushService, tmp_path: Path
+) -> None:
+    """A lost resident phone, revoked: its subscription ends in the revoking command, and the
+    next broadcast (which may carry the safe word) reaches only the household's other phone;
+    a subscription that outlived its revocation in an older log is skipped too (issue 11)."""
+    store = village
+    incident_id = _open(store)
+    w1 = household_id(store.state(SITE), "h-W1")
+    phones: dict[str, tuple[str, list[Delivered]]] = {}
+    for name in ("lost", "kept", "revoked long ago"):
+        browser = Browser()
+        endpoint, pushed = push_service(browser, 201)
+        phones[name] = (subscribe_phone(store, w1, browser, endpoint), pushed)
+
+    revoke = handlers.revoke_device(None, phones["lost"][0], c.RevokeDevice(reason="lost"))
+    revoked = store.execute(SITE, revoke)
+    assert [(e.type, e.payload["token_id"]) for e in revoked.events] == [
+        ("token.revoked", phones["lost"][0]),
+        ("push.unsubscribed", phones["lost"][0]),
+    ]
+    assert phones["lost"][0] not in store.state(SITE).push_subscriptions
+    old_revocation = {"token_id": phones["revoked long ago"][0], "reason": ""}
+    store.append(
+        SITE, [NewEvent(type="token.revoked", payload=old_revocation, occurred_at=utcnow())]
+    )
+    assert phones["revoked long ago"][0] in store.state(SITE).push_subscriptions
+
+    keys = load_or_create_vapid_keys(tmp_path)
+    router = Router(
+        {"push": WebPushChannel(keys, "mailto:sq@alumim.example", endpoints=LOCAL_PUSH)}
+    )
+    broadcast_id = _broadcast(store, incident_id, template="stay_in_shelter", household_ids=[w1])
+    broadcaster = Broadcaster(store, SITE, router, BASE_URL, auto=False)
+    assert broadcaster.start()
+    try:
+        broadcaster.run_once()
+    finally:
+        broadcaster.stop()
+
+    assert phones["lost"][1] == [] and phones["revoked long ago"][1] == []
+    assert len(phones["kept"][1]) == 1
+    broadcast = store.state(SITE).incidents[incident_id].broadcasts[broadcast_id]
+    (push,) = [d for d in broadcast.deliveries.values() if d.channel == "push"]
+    assert push.outcome == "delivered" and push.to == "1 device"
 
 
 def test_custom_text_reaches_other_languages_marked_not_translated(
@@ -320,7 +373,9 @@ def test_the_workers_quarters_get_each_worker_in_their_own_language_by_sms_and_p
     router = Router(
         {
             "sms": AppriseChannel("sms", f"json://127.0.0.1:{sms.port}/sms/{{phone}}"),
-            "push": WebPushChannel(load_or_create_vapid_keys(tmp_path), "mailto:sq@kg.example"),
+            "push": WebPushChannel(
+                load_or_create_vapid_keys(tmp_path), "mailto:sq@kg.example", endpoints=LOCAL_PUSH
+            ),
         }
     )
     broadcast_id = _broadcast(store, incident_id, template="stay_in_shelter", area=QUARTERS_AREA)

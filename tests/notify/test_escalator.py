@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from helpers import SITE, open_store
+from helpers import SITE, enrol, open_store
 from konenut.app import challenge, handlers, muster
 from konenut.app import commands as c
 from konenut.app.escalator import Escalator
 from konenut.app.identity import Actor
+from konenut.domain.errors import Conflict
 from konenut.domain.escalation import Channel as Step
 from konenut.domain.events import NewEvent
 from konenut.domain.ids import format_time, new_id, utcnow
@@ -31,7 +32,7 @@ from konenut.notify.router import Router
 from konenut.notify.sms_text import sms_length
 from konenut.notify.webpush import WebPushChannel, load_or_create_vapid_keys
 from konenut.store.eventstore import EventStore
-from notify.receivers import Browser, Delivered, PushService, Receiver, free_port
+from notify.receivers import LOCAL_PUSH, Browser, Delivered, PushService, Receiver, free_port
 
 BASE_URL = "https://konenut.example"
 SUBJECT = "mailto:squad@alumim.example"
@@ -179,7 +180,7 @@ def make_world(
         keys = load_or_create_vapid_keys(tmp_path / f"data{len(worlds)}")
         voice = voice_url or f"json://127.0.0.1:{world.voice.port}/call/{{phone}}"
         channels: dict[str, Channel] = {
-            "push": WebPushChannel(keys, SUBJECT),
+            "push": WebPushChannel(keys, SUBJECT, endpoints=LOCAL_PUSH),
             "sms": AppriseChannel("sms", f"json://127.0.0.1:{world.sms.port}/sms/{{phone}}"),
             "voice": AppriseChannel("voice", voice),
             **(extra or {}),
@@ -465,6 +466,37 @@ def test_a_gone_push_subscription_is_dropped(
     assert endpoints and gone_endpoint not in endpoints
 
 
+def test_a_revoked_squad_phone_gets_no_muster_call(
+    make_world: Callable[..., World], push_service: PushService
+) -> None:
+    """Dana's second phone is lost and revoked: the muster call goes to her other device only,
+    and the lost phone's push service never hears of it (issue 11, item 1)."""
+    world = make_world()
+    lost = Browser()
+    lost_endpoint, lost_pushes = push_service(lost, 201)
+    enrol(world.store, c.IssueEnrollmentCode(subject_id=world.people["dana"]))
+    token_id = max(
+        t.token_id
+        for t in world.store.state(SITE).tokens.values()
+        if t.subject_id == world.people["dana"]
+    )
+    phone = Actor(SITE, token_id, world.people["dana"], SubjectKind.PERSON, frozenset())
+    keys = lost.subscription(lost_endpoint)
+    subscribe = c.SubscribePush(endpoint=keys.endpoint, p256dh=keys.p256dh, auth=keys.auth)
+    world.store.execute(SITE, muster.subscribe_push(phone, subscribe))
+
+    revoked = world.store.execute(SITE, handlers.revoke_device(None, token_id, c.RevokeDevice()))
+    assert [e.type for e in revoked.events] == ["token.revoked", "push.unsubscribed"]
+    incident_id = world.activate("dana")
+    world.run_at(0)
+
+    (push,) = world.tried(incident_id, "dana")
+    assert push.outcome == "delivered" and push.to == "1 device"
+    assert len(world.pushes) == 1 and lost_pushes == []
+    with pytest.raises(Conflict):  # a subscription racing the revocation is refused
+        world.store.execute(SITE, muster.subscribe_push(phone, subscribe))
+
+
 def test_activation_wakes_the_running_escalator(tmp_path: Path, push_service: PushService) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'k.db'}")
     browser = Browser()
@@ -475,7 +507,8 @@ def test_activation_wakes_the_running_escalator(tmp_path: Path, push_service: Pu
         **browser.subscription(endpoint).as_info()["keys"], endpoint=endpoint
     )  # type: ignore[arg-type]
     store.execute(SITE, muster.subscribe_push(actor, subscribe))
-    router = Router({"push": WebPushChannel(load_or_create_vapid_keys(tmp_path), SUBJECT)})
+    keys = load_or_create_vapid_keys(tmp_path)
+    router = Router({"push": WebPushChannel(keys, SUBJECT, endpoints=LOCAL_PUSH)})
     escalator = Escalator(store, SITE, router, BASE_URL, tick_secs=60.0)  # only a wake-up is fast
     assert escalator.start()
     assert not Escalator(store, SITE, router, BASE_URL).start()  # one per site and store

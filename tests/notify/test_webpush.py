@@ -9,11 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from helpers import run_async
 from konenut.notify.channels import Channel, OutboundMessage, PushSubscription, Recipient
+from konenut.notify.push_endpoints import PushEndpointPolicy
 from konenut.notify.webpush import (
     PUSH_TTL_SECS,
     VAPID_PRIVATE_KEY_NAME,
@@ -21,9 +23,12 @@ from konenut.notify.webpush import (
     load_or_create_vapid_keys,
 )
 from notify.receivers import (
+    LOCAL_PUSH,
     LOCATION,
+    PUSH_PATH,
     Browser,
     Delivered,
+    Receiver,
     b64url,
     b64url_decode,
     verify_vapid,
@@ -64,7 +69,7 @@ def test_push_verified_and_decrypted(
     browser = Browser()
     endpoint, delivered = push_service(browser, 201)
     keys = load_or_create_vapid_keys(tmp_path)
-    channel = WebPushChannel(keys, SUBJECT)
+    channel = WebPushChannel(keys, SUBJECT, endpoints=LOCAL_PUSH)
     assert isinstance(channel, Channel)
 
     result = run_async(channel.send(_message(browser.subscription(endpoint))))
@@ -90,7 +95,7 @@ def test_subscription_gone(
     tmp_path: Path, push_service: Callable[[Browser, int], tuple[str, list[Delivered]]]
 ) -> None:
     browser = Browser()
-    channel = WebPushChannel(load_or_create_vapid_keys(tmp_path), SUBJECT)
+    channel = WebPushChannel(load_or_create_vapid_keys(tmp_path), SUBJECT, endpoints=LOCAL_PUSH)
     for status in (410, 404):
         endpoint, _ = push_service(browser, status)
         result = run_async(channel.send(_message(browser.subscription(endpoint))))
@@ -102,7 +107,8 @@ def test_other_errors_have_a_reason(
     tmp_path: Path, push_service: Callable[[Browser, int], tuple[str, list[Delivered]]]
 ) -> None:
     browser = Browser()
-    channel = WebPushChannel(load_or_create_vapid_keys(tmp_path), SUBJECT, timeout_secs=3.0)
+    keys = load_or_create_vapid_keys(tmp_path)
+    channel = WebPushChannel(keys, SUBJECT, endpoints=LOCAL_PUSH, timeout_secs=3.0)
     endpoint, _ = push_service(browser, 503)
     result = run_async(channel.send(_message(browser.subscription(endpoint))))
     assert not result.sent and not result.gone
@@ -116,6 +122,74 @@ def test_other_errors_have_a_reason(
 
     result = run_async(channel.send(_message(None)))
     assert not result.sent and result.detail == "recipient has no push subscription"
+
+
+def test_an_endpoint_in_the_servers_own_network_is_never_posted_to(
+    tmp_path: Path, push_service: Callable[[Browser, int], tuple[str, list[Delivered]]]
+) -> None:
+    """A phone names its endpoint: one on loopback, a private or link-local address (the cloud
+    metadata service), or plain http, is refused before any connection, and the subscription
+    is dropped; the push service listening there gets nothing (issue 11, item 2)."""
+    browser = Browser()
+    endpoint, delivered = push_service(browser, 201)
+    port = endpoint.split(":")[2].split("/")[0]
+    channel = WebPushChannel(load_or_create_vapid_keys(tmp_path), SUBJECT)  # no allow-list
+    for hostile in (
+        endpoint,
+        endpoint.replace("http://", "https://"),
+        f"https://localhost:{port}{PUSH_PATH}",
+        f"https://[::ffff:127.0.0.1]:{port}{PUSH_PATH}",
+        "https://10.0.0.8/push/abc",
+        "https://169.254.169.254/latest/meta-data",
+    ):
+        result = run_async(channel.send(_message(browser.subscription(hostile))))
+        assert not result.sent and result.gone, (hostile, result)
+        assert "public address" in result.detail or "https://" in result.detail
+    assert delivered == []
+
+    # A name that does not resolve now may resolve later: failed, but the phone keeps it.
+    result = run_async(channel.send(_message(browser.subscription("https://push.invalid/p/1"))))
+    assert not result.sent and not result.gone
+    assert result.detail == "the push service push.invalid cannot be found"
+
+
+def test_the_address_each_connection_lands_on_is_checked_again(
+    receiver_factory: Callable[..., Receiver],
+) -> None:
+    """A name can resolve to a public address for the check and to a private one a moment later
+    for the connection (DNS rebinding): the send's own connection is refused there."""
+    receiver = receiver_factory(status=201)
+    session = PushEndpointPolicy().session(f"https://127.0.0.1:{receiver.port}{PUSH_PATH}")
+    with session, pytest.raises(requests.ConnectionError, match="not on a public address"):
+        session.post(f"https://127.0.0.1:{receiver.port}{PUSH_PATH}", data=b"x", timeout=5)
+    assert receiver.requests == []
+
+
+def test_a_push_services_answer_never_reaches_the_board(
+    tmp_path: Path, receiver_factory: Callable[..., Receiver]
+) -> None:
+    """Only the status is kept: the body of a failed answer (whatever is at that address) is
+    not echoed into the delivery's reason, which commanders read."""
+    receiver = receiver_factory(status=500, body=b"<h1>router admin</h1> password=hunter2")
+    channel = WebPushChannel(load_or_create_vapid_keys(tmp_path), SUBJECT, endpoints=LOCAL_PUSH)
+    endpoint = f"http://127.0.0.1:{receiver.port}{PUSH_PATH}"
+    result = run_async(channel.send(_message(Browser().subscription(endpoint))))
+    assert not result.sent
+    assert result.detail == f"push service http://127.0.0.1:{receiver.port} answered 500"
+
+
+def test_a_redirect_is_not_followed(
+    tmp_path: Path, receiver_factory: Callable[..., Receiver]
+) -> None:
+    """A push service that redirects could send the POST anywhere: the send fails instead."""
+    target = receiver_factory(status=201)
+    redirect = {"Location": f"http://127.0.0.1:{target.port}/internal"}
+    redirecting = receiver_factory(status=307, headers=redirect)
+    channel = WebPushChannel(load_or_create_vapid_keys(tmp_path), SUBJECT, endpoints=LOCAL_PUSH)
+    endpoint = f"http://127.0.0.1:{redirecting.port}{PUSH_PATH}"
+    result = run_async(channel.send(_message(Browser().subscription(endpoint))))
+    assert not result.sent
+    assert len(redirecting.requests) == 1 and target.requests == []
 
 
 def test_verifier_rejects_a_forged_jwt(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ such as "one open real incident" hold even when commands race.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -259,9 +259,27 @@ def revoke_device(actor: Actor | None, token_id: str, cmd: c.RevokeDevice) -> De
         if token.revoked_at is not None:
             return Decision(extra={"revoked_at": token.revoked_at})
         payload = {"token_id": token_id, "reason": cmd.reason}
-        return Decision([new_event("token.revoked", payload, actor=actor, cmd=cmd, now=now)])
+        revoked = new_event("token.revoked", payload, actor=actor, cmd=cmd, now=now)
+        dropped = unsubscribe_devices(state, [token_id], "device revoked", actor=actor, now=now)
+        return Decision([revoked, *dropped])
 
     return decide
+
+
+def unsubscribe_devices(
+    state: SiteState, token_ids: Iterable[str], reason: str, *, actor: Actor | None, now: datetime
+) -> list[NewEvent]:
+    """`push.unsubscribed` for each of these devices that has a push subscription: whatever
+    stops a device working (revocation, its incident closing) drops its subscription in the
+    same command, so no later call or broadcast (which may carry the safe word) reaches it."""
+    events: list[NewEvent] = []
+    for token_id in dict.fromkeys(token_ids):
+        subscription = state.push_subscriptions.get(token_id)
+        if subscription is None:
+            continue
+        payload = {"person_id": subscription.person_id, "token_id": token_id, "reason": reason}
+        events.append(new_event("push.unsubscribed", payload, actor=actor, cmd=None, now=now))
+    return events
 
 
 # --- incidents --------------------------------------------------------------------------------
@@ -289,13 +307,12 @@ def close_incident(actor: Actor | None, incident_id: str, cmd: c.CloseIncident) 
     def decide(state: SiteState, now: datetime) -> Decision:
         incident = open_incident_of(state, incident_id)
         payload = {"incident_id": incident_id, "summary": cmd.summary}
-        return Decision(
-            [
-                new_event(
-                    "incident.closed", payload, actor=actor, cmd=cmd, now=now, incident=incident
-                )
-            ]
+        closed = new_event(
+            "incident.closed", payload, actor=actor, cmd=cmd, now=now, incident=incident
         )
+        bound = [t.token_id for t in list(state.tokens.values()) if t.incident_id == incident_id]
+        dropped = unsubscribe_devices(state, bound, "incident closed", actor=actor, now=now)
+        return Decision([closed, *dropped])
 
     return decide
 
@@ -485,6 +502,7 @@ def send_broadcast(actor: Actor, incident_id: str, cmd: c.SendBroadcast) -> Deci
                 payload["texts"] = instructions()[key]
                 if key == SAFE_WORD_TEMPLATE and incident.safe_word:
                     payload["texts"] = _with_safe_word(payload["texts"], incident.safe_word)
+                    payload["carries_safe_word"] = True  # households only: never guests
         if cmd.texts is not None and key is None:
             payload["translated"] = sorted(cmd.texts)  # custom words: only these were written
         return [
@@ -549,12 +567,23 @@ def acknowledge_order(
 
 
 # --- audit -------------------------------------------------------------------------------------
-def record_denial(actor: Actor | None, operation: str, reason: str) -> Decide:
+def record_denial(
+    actor: Actor | None,
+    operation: str,
+    reason: str,
+    count: int = 1,
+    first_at: str | None = None,
+) -> Decide:
+    """`audit.access_denied`: one refusal, or `count` of them since `first_at` (api/denials.py
+    aggregates them per token and operation per minute)."""
+
     def decide(state: SiteState, now: datetime) -> Decision:
         payload = {
             "operation": operation,
             "reason": reason,
             "token_id": actor.token_id if actor else None,
+            "count": count if count > 1 else None,
+            "first_at": first_at,
         }
         return Decision(
             [

@@ -182,6 +182,8 @@ def subscribe_push(actor: Actor, cmd: c.SubscribePush) -> Decide:
     """This device's Web Push subscription (one per device; a new one replaces it)."""
 
     def decide(state: SiteState, now: datetime) -> Decision:
+        if state.device_lapsed(actor.token_id, now):  # revoked while this request waited
+            raise Conflict("this device no longer works here: it was revoked or has expired")
         current = state.push_subscriptions.get(actor.token_id)
         keys = cmd.model_dump(include={"endpoint", "p256dh", "auth", "lang"})
         if current is not None and current.model_dump(include=set(keys)) == keys:

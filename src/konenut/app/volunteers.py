@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 
 from konenut.app.commands import PHONE_INPUT_HELP, Body, Command, PhoneInput
-from konenut.app.handlers import new_event, open_incident_of
+from konenut.app.handlers import new_event, open_incident_of, unsubscribe_devices
 from konenut.app.identity import Actor, hash_secret
 from konenut.app.passes import redeemable, redemption_events
 from konenut.domain.errors import Conflict, NotFound
@@ -153,10 +153,15 @@ def decline(
                 "volunteer.declined", payload, actor=actor, cmd=cmd, now=now, incident=incident
             )
         ]
-        for token in list(state.tokens.values()):
-            if token.subject_id == volunteer_id and token.revoked_at is None:
-                revoked = {"token_id": token.token_id, "reason": "volunteer declined"}
-                events.append(new_event("token.revoked", revoked, actor=actor, cmd=None, now=now))
+        devices = [
+            t.token_id
+            for t in list(state.tokens.values())
+            if t.subject_id == volunteer_id and t.revoked_at is None
+        ]
+        for token_id in devices:
+            revoked = {"token_id": token_id, "reason": "volunteer declined"}
+            events.append(new_event("token.revoked", revoked, actor=actor, cmd=None, now=now))
+        events += unsubscribe_devices(state, devices, "device revoked", actor=actor, now=now)
         return Decision(events, extra={"status": DECLINED})
 
     return decide

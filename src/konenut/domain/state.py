@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
@@ -382,6 +382,19 @@ class SiteState(_View):
     def token_by_hash(self, token_hash: str) -> TokenView | None:
         token_id = self._token_by_hash.get(token_hash)
         return self.tokens.get(token_id) if token_id else None
+
+    def device_lapsed(self, token_id: str, now: datetime) -> bool:
+        """True when this device token no longer works: revoked, expired, or bound to an
+        incident that closed. Nothing may reach such a device (its push subscription)."""
+        token = self.tokens.get(token_id)
+        if token is None:
+            return False
+        if token.revoked_at is not None:
+            return True
+        if token.expires_at is not None and token.expires_at <= format_time(now):
+            return True
+        incident = self.incidents.get(token.incident_id) if token.incident_id else None
+        return incident is not None and not incident.is_open
 
     def code_by_hash(self, code_hash: str) -> CodeView | None:
         code_id = self._code_by_hash.get(code_hash)

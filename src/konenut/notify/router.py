@@ -11,6 +11,7 @@ from konenut.config import NOTIFY_CHANNELS, Settings
 from konenut.domain.state import ContactView, SiteState
 from konenut.notify.apprise_channel import AppriseChannel
 from konenut.notify.channels import Channel, PushSubscription, Recipient
+from konenut.notify.push_endpoints import PushEndpointPolicy
 from konenut.notify.webpush import VapidKeys, WebPushChannel
 
 PUSH = "push"
@@ -75,7 +76,9 @@ class Router:
             if url is not None:
                 channels[name] = AppriseChannel(name, url)
         if vapid_keys is not None:
-            channels[PUSH] = WebPushChannel(vapid_keys, settings.resolved_vapid_subject())
+            endpoints = PushEndpointPolicy(settings.push_allow_hosts)
+            subject = settings.resolved_vapid_subject()
+            channels[PUSH] = WebPushChannel(vapid_keys, subject, endpoints=endpoints)
         return cls(channels)
 
     def configured(self, channel: str) -> bool:
@@ -89,7 +92,7 @@ class Router:
         if sender is None:
             return Unreachable(NOT_CONFIGURED.get(channel, f"no {channel} channel configured"))
         if channel == PUSH:
-            return self._push_route(state, person_id, sender)
+            return self._push_route(state, person_id, sender, now)
         contact = state.contacts.get(person_id, {}).get(channel)
         if drill and contact is not None and in_quiet_hours(contact, now, self._zone(state)):
             return Unreachable(QUIET_HOURS)
@@ -102,7 +105,9 @@ class Router:
         recipient = _recipient(person_id, channel, address)
         return Route(sender, (Target(recipient),), mask(channel, address))
 
-    def household_push_route(self, state: SiteState, household_id: str) -> Route | Unreachable:
+    def household_push_route(
+        self, state: SiteState, household_id: str, now: datetime
+    ) -> Route | Unreachable:
         """Every device of the household that subscribed: its residents' devices (whose
         subject is the household) and its members' own."""
         sender = self.channels.get(PUSH)
@@ -111,14 +116,25 @@ class Router:
         members = {
             p.person_id for p in list(state.persons.values()) if p.household_id == household_id
         }
-        return self._push_route(state, household_id, sender, members | {household_id})
+        return self._push_route(state, household_id, sender, now, members | {household_id})
 
     def _push_route(
-        self, state: SiteState, person_id: str, sender: Channel, owners: set[str] | None = None
+        self,
+        state: SiteState,
+        person_id: str,
+        sender: Channel,
+        now: datetime,
+        owners: set[str] | None = None,
     ) -> Route | Unreachable:
+        """The person's subscribed devices that still work (a revoked or expired device is
+        never reached, even if its subscription outlived it in an older log)."""
         owners = owners or {person_id}
         subscriptions = sorted(
-            (p for p in list(state.push_subscriptions.values()) if p.person_id in owners),
+            (
+                p
+                for p in list(state.push_subscriptions.values())
+                if p.person_id in owners and not state.device_lapsed(p.token_id, now)
+            ),
             key=lambda p: p.subscribed_at,
         )
         if not subscriptions:

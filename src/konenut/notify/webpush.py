@@ -22,6 +22,7 @@ from konenut.notify.channels import (
     OutboundMessage,
     bounded_send,
 )
+from konenut.notify.push_endpoints import PushEndpointPolicy
 from konenut.security.private_files import create_private_file
 
 log = structlog.get_logger(__name__)
@@ -34,7 +35,6 @@ PUSH_TTL_SECS = 1800
 # same tag) is at most 32 characters of the base64url alphabet.
 TOPIC_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 GONE_STATUSES = frozenset({404, 410})  # the subscription expired or was unsubscribed
-REASON_MAX_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -80,13 +80,16 @@ def load_or_create_vapid_keys(data_dir: Path) -> VapidKeys:
 
 
 class WebPushChannel:
-    """Sends a JSON payload (title, body, lang, ack_url, tag) to a browser push subscription."""
+    """Sends a JSON payload (title, body, lang, ack_url, tag) to a browser push subscription,
+    only where `endpoints` allows (checked again at every send: a name may resolve elsewhere
+    by now)."""
 
     def __init__(
         self,
         keys: VapidKeys,
         subject: str,
         *,
+        endpoints: PushEndpointPolicy | None = None,
         name: str = "webpush",
         ttl_secs: int = PUSH_TTL_SECS,
         timeout_secs: float = SEND_TIMEOUT_SECS,
@@ -95,6 +98,7 @@ class WebPushChannel:
             raise ValueError("the VAPID subject must be a mailto: or https:// contact")
         self._keys = keys
         self._subject = subject
+        self._endpoints = endpoints or PushEndpointPolicy()
         self._name = name
         self._ttl_secs = ttl_secs
         self._timeout_secs = timeout_secs
@@ -131,6 +135,11 @@ class WebPushChannel:
         """Blocking pywebpush call, run in a worker thread."""
         subscription = message.recipient.push_subscription
         assert subscription is not None
+        refused = self._endpoints.refusal(subscription.endpoint)
+        if refused is not None:  # a lasting refusal drops the subscription
+            return DeliveryResult(
+                sent=False, detail=refused.reason, gone=refused.lasting, channel=self._name
+            )
         fields: dict[str, object] = {
             "title": message.title,
             "body": message.body,
@@ -146,15 +155,17 @@ class WebPushChannel:
             headers["Topic"] = message.tag
         origin = _origin(subscription.endpoint)
         try:
-            response = webpush(
-                subscription_info=subscription.as_info(),
-                data=payload,
-                vapid_private_key=Vapid02(private_key=self._keys.private_key),
-                vapid_claims={"sub": self._subject},  # fresh dict: pywebpush adds aud and exp
-                ttl=self._ttl_secs,
-                timeout=self._timeout_secs,
-                headers=headers,
-            )
+            with self._endpoints.session(subscription.endpoint) as session:
+                response = webpush(
+                    subscription_info=subscription.as_info(),
+                    data=payload,
+                    vapid_private_key=Vapid02(private_key=self._keys.private_key),
+                    vapid_claims={"sub": self._subject},  # fresh dict: pywebpush adds aud, exp
+                    ttl=self._ttl_secs,
+                    timeout=self._timeout_secs,
+                    headers=headers,
+                    requests_session=session,
+                )
         except WebPushException as exc:
             status = getattr(exc.response, "status_code", None)
             if status in GONE_STATUSES:
@@ -164,11 +175,10 @@ class WebPushChannel:
                     gone=True,
                     channel=self._name,
                 )
-            text = (getattr(exc.response, "text", "") or "").strip()[:REASON_MAX_CHARS]
+            # Only the status: the remote body (anything the push service, or whoever is at
+            # that address, chose to answer) never reaches the board or the log.
             reason = f"push service {origin} answered {status}" if status else exc.message
-            return DeliveryResult(
-                sent=False, detail=f"{reason}: {text}" if text else reason, channel=self._name
-            )
+            return DeliveryResult(sent=False, detail=reason, channel=self._name)
         except OSError as exc:  # requests' connection errors and timeouts are OSErrors
             return DeliveryResult(
                 sent=False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
@@ -175,7 +176,15 @@ async def subscribe_push(
     idem: IdempotencyKey = Key,
     access: Access = Depends(permit("subscribe_push")),
 ) -> JSONResponse:
-    """This device's push subscription (its `PushSubscription.toJSON()` endpoint and keys)."""
+    """This device's push subscription (its `PushSubscription.toJSON()` endpoint and keys).
+
+    The endpoint must be `https://` on a public address (or a push service the deployment
+    allow-lists, KONENUT_PUSH_ALLOW_HOSTS); anything else is 422.
+    """
+    refused = await asyncio.to_thread(access.runtime.push_endpoints.refusal, body.endpoint)
+    if refused is not None:
+        reason = refused.reason
+        raise ApiProblem(422, reason, errors=[{"loc": "body.endpoint", "msg": reason}])
     return await access.run(muster.subscribe_push(access.actor, body), idem)
 
 
