@@ -93,7 +93,6 @@ ADMIN_ONLY = row(
 )
 PICTURE = row(admin=ALL, resident=NO, guest=NO, **SQUAD)
 POSITIONS = row(admin=NO, resident=NO, guest=NO, **SQUAD)
-CONFIG = row(admin=ALL, resident=OWN, guest=NO, **SQUAD)
 RUNS_SQUAD = row(
     admin=ALL,
     commander=ALL,
@@ -163,12 +162,29 @@ GUESTS = row(
     liaison=Seen(Scope.INCIDENT, hide=frozenset({"phone"})),
 )
 
+# The registry, need-to-know per field (contracts §4, issue 11 item 7): residents' phone
+# numbers and special needs only for those who run the squad; responders and medics see who
+# lives where; a household its own; volunteers and liaisons never (only the picture).
+RESCUE_VIEW = Seen(Scope.ALL, hide=frozenset({"phone", "special_needs"}))
+HOUSEHOLDS = row(
+    admin=ALL,
+    commander=ALL,
+    operator=ALL,
+    responder=ALL,
+    medic=ALL,
+    resident=OWN,
+    guest=NO,
+    volunteer=NO,
+    liaison=NO,
+)
+PERSONS = {**HOUSEHOLDS, Role.RESPONDER: RESCUE_VIEW, Role.MEDIC: RESCUE_VIEW}
+
 DECISIONS: dict[str, dict[Role, Seen | None]] = {
     "site.configured": row(admin=ALL, resident=PUBLIC_NO_PLAN, guest=PUBLIC_NO_PLAN, **SQUAD),
-    "person.added": CONFIG,
-    "household.added": CONFIG,
-    "person.updated": CONFIG,
-    "household.updated": CONFIG,
+    "person.added": PERSONS,
+    "household.added": HOUSEHOLDS,
+    "person.updated": PERSONS,
+    "household.updated": HOUSEHOLDS,
     "enrollment.code_issued": ADMIN_ONLY,
     "device.enrolled": ADMIN_ONLY,
     "token.revoked": ADMIN_ONLY,
@@ -250,7 +266,8 @@ DECISIONS: dict[str, dict[Role, Seen | None]] = {
     # issue 6: the challenge/password is the squad's (a captured resident's phone must not
     # answer it); the safe word is told to residents and guests, without who set it.
     "challenge.set": POSITIONS,
-    "safe_word.set": NEWS,
+    # What the squad says at a door: households, never a guest (anyone who scans a poster).
+    "safe_word.set": row(admin=ALL, resident=PUBLIC, guest=NO, **SQUAD),
     # issue 6: a caution reaches the units it warns (all, when it names nobody) and those who
     # run the squad; never residents, guests or the admin desk (contracts §5).
     "caution.raised": row(
@@ -322,6 +339,17 @@ PLAN = {
 }
 
 
+# A resident with what only those who run the squad may read: her phone and special needs.
+YAEL = {
+    "person_id": PERSON,
+    "ref": "p1",
+    "name": "Yael",
+    "household_id": HOME,
+    "phone": "+972501234567",
+    "special_needs": ["mobility"],
+}
+
+
 @dataclass(frozen=True)
 class Sample:
     payload: dict[str, Any]
@@ -334,7 +362,7 @@ class Sample:
 SAMPLES: dict[str, Sample] = {
     "site.configured": Sample({"name": "Tel Kinamon", "plan": PLAN}, incident=False),
     "person.added": Sample(
-        {"person_id": PERSON, "ref": "p1", "name": "Yael", "household_id": HOME},
+        YAEL,
         incident=False,
         subject=PERSON,
         household=HOME,
@@ -343,7 +371,7 @@ SAMPLES: dict[str, Sample] = {
         {"household_id": HOME, "ref": "31", "name": "Cohen"}, incident=False, household=HOME
     ),
     "person.updated": Sample(
-        {"person_id": PERSON, "ref": "p1", "name": "Yael", "household_id": HOME},
+        YAEL,
         incident=False,
         subject=PERSON,
         household=HOME,
@@ -644,6 +672,7 @@ def test_fields_named_by_the_registry_exist(type_: str) -> None:
     fields = set(etype.payload.model_fields)
     named = set(etype.secret_fields) | {f for seen in etype.audience.values() for f in seen.hide}
     named |= {f for f in (etype.subject_field, etype.household_field, etype.targets_field) if f}
+    named |= {etype.households_only_field} if etype.households_only_field else set()
     assert named <= fields, f"{type_} names fields it does not have: {named - fields}"
 
 
@@ -750,3 +779,16 @@ def test_a_broadcast_reaches_the_households_it_is_for_and_says_nothing_of_the_ot
     for viewer in (home, neighbour, guest):
         assert view_for(to_all, etype, viewer) is not None
     assert view_for(to_all, etype, guest_elsewhere) is None
+
+
+def test_a_broadcast_that_tells_the_safe_word_reaches_households_and_never_a_guest() -> None:
+    sent = _event("broadcast.sent")
+    payload = {**sent.payload, "household_ids": [], "carries_safe_word": True}
+    safe_word = Event(**{**sent.__dict__, "payload": payload})
+    etype = REGISTRY["broadcast.sent"]
+    home = Viewer(frozenset({Role.RESIDENT}), HOME, HOME)
+    guest = Viewer(frozenset({Role.GUEST}), "g1", incident_id=INCIDENT)
+    responder = Viewer(frozenset({Role.RESPONDER}), PERSON)
+    assert view_for(safe_word, etype, guest) is None
+    assert view_for(safe_word, etype, home) is not None
+    assert view_for(safe_word, etype, responder) is not None

@@ -50,6 +50,7 @@ EVERYONE = _m(
 PICTURE = _m(
     admin=ALL, commander=ALL, operator=ALL, responder=ALL, medic=ALL, volunteer=INC, liaison=INC
 )
+REGISTRY = _m(admin=ALL, commander=ALL, operator=ALL, responder=ALL, medic=ALL)
 SQUAD_ACTS = _m(commander=ALL, operator=ALL, responder=OWN, medic=OWN, volunteer=OWN)
 # Commands that can only be about the caller itself (no person in the request).
 SELF_ACTS = _m(commander=ALL, operator=ALL, responder=ALL, medic=ALL, volunteer=INC)
@@ -64,16 +65,18 @@ MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     "configure_site": ADMIN,
     # Residents and guests get the public part of the plan (api/routes/site.py).
     "get_site_plan": {**PICTURE, Role.RESIDENT: ALL, Role.GUEST: INC},
-    "list_people": PICTURE,
+    # The registry: never volunteers or liaisons (they see the picture); which fields each role
+    # gets is the audience of person.* and household.* (domain/event_types.py).
+    "list_people": REGISTRY,
     "add_person": ADMIN,
-    "get_person": {**PICTURE, Role.RESIDENT: OWN},
-    "list_households": PICTURE,
+    "get_person": {**REGISTRY, Role.RESIDENT: OWN},
+    "list_households": REGISTRY,
     "add_household": ADMIN,
     "import_households": ADMIN,
     "edit_household": ADMIN,
     "export_households_csv": ADMIN,
     "export_households_xlsx": ADMIN,
-    "get_household": {**PICTURE, Role.RESIDENT: OWN},
+    "get_household": {**REGISTRY, Role.RESIDENT: OWN},
     "issue_enrollment_code": _m(admin=ALL, commander=ALL),
     "list_devices": _m(admin=ALL, commander=ALL),
     "revoke_device": _m(admin=ALL, commander=ALL),
@@ -149,7 +152,8 @@ MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     "set_recheck": COMMAND,
     "send_order": COMMAND,
     # challenge/password: the commander sets it, the squad and the liaison read it; the safe
-    # word reaches residents and guests through their incident view (get_incident)
+    # word reaches residents through their incident view (get_incident), never guests
+    # (domain/event_types.SAFE_WORD_AUDIENCE: anyone who scans a poster is a guest)
     "set_challenge": _m(commander=ALL),
     "rotate_challenge": _m(commander=ALL),
     "get_challenge": {r: s for r, s in PICTURE.items() if r is not Role.ADMIN},

@@ -469,6 +469,8 @@ class BroadcastSent(Payload, BroadcastFields):
     audience: Literal["all", "households", "area", "group"] = "all"
     area: dict[str, Any] | None = None  # the GeoJSON Polygon it was resolved from
     group: Annotated[str, StringConstraints(max_length=64)] | None = None
+    # The texts tell the safe word (the `safe_word` template): households only, never guests.
+    carries_safe_word: bool | None = None
 
 
 class BroadcastDeliverySent(Payload):
@@ -542,7 +544,7 @@ class ChallengeSet(Payload):
 
 
 class SafeWordSet(Payload):
-    """The word the squad says at a door, so residents and guests know to open."""
+    """The word the squad says at a door, so residents know to open (never guests)."""
 
     word: Word
     lang: Lang = "he"
@@ -550,9 +552,13 @@ class SafeWordSet(Payload):
 
 
 class AccessDenied(Payload):
+    """One refusal, or `count` refusals of the same token and operation since `first_at`."""
+
     operation: Annotated[str, StringConstraints(max_length=100)]
     reason: Annotated[str, StringConstraints(max_length=500)]
     token_id: Id | None = None
+    count: int = Field(default=1, ge=1)
+    first_at: Stamp | None = None
 
 
 class LogExported(Payload):
@@ -812,12 +818,36 @@ COMMAND_AUDIENCE = _aud(admin=ALL_SEE, commander=ALL_SEE, operator=ALL_SEE)
 CONTACT_AUDIENCE = _aud(
     admin=ALL_SEE, commander=ALL_SEE, responder=OWN_SEES, medic=OWN_SEES, volunteer=OWN_SEES
 )
-CONFIG_AUDIENCE: dict[Role, Visibility] = {**PICTURE_AUDIENCE, Role.RESIDENT: OWN_SEES}
+# The registry, field by field (contracts §4, need-to-know): those who run the squad see all of
+# it; responders and medics see who lives where and how many (a rescue's picture), never phone
+# numbers or a person's special needs (a phone book and medical notes on every squad phone);
+# a household sees its own; volunteers and liaisons never see the registry, only the picture.
+REGISTRY_PRIVATE_FIELDS = frozenset({"phone", "special_needs"})
+_RESCUE_VIEW = Visibility(Scope.ALL, hide=REGISTRY_PRIVATE_FIELDS)
+PERSON_AUDIENCE = _aud(
+    admin=ALL_SEE,
+    commander=ALL_SEE,
+    operator=ALL_SEE,
+    responder=_RESCUE_VIEW,
+    medic=_RESCUE_VIEW,
+    resident=OWN_SEES,
+)
+HOUSEHOLD_AUDIENCE = _aud(
+    admin=ALL_SEE,
+    commander=ALL_SEE,
+    operator=ALL_SEE,
+    responder=ALL_SEE,
+    medic=ALL_SEE,
+    resident=OWN_SEES,
+)
 PUBLIC_AUDIENCE: dict[Role, Visibility] = {
     **PICTURE_AUDIENCE,
     Role.RESIDENT: PUBLIC,
     Role.GUEST: PUBLIC_IN_INCIDENT,
 }
+# The safe word (what the squad says at a door): the squad and the households, never a guest.
+# Anyone who scans a poster on a wall is a guest, an attacker too (docs/contracts.md §4).
+SAFE_WORD_AUDIENCE: dict[Role, Visibility] = {**PICTURE_AUDIENCE, Role.RESIDENT: PUBLIC}
 # The challenge and password: the squad, and the arriving unit; never admins in peacetime
 # views, never residents or guests (a captured phone at a door must not answer it).
 CHALLENGE_AUDIENCE = POSITION_AUDIENCE
@@ -853,23 +883,23 @@ EVENT_TYPES: tuple[EventType, ...] = (
         "person.added",
         1,
         PersonAdded,
-        CONFIG_AUDIENCE,
+        PERSON_AUDIENCE,
         subject_field="person_id",
         household_field="household_id",
     ),
     EventType(
-        "household.added", 1, HouseholdAdded, CONFIG_AUDIENCE, household_field="household_id"
+        "household.added", 1, HouseholdAdded, HOUSEHOLD_AUDIENCE, household_field="household_id"
     ),
     EventType(
         "person.updated",
         1,
         PersonUpdated,
-        CONFIG_AUDIENCE,
+        PERSON_AUDIENCE,
         subject_field="person_id",
         household_field="household_id",
     ),
     EventType(
-        "household.updated", 1, HouseholdUpdated, CONFIG_AUDIENCE, household_field="household_id"
+        "household.updated", 1, HouseholdUpdated, HOUSEHOLD_AUDIENCE, household_field="household_id"
     ),
     EventType(
         "enrollment.code_issued",
@@ -933,6 +963,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
             Role.GUEST: TARGETED_AT_HOUSEHOLD,
         },
         targets_field="household_ids",
+        households_only_field="carries_safe_word",
         requires_incident=True,
     ),
     EventType(
@@ -1083,7 +1114,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
         requires_incident=True,
     ),
     EventType("challenge.set", 1, ChallengeSet, CHALLENGE_AUDIENCE, requires_incident=True),
-    EventType("safe_word.set", 1, SafeWordSet, PUBLIC_AUDIENCE, requires_incident=True),
+    EventType("safe_word.set", 1, SafeWordSet, SAFE_WORD_AUDIENCE, requires_incident=True),
     EventType(
         "caution.raised",
         1,

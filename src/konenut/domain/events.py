@@ -66,6 +66,9 @@ class EventType:
     household_field: str | None = None
     # The payload field listing the households an event is addressed to (for Scope.TARGETED).
     targets_field: str | None = None
+    # A payload flag that, when true, keeps a targeted event to households (a broadcast that
+    # carries the safe word reaches residents, never a guest who scanned a poster).
+    households_only_field: str | None = None
     # Payload fields no audience ever receives (secrets' hashes).
     secret_fields: frozenset[str] = frozenset()
     requires_incident: bool = False
@@ -154,6 +157,9 @@ def _in_scope(event: Event, etype: EventType, scope: Scope, viewer: Viewer) -> b
         targets = event.payload.get(etype.targets_field or "") or []
         in_incident = viewer.incident_id in (None, event.incident_id)
         addressed = viewer.household_id in targets or viewer.subject_id in targets
+        for_households = bool(event.payload.get(etype.households_only_field or ""))
+        if for_households and viewer.household_id is None:
+            return False
         return in_incident and (not targets or addressed)
     if viewer.incident_id is not None and event.incident_id not in (None, viewer.incident_id):
         return False  # an incident-bound token (guest, volunteer) sees nothing of another one
@@ -183,6 +189,20 @@ def visibility_for(event: Event, etype: EventType, viewer: Viewer) -> Visibility
         seen = etype.audience.get(role)
         if role in viewer.roles and seen and _in_scope(event, etype, seen.scope, viewer):
             return seen
+    return None
+
+
+def record_for(
+    record: Mapping[str, Any], etype: EventType, roles: frozenset[Role]
+) -> JsonDict | None:
+    """A record kept from events of `etype` (a person, a household), as a REST read shows it:
+    the fields the roles' most capable audience rule hides removed, as the stream removes them
+    from the events; None when no role of them may see such records. Scope is the route's."""
+    for role in ROLE_PRECEDENCE:
+        seen = etype.audience.get(role)
+        if role in roles and seen:
+            hidden = seen.hide | etype.secret_fields
+            return {k: v for k, v in record.items() if k not in hidden}
     return None
 
 

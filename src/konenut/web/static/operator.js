@@ -30,6 +30,8 @@ const HOUSEHOLD_ORDER = ["intruder", "need_medic", "smoke", "safe", "not_home"];
 const HOUSEHOLD_TONE = { intruder: "bad", need_medic: "bad", smoke: "bad", safe: "ok", not_home: "none" };
 const COMMAND_ROLES = ["commander", "operator"];
 const OPEN_ROLES = ["commander", "operator", "admin"];
+// Who may read the registry (people, households); a liaison sees the picture only (contracts §4).
+const REGISTRY_ROLES = [...OPEN_ROLES, "responder", "medic"];
 const CONFIRM_WINDOW_MS = 3000; // the second tap on "Call the squad" must come this soon
 const DEFAULT_TEMPLATE = "hostile_infiltration";
 const BIG_GROUPS = ["coming", "arrived", "seen", "unseen", "not_reached", "cannot", "wounded"];
@@ -109,12 +111,16 @@ function restore(data) {
   render();
 }
 
+function readsRegistry() {
+  return me.roles.some((r) => REGISTRY_ROLES.includes(r));
+}
+
 /** Read the whole picture over REST; resolves with the site head it is as new as. */
 async function load() {
   const head = await siteHead();
   const [incidents, people, sitePlan, templates] = await Promise.all([
     api("/api/v1/incidents"),
-    api("/api/v1/site/people").catch(() => []),
+    readsRegistry() ? api("/api/v1/site/people").catch(() => []) : [],
     api("/api/v1/site/plan").catch(() => null),
     canCommand ? api("/api/v1/muster-templates").catch(() => null) : null,
   ]);
@@ -143,7 +149,7 @@ async function load() {
     timeline = log.events;
     households = states.map(({ checkin, ...household }) => household);
   } else {
-    households = await api("/api/v1/site/households").catch(() => []);
+    households = readsRegistry() ? await api("/api/v1/site/households").catch(() => []) : [];
   }
   picture.load({ incident, people, households, timeline });
   board = null;
