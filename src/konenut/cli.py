@@ -822,3 +822,25 @@ def cards_print(
     ]
     out.write_text(standalone_html(printed, lang), encoding="utf-8")
     typer.echo(f"{len(printed)} cards written to {out}")
+
+
+# --- generated docs --------------------------------------------------------------------------
+docs_app = typer.Typer(help="Docs pages written from the code.", no_args_is_help=True)
+app.add_typer(docs_app, name="docs")
+
+
+@docs_app.command("permissions")
+def docs_permissions(
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="File (default: standard output)")
+    ] = None,
+) -> None:
+    """Write docs/permissions.md: every route and event type, as every role gets it."""
+    from konenut.api.permissions_doc import app_operations, render
+
+    page = render(app_operations())
+    if out is None:
+        typer.echo(page, nl=False)
+        return
+    out.write_text(page, encoding="utf-8")
+    typer.echo(f"written to {out}", err=True)

@@ -10,19 +10,17 @@ a role outside the matrix row gets 403 problem+json and leaves an `audit.access_
 from __future__ import annotations
 
 import string
-import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
-from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 
 from helpers import SITE
-from konenut.api.app import create_app
+from konenut.api.permissions_doc import app_operations
 from konenut.api.routes.hooks import hook_secret
 from konenut.app import cards, guests, hostages, passes, volunteers
 from konenut.app import commands as c
@@ -30,29 +28,13 @@ from konenut.app.identity import new_token
 from konenut.app.muster import set_contact_point
 from konenut.app.permissions import MATRIX, PUBLIC_OPERATIONS
 from konenut.app.replies import InboundChannel
-from konenut.config import Settings
 from konenut.domain.events import Scope
 from konenut.domain.roles import Role
 
 from .conftest import HERE, Site, assert_problem
 
-
-def _openapi_operations() -> dict[str, tuple[str, str]]:
-    """operationId -> (METHOD, path template), from the app's OpenAPI document."""
-    # The app is only built, never started: its store connects to nothing.
-    unused = Path(tempfile.gettempdir()) / "konenut-openapi-only"
-    document = create_app(Settings(data_dir=unused)).openapi()
-    found: dict[str, tuple[str, str]] = {}
-    for path, item in document["paths"].items():
-        for method, operation in item.items():
-            op_id = operation.get("operationId")
-            assert op_id, f"{method.upper()} {path} has no operationId"
-            assert op_id not in found, f"operationId {op_id!r} is used twice"
-            found[op_id] = (method.upper(), path)
-    return found
-
-
-OPERATIONS = _openapi_operations()
+# operationId -> (METHOD, path template), from the app's own OpenAPI document.
+OPERATIONS = app_operations()
 PROTECTED = sorted(op for op in OPERATIONS if op not in PUBLIC_OPERATIONS)
 
 
@@ -529,3 +511,19 @@ def test_no_token_is_401_everywhere(shared_site: Site, operation: str) -> None:
 def test_public_routes_need_no_token(shared_site: Site, operation: str) -> None:
     response = _send(shared_site, operation, None, REQUESTS[operation](shared_site, Role.GUEST))
     assert 200 <= response.status_code < 300, response.text
+
+
+@pytest.mark.parametrize("role", list(Role), ids=str)
+def test_the_safe_word_in_the_incident_view_follows_its_audience(
+    shared_site: Site, role: Role
+) -> None:
+    """docs/contracts.md §4: the squad and households read the safe word in their incident
+    view; a guest (anyone who scans a poster on a wall) never does."""
+    site = shared_site
+    incident = f"/api/v1/incidents/{site.incident_id}"
+    word = site.call("PUT", incident + "/safe-word", Role.COMMANDER, json={"word": "marmalade"})
+    assert word.status_code in (200, 201), word.text
+    got = site.get(incident, role)
+    assert got.status_code == 200, got.text
+    told = "marmalade" in got.text
+    assert told is (role is not Role.GUEST), f"{role}: {got.text[:300]}"
