@@ -136,20 +136,22 @@ def test_the_safe_word_is_never_a_challenge_word(site: Site) -> None:
         assert "lemon" not in current(site)["current"].values()
 
 
-def test_residents_and_guests_see_the_safe_word_and_never_the_challenge(site: Site) -> None:
+def test_residents_see_the_safe_word_guests_nothing_and_neither_the_challenge(site: Site) -> None:
     put(site, "challenge", {"challenge": "olive", "password": "river", "lang": "en"})
     assert put(site, "safe-word", {"word": "lemon"}, Role.OPERATOR).status_code == 201
     assert put(site, "safe-word", {"word": "lemon"}).status_code == 200, "the same: no change"
     for role in (Role.RESIDENT, Role.GUEST):
         incident = site.get(path(site, "")[:-1], role)
         assert incident.status_code == 200, incident.text
-        assert incident.json()["safe_word"] == "lemon"
         text = incident.text.lower()
         assert "olive" not in text and "river" not in text
         log = site.get(path(site, "events"), role)
         assert log.status_code == 200, log.text
         assert "olive" not in log.text and "river" not in log.text
-        assert "lemon" in log.text
+        # A household with a card hears the word; anyone who scans a poster is a guest.
+        said = "lemon" in incident.text and "lemon" in log.text
+        assert said is (role is Role.RESIDENT), f"{role}: {incident.text} {log.text}"
+    assert site.get(path(site, "")[:-1], Role.RESIDENT).json()["safe_word"] == "lemon"
 
 
 def test_the_residents_stream_never_carries_the_challenge(site: Site) -> None:
@@ -274,6 +276,13 @@ def test_the_safe_word_broadcast_tells_the_word_in_every_language(site: Site) ->
     assert all("marigold" in text for text in texts.values()), texts
     # The word first: an SMS cut to one segment keeps it.
     assert texts["en"].startswith("The squad will say: marigold. Stay in your safe room.")
+    # Households read it in their incident view; a guest who scanned a poster never.
+    broadcasts = {
+        role: site.get(path(site, "")[:-1], role).json()["broadcasts"]
+        for role in (Role.RESIDENT, Role.GUEST)
+    }
+    assert "marigold" in str(broadcasts[Role.RESIDENT])
+    assert "marigold" not in str(broadcasts[Role.GUEST])
     # Without a safe word set, the template is sent as written.
     other = site.fresh_drill()
     plain = site.post(

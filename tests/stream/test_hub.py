@@ -295,9 +295,7 @@ NEVER_FOR_RESIDENTS = {"position.reported", "sighting.updated", "muster.called",
                        "caution.raised", "responder.entering"}
 GUEST_MAY_SEE = {"site.configured", "incident.opened", "incident.closed", "broadcast.sent",
                  # its own check-in by a poster, and its merge into a household
-                 "guest.checked_in", "guest.merged",
-                 # the word the squad will say at the door (never the challenge/password)
-                 "safe_word.set"}
+                 "guest.checked_in", "guest.merged"}
 
 
 def test_households_and_guests_get_only_their_own_and_public_events() -> None:
@@ -321,6 +319,9 @@ def test_households_and_guests_get_only_their_own_and_public_events() -> None:
         assert {f["type"] for f in guest.events} <= GUEST_MAY_SEE
         assert all(f["incident_id"] in (None, INCIDENT) for f in guest.events)
         assert {f["type"] for f in guest.events} >= {"broadcast.sent"}
+        # The safe word: households hear it, a guest (anyone who scanned a poster) never.
+        assert "safe_word.set" in {f["type"] for f in resident.events}
+        assert "lemon" not in orjson.dumps(guest.events).decode()
         for frame in resident.events + guest.events:
             assert "token_hash" not in frame["payload"] and "code_hash" not in frame["payload"]
         await hub.close()

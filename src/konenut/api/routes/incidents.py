@@ -16,7 +16,7 @@ from konenut.api.runtime import events_page, visible
 from konenut.app import commands as c
 from konenut.app import handlers
 from konenut.app.photos import PhotoStore, check_photos
-from konenut.domain.event_types import REGISTRY
+from konenut.domain.event_types import REGISTRY, SAFE_WORD_AUDIENCE
 from konenut.domain.events import Scope
 from konenut.domain.roles import Role
 from konenut.domain.state import IncidentView
@@ -94,7 +94,9 @@ def get_incident(
         own = incident.checkins.get(access.actor.household_id)
         result["checkin"] = own.model_dump() if own else None
     result["broadcasts"] = _broadcasts_for(access, incident)
-    result["safe_word"] = incident.safe_word  # never the challenge: GET .../challenge has it
+    # Never the challenge (GET .../challenge has it); the safe word never to a guest.
+    if roles & SAFE_WORD_AUDIENCE.keys():
+        result["safe_word"] = incident.safe_word
     return result
 
 
