@@ -158,4 +158,3 @@ def render(operations: Mapping[str, tuple[str, str]]) -> str:
         *_table(["event type", *ROLES, "own / targeted by"], event_rows()),
     ]
     return "\n".join(parts) + "\n"
-
