@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from konenut import __version__
 from konenut.api import problems
+from konenut.api.denials import FLUSH_INTERVAL_SECS
 from konenut.api.fastpath import FastPath
 from konenut.api.headers import SecurityHeaders
 from konenut.api.limits import LimitBodies
@@ -82,9 +83,13 @@ def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
         refresher = asyncio.create_task(_refresh_forever(runtime))
         # Proof of life: re-pings silent households when an incident's recheck is due.
         rechecking = asyncio.create_task(_recheck_forever(runtime, loading))
+        denials = asyncio.create_task(_flush_denials_forever(runtime))
         try:
             yield
         finally:
+            denials.cancel()
+            if event_store.started:  # counts not recorded yet, while the store is open
+                runtime.denials.flush_all()
             rechecking.cancel()
             refresher.cancel()
             streaming.cancel()
@@ -209,6 +214,14 @@ async def _recheck_forever(runtime: Runtime, loading: asyncio.Task[None] | None)
         await asyncio.shield(loading)
     if runtime.store.started and runtime.settings.escalate:
         await Rechecker(runtime.store, runtime.site_id).run_forever()
+
+
+async def _flush_denials_forever(runtime: Runtime) -> None:
+    """Record the refusals counted in windows that ended (api/denials.py)."""
+    while True:
+        await asyncio.sleep(FLUSH_INTERVAL_SECS)
+        if runtime.store.started:
+            runtime.denials.flush_due()
 
 
 async def _refresh_forever(runtime: Runtime) -> None:

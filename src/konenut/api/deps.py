@@ -14,7 +14,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from konenut.api.problems import ApiProblem
 from konenut.api.runtime import Runtime
-from konenut.app import handlers
 from konenut.app.identity import Actor, hash_secret
 from konenut.app.permissions import PENDING_VOLUNTEER_OPERATIONS, allowed_scope
 from konenut.app.volunteers import PendingVolunteer, is_pending
@@ -113,9 +112,7 @@ class Access:
         return self.runtime.store.state(self.actor.site_id)
 
     def deny(self, reason: str) -> ApiProblem:
-        self.runtime.submit_quietly(
-            self.actor.site_id, handlers.record_denial(self.actor, self.operation, reason)
-        )
+        self.runtime.denials.deny(self.actor, self.operation, reason)
         return ApiProblem(403, reason)
 
     async def execute(self, decide: Decide, idem: IdempotencyKey) -> Outcome:
