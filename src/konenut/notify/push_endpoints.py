@@ -1,11 +1,11 @@
-"""Where the server may send a Web Push: `https://` endpoints on public addresses, or a push
-service the deployment allow-lists. A subscription is written by a phone, so without this check
-a resident could make the server POST into its own network (SSRF)."""
+"""Where Web Push may go: https endpoints on public addresses, or allow-listed push services."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address, IPv6Network, ip_address
 from urllib.parse import SplitResult, urlsplit
@@ -17,6 +17,11 @@ from urllib3.connectionpool import HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError
 
 HTTPS_PORT = 443
+# Resolving a name waits on the network (seconds while a resolver is down): subscriptions are
+# checked on their own few threads, so a flood of them cannot hold the default pool's threads,
+# which read the log for the live stream.
+RESOLVER_THREADS = 4
+_RESOLVERS = ThreadPoolExecutor(max_workers=RESOLVER_THREADS, thread_name_prefix="konenut-resolve")
 # NAT64's well-known prefix (RFC 6052) carries an IPv4 address in its last 32 bits.
 NAT64_PREFIX = IPv6Network("64:ff9b::/96")
 
@@ -77,7 +82,9 @@ class AllowedOrigin:
 
 
 class PushEndpointPolicy:
-    """Which push endpoints are accepted (at subscription) and reached (at every send)."""
+    """Which push endpoints are accepted (at subscription) and reached (at every send). A
+    subscription is written by a phone: unchecked, a resident could make the server POST into
+    its own network (SSRF)."""
 
     def __init__(self, allowed: Iterable[str] = ()) -> None:
         self.allowed = tuple(AllowedOrigin.parse(entry) for entry in allowed)
@@ -102,11 +109,15 @@ class PushEndpointPolicy:
             return Refusal("a push endpoint must be an https:// URL")
         try:
             found = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError):
+        except (OSError, ValueError):  # gaierror; a name IDNA or the resolver cannot take
             return Refusal(f"the push service {parts.hostname} cannot be found", lasting=False)
         if not all(is_public(str(info[4][0])) for info in found):
             return Refusal(f"the push service {parts.hostname} is not on a public address")
         return None
+
+    async def refusal_off_loop(self, endpoint: str) -> Refusal | None:
+        """`refusal` for a request handler: on the resolver threads, never on the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(_RESOLVERS, self.refusal, endpoint)
 
     def session(self, endpoint: str) -> requests.Session:
         """A session for one send: no redirects, no proxy from the environment; unless the

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
@@ -181,7 +180,7 @@ async def subscribe_push(
     The endpoint must be `https://` on a public address (or a push service the deployment
     allow-lists, KONENUT_PUSH_ALLOW_HOSTS); anything else is 422.
     """
-    refused = await asyncio.to_thread(access.runtime.push_endpoints.refusal, body.endpoint)
+    refused = await access.runtime.push_endpoints.refusal_off_loop(body.endpoint)
     if refused is not None:
         reason = refused.reason
         raise ApiProblem(422, reason, errors=[{"loc": "body.endpoint", "msg": reason}])
