@@ -64,6 +64,7 @@ def test_a_responder_walking_to_a_house_with_an_intruder_is_told_who_is_inside(
 ) -> None:
     incident = f"/api/v1/incidents/{web.incident_id}"
     phone = phone_at(browser, near("31", 60))
+    war_room = desktop_context(browser)
     try:
         with commander_api(web) as api:
             quiet_village(api, incident)
@@ -104,14 +105,25 @@ def test_a_responder_walking_to_a_house_with_an_intruder_is_told_who_is_inside(
             expect(line).to_contain_text(shown(told), timeout=APPEARS_WITHIN_MS)
             assert page.locator("#caution li").count() == 1
 
-            # The squad checks house 31 and clears it: a reload no longer shows the caution.
-            post(api, f"{incident}/intruder-clearances", {"building_ref": "31"})
-            page.reload()
-            page.wait_for_selector("#caution[data-standing=loaded]", state="attached")
-            expect(banner).to_be_hidden()
-            assert page.errors == []
+        # The squad checks house 31: one tap on the console clears it, and a reload of the
+        # responder's page no longer shows the caution.
+        operator = squad_member("operator")["person_ref"]
+        console = enrol(war_room, web.url, web.person_code(operator, [Role.OPERATOR]), "en")
+        household = web.household("h-31")
+        row = console.locator(f"#hostage-raise li[data-household='{household.household_id}']")
+        expect(row).to_be_visible(timeout=APPEARS_WITHIN_MS)
+        head = web.head()
+        row.locator("button[data-clear='31']").click()
+        cleared = written_down(web, head, "intruder.cleared")
+        assert cleared.payload["building_ref"] == "31"
+        expect(row).to_have_count(0, timeout=APPEARS_WITHIN_MS)
+        page.reload()
+        page.wait_for_selector("#caution[data-standing=loaded]", state="attached")
+        expect(banner).to_be_hidden()
+        assert page.errors == [] and console.errors == []
     finally:
         phone.close()
+        war_room.close()
 
 
 def test_the_war_room_sees_that_a_caution_could_not_be_sent(

@@ -150,7 +150,7 @@ def test_someone_in_the_house_becomes_a_hostage_situation_the_household_never_se
             f"#hostage-raise li[data-household='{household.household_id}']"
         )
         expect(raise_row).to_be_visible(timeout=APPEARS_WITHIN_MS)
-        raise_row.locator("button").click()
+        raise_row.locator("button.danger").click()  # the other one: "checked: no threat"
         situation = operator.locator("#hostage-list li.bad").filter(has_text=household.name)
         expect(situation).to_be_visible(timeout=APPEARS_WITHIN_MS)
         expect(raise_row).to_have_count(0)

@@ -80,14 +80,17 @@ export function householdsBoard({ picture, canCommand, act }) {
 
   function renderHostages() {
     const held = new Set(hostages.filter((s) => s.status !== "resolved").map((s) => s.household_id));
-    // One tap from a household's "someone is in the house" to the hostage board.
+    const cleared = new Map(picture.timeline.filter((e) => e.type === "intruder.cleared").map((e) => [e.payload.building_ref, e.occurred_at]));
+    // One tap from a household's "someone is in the house" to the hostage board, or to "the
+    // squad checked it: no threat" (it stops warning the units that come near: docs/caution.md).
     const intruded = [...picture.households.values()].filter((hh) => {
       const checkin = picture.checkins.get(hh.household_id);
-      return checkin && checkin.status === "intruder" && !held.has(hh.household_id);
+      return checkin && checkin.status === "intruder" && !held.has(hh.household_id) && !(cleared.get(hh.building_ref) >= checkin.at);
     });
     $("#hostage-raise").replaceChildren(...(canCommand ? intruded : []).map((hh) => h("li", { class: "row bad", dataset: { household: hh.household_id } },
       h("span", { dir: "auto" }, `${hh.ref} · ${hh.name} · ${t("household.intruder")}`),
-      h("button", { type: "button", class: "small danger", onclick: () => raise(hh) }, t("hostage.raise")))));
+      h("button", { type: "button", class: "small danger", onclick: () => raise(hh) }, t("hostage.raise")),
+      hh.building_ref ? h("button", { type: "button", class: "small", dataset: { clear: hh.building_ref }, onclick: () => clearIntruder(hh) }, t("caution.clear_intruder")) : null)));
     $("#hostage-list").replaceChildren(...(hostages.length ? hostages.map(situationRow) : [h("li", { class: "empty" }, t("hostage.none"))]));
   }
 
@@ -178,6 +181,10 @@ export function householdsBoard({ picture, canCommand, act }) {
       label: t("hostage.raise"),
       kind: "hostage",
     });
+  }
+
+  function clearIntruder(household) {
+    outbox.send({ path: path("/intruder-clearances"), body: { building_ref: household.building_ref }, label: t("caution.clear_intruder"), kind: "intruder" });
   }
 
   async function update(situation) {
