@@ -93,6 +93,13 @@ def checked_actor(state: SiteState, token: TokenView | None, now: datetime) -> A
             slug="token-expired",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    if not token.roles:  # the person no longer holds any role the device was enrolled with
+        raise ApiProblem(
+            401,
+            "this device's roles were taken from its holder; ask an admin to enrol it again",
+            slug="token-outdated",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     if is_pending(state, token):
         return PendingVolunteer.from_token(state.site_id, token)
     return Actor.from_token(state.site_id, token)

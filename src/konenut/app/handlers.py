@@ -13,7 +13,7 @@ from typing import Any
 from konenut.app import commands as c
 from konenut.app.identity import Actor, hash_code, hash_secret
 from konenut.domain import broadcasts
-from konenut.domain.errors import Conflict, DomainError, InvalidEvent, NotFound
+from konenut.domain.errors import Conflict, DomainError, Forbidden, InvalidEvent, NotFound
 from konenut.domain.events import Location, NewEvent
 from konenut.domain.ids import format_time, new_id
 from konenut.domain.on_site import POSITION_MARGIN_M, SIGHTING_MARGIN_M, check_on_site
@@ -162,17 +162,21 @@ def issue_enrollment_code(actor: Actor | None, cmd: c.IssueEnrollmentCode, code:
     code_id = new_id()
 
     def decide(state: SiteState, now: datetime) -> Decision:
-        subject_id, roles = _code_subject(state, cmd)
-        # A commander may hand out incident passes, not lasting squad or household access.
+        # A commander may hand out incident passes, not lasting squad or household access, nor
+        # a pass whose device would act as someone already known (a responder, a household).
         lasting = cmd.subject_kind in (SubjectKind.PERSON, SubjectKind.HOUSEHOLD)
-        if actor is not None and Role.ADMIN not in actor.roles and lasting:
-            raise DomainError("only an admin issues codes for people and households")
+        if actor is not None and Role.ADMIN not in actor.roles:
+            if lasting:
+                raise DomainError("only an admin issues codes for people and households")
+            if cmd.subject_id is not None:
+                raise Forbidden("only an admin binds a device to someone already known")
+        subject_id, roles = _code_subject(state, cmd)
         if cmd.incident_id is not None:
             open_incident_of(state, cmd.incident_id)
         expires_at = format_time(now + ENROLLMENT_CODE_TTL)
         payload: dict[str, Any] = {
             "code_id": code_id,
-            "code_hash": hash_code(code),
+            "code_hash": hash_code(state.code_key, code),
             "subject_id": subject_id,
             "subject_kind": cmd.subject_kind.value,
             "roles": [r.value for r in roles],
@@ -199,7 +203,7 @@ def enroll_device(cmd: c.EnrollDevice, token: str) -> Decide:
     token_id = new_id()
 
     def decide(state: SiteState, now: datetime) -> Decision:
-        code = state.code_by_hash(hash_code(cmd.code))
+        code = state.code_by_hash(hash_code(state.code_key, cmd.code))
         if code is None:
             raise NotFound("this enrollment code is unknown; check it or ask for a new one")
         if code.used_by_token is not None:

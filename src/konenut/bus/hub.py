@@ -37,16 +37,20 @@ LIVE_COALESCE_SECS = 0.0  # positions held this long for live clients too (0: se
 COALESCED_BY: dict[str, str] = {"position.reported": "subject_id"}
 # Events after which every open stream's token is checked again: a revoked device is cut off
 # before the batch goes out; passes of a closed incident get the closing news, then are closed.
-CHECK_TOKENS_BEFORE: frozenset[str] = frozenset({"token.revoked"})
+# A person's devices follow the registry (domain/state.py): one taken off the squad is cut off,
+# one moved to another household streams again as its new self.
+CHECK_TOKENS_BEFORE: frozenset[str] = frozenset({"token.revoked", "person.updated"})
 CHECK_TOKENS_AFTER: frozenset[str] = frozenset({"incident.closed"})
 
 CLOSE_GOING_AWAY = 1001
 CLOSE_INTERNAL_ERROR = 1011
 CLOSE_UNAUTHORISED = 4401
 CLOSE_IDLE = 4408
+CLOSE_IDENTITY_CHANGED = 4409  # the token now stands for other roles or another household
 
 Reader = Callable[[int, int], Awaitable[list[Event]]]  # (since, limit) -> events after since
 Authorise = Callable[[str], str | None]  # token id -> why it may no longer stream, or None
+Identify = Callable[[str], Viewer | None]  # token id -> whom it stands for now (None: unknown)
 
 
 @dataclass(frozen=True)
@@ -277,6 +281,7 @@ class StreamHub:
         read: Reader,
         latest_seq: Callable[[], int],
         authorise: Authorise,
+        identify: Identify | None = None,
         limits: StreamLimits | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
@@ -285,6 +290,7 @@ class StreamHub:
         self._read = read
         self._latest_seq = latest_seq
         self._authorise = authorise
+        self._identify = identify
         self._clock = clock
         self._ring = EventRing(self.limits.buffer_events)
         self._latest: dict[tuple[str | None, Any], Entry] = {}  # last entry per coalesced unit
@@ -609,6 +615,9 @@ class StreamHub:
             reason = self._authorise(client.token_id)
             if reason is not None:
                 self._close(client, CLOSE_UNAUTHORISED, reason)
+            elif self._identify and self._identify(client.token_id) not in (None, client.viewer):
+                # It reconnects (any code but 4401) and is served as what it is now.
+                self._close(client, CLOSE_IDENTITY_CHANGED, "this device's access changed")
 
     def _close(self, client: StreamClient, code: int, reason: str) -> None:
         self.leave(client)

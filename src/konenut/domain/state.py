@@ -12,7 +12,7 @@ from konenut.domain.events import Event, JsonDict
 from konenut.domain.ids import format_time, parse_time
 
 CAUTION_REPEAT = timedelta(minutes=5)  # an identical caution is not raised again sooner
-STATE_VERSION = 6  # bump when the shape changes: older snapshots are then ignored
+STATE_VERSION = 7  # bump when the shape changes: older snapshots are then ignored
 
 
 class _View(BaseModel):
@@ -57,11 +57,16 @@ class CodeView(_View):
 
 
 class TokenView(_View):
+    """A device token. For a person's device, `roles` and `household_id` follow the registry
+    (`_follow_registry`): the roles granted at enrollment that the person still holds, and the
+    household they live in now; an empty `roles` means the device no longer works."""
+
     token_id: str
     token_hash: str
     subject_id: str
     subject_kind: str
     roles: list[str]
+    granted_roles: list[str]  # the roles the enrollment code granted
     household_id: str | None = None
     incident_id: str | None = None
     expires_at: str | None = None
@@ -280,6 +285,8 @@ class GuestView(_View):
     checked_in_at: str  # the first check-in; `at` is the latest
     at: str
     merged_into: str | None = None  # a household, once an operator merged the guest into it
+    pass_id: str | None = None  # the poster it checked in by
+    voided_at: str | None = None  # an operator voided its poster's guests: not on the board
 
 
 class DeliveryView(_View):
@@ -368,11 +375,26 @@ class SiteState(_View):
     volunteers: dict[str, VolunteerView] = Field(default_factory=dict)
     guests: dict[str, GuestView] = Field(default_factory=dict)
     _token_by_hash: dict[str, str] = PrivateAttr(default_factory=dict)
+    _tokens_of_subject: dict[str, list[str]] = PrivateAttr(default_factory=dict)
     _code_by_hash: dict[str, str] = PrivateAttr(default_factory=dict)
     _pass_by_hash: dict[str, str] = PrivateAttr(default_factory=dict)
+    # The site's key of code hashes (app/identity.hash_code), given by the store: a secret
+    # kept outside the database, never an event and never in a snapshot.
+    _code_key: bytes = PrivateAttr(default=b"")
+
+    @property
+    def code_key(self) -> bytes:
+        return self._code_key
+
+    def keyed(self, code_key: bytes) -> SiteState:
+        """This state, hashing codes with `code_key` (EventStore sets it on every state)."""
+        self._code_key = code_key
+        return self
 
     def model_post_init(self, context: Any, /) -> None:
         self._token_by_hash = {t.token_hash: t.token_id for t in self.tokens.values()}
+        for token in self.tokens.values():
+            self._tokens_of_subject.setdefault(token.subject_id, []).append(token.token_id)
         self._code_by_hash = {c.code_hash: c.code_id for c in self.codes.values()}
         self._pass_by_hash = {p.code_hash: p.pass_id for p in self.passes.values()}
 
@@ -484,6 +506,19 @@ def _person_updated(state: SiteState, event: Event) -> None:
     """The event carries all the person's fields; those it leaves out are back to default."""
     if event.payload["person_id"] in state.persons:
         _person_added(state, event)
+        _follow_registry(state, state.persons[event.payload["person_id"]])
+
+
+def _follow_registry(state: SiteState, person: PersonView) -> None:
+    """A person's devices act for the household they live in now, with the roles they still
+    hold: someone moved out of a household no longer checks it in, a responder taken off the
+    squad no longer reports as one (issue 11, item 11)."""
+    for token_id in state._tokens_of_subject.get(person.person_id, []):
+        token = state.tokens[token_id]
+        if token.subject_kind != "person":
+            continue  # a pass an admin bound to them (a volunteer's, say) keeps its own role
+        token.household_id = person.household_id
+        token.roles = [r for r in token.granted_roles if r in person.roles]
 
 
 def _household_updated(state: SiteState, event: Event) -> None:
@@ -499,9 +534,16 @@ def _code_issued(state: SiteState, event: Event) -> None:
 
 def _device_enrolled(state: SiteState, event: Event) -> None:
     fields = {k: v for k, v in event.payload.items() if k not in ("code_id",)}
-    token = TokenView.model_validate({**fields, "enrolled_at": _at(event)})
+    granted = fields["roles"]
+    token = TokenView.model_validate(
+        {**fields, "granted_roles": granted, "enrolled_at": _at(event)}
+    )
     state.tokens[token.token_id] = token
     state._token_by_hash[token.token_hash] = token.token_id
+    state._tokens_of_subject.setdefault(token.subject_id, []).append(token.token_id)
+    person = state.persons.get(token.subject_id)
+    if person is not None:
+        _follow_registry(state, person)
     code_id = event.payload.get("code_id")
     if code_id and code_id in state.codes:
         state.codes[code_id].used_by_token = token.token_id
@@ -917,6 +959,8 @@ def _guest_checked_in(state: SiteState, event: Event) -> None:
     )
     if previous is not None:
         guest.merged_into = previous.merged_into
+        guest.pass_id = previous.pass_id
+        guest.voided_at = previous.voided_at
     state.guests[guest.guest_id] = guest
     if incident := _incident(state, event):
         _intruder_report(incident, guest.guest_id, guest.status, guest, guest.at)
@@ -928,6 +972,15 @@ def _guest_merged(state: SiteState, event: Event) -> None:
         guest.merged_into = event.payload["household_id"]
         if incident := state.incidents.get(guest.incident_id):  # its household speaks for it
             _intruder_report(incident, guest.guest_id, "merged", None, _at(event))
+
+
+def _guests_voided(state: SiteState, event: Event) -> None:
+    for guest_id in event.payload["guest_ids"]:
+        guest = state.guests.get(guest_id)
+        if guest is not None and guest.voided_at is None:
+            guest.voided_at = _at(event)
+            if incident := state.incidents.get(guest.incident_id):  # no longer a report
+                _intruder_report(incident, guest_id, "voided", None, guest.voided_at)
 
 
 def _volunteer_joined(state: SiteState, event: Event) -> None:
@@ -994,6 +1047,7 @@ _APPLIERS: dict[str, Callable[[SiteState, Event], None]] = {
     "audit.pass_redeemed": _pass_redeemed,
     "guest.checked_in": _guest_checked_in,
     "guest.merged": _guest_merged,
+    "guests.voided": _guests_voided,
     "volunteer.joined": _volunteer_joined,
     "volunteer.approved": _volunteer_decided("approved"),
     "volunteer.declined": _volunteer_decided("declined"),

@@ -14,8 +14,15 @@ from konenut.api.deps import actor_for_token, checked_actor
 from konenut.api.problems import ApiProblem
 from konenut.api.runtime import Runtime
 from konenut.app.identity import Actor
-from konenut.bus.hub import CLOSE_UNAUTHORISED, Authorise, StreamHub, StreamLimits, control
-from konenut.domain.events import Event
+from konenut.bus.hub import (
+    CLOSE_UNAUTHORISED,
+    Authorise,
+    Identify,
+    StreamHub,
+    StreamLimits,
+    control,
+)
+from konenut.domain.events import Event, Viewer
 
 STREAM_PATH = "/api/v1/stream"
 AUTH_TIMEOUT_SECS = 5.0  # contracts §6: the first message, the token, within 5 s
@@ -176,6 +183,20 @@ def token_authoriser(runtime: Runtime) -> Authorise:
     return authorise
 
 
+def token_identifier(runtime: Runtime) -> Identify:
+    """Whom an open stream's token stands for now (its person's household and roles follow
+    the registry), or None when it no longer works."""
+
+    def identify(token_id: str) -> Viewer | None:
+        state = runtime.store.state(runtime.site_id)
+        try:
+            return checked_actor(state, state.tokens.get(token_id), runtime.store.clock()).viewer
+        except ApiProblem:
+            return None
+
+    return identify
+
+
 def stream_hub(runtime: Runtime) -> StreamHub:
     """The site's hub, reading the log through the runtime's store."""
     store, site_id = runtime.store, runtime.site_id
@@ -189,5 +210,6 @@ def stream_hub(runtime: Runtime) -> StreamHub:
         read=read,
         latest_seq=lambda: store.state(site_id).seq,
         authorise=token_authoriser(runtime),
+        identify=token_identifier(runtime),
         limits=dataclasses.replace(StreamLimits.defaults(), coalesce_secs=coalesce_secs),
     )
