@@ -13,7 +13,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from konenut import __version__
-from konenut.api import problems
+from konenut.api import openapi, problems
 from konenut.api.denials import FLUSH_INTERVAL_SECS
 from konenut.api.fastpath import FastPath
 from konenut.api.headers import SecurityHeaders
@@ -115,6 +115,7 @@ def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
     app.state.runtime = runtime
     app.state.stream_hub = hub
     problems.install(app)
+    openapi.install(app)
     # Innermost: behind readiness and gzip, ahead of FastAPI's routing (api/fastpath.py).
     app.add_middleware(FastPath, runtime=runtime, handlers=app.exception_handlers)
     # Ahead of the fast path, auth and JSON parsing: no body is read past its limit.
