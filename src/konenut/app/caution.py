@@ -74,11 +74,11 @@ def threats_of(state: SiteState, incident: IncidentView) -> list[rules.Threat]:
 
 
 def intruders_of(state: SiteState, incident: IncidentView) -> list[rules.Threat]:
-    """Each building with a live intruder report (domain/state.py `intruders`) on the plan."""
-    if not incident.intruders:
+    """Each building on the plan with a live intruder report (`IncidentView.intruder_since`)."""
+    since = dict(incident.intruder_since)
+    if not since:
         return []  # the common case, on every position
     buildings = building_names((state.site or {}).get("plan"))
-    since = dict(incident.intruder_since)
     return [
         rules.Threat(None, buildings[ref][1], "intruder", 1, building_ref=ref, since=at)
         for ref, at in sorted(since.items())
