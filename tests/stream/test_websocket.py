@@ -67,12 +67,15 @@ class Server:
 
 
 @contextmanager
-def serving(data_dir: Path) -> Iterator[Server]:
-    """A seeded site behind uvicorn in a thread of this process (so constants can be patched)."""
+def serving(data_dir: Path, **settings: Any) -> Iterator[Server]:
+    """A seeded site behind uvicorn in a thread of this process (so constants can be patched),
+    with these settings."""
     store = open_store(f"sqlite:///{data_dir / 'konenut.db'}")
     seeded = seed_site(store)
-    # No background sender: its delivery events would land at moments no stream test can predict.
-    app = create_app(Settings(data_dir=data_dir, escalate=False), store)
+    # No background sender unless asked: its delivery events would land at moments no stream
+    # test can predict.
+    settings = {"data_dir": data_dir, "escalate": False, **settings}
+    app = create_app(Settings(**settings), store)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            ws_per_message_deflate=False))
