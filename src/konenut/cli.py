@@ -129,11 +129,11 @@ def opened_store(
 
     With `start=False` the caller (the server) loads the projections itself, in the background.
     """
-    if settings.database_url is None and not settings.data_dir.exists():
-        if not create:
+    if settings.database_url is None:
+        if not create and not settings.data_dir.exists():
             fail(f"no data folder at {settings.data_dir}; run `konenut init` first")
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = EventStore(settings.resolved_database_url)
+        settings.ensure_data_dir()
+    store = EventStore(settings.resolved_database_url, code_key=settings.resolved_code_key())
     try:
         migrate.upgrade(store.writer_engine)
         if start:
@@ -204,7 +204,7 @@ def init(
     if public_url is not None:
         public_url = _checked_public_url(public_url)
     settings = settings_for(data_dir)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.ensure_data_dir()
     if not settings.site_toml.exists():
         settings.site_toml.write_text(SITE_TOML_TEMPLATE.format(name=site_name.replace('"', "'")))
         typer.echo(f"Wrote {settings.site_toml}")
@@ -372,7 +372,7 @@ def tls_init(
     from konenut.security.tls import TlsError, default_lan_addresses, init_tls
 
     settings = settings_for(data_dir)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.ensure_data_dir()
     try:
         paths = init_tls(
             settings.data_dir,

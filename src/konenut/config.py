@@ -8,10 +8,13 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from konenut.security.private_files import create_private_dir, load_or_create_secret
+
 DEFAULT_SITE_ID = "site"  # the single site of a one-community deployment and of the demo
 DEFAULT_VAPID_SUBJECT = "mailto:admin@localhost"
 # Outbound channels configured by an Apprise URL template each (notify/router.py); the URLs
 # carry provider secrets, so they are SecretStr: never in a repr, a log line or an error.
+CODE_KEY_NAME = "code_key"  # in the data dir, unless KONENUT_CODE_KEY is set
 NOTIFY_CHANNELS = ("sms", "telegram", "signal", "whatsapp", "email", "voice")
 
 
@@ -66,6 +69,11 @@ class Settings(BaseSettings):
             "a public address, comma-separated [scheme://]host[:port] (notify/push_endpoints.py)"
         ),
     )
+    code_key: SecretStr | None = Field(
+        default=None,
+        description="Key of enrollment and pass code hashes (HMAC); default: code_key file in "
+        "the data dir. Every node of a deployment needs the same one",
+    )
     inbound_secret: SecretStr | None = Field(
         default=None,
         description="Key of the reply webhooks' secret paths; default: inbound_secret file",
@@ -96,6 +104,17 @@ class Settings(BaseSettings):
     @property
     def site_toml(self) -> Path:
         return self.data_dir / "site.toml"
+
+    def ensure_data_dir(self) -> Path:
+        """The data dir, created (or tightened) to mode 0700: it holds the database, secrets
+        and photos, none of them for other local users."""
+        return create_private_dir(self.data_dir)
+
+    def resolved_code_key(self) -> bytes:
+        """The deployment's key of code hashes: KONENUT_CODE_KEY, else the `code_key` file in
+        the data dir, made (mode 0600) on first use. Each site keys with its own derivative."""
+        configured = self.code_key.get_secret_value().strip() if self.code_key else ""
+        return (configured or load_or_create_secret(self.data_dir / CODE_KEY_NAME)).encode()
 
     def notify_url(self, channel: str) -> str | None:
         """The Apprise URL template of an outbound channel, or None when not configured."""

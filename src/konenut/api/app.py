@@ -61,7 +61,9 @@ REFRESH_INTERVAL_SECS = 1.0  # how soon events appended by another process (the 
 def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
     """A ready-to-serve app. Given no store, it opens (and owns) one from the settings."""
     owns_store = store is None
-    event_store = store or EventStore(settings.resolved_database_url)
+    event_store = store or EventStore(
+        settings.resolved_database_url, code_key=settings.resolved_code_key()
+    )
     runtime = Runtime(settings=settings, store=event_store)
     bus = LocalBus()  # one node; a Redis bus goes here when there are several
     hub = stream.stream_hub(runtime)

@@ -12,7 +12,7 @@ from konenut.api.deps import command_response
 from konenut.api.problems import ApiProblem
 from konenut.api.runtime import Runtime
 from konenut.api.throttle import refuse_guessers
-from konenut.app.identity import hash_code
+from konenut.app.passes import pass_code_hash
 from konenut.domain.state import SiteState
 from konenut.store.eventstore import Decide, IdempotencyKey
 
@@ -20,9 +20,9 @@ from konenut.store.eventstore import Decide, IdempotencyKey
 def known_pass(runtime: Runtime, request: Request, code: str) -> tuple[SiteState, str]:
     """The site's state and the code's hash; 404 (counted against guessers) if it is unknown."""
     address = refuse_guessers(runtime.enroll_throttle, request)
-    code_hash = hash_code(code)
     state = runtime.store.state(runtime.site_id)
-    if state.pass_by_hash(code_hash) is None:
+    code_hash = pass_code_hash(state, code)
+    if code_hash is None:
         runtime.enroll_throttle.record_failure(address)
         raise ApiProblem(404, "this code is unknown; check it and try again", slug="code-unknown")
     return state, code_hash

@@ -85,7 +85,7 @@ def _card_events(
         "role": Role.RESIDENT.value,
         "household_id": household_id,
         "max_devices": CARD_MAX_DEVICES,
-        "code_hash": hash_code(code),
+        "code_hash": hash_code(state.code_key, code),
     }
     events.append(new_event("pass.issued", payload, actor=actor, cmd=cmd, now=now))
     return events, pass_id

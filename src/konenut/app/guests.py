@@ -77,7 +77,7 @@ def issue_guest_poster(actor: Actor | None, cmd: IssueGuestPoster, code: str) ->
             "pass_id": pass_id,
             "purpose": PURPOSE,
             "role": Role.GUEST.value,
-            "code_hash": hash_code(code),
+            "code_hash": hash_code(state.code_key, code),
         }
         if cmd.building_ref is not None:
             payload["building_ref"] = cmd.building_ref

@@ -16,7 +16,14 @@ from pydantic import Field
 
 from konenut.app.commands import Body, Command
 from konenut.app.handlers import new_event, open_incident_of
-from konenut.app.identity import PASS_CODE_CHARS, Actor, hash_code, new_code, normalise_code
+from konenut.app.identity import (
+    PASS_CODE_CHARS,
+    Actor,
+    hash_code,
+    legacy_code_hash,
+    new_code,
+    normalise_code,
+)
 from konenut.domain.errors import DomainError, NotFound
 from konenut.domain.event_types import Lang
 from konenut.domain.events import NewEvent
@@ -79,7 +86,7 @@ def issue_volunteer_pass(
             "role": Role.VOLUNTEER.value,
             "incident_id": incident_id,
             "expires_at": expires_at,
-            "code_hash": hash_code(code),
+            "code_hash": hash_code(state.code_key, code),
         }
         event = new_event("pass.issued", payload, actor=actor, cmd=cmd, now=now, incident=incident)
         return Decision(
@@ -111,9 +118,19 @@ def revoke_pass(actor: Actor | None, pass_id: str, cmd: RevokePass) -> Decide:
     return decide
 
 
+def pass_code_hash(state: SiteState, code: str) -> str | None:
+    """The hash a pass of this code is stored under: keyed, or (a pass printed before codes
+    were keyed) the legacy one; None when no pass has this code."""
+    for code_hash in (hash_code(state.code_key, code), legacy_code_hash(code)):
+        if state.pass_by_hash(code_hash) is not None:
+            return code_hash
+    return None
+
+
 def redeemable(state: SiteState, code: str, purpose: str, now: datetime) -> PassView:
     """The pass this code opens, if it may be redeemed now; PassRefused says precisely why not."""
-    found = state.pass_by_hash(hash_code(code))
+    code_hash = pass_code_hash(state, code)
+    found = state.pass_by_hash(code_hash) if code_hash else None
     if found is None or found.purpose != purpose:
         raise PassRefused(404, "code-unknown", "this code is unknown; check it and try again")
     if found.revoked_at is not None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from konenut.domain.errors import DomainError, FieldInvalid
-from konenut.security.private_files import create_private_file
+from konenut.security.private_files import create_private_dir, create_private_file
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024  # contracts §7
 MAX_SIDE_PX = 2048  # enough to read a vehicle at the gate; a phone's 12 MP would be 3x more
@@ -163,7 +163,7 @@ class PhotoStore:
         photo_id = hashlib.sha256(clean).hexdigest()
         target = self.path(photo_id)
         if not target.is_file():
-            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            create_private_dir(target.parent)
             # A reader never sees half a file: write aside, then rename into place.
             partial = target.parent / f".{photo_id[2:]}.{uuid.uuid4().hex}.part"
             create_private_file(partial, clean)

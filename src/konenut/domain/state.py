@@ -356,6 +356,26 @@ class IncidentView(_View):
         return self.closed_at is None
 
 
+class CodeKey:
+    """The site's key of code hashes (app/identity.hash_code), given by the store: a secret
+    kept outside the database, never an event, never in a snapshot. A state holds it but it is
+    no part of the projection: states of the same events are equal whatever their keys."""
+
+    __slots__ = ("secret",)
+
+    def __init__(self, secret: bytes) -> None:
+        self.secret = secret
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CodeKey)
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return "CodeKey(...)"
+
+
 class SiteState(_View):
     """Everything the API reads about one site, as of `seq`."""
 
@@ -378,17 +398,15 @@ class SiteState(_View):
     _tokens_of_subject: dict[str, list[str]] = PrivateAttr(default_factory=dict)
     _code_by_hash: dict[str, str] = PrivateAttr(default_factory=dict)
     _pass_by_hash: dict[str, str] = PrivateAttr(default_factory=dict)
-    # The site's key of code hashes (app/identity.hash_code), given by the store: a secret
-    # kept outside the database, never an event and never in a snapshot.
-    _code_key: bytes = PrivateAttr(default=b"")
+    _code_key: CodeKey = PrivateAttr(default_factory=lambda: CodeKey(b""))
 
     @property
     def code_key(self) -> bytes:
-        return self._code_key
+        return self._code_key.secret
 
     def keyed(self, code_key: bytes) -> SiteState:
         """This state, hashing codes with `code_key` (EventStore sets it on every state)."""
-        self._code_key = code_key
+        self._code_key = CodeKey(code_key)
         return self
 
     def model_post_init(self, context: Any, /) -> None:

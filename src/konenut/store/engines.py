@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from konenut.security.private_files import make_private
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000  # another process (the CLI) may hold the write lock briefly
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
 def _json_dumps(value: Any) -> str:
@@ -35,6 +39,7 @@ def create_engines(url: str) -> tuple[sa.Engine, sa.Engine]:
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> sa.Engine:
+    _private_database_files(url)
     engine = sa.create_engine(url, json_serializer=_json_dumps, pool_size=4, max_overflow=4)
 
     @event.listens_for(engine, "connect")
@@ -54,6 +59,30 @@ def _sqlite_engine(url: str, *, immediate: bool) -> sa.Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL; None for any other database, or one in memory."""
+    if not is_sqlite(url):
+        return None
+    database = sa.engine.make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _private_database_files(url: str) -> None:
+    """The database file and its -wal and -shm, readable by the owner only (mode 0600): made
+    so before SQLite opens the file (SQLite gives the -wal and -shm the database's mode), and
+    tightened when an older version left them 0644."""
+    path = sqlite_path(url)
+    if path is None or not path.parent.is_dir():
+        return  # in memory; or SQLite reports the missing folder when it opens the file
+    make_private(path)
+    for suffix in SQLITE_SIDE_FILES:
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            make_private(side)
 
 
 def durability_settings(engine: sa.Engine) -> dict[str, str]:

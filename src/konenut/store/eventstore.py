@@ -7,7 +7,10 @@ transaction and one fsync (group commit). Request handlers never touch the write
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import queue
+import secrets
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, InvalidStateError
@@ -18,14 +21,16 @@ from typing import Any
 import sqlalchemy as sa
 import structlog
 
+from konenut.config import CODE_KEY_NAME
 from konenut.domain.errors import DomainError, IdempotencyConflict
 from konenut.domain.event_types import event_type
 from konenut.domain.events import Event, JsonDict, NewEvent
 from konenut.domain.ids import format_time, parse_time, utcnow
 from konenut.domain.rules import validated
 from konenut.domain.state import SiteState
+from konenut.security.private_files import load_or_create_secret
 from konenut.store import schema
-from konenut.store.engines import create_engines, is_sqlite
+from konenut.store.engines import create_engines, is_sqlite, sqlite_path
 from konenut.store.sealing import key_digest, seal, unseal
 
 log = structlog.get_logger(__name__)
@@ -163,9 +168,19 @@ def _event_row(event: Event, recorded_at: str) -> dict[str, Any]:
 class EventStore:
     """One store per process. Call `start()` before use and `close()` at the end."""
 
-    def __init__(self, url: str, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        code_key: bytes | None = None,
+    ) -> None:
+        """`code_key`: the deployment's key of code hashes (Settings.resolved_code_key); given
+        none, a SQLite store uses the `code_key` file beside its database (the data dir's, in
+        the default layout) and any other a random key of its own (its codes work only in it)."""
         self.url = url
         self.clock = clock
+        self._code_key = code_key or _default_code_key(url)
         self.writer_engine, self.reader_engine = create_engines(url)
         self._states: dict[str, SiteState] = {}
         self._snapshot_seq: dict[str, int] = {}
@@ -232,7 +247,7 @@ class EventStore:
         with self._state_lock:
             state = self._states.get(site_id)
             if state is None:
-                state = self._states[site_id] = SiteState(site_id=site_id)
+                state = self._states[site_id] = self._keyed(SiteState(site_id=site_id))
             return state
 
     def sites(self) -> list[str]:
@@ -291,7 +306,7 @@ class EventStore:
     def load_projections(self) -> None:
         """Restore each site's state from its snapshot and the log after it."""
         for site_id in self.sites():
-            state = self._load_snapshot(site_id) or SiteState(site_id=site_id)
+            state = self._keyed(self._load_snapshot(site_id) or SiteState(site_id=site_id))
             self._snapshot_seq[site_id] = state.seq
             state.apply_all(self.iter_all(site_id, state.seq))
             with self._state_lock:
@@ -299,9 +314,12 @@ class EventStore:
 
     def rebuild(self, site_id: str) -> SiteState:
         """A state built from the whole log, ignoring snapshots (for checks and tests)."""
-        state = SiteState(site_id=site_id)
+        state = self._keyed(SiteState(site_id=site_id))
         state.apply_all(self.iter_all(site_id))
         return state
+
+    def _keyed(self, state: SiteState) -> SiteState:
+        return state.keyed(site_code_key(self._code_key, state.site_id))
 
     def _load_snapshot(self, site_id: str) -> SiteState | None:
         s = schema.snapshots.c
@@ -611,7 +629,7 @@ class EventStore:
             self.execute(site_id, lambda _state, _now: Decision())
 
     def _reload_site(self, site_id: str) -> None:
-        state = self._load_snapshot(site_id) or SiteState(site_id=site_id)
+        state = self._keyed(self._load_snapshot(site_id) or SiteState(site_id=site_id))
         state.apply_all(self.iter_all(site_id, state.seq))
         with self._state_lock:
             self._states[site_id] = state
@@ -659,6 +677,20 @@ class EventStore:
         with self.writer_engine.begin() as connection:
             result = connection.execute(sa.delete(i).where(i.c.created_at < cutoff))
         return int(result.rowcount or 0)
+
+
+def _default_code_key(url: str) -> bytes:
+    path = sqlite_path(url)
+    if path is None or not path.parent.is_dir():
+        return secrets.token_bytes(32)
+    return load_or_create_secret(path.parent / CODE_KEY_NAME).encode()
+
+
+def site_code_key(deployment_key: bytes, site_id: str) -> bytes:
+    """A site's own key of code hashes, derived from the deployment's."""
+    return hmac.new(
+        deployment_key, b"konenut-site-code-key:" + site_id.encode(), hashlib.sha256
+    ).digest()
 
 
 def _settle(future: Future[Outcome], result: Outcome | BaseException) -> None:

@@ -40,7 +40,7 @@ class DemoLinks:
 
 
 def _usable(state: SiteState, link: RoleLink, now: str) -> bool:
-    code = state.code_by_hash(hash_code(link.code))
+    code = state.code_by_hash(hash_code(state.code_key, link.code))
     return code is not None and code.used_by_token is None and code.expires_at > now
 
 
@@ -49,7 +49,7 @@ def demo_html(state: SiteState, links: list[RoleLink], lang: str) -> str:
     messages = catalogue(lang)
     items = []
     for link in links:
-        code = state.code_by_hash(hash_code(link.code))
+        code = state.code_by_hash(hash_code(state.code_key, link.code))
         named = code is not None and code.subject_kind in NAMED_SUBJECTS
         who = link.who if named else messages["landing.demo_new"]
         items.append(

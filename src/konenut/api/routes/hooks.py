@@ -13,7 +13,6 @@ import base64
 import hashlib
 import hmac
 import json
-import secrets
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -31,7 +30,7 @@ from konenut.api.throttle import FailureThrottle, refuse_guessers
 from konenut.app.replies import InboundChannel, InboundReply, answer_reply
 from konenut.config import Settings
 from konenut.domain.phones import normalise_phone, site_country_code
-from konenut.security.private_files import create_private_file
+from konenut.security.private_files import load_or_create_secret
 from konenut.store.eventstore import IdempotencyKey, Outcome
 
 log = structlog.get_logger(__name__)
@@ -56,13 +55,7 @@ SMS_FORM_FIELDS = {
 # --- the secrets ------------------------------------------------------------------------------
 def load_or_create_inbound_secret(data_dir: Path) -> str:
     """The key in `inbound_secret` in the data dir, created (mode 0600) on first use."""
-    path = data_dir / INBOUND_SECRET_NAME
-    if not path.exists() and create_private_file(path, (secrets.token_urlsafe(32) + "\n").encode()):
-        log.info("hooks.secret_created", path=str(path))
-    key = path.read_text().strip()
-    if not key:
-        raise ValueError(f"{path} is empty; remove it to create a new one")
-    return key
+    return load_or_create_secret(data_dir / INBOUND_SECRET_NAME)
 
 
 def hook_secret(settings: Settings, channel: InboundChannel) -> str:

@@ -39,8 +39,9 @@ async def enroll_device(
     An address that sent too many unknown codes in the last minute gets 429 (guessing).
     """
     address = refuse_guessers(runtime.enroll_throttle, request)
-    code_hash = hash_code(body.code)
-    if runtime.store.state(runtime.site_id).code_by_hash(code_hash) is None:
+    state = runtime.store.state(runtime.site_id)
+    code_hash = hash_code(state.code_key, body.code)
+    if state.code_by_hash(code_hash) is None:
         runtime.enroll_throttle.record_failure(address)
         raise ApiProblem(
             404,
