@@ -24,6 +24,7 @@ from konenut.domain.errors import DomainError
 from konenut.domain.event_types import PublicUrl
 from konenut.domain.roles import Role, SubjectKind
 from konenut.domain.state import IncidentView, SiteState
+from konenut.logs import configure_logging
 from konenut.store import migrate
 from konenut.store.eventstore import Decide, EventStore, Outcome, event_body
 
@@ -789,6 +790,7 @@ def _output(path: Path | None) -> Iterator[Any]:
 
 
 def main() -> None:
+    configure_logging()
     app()
 
 

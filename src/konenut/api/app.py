@@ -46,6 +46,7 @@ from konenut.app.escalator import Escalator
 from konenut.bus.hub import StreamHub
 from konenut.bus.local import LocalBus
 from konenut.config import Settings
+from konenut.logs import configure_logging
 from konenut.notify.router import Router
 from konenut.notify.webpush import VapidKeys
 from konenut.store import migrate
@@ -60,6 +61,7 @@ REFRESH_INTERVAL_SECS = 1.0  # how soon events appended by another process (the 
 
 def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
     """A ready-to-serve app. Given no store, it opens (and owns) one from the settings."""
+    configure_logging()
     owns_store = store is None
     event_store = store or EventStore(
         settings.resolved_database_url, code_key=settings.resolved_code_key()
