@@ -40,6 +40,7 @@ from konenut.api.routes import picture as picture_routes
 from konenut.api.routes import registry as registry_routes
 from konenut.api.routes.system import DOCS_ASSETS, SWAGGER_UI_DIR
 from konenut.api.runtime import Runtime
+from konenut.api.strict import StrictRequests
 from konenut.app.accountability import Rechecker
 from konenut.app.broadcaster import Broadcaster
 from konenut.app.escalator import Escalator
@@ -122,6 +123,8 @@ def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
     openapi.install(app)
     # Innermost: behind readiness and gzip, ahead of FastAPI's routing (api/fastpath.py).
     app.add_middleware(FastPath, runtime=runtime, handlers=app.exception_handlers)
+    # Ahead of the fast path and FastAPI: one reading of every request (api/strict.py).
+    app.add_middleware(StrictRequests)
     # Ahead of the fast path, auth and JSON parsing: no body is read past its limit.
     app.add_middleware(LimitBodies)
     app.add_middleware(NotBeforeReady, runtime=runtime)

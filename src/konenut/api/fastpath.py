@@ -107,8 +107,8 @@ class FastPath:
         if headers is None or not _small_json(headers):
             await self.app(scope, receive, send)
             return
-        body, messages = await _read_body(receive)
-        replay = _replaying(messages, receive)
+        body, messages = await read_body(receive, MAX_BODY_BYTES)
+        replay = replaying(messages, receive)
         prepared = None if body is None else self._prepared(scope, headers, body, *match)
         if prepared is None:
             await self.app(scope, replay, send)
@@ -199,8 +199,9 @@ def _small_json(headers: dict[bytes, str]) -> bool:
     return media_type == "application/json" and length.isdigit() and int(length) <= MAX_BODY_BYTES
 
 
-async def _read_body(receive: Receive) -> tuple[bytes | None, list[Message]]:
-    """The request's body and the messages it came in (None: the client went away)."""
+async def read_body(receive: Receive, max_bytes: int) -> tuple[bytes | None, list[Message]]:
+    """The request's body and the messages it came in (None: the client went away, or the
+    body is longer than `max_bytes`)."""
     messages: list[Message] = []
     size = 0
     while True:
@@ -209,13 +210,13 @@ async def _read_body(receive: Receive) -> tuple[bytes | None, list[Message]]:
         if message["type"] != "http.request":
             return None, messages
         size += len(message.get("body", b""))
-        if size > MAX_BODY_BYTES:
+        if size > max_bytes:
             return None, messages
         if not message.get("more_body", False):
             return b"".join(m.get("body", b"") for m in messages), messages
 
 
-def _replaying(messages: list[Message], receive: Receive) -> Receive:
+def replaying(messages: list[Message], receive: Receive) -> Receive:
     """A receive that hands out the messages already read, then the connection's own."""
     pending = list(messages)
 
