@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -311,6 +312,24 @@ def test_malformed_bodies_are_refused_without_storing(site: Site) -> None:
     telegram = _path(site, "telegram")
     assert_problem(site.client.post(telegram, json={"message": {}}), 422, "validation-error")
     assert _stored(site, head) == []
+
+
+def _padded_sms(size_bytes: int) -> bytes:
+    """A's JSON reply "1", padded with spaces to `size_bytes`."""
+    body = orjson.dumps({"from": A_PHONE, "text": "1", "message_id": f"pad-{size_bytes}"})
+    return body + b" " * (size_bytes - len(body))
+
+
+def test_a_reply_is_limited_as_a_command_is(site: Site, called: dict[str, str]) -> None:
+    """64 KiB is answered; a byte more is 413 whether its length is declared or not."""
+    head = site.head()
+    sms = _path(site, "sms")
+    for body in (_padded_sms(64 * 1024 + 1), iter([_padded_sms(64 * 1024 + 1)])):
+        refused = site.client.post(sms, content=body, headers=_json())
+        assert_problem(refused, 413, "too-large", "larger than 64 KiB")
+    assert _stored(site, head) == []
+    answered = _ok(site.client.post(sms, content=_padded_sms(64 * 1024), headers=_json()))
+    assert answered == {"answer": "coming", "incident_id": called["real"]}
 
 
 def _json() -> dict[str, str]:

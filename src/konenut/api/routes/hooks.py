@@ -4,7 +4,8 @@ and a resident's "1"-"5" to a broadcast (a household check-in).
 No token (contracts §4): each channel has its own secret path segment, derived from one
 key (`KONENUT_INBOUND_SECRET`, else the `inbound_secret` file in the data dir), and Telegram's
 own secret header is checked when one is configured. A wrong secret is the same 404 as a path
-that does not exist, and an address that keeps guessing gets 429.
+that does not exist, and an address that keeps guessing gets 429. A body is limited as a
+command's is (api/limits.py: 64 KiB; a reply is a few hundred bytes, a Telegram update a few KB).
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ router = APIRouter(prefix="/api/v1/hooks", tags=["hooks"])
 HOOK_CHANNELS: tuple[InboundChannel, ...] = ("sms", "telegram")
 INBOUND_SECRET_NAME = "inbound_secret"
 PATH_SECRET_CHARS = 32  # base64url: 192 bits
-MAX_BODY_BYTES = 64 * 1024  # a reply is a few hundred bytes; a Telegram update a few KB
 MAX_TEXT_CHARS = 4096  # Telegram's own limit; the answer is read from the start
 TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 FORM = "application/x-www-form-urlencoded"
@@ -109,16 +109,6 @@ def _check_secret(
         if not hmac.compare_digest(sent, wanted.get_secret_value().encode()):
             throttle.record_failure(address)
             raise ApiProblem(403, f"{TELEGRAM_SECRET_HEADER} does not match", slug="bad-signature")
-
-
-async def _body(request: Request) -> bytes:
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_BODY_BYTES:
-        raise ApiProblem(413, f"a reply is at most {MAX_BODY_BYTES} bytes")
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise ApiProblem(413, f"a reply is at most {MAX_BODY_BYTES} bytes")
-    return body
 
 
 def _invalid(exc: ValidationError) -> ApiProblem:
@@ -324,7 +314,7 @@ async def receive_sms_reply(
     `{"from": "+9725...", "text": "1", "message_id": "..."}`.
     """
     _check_secret(request, runtime, "sms", secret, None)
-    body = await _body(request)
+    body = await request.body()
     country_code = site_country_code(runtime.store.state(runtime.site_id))
     content_type = request.headers.get("content-type", "")
     return await _answer(runtime, _sms_reply(content_type, body, country_code))
@@ -342,7 +332,7 @@ async def receive_telegram_reply(
 ) -> JSONResponse:
     """A Telegram Update (setWebhook) with a reply to the bot's muster call."""
     _check_secret(request, runtime, "telegram", secret, request.headers.get(TELEGRAM_SECRET_HEADER))
-    raw = _json_object(await _body(request))
+    raw = _json_object(await request.body())
     try:
         update = TelegramUpdate.model_validate(raw)
     except ValidationError as exc:
