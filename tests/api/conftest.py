@@ -274,6 +274,28 @@ def site(tmp_path: Path) -> Iterator[Site]:
         yield seeded
 
 
+class Clock:
+    """The store's clock, which a test moves by setting `now`."""
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def timed(tmp_path: Path, clock: Clock) -> Iterator[Site]:
+    """A seeded site whose store runs on `clock`."""
+    with serve_site(tmp_path, clock) as seeded:
+        yield seeded
+
+
 @pytest.fixture(scope="module")
 def shared_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """One seeded site for a whole module (tests must not close its incident or revoke its

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -13,32 +11,11 @@ import pytest
 from helpers import SITE
 from konenut.app import commands as c
 from konenut.app import handlers
-from konenut.domain.ids import utcnow
 from konenut.domain.roles import Role
 
-from .conftest import Site, assert_problem, serve_site
+from .conftest import Clock, Site, assert_problem
 
 SQUAD_READS = (Role.COMMANDER, Role.OPERATOR, Role.RESPONDER, Role.MEDIC, Role.LIAISON)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def timed(tmp_path: Path, clock: Clock) -> Iterator[Site]:
-    """A seeded site whose store runs on `clock`."""
-    with serve_site(tmp_path, clock) as seeded:
-        yield seeded
 
 
 def path(site: Site, tail: str = "challenge") -> str:

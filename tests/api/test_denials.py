@@ -8,41 +8,19 @@ on the store's clock, which the test moves); a flood that goes on is one record 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-import pytest
-
 from konenut.domain.events import Event
-from konenut.domain.ids import format_time, utcnow
+from konenut.domain.ids import format_time
 from konenut.domain.roles import Role
 
-from .conftest import Site, serve_site, start_store
+from .conftest import Clock, Site, serve_site, start_store
 
 PEOPLE = "/api/v1/site/people"
 EXPORT = "/api/v1/site/households/export.csv"
 APPEARS_WITHIN_SECS = 5.0  # contracts §8
 PAST_THE_MINUTE = timedelta(seconds=61)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def timed(tmp_path: Path, clock: Clock) -> Iterator[Site]:
-    with serve_site(tmp_path, clock) as seeded:
-        yield seeded
 
 
 def refused(site: Site, path: str, times: int) -> None:
