@@ -299,6 +299,11 @@ def serve(
             log_level="warning",
             ws_per_message_deflate=False,
             ws_max_size=MAX_CLIENT_MESSAGE_BYTES,
+            # X-Forwarded-For only from the proxies the settings name (uvicorn believes it from
+            # 127.0.0.1 by default: anyone on this machine or behind any local relay could then
+            # pick the address the code throttles count them by).
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=settings.trusted_proxies or None,
             ssl_certfile=cert_file,
             ssl_keyfile=key_file,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,10 @@ from konenut.security.private_files import create_private_dir, load_or_create_se
 
 DEFAULT_SITE_ID = "site"  # the single site of a one-community deployment and of the demo
 DEFAULT_VAPID_SUBJECT = "mailto:admin@localhost"
+# Wrong codes of one kind from all addresses together (a botnet, or a proxy that hides clients
+# behind one address): at 300 a minute, finding one of 500 live 40-bit enrollment codes takes
+# about 14 years, while a whole village enrolling at once mistypes far fewer.
+DEFAULT_CODE_GUESSES_PER_MIN = 300
 # Outbound channels configured by an Apprise URL template each (notify/router.py); the URLs
 # carry provider secrets, so they are SecretStr: never in a repr, a log line or an error.
 CODE_KEY_NAME = "code_key"  # in the data dir, unless KONENUT_CODE_KEY is set
@@ -69,6 +74,21 @@ class Settings(BaseSettings):
             "a public address, comma-separated [scheme://]host[:port] (notify/push_endpoints.py)"
         ),
     )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Reverse proxies whose X-Forwarded-For names the client, comma-separated addresses "
+            "or networks (10.0.0.1, 10.0.0.0/24); default none: the connection's own address "
+            "counts, so a client cannot pick the address throttles know it by"
+        ),
+    )
+    code_guesses_per_min: int = Field(
+        default=DEFAULT_CODE_GUESSES_PER_MIN,
+        ge=1,
+        description="Wrong enrollment codes (and, apart, wrong passes) a minute from all "
+        "addresses together before every code of that kind is refused for a while and those "
+        "who run the squad are alarmed (api/throttle.py)",
+    )
     code_key: SecretStr | None = Field(
         default=None,
         description="Key of enrollment and pass code hashes (HMAC); default: code_key file in "
@@ -88,11 +108,21 @@ class Settings(BaseSettings):
         description="Live stream: positions go out every this often, the latest per unit (0: off)",
     )
 
-    @field_validator("push_allow_hosts", mode="before")
+    @field_validator("push_allow_hosts", "trusted_proxies", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return [entry.strip() for entry in value.split(",") if entry.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network") from None
         return value
 
     @property

@@ -260,6 +260,8 @@ DECISIONS: dict[str, dict[Role, Seen | None]] = {
     # issue 5: guests by a poster — the squad sees occupied buildings, not the guest's phone.
     "guest.checked_in": GUESTS,
     "guest.merged": row(admin=ALL, resident=NO, guest=OWN, **SQUAD),
+    # The squad sees a poster's guests leave the board; the voided guests' tokens are revoked.
+    "guests.voided": PICTURE,
     # issue 5: hostages held — never residents or guests, not even the household concerned.
     "hostage.reported": HOSTAGES,
     "hostage.updated": HOSTAGES,
@@ -287,6 +289,8 @@ DECISIONS: dict[str, dict[Role, Seen | None]] = {
     # phones: attackers may hold them).
     "caution.failed": RUNS_SQUAD,
     "intruder.cleared": PICTURE,
+    # issue 11 item 10: someone is guessing codes; those who run the squad hear of it.
+    "code_guessing.detected": RUNS_SQUAD,
 }
 
 # Never for a resident or a guest, whatever the event is about.
@@ -312,6 +316,7 @@ NEVER_FOR_HOUSEHOLDS = {
     "responder.entering",
     "caution.failed",
     "intruder.cleared",
+    "code_guessing.detected",
 }
 
 # --- one sample event per type, and whom it is about -------------------------------------
@@ -475,6 +480,9 @@ SAMPLES: dict[str, Sample] = {
             "failures": 1,
         }
     ),
+    "code_guessing.detected": Sample(
+        {"code_space": "enrollment_code", "failures": 300, "window_secs": 60}
+    ),
     "intruder.cleared": Sample({"building_ref": "31", "text": "two survivors"}),
     "order.acknowledged": Sample(
         {"order_id": "o1", "person_id": PERSON}, actor=PERSON, subject=PERSON
@@ -580,6 +588,7 @@ SAMPLES: dict[str, Sample] = {
         subject=GUEST,
     ),
     "guest.merged": Sample({"guest_id": GUEST, "household_id": HOME}, subject=GUEST),
+    "guests.voided": Sample({"pass_id": "pass1", "guest_ids": [GUEST]}),
     "audit.pass_redeemed": Sample(
         {
             "pass_id": "pass1",

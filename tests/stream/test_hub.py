@@ -111,6 +111,7 @@ def sample_payload(
         "guest.checked_in": {"guest_id": subject, "building_ref": "W2", "people_count": 3,
                              "language": "th", "phone": "+66812345678"},
         "guest.merged": {"guest_id": subject, "household_id": household or "hh1"},
+        "guests.voided": {"pass_id": "pass1", "guest_ids": [subject]},
         "audit.inbound_rejected": {"channel": "sms", "sender": "•••567",
                                    "reason": "unknown sender"},
         "muster.seen": {"muster_id": "m1", "person_id": subject},
@@ -133,6 +134,8 @@ def sample_payload(
         "hostage.reported": {"situation_id": "x1", "household_id": household,
                              "building_ref": "31", "people_inside": 3},
         "hostage.updated": {"situation_id": "x1", "text": "phone contact", "status": "ongoing"},
+        "code_guessing.detected": {"code_space": "enrollment_code", "failures": 300,
+                                   "window_secs": 60},
     }[type_]
 
 

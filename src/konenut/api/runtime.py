@@ -11,7 +11,7 @@ from functools import cached_property, partial
 import structlog
 
 from konenut.api.denials import DenialLog
-from konenut.api.throttle import FailureThrottle
+from konenut.api.throttle import FailureThrottle, GuessingGuard
 from konenut.app import caution
 from konenut.app.identity import links_url
 from konenut.config import Settings
@@ -30,12 +30,16 @@ class Runtime:
     store: EventStore
     migrations_at_head: bool = False
     enroll_throttle: FailureThrottle = field(default_factory=FailureThrottle)
+    # Guest poster redemptions, per address and per poster (limits: the site's [guests]).
+    guest_throttle: FailureThrottle = field(default_factory=FailureThrottle)
     caution_failures: int = 0  # cautions that could not be raised since this node started
     _failures_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     denials: DenialLog = field(init=False)  # audit records of 403s, one a minute per token
+    guessing: GuessingGuard = field(init=False)  # wrong codes from all addresses together
 
     def __post_init__(self) -> None:
         self.denials = DenialLog(self.submit_quietly, self.store.clock)
+        self.guessing = GuessingGuard(self.settings.code_guesses_per_min)
 
     @property
     def site_id(self) -> str:

@@ -604,6 +604,21 @@ def record_denial(
     return decide
 
 
+def record_guessing(code_space: str, failures: int, window_secs: int) -> Decide:
+    """`code_guessing.detected`: an alarm for those who run the squad, on the open incident's
+    timeline when there is one (api/passes.py raises it)."""
+
+    def decide(state: SiteState, now: datetime) -> Decision:
+        payload = {"code_space": code_space, "failures": failures, "window_secs": window_secs}
+        incident = state.open_real_incident()
+        alarm = new_event(
+            "code_guessing.detected", payload, actor=None, cmd=None, now=now, incident=incident
+        )
+        return Decision([alarm])
+
+    return decide
+
+
 def record_registry_export(
     actor: Actor | None, fmt: str, households: int, people: int, via: str
 ) -> Decide:

@@ -116,6 +116,21 @@ class CautionSettings(BaseModel):
     converge_m: float = Field(default=50.0, ge=5, le=1000)
 
 
+class GuestSettings(BaseModel):
+    """How much one guest poster may bring in (app/guests.py); the site TOML's [guests] table.
+
+    A poster hangs where anyone can scan it: one code redeemed 20 times put 10,000 people in one
+    building. Defaults: a building's poster serves a few families; a shelter raises them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_devices_per_poster: int = Field(default=30, ge=1, le=10_000)  # per incident
+    max_people_per_guest: int = Field(default=20, ge=1, le=500)  # per redemption or check-in
+    # Redemptions a minute: one phone per family, a shelter's Wi-Fi puts several on one address.
+    redemptions_per_address_per_min: int = Field(default=10, ge=1, le=10_000)
+    redemptions_per_poster_per_min: int = Field(default=20, ge=1, le=10_000)
+
+
 class SiteConfigured(Payload):
     name: Name
     names: dict[Lang, Name] = Field(default_factory=dict)
@@ -124,6 +139,7 @@ class SiteConfigured(Payload):
     plan: dict[str, Any] | None = None
     muster_templates: list[MusterTemplate] | None = Field(default=None, max_length=30)
     caution: CautionSettings | None = None
+    guests: GuestSettings | None = None
     public_url: PublicUrl | None = None  # links' base (app/identity.py links_url)
     country_code: CountryCode | None = None  # phones typed 0XX... (domain/phones.py)
 
@@ -662,6 +678,16 @@ class GuestFields(BaseModel):
 
 class GuestCheckedIn(Payload, GuestFields):
     guest_id: Id
+    pass_id: Id | None = None  # the poster it checked in by (its first check-in only)
+
+
+class GuestsVoided(Payload):
+    """An operator voided what one poster brought in during the incident: these guests leave
+    the occupancy board and their devices are revoked (token.revoked, in the same command)."""
+
+    pass_id: Id
+    guest_ids: list[Id] = Field(max_length=10_000)
+    reason: Annotated[str, StringConstraints(max_length=500)] = ""
 
 
 class GuestMerged(Payload):
@@ -742,6 +768,15 @@ class IntruderCleared(Payload):
 class ResponderEntering(Payload):
     person_id: Id
     building_ref: Ref
+
+
+class CodeGuessingDetected(Payload):
+    """Wrong codes of one kind came faster than people mistype, from all addresses together:
+    someone is guessing; every code of that kind is refused until the rate falls."""
+
+    code_space: Literal["enrollment_code", "pass"]
+    failures: int = Field(ge=1)  # wrong codes in the window
+    window_secs: int = Field(ge=1)
 
 
 ALL_SEE = Visibility(Scope.ALL)
@@ -1113,6 +1148,8 @@ EVENT_TYPES: tuple[EventType, ...] = (
         subject_field="guest_id",
         requires_incident=True,
     ),
+    # The squad sees the guests leave the picture; a voided guest's token is revoked with it.
+    EventType("guests.voided", 1, GuestsVoided, PICTURE_AUDIENCE, requires_incident=True),
     EventType("challenge.set", 1, ChallengeSet, CHALLENGE_AUDIENCE, requires_incident=True),
     EventType("safe_word.set", 1, SafeWordSet, SAFE_WORD_AUDIENCE, requires_incident=True),
     EventType(
@@ -1136,6 +1173,8 @@ EVENT_TYPES: tuple[EventType, ...] = (
         subject_field="person_id",
         requires_incident=True,
     ),
+    # An alarm for those who run the squad (api/passes.py): enrolling by code stops for a while.
+    EventType("code_guessing.detected", 1, CodeGuessingDetected, COMMAND_AUDIENCE),
 )
 
 REGISTRY: dict[str, EventType] = {etype.name: etype for etype in EVENT_TYPES}

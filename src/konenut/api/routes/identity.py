@@ -14,9 +14,10 @@ from konenut.api.deps import (
     idempotency_key,
     permit,
 )
+from konenut.api.passes import count_wrong_code, refuse_guessing
 from konenut.api.problems import ApiProblem
 from konenut.api.runtime import Runtime
-from konenut.api.throttle import refuse_guessers
+from konenut.api.throttle import CodeSpace
 from konenut.app import commands as c
 from konenut.app import handlers
 from konenut.app.identity import enrollment_link, hash_code, new_code, new_token
@@ -36,13 +37,14 @@ async def enroll_device(
 ) -> JSONResponse:
     """Redeem a one-time enrollment code: the answer holds this device's token, shown once.
 
-    An address that sent too many unknown codes in the last minute gets 429 (guessing).
+    An address that sent too many unknown codes in the last minute gets 429 (guessing), and so
+    does everyone while all addresses together did (Settings.code_guesses_per_min).
     """
-    address = refuse_guessers(runtime.enroll_throttle, request)
+    address = refuse_guessing(runtime, request, CodeSpace.ENROLLMENT_CODE)
     state = runtime.store.state(runtime.site_id)
     code_hash = hash_code(state.code_key, body.code)
     if state.code_by_hash(code_hash) is None:
-        runtime.enroll_throttle.record_failure(address)
+        count_wrong_code(runtime, address, CodeSpace.ENROLLMENT_CODE)
         raise ApiProblem(
             404,
             "this enrollment code is unknown; check it or ask for a new one",
