@@ -35,6 +35,7 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/append.py
+	$(BIN)/python bench/flood.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info
