@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 from konenut.app import commands as c
 from konenut.app import handlers
 from konenut.app.identity import new_code, new_token
+from konenut.domain.ids import utcnow
 from konenut.domain.roles import Role, SubjectKind
 from konenut.store import migrate
 from konenut.store.eventstore import EventStore
@@ -19,9 +21,9 @@ SITE = "site"
 T = TypeVar("T")
 
 
-def open_store(url: str) -> EventStore:
-    """A started store on `url`, migrated to head. Close it when done."""
-    store = EventStore(url)
+def open_store(url: str, clock: Callable[[], datetime] = utcnow) -> EventStore:
+    """A started store on `url` (on `clock`), migrated to head. Close it when done."""
+    store = EventStore(url, clock=clock)
     migrate.upgrade(store.writer_engine)
     store.start()
     return store

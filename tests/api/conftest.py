@@ -20,7 +20,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from helpers import SITE, Seeded, enrol, seed_site
+from helpers import SITE, Seeded, enrol, open_store, seed_site
 from konenut.api.app import create_app
 from konenut.api.problems import PROBLEM_JSON
 from konenut.app import commands as c
@@ -31,7 +31,6 @@ from konenut.demo import load_site_plan
 from konenut.domain.events import Event
 from konenut.domain.ids import utcnow
 from konenut.domain.roles import Role, SubjectKind
-from konenut.store import migrate
 from konenut.store.eventstore import Decision, EventStore
 
 # A point inside the demo site (Tel Kinamon), WGS84.
@@ -44,14 +43,6 @@ PUSH_SERVICE_HOST = "push.example.net"
 def new_key() -> str:
     """A fresh Idempotency-Key."""
     return uuid.uuid4().hex
-
-
-def start_store(url: str, clock: Callable[[], datetime] = utcnow) -> EventStore:
-    """A started store on `url`, migrated to head (helpers.open_store, with a clock)."""
-    store = EventStore(url, clock=clock)
-    migrate.upgrade(store.writer_engine)
-    store.start()
-    return store
 
 
 @dataclass
@@ -254,7 +245,7 @@ def serve_site(
     escalate: bool = False,
 ) -> Iterator[Site]:
     """A seeded site behind the real app, on `url` (default: a SQLite file in `data_dir`)."""
-    store = start_store(url or f"sqlite:///{data_dir / 'konenut.db'}", clock)
+    store = open_store(url or f"sqlite:///{data_dir / 'konenut.db'}", clock)
     try:
         # No background senders by default: these tests count what each request appends, and
         # notification attempts would land in between (tests/notify drives them on a clock).

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.conftest import PUSH_SERVICE_HOST, assert_problem, start_store
-from helpers import SITE, enrol
+from api.conftest import PUSH_SERVICE_HOST, assert_problem
+from helpers import SITE, enrol, open_store
 from konenut.api.app import create_app
 from konenut.app import commands as c
 from konenut.app import handlers
@@ -69,7 +69,7 @@ class Village:
 
 @pytest.fixture
 def village(tmp_path: Path) -> Iterator[Village]:
-    store = start_store(f"sqlite:///{tmp_path / 'konenut.db'}")
+    store = open_store(f"sqlite:///{tmp_path / 'konenut.db'}")
     try:
         assert seed(store, SITE)
         opened = store.execute(SITE, handlers.open_incident(None, c.OpenIncident(title="Attack")))

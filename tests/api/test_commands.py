@@ -9,12 +9,13 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
+from helpers import open_store
 from konenut.api.app import create_app
 from konenut.config import Settings
 from konenut.demo import load_site_plan
 from konenut.domain.roles import Role
 
-from .conftest import HERE, SITE, Site, assert_problem, new_key, start_store
+from .conftest import HERE, SITE, Site, assert_problem, new_key
 
 # contracts §5, plus the enrollment code that precedes device.enrolled and the export audit.
 CORE_TYPES = {
@@ -431,7 +432,7 @@ def test_same_key_same_body_replays_the_stored_answer(site: Site) -> None:
     assert [s["sighting_id"] for s in matching] == [first.json()["sighting_id"]]
 
     # The key survives a restart: a new store and app on the same database still replay it.
-    store = start_store(site.store.url)
+    store = open_store(site.store.url)
     try:
         with TestClient(create_app(Settings(), store)) as client:
             third = client.post(path, json=body, headers=site.headers(Role.RESPONDER, key=key))

@@ -11,11 +11,12 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from helpers import open_store
 from konenut.domain.events import Event
 from konenut.domain.ids import format_time
 from konenut.domain.roles import Role
 
-from .conftest import Clock, Site, serve_site, start_store
+from .conftest import Clock, Site, serve_site
 
 PEOPLE = "/api/v1/site/people"
 EXPORT = "/api/v1/site/households/export.csv"
@@ -80,7 +81,7 @@ def test_refusals_counted_when_the_node_stops_are_recorded(tmp_path: Path) -> No
     with serve_site(tmp_path) as site:
         before = site.head()
         refused(site, PEOPLE, 4)
-    reopened = start_store(f"sqlite:///{tmp_path / 'konenut.db'}")
+    reopened = open_store(f"sqlite:///{tmp_path / 'konenut.db'}")
     try:
         assert records(reopened.read("site", before)) == [("list_people", 1), ("list_people", 3)]
     finally:

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from helpers import SITE
+from helpers import SITE, open_store
 from konenut.api.app import create_app
 from konenut.app import commands as c
 from konenut.app import handlers
@@ -30,8 +30,6 @@ from konenut.domain.escalation import DEFAULT_POLICY, NOT_REACHED_GRACE_SECS
 from konenut.domain.ids import utcnow
 from konenut.domain.roles import Role
 from konenut.i18n import catalogue
-from konenut.store import migrate
-from konenut.store.eventstore import EventStore
 
 from .conftest import (
     APPEARS_WITHIN_MS,
@@ -70,9 +68,7 @@ def village(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClockedVillage
     war-room member who is only an operator."""
     data_dir = tmp_path_factory.mktemp("web-muster-board")
     clock = Clock()
-    store = EventStore(f"sqlite:///{data_dir / 'konenut.db'}", clock=clock)
-    migrate.upgrade(store.writer_engine)
-    store.start()
+    store = open_store(f"sqlite:///{data_dir / 'konenut.db'}", clock)
     try:
         demo.seed(store, SITE)
         war_room = c.AddPerson(ref="p-war-room", name="Noa Peretz", roles=[Role.OPERATOR])
