@@ -130,3 +130,23 @@ def test_a_zip_bomb_is_refused_before_it_is_expanded(site: Site) -> None:
             "save it as CSV",
         }
     ]
+
+
+def test_a_control_character_in_a_name_does_not_break_the_xlsx_export(site: Site) -> None:
+    """A workbook is XML 1.0, which cannot hold \\x1e: the export leaves it out instead of
+    failing with a 500 (schemathesis stored such a name, and the admin's export broke)."""
+    added = site.post(
+        "/api/v1/site/households", Role.ADMIN, json={"ref": "h-77", "name": "Co\x1ehen\x0b"}
+    )
+    assert added.status_code == 201, added.text
+    workbook = site.get("/api/v1/site/households/export.xlsx", Role.ADMIN)
+    assert workbook.status_code == 200, workbook.text
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(workbook.content)).worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+    names = {
+        row[0]: row[header.index("household_name")]
+        for row in sheet.iter_rows(min_row=2, values_only=True)
+    }
+    assert names["h-77"] == "Cohen"

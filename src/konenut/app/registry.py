@@ -731,9 +731,14 @@ def to_xlsx(rows: list[dict[str, str]]) -> bytes:
 
 
 def _xlsx_cell(sheet: Any, value: str) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    # A workbook is XML 1.0, which has no control characters but tab, CR and LF: a value that
+    # holds one (a name typed with a stray \x1e) is written without it, and the export works.
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
     if not value.startswith(FORMULA_TRIGGERS):
         return value
-    from openpyxl.cell import WriteOnlyCell
 
     cell = WriteOnlyCell(sheet, value=value)
     cell.data_type = "s"  # openpyxl would write a value that starts with = as a formula
