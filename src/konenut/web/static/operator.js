@@ -164,7 +164,7 @@ async function load() {
 
 async function reload() {
   try {
-    const head = await load();
+    const head = stream ? await stream.holdWhile(load) : await load();
     if (stream && head > stream.since) stream.since = head;
   } catch (err) {
     console.warn("konenut: reload failed", err);

@@ -19,6 +19,7 @@ let me = null;
 let state = { incident: null, household: null, checkin: null, broadcasts: [] };
 let people = null;
 let pending = null; // the newest check-in still waiting in the outbox
+let stream = null; // the live stream (stream.js)
 const seen = new Set();
 const readSent = new Set(); // broadcasts this page reported as read
 // A guest by a poster (no household): the same page, its own check-in, its building's name.
@@ -46,7 +47,7 @@ async function main() {
     render();
   });
   if (!loaded) return;
-  startStream({ view: "resident", ...loaded, onEvent: apply, onResync: () => load().catch(() => {}) });
+  stream = startStream({ view: "resident", ...loaded, onEvent: apply, onResync: reload });
 }
 
 async function load() {
@@ -71,12 +72,17 @@ async function load() {
   return head;
 }
 
+/** Re-read the household's picture, the events that arrive meanwhile held back until it is in. */
+function reload() {
+  (stream ? stream.holdWhile(load) : load()).catch(() => {});
+}
+
 function apply(event) {
   if (seen.has(event.seq)) return;
   seen.add(event.seq);
   const p = event.payload || {};
   if (event.type === "incident.opened" || (event.type === "incident.closed" && state.incident && p.incident_id === state.incident.incident_id)) {
-    load().catch(() => {});
+    reload();
     return;
   }
   if (!state.incident || event.incident_id !== state.incident.incident_id) return;

@@ -36,6 +36,7 @@ let board = null; // the muster board of the latest call (GET .../muster)
 let templates = {}; // muster templates by id
 let undo = null; // {status, timer}: what an "Undo" tap sends back
 let cautions = null; // the caution banner and "entering house N" (caution.js)
+let stream = null; // the live stream (stream.js)
 const feed = boardFeed(() => (currentMuster() ? picture.incident.incident_id : null), (b) => {
   board = b;
   renderMuster();
@@ -67,7 +68,7 @@ async function main() {
   setupChallenge(() => (picture.incident && !picture.incident.closed_at ? picture.incident.incident_id : null));
   const loaded = await loadOrRestore("responder", load, restore);
   if (!loaded) return;
-  startStream({ view: "responder", ...loaded, onEvent, onResync: () => load().catch(() => {}) });
+  stream = startStream({ view: "responder", ...loaded, onEvent, onResync: reload });
   setInterval(render, AGES_REDRAWN_MS); // units age in place (positions.js), not by a redraw
 }
 
@@ -109,12 +110,17 @@ async function load() {
   return head;
 }
 
+/** Re-read the picture, the events that arrive meanwhile held back until it is in. */
+function reload() {
+  (stream ? stream.holdWhile(load) : load()).catch(() => {});
+}
+
 function onEvent(event) {
   cautions.onEvent(event);
   onChallengeEvent(event);
   if (!picture.apply(event)) return;
   if (event.type === "incident.opened" && (!picture.incident || picture.incident.closed_at)) {
-    load().catch(() => {});
+    reload();
     return;
   }
   feed.onEvent(event);

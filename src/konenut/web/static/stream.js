@@ -35,6 +35,7 @@ export class Stream {
     this.heartbeatMs = DEFAULT_HEARTBEAT_SECS * 1000;
     this.timers = {};
     this.stopped = false;
+    this.held = null; // events held back while the page reloads (holdWhile)
   }
 
   start() {
@@ -77,6 +78,30 @@ export class Stream {
     }
   }
 
+  deliver(event) {
+    if (this.held) this.held.push(event);
+    else this.onEvent(event);
+  }
+
+  /**
+   * Run `load` (the page re-reading its picture over REST) with the live events held back, and
+   * hand them over once it is done. Events that arrive while the snapshot is read would
+   * otherwise be folded into the old picture that the snapshot then replaces: a check-in or an
+   * instruction sent in the same second as "incident opened" would be lost from the page.
+   * Pages fold an event twice harmlessly, so those the snapshot already holds do no harm.
+   */
+  async holdWhile(load) {
+    if (this.held) return load(); // the outer hold hands over what arrives
+    this.held = [];
+    try {
+      return await load();
+    } finally {
+      const held = this.held;
+      this.held = null;
+      for (const event of held) this.onEvent(event);
+    }
+  }
+
   connect() {
     if (this.stopped) return;
     clearTimeout(this.timers.reconnect);
@@ -112,7 +137,7 @@ export class Stream {
     if (type.includes(".")) {
       if (msg.seq <= this.since) return; // seen already (the poller got it first)
       this.advance(msg.seq);
-      this.onEvent(msg);
+      this.deliver(msg);
       return;
     }
     switch (type) {
@@ -205,7 +230,7 @@ export class Stream {
         for (const event of page.events) {
           if (event.seq <= this.since) continue;
           this.advance(event.seq);
-          this.onEvent(event);
+          this.deliver(event);
         }
         // A full page says where the next one starts; the last one how far the log was read.
         if (page.next_since === null) {
