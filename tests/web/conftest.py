@@ -11,8 +11,10 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from konenut.config import Settings
 from konenut.demo import load_residents
 from konenut.demo import seed as demo
 from konenut.domain.events import Event
+from konenut.domain.ids import utcnow
 from konenut.domain.roles import Role, SubjectKind
 from konenut.store.eventstore import Decision, EventStore
 from services import free_port
@@ -144,23 +147,35 @@ class ThreadServer:
         self.thread.join(timeout=15)
 
 
-@pytest.fixture(scope="session")
-def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebSite]:
-    """The demo village with an open real incident, served for the whole session."""
-    data_dir = tmp_path_factory.mktemp("web")
-    store = open_store(f"sqlite:///{data_dir / 'konenut.db'}")
+@contextmanager
+def serve_village(
+    data_dir: Path,
+    incident_title: str | None,
+    clock: Callable[[], datetime] = utcnow,
+    **settings: Any,
+) -> Iterator[WebSite]:
+    """The demo village on a store in `data_dir` (on `clock`), served by the real app with
+    `settings`, with an incident of that title open (none, and no `incident_id`, for None)."""
+    store = open_store(f"sqlite:///{data_dir / 'konenut.db'}", clock)
     try:
         demo.seed(store, SITE)
-        opened = store.execute(
-            SITE,
-            handlers.open_incident(None, c.OpenIncident(title="Infiltration at the back gate")),
-        )
-        incident_id = str(opened.body["incident_id"])
-        app = create_app(Settings(data_dir=data_dir), store)
-        with ThreadServer(app) as url:
+        incident_id = ""
+        if incident_title is not None:
+            opened = store.execute(
+                SITE, handlers.open_incident(None, c.OpenIncident(title=incident_title))
+            )
+            incident_id = str(opened.body["incident_id"])
+        with ThreadServer(create_app(Settings(data_dir=data_dir, **settings), store)) as url:
             yield WebSite(url=url, store=store, incident_id=incident_id)
     finally:
         store.close()
+
+
+@pytest.fixture(scope="session")
+def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebSite]:
+    """The demo village with an open real incident, served for the whole session."""
+    with serve_village(tmp_path_factory.mktemp("web"), "Infiltration at the back gate") as web:
+        yield web
 
 
 def require_chromium(path: str, skip_browser: str | None) -> None:

@@ -14,17 +14,18 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from helpers import SITE, open_store
-from konenut.api.app import create_app
-from konenut.app import commands as c
-from konenut.app import handlers
-from konenut.config import Settings
-from konenut.demo import seed as demo
 from konenut.domain import broadcasts
 from konenut.domain.roles import Role
 from konenut.i18n import catalogue
 
-from .conftest import APPEARS_WITHIN_MS, ThreadServer, WebSite, desktop_context, enrol, squad_member
+from .conftest import (
+    APPEARS_WITHIN_MS,
+    WebSite,
+    desktop_context,
+    enrol,
+    serve_village,
+    squad_member,
+)
 
 TEMPLATE = "instruction.stay_in_safe_room"
 
@@ -60,22 +61,14 @@ class SmsSink:
 @pytest.fixture(scope="module")
 def sms_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WebSite, SmsSink]]:
     """The demo village with an open incident and SMS sent through Apprise to a local sink."""
-    data_dir = tmp_path_factory.mktemp("web-sms")
     sink = SmsSink()
-    store = open_store(f"sqlite:///{data_dir / 'konenut.db'}")
+    sms_url = f"json://127.0.0.1:{sink.port}/sms/{{phone}}"
     try:
-        demo.seed(store, SITE)
-        opened = store.execute(
-            SITE, handlers.open_incident(None, c.OpenIncident(title="Infiltration, north"))
-        )
-        settings = Settings(
-            data_dir=data_dir,
-            notify_sms_url=f"json://127.0.0.1:{sink.port}/sms/{{phone}}",  # type: ignore[arg-type]
-        )
-        with ThreadServer(create_app(settings, store)) as url:
-            yield WebSite(url, store, str(opened.body["incident_id"])), sink
+        with serve_village(
+            tmp_path_factory.mktemp("web-sms"), "Infiltration, north", notify_sms_url=sms_url
+        ) as web:
+            yield web, sink
     finally:
-        store.close()
         sink.close()
 
 

@@ -16,12 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from helpers import SITE, open_store
-from konenut.api.app import create_app
 from konenut.app import commands as c
-from konenut.app import handlers
-from konenut.config import Settings
-from konenut.demo import seed as demo
 from konenut.domain.event_types import REGISTRY
 from konenut.domain.events import Event
 from konenut.domain.roles import Role
@@ -31,11 +26,11 @@ from .conftest import (
     APPEARS_WITHIN_MS,
     PAGE_READY_MS,
     PAGE_URL,
-    ThreadServer,
     WebSite,
     desktop_context,
     enrol,
     phone_context,
+    serve_village,
     squad_member,
     wait_ready,
 )
@@ -49,17 +44,8 @@ POSTER_BUILDING = "W3"
 @pytest.fixture(scope="module")
 def village(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebSite]:
     """A demo village of its own: broadcasts to every household here reach no other test."""
-    data_dir = tmp_path_factory.mktemp("web-console")
-    store = open_store(f"sqlite:///{data_dir / 'konenut.db'}")
-    try:
-        demo.seed(store, SITE)
-        opened = store.execute(
-            SITE, handlers.open_incident(None, c.OpenIncident(title="Infiltration, west"))
-        )
-        with ThreadServer(create_app(Settings(data_dir=data_dir), store)) as url:
-            yield WebSite(url, store, str(opened.body["incident_id"]))
-    finally:
-        store.close()
+    with serve_village(tmp_path_factory.mktemp("web-console"), "Infiltration, west") as village:
+        yield village
 
 
 def post(api: httpx.Client, path: str, body: dict[str, Any]) -> Any:

@@ -20,12 +20,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from helpers import SITE, open_store
-from konenut.api.app import create_app
+from helpers import SITE
 from konenut.app import commands as c
 from konenut.app import handlers
-from konenut.config import Settings
-from konenut.demo import seed as demo
 from konenut.domain.escalation import DEFAULT_POLICY, NOT_REACHED_GRACE_SECS
 from konenut.domain.ids import utcnow
 from konenut.domain.roles import Role
@@ -33,10 +30,10 @@ from konenut.i18n import catalogue
 
 from .conftest import (
     APPEARS_WITHIN_MS,
-    ThreadServer,
     WebSite,
     enrol,
     phone_context,
+    serve_village,
     squad_member,
 )
 from .test_muster_browser import add_key, big, commander_page, responders
@@ -68,18 +65,10 @@ def village(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClockedVillage
     war-room member who is only an operator."""
     data_dir = tmp_path_factory.mktemp("web-muster-board")
     clock = Clock()
-    store = open_store(f"sqlite:///{data_dir / 'konenut.db'}", clock)
-    try:
-        demo.seed(store, SITE)
+    with serve_village(data_dir, "Infiltration, orchard", clock) as web:
         war_room = c.AddPerson(ref="p-war-room", name="Noa Peretz", roles=[Role.OPERATOR])
-        store.execute(SITE, handlers.add_person(None, war_room))
-        opened = store.execute(
-            SITE, handlers.open_incident(None, c.OpenIncident(title="Infiltration, orchard"))
-        )
-        with ThreadServer(create_app(Settings(data_dir=data_dir), store)) as url:
-            yield ClockedVillage(WebSite(url, store, str(opened.body["incident_id"])), clock)
-    finally:
-        store.close()
+        web.store.execute(SITE, handlers.add_person(None, war_room))
+        yield ClockedVillage(web, clock)
 
 
 def answer(web: WebSite, person_id: str, status: str) -> None:

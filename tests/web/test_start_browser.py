@@ -12,21 +12,17 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from helpers import SITE, open_store
-from konenut.api.app import create_app
-from konenut.config import Settings
-from konenut.demo import seed as demo
 from konenut.domain.roles import Role
 from konenut.i18n import LANGUAGE_NAMES, catalogue
 
 from .conftest import (
     PAGE_READY_MS,
-    ThreadServer,
     WebSite,
     desktop_context,
     enrol,
     household_speaking,
     phone_context,
+    serve_village,
     squad_member,
     wait_ready,
 )
@@ -40,15 +36,8 @@ SITE_NAMES = {"he": "תל קינמון", "ar": "تل قينمون", "en": "Tel K
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The demo village served as `make run` serves it (demo mode), no squad calls sent."""
-    data_dir = tmp_path_factory.mktemp("demo")
-    store = open_store(f"sqlite:///{data_dir / 'konenut.db'}")
-    try:
-        demo.seed(store, SITE)
-        app = create_app(Settings(data_dir=data_dir, demo=True, escalate=False), store)
-        with ThreadServer(app) as url:
-            yield url
-    finally:
-        store.close()
+    with serve_village(tmp_path_factory.mktemp("demo"), None, demo=True, escalate=False) as demo:
+        yield demo.url
 
 
 def landing(context: Any, url: str) -> Any:
