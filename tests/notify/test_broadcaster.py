@@ -24,6 +24,7 @@ from konenut.domain.roles import Role, SubjectKind
 from konenut.domain.state import SiteState
 from konenut.i18n import LANGUAGES, catalogue
 from konenut.notify.apprise_channel import AppriseChannel
+from konenut.notify.channels import Channel
 from konenut.notify.router import Router
 from konenut.notify.sms_text import sms_segments
 from konenut.notify.webpush import WebPushChannel, load_or_create_vapid_keys
@@ -141,6 +142,27 @@ def _broadcast(store: EventStore, incident_id: str, **body: Any) -> str:
     return str(sent.body["broadcast_id"])
 
 
+def sms_channel(sms: Receiver) -> AppriseChannel:
+    """SMS through Apprise to the local receiver; the number is the path's last segment."""
+    return AppriseChannel("sms", f"json://127.0.0.1:{sms.port}/sms/{{phone}}")
+
+
+def push_channel(tmp_path: Path) -> WebPushChannel:
+    """Web Push with the site's VAPID keys, to the local push service."""
+    keys = load_or_create_vapid_keys(tmp_path)
+    return WebPushChannel(keys, "mailto:squad@alumim.example", endpoints=LOCAL_PUSH)
+
+
+def deliver(store: EventStore, channels: dict[str, Channel], passes: int = 1) -> list[int]:
+    """The broadcaster's passes over what is waiting, through `channels`; what each sent."""
+    broadcaster = Broadcaster(store, SITE, Router(channels), BASE_URL, auto=False)
+    assert broadcaster.start()
+    try:
+        return [broadcaster.run_once() for _ in range(passes)]
+    finally:
+        broadcaster.stop()
+
+
 def test_an_area_broadcast_reaches_exactly_the_households_inside_each_in_its_language(
     village: EventStore,
     receiver_factory: Callable[..., Receiver],
@@ -156,25 +178,10 @@ def test_an_area_broadcast_reaches_exactly_the_households_inside_each_in_its_lan
     endpoint, pushed = push_service(browser, 201)
     subscribe_phone(store, w1, browser, endpoint)
     sms = receiver_factory()
-    router = Router(
-        {
-            "sms": AppriseChannel("sms", f"json://127.0.0.1:{sms.port}/sms/{{phone}}"),
-            "push": WebPushChannel(
-                load_or_create_vapid_keys(tmp_path),
-                "mailto:squad@alumim.example",
-                endpoints=LOCAL_PUSH,
-            ),
-        }
-    )
     broadcast_id = _broadcast(store, incident_id, template="stay_in_shelter", area=WORKERS)
 
-    broadcaster = Broadcaster(store, SITE, router, BASE_URL, auto=False)
-    assert broadcaster.start()
-    try:
-        broadcaster.run_once()
-        assert broadcaster.run_once() == 0  # nothing twice
-    finally:
-        broadcaster.stop()
+    channels: dict[str, Channel] = {"sms": sms_channel(sms), "push": push_channel(tmp_path)}
+    assert deliver(store, channels, passes=2)[1] == 0  # nothing twice
 
     state = store.state(SITE)
     inside = {h.household_id: h for h in state.households.values() if h.ref.startswith("h-W")}
@@ -220,18 +227,9 @@ def test_a_phone_whose_push_subscription_is_gone_is_dropped(
     gone_endpoint, _ = push_service(browser, 410)
     token_id = subscribe_phone(store, w2, browser, gone_endpoint)
     assert token_id in store.state(SITE).push_subscriptions
-    keys = load_or_create_vapid_keys(tmp_path)
-    router = Router(
-        {"push": WebPushChannel(keys, "mailto:squad@alumim.example", endpoints=LOCAL_PUSH)}
-    )
     broadcast_id = _broadcast(store, incident_id, template="stay_in_shelter", area=WORKERS)
 
-    broadcaster = Broadcaster(store, SITE, router, BASE_URL, auto=False)
-    assert broadcaster.start()
-    try:
-        broadcaster.run_once()
-    finally:
-        broadcaster.stop()
+    deliver(store, {"push": push_channel(tmp_path)})
 
     state = store.state(SITE)
     assert token_id not in state.push_subscriptions  # the next broadcast does not try it again
@@ -269,17 +267,8 @@ def test_a_revoked_phone_gets_no_broadcast(
     )
     assert phones["revoked long ago"][0] in store.state(SITE).push_subscriptions
 
-    keys = load_or_create_vapid_keys(tmp_path)
-    router = Router(
-        {"push": WebPushChannel(keys, "mailto:sq@alumim.example", endpoints=LOCAL_PUSH)}
-    )
     broadcast_id = _broadcast(store, incident_id, template="stay_in_shelter", household_ids=[w1])
-    broadcaster = Broadcaster(store, SITE, router, BASE_URL, auto=False)
-    assert broadcaster.start()
-    try:
-        broadcaster.run_once()
-    finally:
-        broadcaster.stop()
+    deliver(store, {"push": push_channel(tmp_path)})
 
     assert phones["lost"][1] == [] and phones["revoked long ago"][1] == []
     assert len(phones["kept"][1]) == 1
@@ -294,15 +283,9 @@ def test_custom_text_reaches_other_languages_marked_not_translated(
     store = village
     incident_id = _open(store)
     sms = receiver_factory()
-    router = Router({"sms": AppriseChannel("sms", f"json://127.0.0.1:{sms.port}/{{phone}}")})
     w3 = household_id(store.state(SITE), "h-W3")  # reads Nepali only
     _broadcast(store, incident_id, texts={"en": "Armed men near the fence"}, household_ids=[w3])
-    broadcaster = Broadcaster(store, SITE, router, BASE_URL, auto=False)
-    assert broadcaster.start()
-    try:
-        broadcaster.run_once()
-    finally:
-        broadcaster.stop()
+    deliver(store, {"sms": sms_channel(sms)})
     messages = [r.json()["message"] for r in sms.requests]
     assert messages
     marker = catalogue("ne")["resident.not_translated"]
@@ -370,21 +353,8 @@ def test_the_workers_quarters_get_each_worker_in_their_own_language_by_sms_and_p
         "household, no choice": [SHELTER["th"], SHELTER["ne"]],
     }
     sms = receiver_factory()
-    router = Router(
-        {
-            "sms": AppriseChannel("sms", f"json://127.0.0.1:{sms.port}/sms/{{phone}}"),
-            "push": WebPushChannel(
-                load_or_create_vapid_keys(tmp_path), "mailto:sq@kg.example", endpoints=LOCAL_PUSH
-            ),
-        }
-    )
     broadcast_id = _broadcast(store, incident_id, template="stay_in_shelter", area=QUARTERS_AREA)
-    broadcaster = Broadcaster(store, SITE, router, BASE_URL, auto=False)
-    assert broadcaster.start()
-    try:
-        broadcaster.run_once()
-    finally:
-        broadcaster.stop()
+    deliver(store, {"sms": sms_channel(sms), "push": push_channel(tmp_path)})
 
     # SMS: every Nepali speaker's in Nepali, every Thai speaker's in Thai, one segment; the
     # foreman's, who speaks for all of them, in Thai then Nepali, in two segments.
@@ -429,14 +399,8 @@ def test_a_shared_phone_carries_the_language_of_each_person_it_serves(
     shared = quarters_sheet().replace(str(nepali.phone).encode(), str(thai.phone).encode())
     store.execute(SITE, import_registry(None, read_sheet(shared, "text/csv")))
     sms = receiver_factory()
-    router = Router({"sms": AppriseChannel("sms", f"json://127.0.0.1:{sms.port}/{{phone}}")})
     _broadcast(store, incident_id, template="stay_in_shelter")
-    broadcaster = Broadcaster(store, SITE, router, BASE_URL, auto=False)
-    assert broadcaster.start()
-    try:
-        broadcaster.run_once()
-    finally:
-        broadcaster.stop()
+    deliver(store, {"sms": sms_channel(sms)})
     to_shared = [r.json()["message"] for r in sms.requests if r.path.endswith(str(thai.phone)[1:])]
     assert to_shared == [f"{SHELTER['th']}\n{SHELTER['ne']}"]
     assert len(sms.requests) == THAI_WORKERS + NEPALI_WORKERS - 1
