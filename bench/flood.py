@@ -18,19 +18,23 @@
            item 10; pass --no-forwarded-for to leave the header out).
 
 Figures: squad p50 / p99 / max per phase and the flood's p99 over the quiet one, the server's
-CPU (/proc/PID/stat, all threads) as a share of one core in each phase; per flood: requests
-sent, answered 201 (accepted) / 429 (throttled) / other statuses / no answer / not sent in time,
-and its answers' p50 / p99; the server's RSS (VmRSS in /proc/PID/status, sampled every 0.2 s)
-before the flood, its peak during it and SETTLE_SECS after, and the events the flood added to
-the log (read from the database after the server stopped: guests, enrollments, the guessing
-alarm, denials). PASS/MISS: the flood throttled (at least 90 % of each flood answered 429, and
-no more redemptions accepted than the poster's cap), squad p99 under the flood <= 2x quiet, the
-server's RSS growth <= TARGET_RSS_GROWTH_MIB (issue 11, prove the model).
+CPU (/proc/PID/stat, all threads) as a share of one core in each phase and the time its threads
+were runnable with no CPU free (schedstat: on a busy box that is where the time goes), its CPU
+per flood request (the squad's share at the quiet rate taken out); per flood: requests sent,
+answered 201 (accepted) / 429 (throttled) / other statuses / no answer / not sent in time, and
+its answers' p50 / p99; the server's RSS (VmRSS in /proc/PID/status, sampled every 0.2 s)
+before the flood, its peak during it and SETTLE_SECS after, and the events added to the log
+during the flood by type (read from the database after the server stopped: the squad's, guests,
+enrollments, the guessing alarm). PASS/MISS: the flood throttled (at least 90 % of each flood
+answered 429, and no more redemptions accepted than the poster's cap), squad p99 under the
+flood <= 2x quiet, the server's RSS growth <= TARGET_RSS_GROWTH_MIB (issue 11, prove the
+model).
 
 Run from the repository root:  .venv/bin/python bench/flood.py [--quick] [--requests N]
 [--flood-seconds S] [--quiet-seconds S] [--squad N] [--max-seconds S]  (about 2 minutes on a
-2-core box). Loopback only, temporary files only, bounded: every sender stops at --max-seconds
-after its start, and every phase has a deadline.
+2-core box). Loopback only, temporary files only, bounded: a phase's senders stop sending
+--max-seconds after it starts (default: LATE_SECS after its window), and every wait has a
+deadline.
 """
 
 from __future__ import annotations
@@ -70,6 +74,7 @@ WARMUP_SECS = 2.0  # the squad's commands once through every route before anythi
 SETTLE_SECS = 5.0  # after the flood, before the "after" RSS
 RSS_SAMPLE_SECS = 0.2
 REQUEST_TIMEOUT_SECS = 10.0
+LATE_SECS = 30.0  # senders stop this long after their window; what is left counts as not sent
 NOT_SENT = -1  # status of a request still unsent when its sender's time was up
 TARGET_P99_RATIO = 2.0  # squad p99 under the flood / quiet (issue 11)
 # A node on a Raspberry Pi runs in ~150 MiB; a flood of small requests may cost a bounded
@@ -251,7 +256,7 @@ class Sender:
 
     def __init__(self, port: int, lanes: list[Lane], max_secs: float) -> None:
         self.conn, self.process = pb.spawn(sender_process)
-        self.conn.send((port, lanes, max_secs))
+        self.conn.send((port, lanes, max_secs))  # max_secs: stop sending this long after t0
         self.max_secs = max_secs
 
     def answers(self) -> list[Answer]:
@@ -262,14 +267,27 @@ class Sender:
         return answers
 
 
-def run_senders(senders: list[Sender]) -> tuple[float, list[list[Answer]]]:
-    """Start every sender at the same t0; (t0, each one's answers)."""
+@dataclass
+class Spent:
+    """What the server spent from t0 until every sender was done."""
+
+    t0: float
+    elapsed_secs: float
+    cpu_secs: float  # all its threads (/proc/PID/stat)
+    wait_secs: float  # its threads runnable with no CPU free (schedstat)
+
+
+def run_senders(server: cb.Server, senders: list[Sender]) -> tuple[Spent, list[list[Answer]]]:
+    """Start every sender at the same t0; what the server spent, and each one's answers."""
     for sender in senders:
         pb.expect(sender.conn, "sender ready")
     t0 = time.monotonic() + cb.START_DELAY_SECS
     for sender in senders:
         sender.conn.send(t0)
-    return t0, [sender.answers() for sender in senders]
+    cpu0, wait0 = server.cpu_secs(), pb.runnable_wait_secs(server.process.pid)
+    answers = [sender.answers() for sender in senders]
+    cpu, wait = server.cpu_secs() - cpu0, pb.runnable_wait_secs(server.process.pid) - wait0
+    return Spent(t0, time.monotonic() - t0, cpu, wait), answers
 
 
 # --- the server's memory ---------------------------------------------------------------------
@@ -313,9 +331,8 @@ class RssWatch:
 @dataclass
 class Phase:
     name: str
-    seconds: float
     squad: list[Answer]
-    cpu_secs: float
+    spent: Spent
 
     def latencies_ms(self, index: int) -> list[float]:
         return sorted(a[index] * 1e3 for a in self.squad if a[0] > 0)
@@ -374,45 +391,48 @@ def events_after(data_dir: Path, seq: int) -> Counter[str]:
     return Counter({str(kind): int(n) for kind, n in rows})
 
 
-def squad_phase(name: str, server: cb.Server, site: Site, args: argparse.Namespace) -> Phase:
+def max_secs(args: argparse.Namespace, window_secs: float) -> float:
+    """How long a phase's senders may send: --max-seconds, or the window and LATE_SECS."""
+    return float(args.max_seconds or window_secs + LATE_SECS)
+
+
+def squad_phase(server: cb.Server, site: Site, args: argparse.Namespace) -> Phase:
     seconds = args.quiet_seconds
-    squad = Sender(server.port, squad_lanes(site, server.port, seconds), args.max_seconds)
-    cpu0 = server.cpu_secs()
-    _, (answers,) = run_senders([squad])
-    return Phase(name, seconds, answers, server.cpu_secs() - cpu0)
+    squad = Sender(server.port, squad_lanes(site, server.port, seconds), max_secs(args, seconds))
+    spent, (answers,) = run_senders(server, [squad])
+    return Phase("quiet", answers, spent)
 
 
 def flood_phase(
     server: cb.Server, site: Site, args: argparse.Namespace
-) -> tuple[float, Phase, list[Flood]]:
+) -> tuple[Phase, list[Flood]]:
     port, n, seconds = server.port, args.requests, args.flood_seconds
-    spoof = args.forwarded_for
+    spoof, bound = args.forwarded_for, max_secs(args, seconds)
     senders = [
-        Sender(port, squad_lanes(site, port, seconds), args.max_seconds),
+        Sender(port, squad_lanes(site, port, seconds), bound),
         Sender(port, flood_lanes(redemptions(site, port, n, spoof), seconds, args.connections),
-               args.max_seconds),
-        Sender(port, flood_lanes(wrong_codes(port, n, spoof), seconds, args.connections),
-               args.max_seconds),
+               bound),
+        Sender(port, flood_lanes(wrong_codes(port, n, spoof), seconds, args.connections), bound),
     ]  # fmt: skip
-    cpu0 = server.cpu_secs()
-    t0, (squad, redeemed, guessed) = run_senders(senders)
-    phase = Phase("flood", seconds, squad, server.cpu_secs() - cpu0)
+    spent, (squad, redeemed, guessed) = run_senders(server, senders)
     floods = [Flood("poster redemptions", redeemed), Flood("wrong enrollment codes", guessed)]
-    return t0, phase, floods
+    return Phase("flood", squad, spent), floods
 
 
 def measure(site: Site, args: argparse.Namespace, tmp: Path) -> Results:
     server = cb.start_server(site.data_dir, tmp / "serve.log", None)
     watch = RssWatch(server.process.pid)
     try:
-        warm = Sender(server.port, squad_lanes(site, server.port, WARMUP_SECS), args.max_seconds)
-        _, (warmed,) = run_senders([warm])
+        warm_lanes = squad_lanes(site, server.port, WARMUP_SECS)
+        _, (warmed,) = run_senders(
+            server, [Sender(server.port, warm_lanes, WARMUP_SECS + LATE_SECS)]
+        )
         if sorted({a[0] for a in warmed}) != [201]:
             raise RuntimeError(f"warm-up squad commands answered {sorted({a[0] for a in warmed})}")
         sampler = watch.start()
-        quiet = squad_phase("quiet", server, site, args)
+        quiet = squad_phase(server, site, args)
         mark = last_seq(site.data_dir)
-        t0, flooded, floods = flood_phase(server, site, args)
+        flooded, floods = flood_phase(server, site, args)
         time.sleep(SETTLE_SECS)
         watch.done.set()
         sampler.join()
@@ -423,8 +443,8 @@ def measure(site: Site, args: argparse.Namespace, tmp: Path) -> Results:
         quiet,
         flooded,
         floods,
-        watch.before(t0),
-        watch.peak(t0),
+        watch.before(flooded.spent.t0),
+        watch.peak(flooded.spent.t0),
         watch.samples[-1][1],
         hwm,
         events_after(site.data_dir, mark),
@@ -441,14 +461,16 @@ def poster_cap() -> int:
 
 def report(args: argparse.Namespace, results: Results) -> bool:
     quiet, flooded = results.quiet, results.flooded
-    print("\n| squad phase | commands | errors | p50 ms | p99 ms | max ms |"
-          " in flight p99 ms | server CPU |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|")
+    print("\n| squad phase | commands | errors | p50 ms | p99 ms | max ms | in flight p99 ms |"
+          " until the last answer | server CPU | server waiting for a CPU |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for phase in (quiet, flooded):
+        spent = phase.spent
         print(
             f"| {phase.name} | {len(phase.squad)} | {phase.errors} | {phase.p(0.5):.1f} |"
             f" {phase.p(0.99):.1f} | {phase.p(1.0):.1f} | {phase.p(0.99, 2):.1f} |"
-            f" {phase.cpu_secs / phase.seconds:.0%} |"
+            f" {spent.elapsed_secs:.1f} s | {spent.cpu_secs / spent.elapsed_secs:.0%} |"
+            f" {spent.wait_secs / spent.elapsed_secs:.0%} |"
         )
     print("\n| flood | sent | per s | 201 accepted | 429 throttled | other | no answer |"
           " not sent | answer p50 / p99 ms |")  # fmt: skip
@@ -460,10 +482,15 @@ def report(args: argparse.Namespace, results: Results) -> bool:
             f" {flood.count(201)} | {flood.count(429)} | {others or 0} | {flood.count(0)} |"
             f" {flood.count(NOT_SENT)} | {flood.p(0.5):.1f} / {flood.p(0.99):.1f} |"
         )
+    sent = sum(flood.sent for flood in results.floods)
+    squad_cpu = quiet.spent.cpu_secs / quiet.spent.elapsed_secs * flooded.spent.elapsed_secs
+    flood_cpu_us = max(0.0, flooded.spent.cpu_secs - squad_cpu) / max(1, sent) * 1e6
+    print(f"\nserver CPU per flood request: {flood_cpu_us:.0f} µs (the squad's share at its quiet"
+          " rate taken out)")  # fmt: skip
     mib = 1 / 1024
     growth_mib = (results.rss_peak_kib - results.rss_before_kib) * mib
     print(
-        f"\nserver RSS: before the flood {results.rss_before_kib * mib:.1f} MiB, peak"
+        f"server RSS: before the flood {results.rss_before_kib * mib:.1f} MiB, peak"
         f" {results.rss_peak_kib * mib:.1f} MiB (+{growth_mib:.1f}), {SETTLE_SECS:g} s after"
         f" {results.rss_after_kib * mib:.1f} MiB; high-water mark since start"
         f" {results.hwm_kib * mib:.1f} MiB"
@@ -516,7 +543,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="send the flood without a rotating X-Forwarded-For",
     )
     parser.add_argument(
-        "--max-seconds", type=float, default=120.0, help="per sender: stop sending after this"
+        "--max-seconds",
+        type=float,
+        default=None,
+        help=f"per phase: stop sending this long after its start (default: window + {LATE_SECS:g})",
     )
     parser.add_argument("--tmp-dir", type=Path, default=None)
     args = parser.parse_args(argv)
