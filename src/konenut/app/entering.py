@@ -8,12 +8,10 @@ from typing import Any
 from pydantic import Field
 
 from konenut.app.commands import Command
-from konenut.app.handlers import new_event, open_incident_of
+from konenut.app.handlers import new_event, open_incident_of, plan_building
 from konenut.app.identity import Actor
-from konenut.domain.errors import NotFound
 from konenut.domain.event_types import Ref
 from konenut.domain.occupancy import inside
-from konenut.domain.site_plan import FeatureKind, plan_refs
 from konenut.domain.state import IncidentView, SiteState
 from konenut.store.eventstore import Decide, Decision
 
@@ -27,9 +25,7 @@ def entering(actor: Actor, incident_id: str, cmd: Entering) -> Decide:
 
     def decide(state: SiteState, now: datetime) -> Decision:
         incident = open_incident_of(state, incident_id)
-        known = plan_refs((state.site or {}).get("plan"), FeatureKind.BUILDING)
-        if known is None or cmd.building_ref not in known:
-            raise NotFound(f"no building {cmd.building_ref!r} on the site plan")
+        plan_building(state, cmd.building_ref)
         payload = {"person_id": actor.subject_id, "building_ref": cmd.building_ref}
         event = new_event(
             "responder.entering", payload, actor=actor, cmd=cmd, now=now, incident=incident

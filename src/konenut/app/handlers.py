@@ -59,6 +59,13 @@ def open_incident_of(state: SiteState, incident_id: str) -> IncidentView:
     return incident
 
 
+def plan_building(state: SiteState, building_ref: str) -> None:
+    """NotFound unless the site plan has this building (a site with no plan has none)."""
+    known = plan_refs((state.site or {}).get("plan"), FeatureKind.BUILDING)
+    if known is None or building_ref not in known:
+        raise NotFound(f"no building {building_ref!r} on the site plan")
+
+
 def _subject_person(state: SiteState, actor: Actor, person_id: str | None) -> str:
     person_id = person_id or actor.subject_id
     if person_id not in state.persons and actor.subject_kind is SubjectKind.PERSON:

@@ -7,11 +7,9 @@ from datetime import datetime
 from pydantic import Field
 
 from konenut.app.commands import Command
-from konenut.app.handlers import new_event, open_incident_of
+from konenut.app.handlers import new_event, open_incident_of, plan_building
 from konenut.app.identity import Actor
-from konenut.domain.errors import NotFound
 from konenut.domain.event_types import Ref
-from konenut.domain.site_plan import FeatureKind, plan_refs
 from konenut.domain.state import SiteState
 from konenut.store.eventstore import Decide, Decision
 
@@ -27,9 +25,7 @@ def clear_intruder(actor: Actor, incident_id: str, cmd: ClearIntruder) -> Decide
 
     def decide(state: SiteState, now: datetime) -> Decision:
         incident = open_incident_of(state, incident_id)
-        known = plan_refs((state.site or {}).get("plan"), FeatureKind.BUILDING)
-        if known is None or cmd.building_ref not in known:
-            raise NotFound(f"no building {cmd.building_ref!r} on the site plan")
+        plan_building(state, cmd.building_ref)
         if cmd.building_ref not in incident.intruders.values():
             return Decision()
         payload = {"building_ref": cmd.building_ref, "text": cmd.text}
