@@ -87,6 +87,9 @@ def sample_payload(
         "caution.raised": {"caution_id": "k1", "kind": "near_friendly", "key": "near:s1:",
                            "sighting_id": "s1", "to_person_ids": [subject]},
         "responder.entering": {"person_id": subject, "building_ref": "14"},
+        "caution.failed": {"reason": "InvalidEvent: invalid payload",
+                           "triggers": ["sighting.reported"], "failures": 1},
+        "intruder.cleared": {"building_ref": "31", "text": "two survivors"},
         "broadcast.delivery_sent": {"broadcast_id": "b1", "delivery_id": "d1",
                                     "household_id": household or "h1", "channel": "sms",
                                     "lang": "th"},
@@ -295,7 +298,8 @@ NEVER_FOR_RESIDENTS = {"position.reported", "sighting.updated", "muster.called",
                        "enrollment.code_issued", "device.enrolled", "token.revoked",
                        "audit.access_denied", "audit.log_exported",
                        "hostage.reported", "hostage.updated", "challenge.set",
-                       "caution.raised", "responder.entering"}
+                       "caution.raised", "responder.entering", "caution.failed",
+                       "intruder.cleared"}
 GUEST_MAY_SEE = {"site.configured", "incident.opened", "incident.closed", "broadcast.sent",
                  # its own check-in by a poster, and its merge into a household
                  "guest.checked_in", "guest.merged"}
