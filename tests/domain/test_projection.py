@@ -40,6 +40,7 @@ CHARS = st.characters(codec="utf-8", exclude_characters="\x00")
 TEXT = st.text(CHARS, max_size=40)
 PHOTOS = ["a" * 64, "b" * 64, "c" * 64]  # sighting photo ids (SHA-256 hex)
 NAME = st.text(CHARS, min_size=1, max_size=40).filter(lambda s: s.strip() != "")
+HOME = st.none() | st.sampled_from(["12", "14", "W2"])  # a household's building, if any
 LOCATION = st.fixed_dictionaries(
     {"lat": st.floats(-90, 90), "lon": st.floats(-180, 180)},
     optional={
@@ -163,6 +164,8 @@ class Model:
             kinds.append("intruder.cleared")
         if self.households and any(self.guests.get(i) for i in self.open):
             kinds.append("guest.merged")
+        if any(self.guests.get(i) for i in self.open):
+            kinds.append("guests.voided")
         if self.households and any(self.broadcasts.get(i) for i in self.open):
             kinds += ["broadcast.delivery_sent", "broadcast.read"]
         if any(self.deliveries.get(i) for i in self.open):
@@ -345,7 +348,7 @@ def _volunteer_step(
     return Draft(kind, payload, offset, incident, model.open[incident], actor)
 
 
-GUEST_KINDS = {"guest.checked_in", "guest.merged"}
+GUEST_KINDS = {"guest.checked_in", "guest.merged", "guests.voided"}
 
 
 def _guest_step(draw: st.DrawFn, model: Model, kind: str, offset: int) -> Draft:
@@ -369,6 +372,10 @@ def _guest_step(draw: st.DrawFn, model: Model, kind: str, offset: int) -> Draft:
         payload = {k: v for k, v in payload.items() if v is not None}
         return Draft(kind, payload, offset, incident, model.open[incident], guest)
     incident = draw(st.sampled_from(sorted(i for i in model.open if model.guests.get(i))))
+    if kind == "guests.voided":  # an operator voids a poster's guests
+        voided = draw(st.lists(st.sampled_from(model.guests[incident]), min_size=1, unique=True))
+        payload = {"pass_id": model.new("pass"), "guest_ids": voided}
+        return Draft(kind, payload, offset, incident, model.open[incident], None)
     payload = {
         "guest_id": draw(st.sampled_from(model.guests[incident])),
         "household_id": draw(st.sampled_from(model.households)),
@@ -447,6 +454,7 @@ def _step(draw: st.DrawFn, model: Model, kind: str) -> Draft:
                 "household_id": household,
                 "ref": household,
                 "name": draw(NAME),
+                "building_ref": draw(HOME),
                 "safe_room": draw(st.sampled_from(["in_home", "shared_shelter", "none"])),
             },
             offset,
@@ -460,6 +468,7 @@ def _step(draw: st.DrawFn, model: Model, kind: str) -> Draft:
             "name": draw(NAME),
             "safe_room": draw(st.sampled_from(["in_home", "shared_shelter", "none"])),
             "languages": draw(st.lists(st.sampled_from(LANGS), min_size=1, max_size=2)),
+            "building_ref": draw(HOME),  # moved house, say
         }
         if draw(st.booleans()):
             payload["pets"] = draw(NAME)
@@ -837,8 +846,10 @@ def _events(drafts: list[Draft]) -> list[Event]:
 
 
 def _same(a: SiteState, b: SiteState) -> None:
-    """Equal states: every field, and the secret-hash lookups that are not fields."""
+    """Equal states: every field, and the lookups kept beside them (secret hashes; who lives
+    and hides in which building, the plan's grid)."""
     assert a.model_dump() == b.model_dump()
+    assert a == b  # pydantic compares the private lookups too
     for token in a.tokens.values():
         assert b.token_by_hash(token.token_hash) == token
     for code in a.codes.values():

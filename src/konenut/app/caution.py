@@ -6,8 +6,10 @@ rules of domain/caution.py on the new state and, only when they call for a cauti
 follow-up command that decides it again in the writer (so an identical caution is raised
 once). The check is kept off the command itself: its response goes back to whoever sent it,
 a resident included, who must never see a caution.
-Cheap on the hot path: a position costs a pass over the live threats (a handful) and, when it
-moves with a heading, one over the fresh units.
+Cheap on the hot path, whatever the site's size: a position costs a pass over the live threats
+(a handful) and, when it moves with a heading, one over the fresh units; the houses near a
+threat come from the plan's grid (SiteState.buildings) and each one's occupancy from the
+households and guests the projection files under it, never from the whole registry.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from functools import partial
 from typing import Any
 
 from konenut.domain import caution as rules
+from konenut.domain import occupancy
 from konenut.domain.event_types import (
     CAUTION_MAX_BUILDINGS,
     CAUTION_MAX_COUNT,
@@ -27,8 +30,7 @@ from konenut.domain.event_types import (
 from konenut.domain.events import JsonDict, NewEvent
 from konenut.domain.ids import format_time, new_id, parse_time
 from konenut.domain.muster import distance_m
-from konenut.domain.occupancy import building_names, occupancy
-from konenut.domain.site_plan import FeatureKind, Point, feature_points
+from konenut.domain.site_plan import FeatureKind, Point, PointGrid, feature_points
 from konenut.domain.state import (
     CAUTION_REPEAT,
     CautionView,
@@ -78,9 +80,9 @@ def intruders_of(state: SiteState, incident: IncidentView) -> list[rules.Threat]
     since = dict(incident.intruder_since)
     if not since:
         return []  # the common case, on every position
-    buildings = building_names((state.site or {}).get("plan"))
+    buildings = state.buildings.points
     return [
-        rules.Threat(None, buildings[ref][1], "intruder", 1, building_ref=ref, since=at)
+        rules.Threat(None, buildings[ref], "intruder", 1, building_ref=ref, since=at)
         for ref, at in sorted(since.items())
         if ref in buildings
     ]
@@ -111,20 +113,20 @@ def _unit(subject_id: str, location: dict[str, Any], at: str, callsign: str | No
     )
 
 
-def houses_of(state: SiteState, incident: IncidentView) -> list[rules.House]:
+def houses_near(
+    state: SiteState, incident: IncidentView, where: Point, reach_m: float
+) -> list[rules.House]:
+    """The houses with people inside roughly within `reach_m` of `where`."""
     return [
-        rules.House(
-            o.building_ref,
-            o.location,
-            o.people,
-            o.status,
-            o.residents,
-            o.guest_people,
-            o.checked_in_at,
-        )
-        for o in occupancy(state, incident)
-        if o.location is not None
+        _house(ref, centre, inside)
+        for ref, centre, inside in occupancy.near(state, incident, where, reach_m)
     ]
+
+
+def _house(ref: str, where: Point, inside: occupancy.Inside) -> rules.House:
+    return rules.House(
+        ref, where, inside.people, inside.status, inside.residents, inside.guest_people, inside.at
+    )
 
 
 def _civilian(house: rules.House) -> JsonDict:
@@ -152,8 +154,7 @@ class _Raiser:
         self.settings = settings_of(state)
         self.events: list[NewEvent] = []
         self.raised: dict[str, CautionView] = {}  # key -> as raised by this command
-        self.landmarks: dict[FeatureKind, dict[str, Point]] = {}
-        self._houses: list[rules.House] | None = None
+        self.landmarks: dict[FeatureKind, PointGrid] = {FeatureKind.BUILDING: state.buildings}
 
     def _standing(self, key: str) -> CautionView | None:
         """The caution `key` raised within the repeat window, if any."""
@@ -206,10 +207,10 @@ class _Raiser:
                 )
             )
 
-    def nearness(
-        self, threat: rules.Threat, houses: list[rules.House], units: list[rules.Unit]
-    ) -> None:
-        found = rules.near(threat, houses, units, self.settings.radius_m)
+    def nearness(self, threat: rules.Threat) -> None:
+        radius = self.settings.radius_m
+        houses = houses_near(self.state, self.incident, threat.where, radius)
+        found = rules.near(threat, houses, self.units_near(threat.where), radius)
         if found is None:
             return
         nearest = found.houses[:CAUTION_MAX_BUILDINGS]
@@ -260,19 +261,15 @@ class _Raiser:
             "spot": {"lat": spot[1], "lon": spot[0]},
         }
 
-    def _landmarks(self, kind: FeatureKind) -> dict[str, Point]:
+    def _landmarks(self, kind: FeatureKind) -> PointGrid:
+        """The plan's features of one kind (its buildings: the grid the projection keeps)."""
         if kind not in self.landmarks:
-            self.landmarks[kind] = feature_points((self.state.site or {}).get("plan"), kind)
+            plan = (self.state.site or {}).get("plan")
+            self.landmarks[kind] = PointGrid(feature_points(plan, kind))  # a few gates
         return self.landmarks[kind]
 
     def units_near(self, where: Point) -> list[rules.Unit]:
         return units_of(self.incident, self.now, where, self.settings.radius_m)
-
-    def houses(self) -> list[rules.House]:
-        """The houses with people inside, worked out once per command."""
-        if self._houses is None:
-            self._houses = houses_of(self.state, self.incident)
-        return self._houses
 
     def _friendly(self, unit: rules.Unit) -> dict[str, Any]:
         """The unit, and the gate (else the building) it is at, if any."""
@@ -283,10 +280,10 @@ class _Raiser:
             (FeatureKind.GATE, GATE_NEAR_M),
             (FeatureKind.BUILDING, BUILDING_NEAR_M),
         ):
-            points = self._landmarks(kind)
+            points = self._landmarks(kind).near(unit.where, reach)
             if not points:
                 continue
-            ref, where = min(points.items(), key=lambda item: distance_m(item[1], unit.where))
+            ref, where = min(points, key=lambda item: distance_m(item[1], unit.where))
             if distance_m(where, unit.where) <= reach:
                 return {**found, "near_kind": kind.value, "near_ref": ref}
         return found
@@ -304,7 +301,7 @@ def _after_sighting(r: _Raiser, event: Trigger) -> None:
     sighting = r.incident.sightings.get(event["payload"]["sighting_id"])
     threat = _threat(sighting) if sighting is not None else None
     if threat is not None:
-        r.nearness(threat, r.houses(), r.units_near(threat.where))
+        r.nearness(threat)
 
 
 def _after_position(r: _Raiser, event: Trigger) -> None:
@@ -318,7 +315,7 @@ def _after_position(r: _Raiser, event: Trigger) -> None:
         return  # the common case: nothing more to compute
     for threat in threats:
         if rules.within(threat.where, unit.where, radius):
-            r.nearness(threat, r.houses(), r.units_near(threat.where))
+            r.nearness(threat)
     if rules.moving(unit):
         # Units converging meet within converge_m of each: within twice that of each other.
         others = units_of(r.incident, r.now, unit.where, 2 * r.settings.converge_m)
@@ -333,16 +330,15 @@ def _after_check_in(r: _Raiser, event: Trigger) -> None:
     else:
         guest = r.state.guests.get(p["guest_id"])
         building_ref = guest.building_ref if guest else None
-    threats = threats_of(r.state, r.incident)
-    if building_ref is None or not threats:
+    where = r.state.buildings.points.get(building_ref) if building_ref else None
+    if where is None or building_ref is None:
         return
-    houses = r.houses()
-    house = next((h for h in houses if h.building_ref == building_ref), None)
-    if house is None:
+    threats = threats_of(r.state, r.incident)
+    if not threats or occupancy.gather(r.state, r.incident, building_ref) is None:
         return
     for threat in threats:
-        if rules.within(threat.where, house.where, r.settings.radius_m):
-            r.nearness(threat, houses, r.units_near(threat.where))
+        if rules.within(threat.where, where, r.settings.radius_m):
+            r.nearness(threat)
 
 
 TRIGGERS: dict[str, Callable[[_Raiser, Trigger], None]] = {

@@ -7,7 +7,7 @@ does not occupy its building.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from konenut.domain.site_plan import FeatureKind, Plan, Point, feature_point
@@ -48,6 +48,7 @@ class Occupancy:
                 {"lat": self.location[1], "lon": self.location[0]} if self.location else None
             ),
             "people": self.people,
+            "guest_people": self.guest_people,  # of `people`: guest-reported, unverified
             "adults": self.adults,
             "children": self.children,
             "households": self.households,
@@ -59,13 +60,21 @@ class Occupancy:
 
 
 @dataclass
-class _Inside:
+class Inside:
+    """Who is known to be inside one building, as its check-ins add up (no name, no place)."""
+
     people: int = 0
     guest_people: int = 0
     adults: int | None = 0
     children: int | None = 0
     status: str = "safe"
     at: str = ""
+    households: list[str] = field(default_factory=list)
+    guests: list[str] = field(default_factory=list)
+
+    @property
+    def residents(self) -> int:
+        return self.people - self.guest_people
 
     def add(self, people: int, split: tuple[int, int] | None, status: str, at: str) -> None:
         self.people += people
@@ -85,14 +94,6 @@ def _split(members: list[PersonView], people: int) -> tuple[int, int] | None:
         return None
     children = sum(1 for m in members if m.age_group in CHILD_AGES)
     return people - children, children
-
-
-def _members(state: SiteState) -> dict[str, list[PersonView]]:
-    by_household: dict[str, list[PersonView]] = {}
-    for person in list(state.persons.values()):
-        if person.household_id:
-            by_household.setdefault(person.household_id, []).append(person)
-    return by_household
 
 
 # The last plan's buildings: the plan only changes with a new site.configured (a new object),
@@ -117,53 +118,78 @@ def building_names(plan: Plan, lang: str = "en") -> dict[str, tuple[str, Point]]
     return found
 
 
-def occupancy(state: SiteState, incident: IncidentView, lang: str = "en") -> list[Occupancy]:
-    """Every building someone is known to be inside, by building ref."""
-    inside: dict[str, _Inside] = {}
-    households: dict[str, list[str]] = {}
-    guest_ids: dict[str, list[str]] = {}
-    members = _members(state)
-    for household_id, answer in list(incident.checkins.items()):
-        household = state.households.get(household_id)
-        if household is None or not household.building_ref or answer.status == AWAY:
+def gather(state: SiteState, incident: IncidentView, building_ref: str) -> Inside | None:
+    """Who is known to be inside one building, from its households' and guests' check-ins
+    (the projection files them by building: this reads that building's, never the site's)."""
+    found = Inside()
+    for household in state.households_in(building_ref):
+        answer = incident.checkins.get(household.household_id)
+        if answer is None or answer.status == AWAY:
             continue
-        own = members.get(household_id, [])
+        own = state.members_of(household.household_id)
         people = answer.people_count if answer.people_count is not None else max(len(own), 1)
-        status = _live(incident, household_id, answer.status)
+        status = _live(incident, household.household_id, answer.status)
         if people == 0 and status != "intruder":
             continue  # "we are 0 here": nobody to shoot by mistake
-        ref = household.building_ref
-        inside.setdefault(ref, _Inside()).add(people, _split(own, people), status, answer.at)
-        households.setdefault(ref, []).append(household_id)
-    for guest in list(state.guests.values()):
-        if guest.incident_id != incident.incident_id or guest.merged_into is not None:
+        found.add(people, _split(own, people), status, answer.at)
+        found.households.append(household.household_id)
+    for guest in state.guests_in(incident.incident_id, building_ref):
+        if guest.merged_into is not None:
             continue  # a merged guest is counted with its household
-        if not guest.building_ref or guest.status == AWAY:
+        if guest.voided_at is not None:
+            continue  # an operator voided what its poster brought in
+        if guest.status == AWAY:
             continue
-        ref = guest.building_ref
-        status = _live(incident, guest.guest_id, guest.status)
-        found = inside.setdefault(ref, _Inside())
-        found.add(guest.people_count, None, status, guest.at)
+        found.add(guest.people_count, None, _live(incident, guest.guest_id, guest.status), guest.at)
         found.guest_people += guest.people_count
-        guest_ids.setdefault(ref, []).append(guest.guest_id)
+        found.guests.append(guest.guest_id)
+    return found if found.households or found.guests else None
+
+
+def near(
+    state: SiteState, incident: IncidentView, centre: Point, reach_m: float
+) -> list[tuple[str, Point, Inside]]:
+    """The buildings roughly within `reach_m` of centre (the plan's grid: a generous box) that
+    someone is known to be inside, with their centres."""
+    found = (
+        (ref, where, gather(state, incident, ref))
+        for ref, where in state.buildings.near(centre, reach_m)
+    )
+    return [(ref, where, inside) for ref, where, inside in found if inside is not None]
+
+
+def occupancy(state: SiteState, incident: IncidentView, lang: str = "en") -> list[Occupancy]:
+    """Every building someone is known to be inside, by building ref."""
+    refs = {
+        household.building_ref
+        for household in (state.households.get(h) for h in list(incident.checkins))
+        if household is not None and household.building_ref
+    }
+    refs.update(
+        g.building_ref
+        for g in list(state.guests.values())
+        if g.incident_id == incident.incident_id and g.building_ref
+    )
     names = building_names((state.site or {}).get("plan"), lang)
-    return [
-        Occupancy(
-            building_ref=ref,
-            name=names[ref][0] if ref in names else ref,
-            location=names[ref][1] if ref in names else None,
-            people=found.people,
-            adults=found.adults,
-            children=found.children,
-            households=households.get(ref, []),
-            guests=guest_ids.get(ref, []),
-            status=found.status,
-            checked_in_at=found.at,
-            intruder=found.status == "intruder",
-            guest_people=found.guest_people,
-        )
-        for ref, found in sorted(inside.items())
-    ]
+    found = ((ref, gather(state, incident, ref)) for ref in sorted(refs))
+    return [_told(ref, inside, names) for ref, inside in found if inside is not None]
+
+
+def _told(ref: str, found: Inside, names: dict[str, tuple[str, Point]]) -> Occupancy:
+    return Occupancy(
+        building_ref=ref,
+        name=names[ref][0] if ref in names else ref,
+        location=names[ref][1] if ref in names else None,
+        people=found.people,
+        adults=found.adults,
+        children=found.children,
+        households=found.households,
+        guests=found.guests,
+        status=found.status,
+        checked_in_at=found.at,
+        intruder=found.status == "intruder",
+        guest_people=found.guest_people,
+    )
 
 
 def _live(incident: IncidentView, reporter: str, status: str) -> str:
@@ -173,4 +199,6 @@ def _live(incident: IncidentView, reporter: str, status: str) -> str:
 
 def inside(state: SiteState, incident: IncidentView, building_ref: str) -> Occupancy | None:
     """Who is known to be inside one building, or None: no one known."""
-    return next((o for o in occupancy(state, incident) if o.building_ref == building_ref), None)
+    found = gather(state, incident, building_ref)
+    names = building_names((state.site or {}).get("plan"))
+    return _told(building_ref, found, names) if found is not None else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from enum import StrEnum
 from itertools import pairwise
@@ -171,3 +172,55 @@ def ring_centroid(ring: list[Point]) -> Point:
         cx += (x1 + x2) * cross
         cy += (y1 + y2) * cross
     return (cx / (6 * area), cy / (6 * area))
+
+
+# --- what is near a point -------------------------------------------------------------------
+GRID_CELL_M = 100.0  # about the caution radius (150 m): a query reads a few cells, not the site
+METRES_PER_DEG_LAT = 111_000.0  # a little short of the real 111,195: the box is generous
+
+
+class PointGrid:
+    """Points by ref, filed in square cells of `cell_m`, so that "what is near here" reads the
+    few cells around a point, not every point of the site. `examined` counts the points that
+    queries have read: what a query costs, whatever the site's size."""
+
+    def __init__(self, points: dict[str, Point], cell_m: float = GRID_CELL_M) -> None:
+        self.points = dict(points)
+        self.cell_deg_lat = cell_m / METRES_PER_DEG_LAT
+        self.cells: dict[tuple[int, int], list[str]] = {}
+        for ref, point in self.points.items():
+            self.cells.setdefault(self._cell(point), []).append(ref)
+        self.examined = 0
+
+    def _cell(self, point: Point) -> tuple[int, int]:
+        # Cells are as many degrees wide as high: narrower than cell_m in metres east-west, so
+        # a query reads a few more of them, and the grid needs no reference latitude.
+        return math.floor(point[0] / self.cell_deg_lat), math.floor(point[1] / self.cell_deg_lat)
+
+    def near(self, centre: Point, reach_m: float) -> list[tuple[str, Point]]:
+        """The points roughly within `reach_m` of centre (a box, a little generous: callers
+        measure the exact distance)."""
+        dlat = reach_m / METRES_PER_DEG_LAT * 1.01
+        dlon = dlat / max(math.cos(math.radians(centre[1])), 0.01)
+        west, south = self._cell((centre[0] - dlon, centre[1] - dlat))
+        east, north = self._cell((centre[0] + dlon, centre[1] + dlat))
+        if (east - west + 1) * (north - south + 1) > len(self.cells):
+            cells = [c for key, c in self.cells.items() if west <= key[0] <= east]  # a wide reach
+        else:
+            cells = [
+                self.cells.get((x, y), [])
+                for x in range(west, east + 1)
+                for y in range(south, north + 1)
+            ]
+        found = [(ref, self.points[ref]) for cell in cells for ref in cell]
+        self.examined += len(found)
+        return [
+            (ref, p)
+            for ref, p in found
+            if abs(p[1] - centre[1]) <= dlat and abs(p[0] - centre[0]) <= dlon
+        ]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PointGrid) and self.points == other.points
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by its points

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from konenut.domain.events import Event, JsonDict
 from konenut.domain.ids import format_time, parse_time
+from konenut.domain.site_plan import FeatureKind, PointGrid, feature_points
 
 CAUTION_REPEAT = timedelta(minutes=5)  # an identical caution is not raised again sooner
 STATE_VERSION = 7  # bump when the shape changes: older snapshots are then ignored
@@ -399,6 +400,12 @@ class SiteState(_View):
     _code_by_hash: dict[str, str] = PrivateAttr(default_factory=dict)
     _pass_by_hash: dict[str, str] = PrivateAttr(default_factory=dict)
     _code_key: CodeKey = PrivateAttr(default_factory=lambda: CodeKey(b""))
+    # Who lives and hides where, kept by the projection so that the caution rules ask about
+    # one building, or the buildings near a point, without reading the whole registry.
+    _buildings: PointGrid = PrivateAttr(default_factory=lambda: PointGrid({}))
+    _households_in: dict[str, set[str]] = PrivateAttr(default_factory=dict)  # building
+    _members_of: dict[str, set[str]] = PrivateAttr(default_factory=dict)  # household -> persons
+    _guests_in: dict[tuple[str, str], set[str]] = PrivateAttr(default_factory=dict)
 
     @property
     def code_key(self) -> bytes:
@@ -415,6 +422,13 @@ class SiteState(_View):
             self._tokens_of_subject.setdefault(token.subject_id, []).append(token.token_id)
         self._code_by_hash = {c.code_hash: c.code_id for c in self.codes.values()}
         self._pass_by_hash = {p.code_hash: p.pass_id for p in self.passes.values()}
+        self._buildings = _building_grid(self.site)
+        for household in self.households.values():
+            _file(self._households_in, household.building_ref, household.household_id)
+        for person in self.persons.values():
+            _file(self._members_of, person.household_id, person.person_id)
+        for guest in self.guests.values():
+            _file(self._guests_in, _guest_place(guest), guest.guest_id)
 
     # --- queries ---------------------------------------------------------------------------
     # Readers on other threads iterate over list(...) copies: the writer thread may add entries
@@ -449,6 +463,26 @@ class SiteState(_View):
             if incident.is_open and not incident.drill:
                 return incident
         return None
+
+    @property
+    def buildings(self) -> PointGrid:
+        """The plan's buildings by ref, at their centres: ask it what is near a point."""
+        return self._buildings
+
+    def households_in(self, building_ref: str) -> list[HouseholdView]:
+        """The households living in one building (in the order they were added)."""
+        found = sorted(self._households_in.get(building_ref, ()))  # uuid7: time-ordered
+        return [self.households[h] for h in found]
+
+    def members_of(self, household_id: str) -> list[PersonView]:
+        found = sorted(self._members_of.get(household_id, ()))
+        return [self.persons[p] for p in found]
+
+    def guests_in(self, incident_id: str, building_ref: str) -> list[GuestView]:
+        """The guests who checked in to one building in one incident (merged, voided, away
+        included: the reader decides)."""
+        found = sorted(self._guests_in.get((incident_id, building_ref), ()))
+        return [self.guests[g] for g in found]
 
     def person_by_ref(self, ref: str) -> PersonView | None:
         return next((p for p in list(self.persons.values()) if p.ref == ref), None)
@@ -501,15 +535,43 @@ def _incident(state: SiteState, event: Event) -> IncidentView | None:
     return state.incidents.get(event.incident_id) if event.incident_id else None
 
 
+def _file(index: dict[Any, set[str]], key: Any, item: str) -> None:
+    if key is not None:
+        index.setdefault(key, set()).add(item)
+
+
+def _unfile(index: dict[Any, set[str]], key: Any, item: str) -> None:
+    """The opposite of `_file`; an emptied key goes, as a rebuild would never have made it."""
+    filed = index.get(key)
+    if filed is not None:
+        filed.discard(item)
+        if not filed:
+            del index[key]
+
+
+def _guest_place(guest: GuestView) -> tuple[str, str] | None:
+    return (guest.incident_id, guest.building_ref) if guest.building_ref else None
+
+
+def _building_grid(site: JsonDict | None) -> PointGrid:
+    return PointGrid(feature_points((site or {}).get("plan"), FeatureKind.BUILDING))
+
+
 def _site_configured(state: SiteState, event: Event) -> None:
     merged = dict(state.site or {})
     merged.update(event.payload)
     state.site = merged
+    if "plan" in event.payload:
+        state._buildings = _building_grid(merged)
 
 
 def _person_added(state: SiteState, event: Event) -> None:
     person = PersonView.model_validate(event.payload)
+    previous = state.persons.get(person.person_id)
+    if previous is not None:
+        _unfile(state._members_of, previous.household_id, person.person_id)
     state.persons[person.person_id] = person
+    _file(state._members_of, person.household_id, person.person_id)
     for asset in list(state.assets.values()):
         if asset.holder_person_id is None and asset.holder_ref == person.ref:
             asset.holder_person_id = person.person_id
@@ -517,7 +579,11 @@ def _person_added(state: SiteState, event: Event) -> None:
 
 def _household_added(state: SiteState, event: Event) -> None:
     household = HouseholdView.model_validate(event.payload)
+    previous = state.households.get(household.household_id)
+    if previous is not None:
+        _unfile(state._households_in, previous.building_ref, household.household_id)
     state.households[household.household_id] = household
+    _file(state._households_in, household.building_ref, household.household_id)
 
 
 def _person_updated(state: SiteState, event: Event) -> None:
@@ -979,7 +1045,9 @@ def _guest_checked_in(state: SiteState, event: Event) -> None:
         guest.merged_into = previous.merged_into
         guest.pass_id = previous.pass_id
         guest.voided_at = previous.voided_at
+        _unfile(state._guests_in, _guest_place(previous), guest.guest_id)
     state.guests[guest.guest_id] = guest
+    _file(state._guests_in, _guest_place(guest), guest.guest_id)
     if incident := _incident(state, event):
         _intruder_report(incident, guest.guest_id, guest.status, guest, guest.at)
 
