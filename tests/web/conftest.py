@@ -11,6 +11,7 @@ import os
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -108,6 +109,18 @@ class WebSite:
         return httpx.Client(
             base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=10.0
         )
+
+    def squad_api(self, role: Role) -> httpx.Client:
+        """The API as a new device of the demo's squad member of `role` (squad_member)."""
+        person_id = self.person_id(squad_member(role.value)["person_ref"])
+        return self.api(self.token(c.IssueEnrollmentCode(subject_id=person_id, roles=[role])))
+
+
+def post(api: httpx.Client, path: str, body: dict[str, Any]) -> Any:
+    """A command with a fresh Idempotency-Key; its answer, which must be 200 or 201."""
+    response = api.post(path, json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert response.status_code in (200, 201), response.text
+    return response.json()
 
 
 def squad_member(role: str) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,7 +15,6 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from konenut.app import commands as c
 from konenut.domain.event_types import REGISTRY
 from konenut.domain.events import Event
 from konenut.domain.roles import Role
@@ -30,6 +28,7 @@ from .conftest import (
     desktop_context,
     enrol,
     phone_context,
+    post,
     serve_village,
     squad_member,
     wait_ready,
@@ -46,17 +45,6 @@ def village(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebSite]:
     """A demo village of its own: broadcasts to every household here reach no other test."""
     with serve_village(tmp_path_factory.mktemp("web-console"), "Infiltration, west") as village:
         yield village
-
-
-def post(api: httpx.Client, path: str, body: dict[str, Any]) -> Any:
-    response = api.post(path, json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
-    assert response.status_code in (200, 201), response.text
-    return response.json()
-
-
-def member_token(web: WebSite, role: Role) -> str:
-    person_id = web.person_id(squad_member(role.value)["person_ref"])
-    return web.token(c.IssueEnrollmentCode(subject_id=person_id, roles=[role]))
 
 
 def wait_for(web: WebSite, after: int, type_: str) -> list[Event]:
@@ -83,7 +71,7 @@ def test_the_timeline_words_every_event_and_no_type_name(
     village: WebSite, browser: Any, artifacts: Path
 ) -> None:
     web = village
-    operator = web.api(member_token(web, Role.OPERATOR))
+    operator = web.squad_api(Role.OPERATOR)
     context, page, words = console(web, browser, Role.OPERATOR)
     try:
         before = web.head()
@@ -128,7 +116,7 @@ def test_each_broadcast_says_to_whom_it_went(
     village: WebSite, browser: Any, artifacts: Path
 ) -> None:
     web = village
-    operator = web.api(member_token(web, Role.OPERATOR))
+    operator = web.squad_api(Role.OPERATOR)
     context, page, words = console(web, browser, Role.OPERATOR)
     try:
         inc = f"/api/v1/incidents/{web.incident_id}"

@@ -11,11 +11,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from konenut.app import commands as c
 from konenut.domain.roles import Role
 from konenut.i18n import catalogue
 
-from .conftest import APPEARS_WITHIN_MS, WebSite, enrol, squad_member, wait_ready
+from .conftest import APPEARS_WITHIN_MS, WebSite, enrol, wait_ready
 from .test_caution_browser import ISOLATES, device_of, phone_at, responder_refs, wait_for
 
 pytestmark = pytest.mark.browser
@@ -41,16 +40,6 @@ def speaking(lang: str) -> str:
     return next(
         r["person_ref"] for r in squad if r["roles"] == ["responder"] and r["languages"][0] == lang
     )
-
-
-def commander_api(web: WebSite) -> Any:
-    token = web.token(
-        c.IssueEnrollmentCode(
-            subject_id=web.person_id(squad_member("commander")["person_ref"]),
-            roles=[Role.COMMANDER],
-        )
-    )
-    return web.api(token)
 
 
 def post(api: Any, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -82,7 +71,7 @@ def test_a_caution_raised_while_the_page_was_closed_shows_when_it_opens(
     phone_b = phone_at(browser, near_house(60))
     phone_c = phone_at(browser, near_house(70))
     try:
-        with commander_api(web) as api:
+        with web.squad_api(Role.COMMANDER) as api:
             quiet_village(api, incident)
             path = f"{incident}/households/{household.household_id}/check-ins"
             post(api, path, {"status": "safe", "people_count": 3})

@@ -5,7 +5,6 @@ incident with its picture, and loses access when the incident closes (issue 4 it
 from __future__ import annotations
 
 import re
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,6 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from konenut.app import commands as c
 from konenut.domain.roles import Role
 from konenut.i18n import LANGUAGES, catalogue, direction
 
@@ -22,7 +20,7 @@ from .conftest import (
     PAGE_READY_MS,
     WebSite,
     phone_context,
-    squad_member,
+    post,
     wait_ready,
 )
 
@@ -33,22 +31,10 @@ JOIN_PAGE_BUDGET_BYTES = 40 * 1024
 SIGHTING = {"location": {"lat": 30.4301, "lon": 34.9702}, "category": "hostile", "count": 2}
 
 
-def post(api: httpx.Client, path: str, body: dict[str, Any]) -> Any:
-    response = api.post(path, json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
-    assert response.status_code in (200, 201), response.text
-    return response.json()
-
-
-def commander_api(web: WebSite) -> httpx.Client:
-    person_id = web.person_id(squad_member("commander")["person_ref"])
-    token = web.token(c.IssueEnrollmentCode(subject_id=person_id, roles=[Role.COMMANDER]))
-    return web.api(token)
-
-
 def test_a_volunteer_joins_by_link_is_approved_and_sees_the_squad_picture(
     web: WebSite, browser: Any, artifacts: Path
 ) -> None:
-    commander = commander_api(web)
+    commander = web.squad_api(Role.COMMANDER)
     # A drill of its own: closing it must not end the session's real incident.
     title = "Night drill: strangers at the gate"
     drill = post(commander, "/api/v1/incidents", {"title": title, "drill": True})["incident_id"]
@@ -126,7 +112,7 @@ def test_a_volunteer_joins_by_link_is_approved_and_sees_the_squad_picture(
 
 
 def test_a_declined_volunteer_is_told_so(web: WebSite, browser: Any) -> None:
-    commander = commander_api(web)
+    commander = web.squad_api(Role.COMMANDER)
     drill = post(commander, "/api/v1/incidents", {"title": "Gate drill", "drill": True})
     inc = f"/api/v1/incidents/{drill['incident_id']}"
     code = post(commander, f"{inc}/volunteer-pass", {"language": "he"})["code"]
