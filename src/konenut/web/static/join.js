@@ -1,7 +1,7 @@
 // Join an incident as a volunteer with a standing pass: the code comes in the link's #fragment
 // (never sent to servers or logs) or is typed as read out. A short form, then "waiting for the
 // commander's approval" (polled) and, once approved, the responder view of that incident.
-import { TOKEN_KEY, getToken, uuid } from "./api.js";
+import { TOKEN_KEY, bareCode, getToken, uuid } from "./api.js";
 import { $, $$, h } from "./dom.js";
 import { config, lang, t } from "./i18n.js";
 import { HOME_KEY, LANG_KEY } from "./views.js";
@@ -14,7 +14,7 @@ const KEY_NAME = "konenut.join-key"; // {body, key}: a retry of the same form re
 
 const form = $("#join");
 const status = $("#status");
-const bare = (text) => decodeURIComponent(text).replace(/[^A-Za-z0-9]/g, "").toUpperCase();
+const bare = (text) => bareCode(decodeURIComponent(text));
 let code = bare(location.hash.slice(1));
 
 function show(text, kind = "") {

@@ -2,7 +2,7 @@
 // operators, admins) and a liaison pass for the arriving police or army unit (commanders,
 // admins), each shown as a QR, a code read out in fours and a link, ready to print. Issued
 // online, not through the outbox: a code is shown once, and means nothing until it is seen.
-import { api, uuid } from "./api.js";
+import { api, bareCode, uuid } from "./api.js";
 import { $, h } from "./dom.js";
 import { config, lang, num, t } from "./i18n.js";
 import { featureName } from "./map.js";
@@ -19,7 +19,7 @@ const hoursUntil = (stamp) => Math.max(1, Math.round((Date.parse(stamp) - Date.n
 /** Fill a pass's QR, code (in groups of four, to read out) and link into `box`. */
 export function showPass(box, pass) {
   $("[data-pass=qr]", box).src = pass.qr_data_url;
-  const code = (pass.code || "").replace(/[^A-Za-z0-9]/g, "").toUpperCase();
+  const code = bareCode(pass.code || "");
   $("[data-pass=code]", box).textContent = (code.match(/.{1,4}/g) || []).join(" ");
   const link = $("[data-pass=link]", box);
   link.textContent = pass.link;
