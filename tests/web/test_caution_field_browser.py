@@ -20,7 +20,7 @@ from konenut.i18n import catalogue
 
 from .conftest import APPEARS_WITHIN_MS, WebSite, desktop_context, enrol, squad_member
 from .test_caution_browser import ISOLATES, device_of, phone_at, responder_refs, wait_for
-from .test_standing_cautions_browser import banner_text, commander_api, post, quiet_village
+from .test_standing_cautions_browser import banner_text, post, quiet_village
 
 pytestmark = pytest.mark.browser
 
@@ -66,7 +66,7 @@ def test_a_responder_walking_to_a_house_with_an_intruder_is_told_who_is_inside(
     phone = phone_at(browser, near("31", 60))
     war_room = desktop_context(browser)
     try:
-        with commander_api(web) as api:
+        with web.squad_api(Role.COMMANDER) as api:
             quiet_village(api, incident)
             check_in(api, web, "31", "intruder", 2)
             poster = post(api, "/api/v1/site/guest-posters", {"building_ref": "31"})
@@ -142,7 +142,7 @@ def test_the_war_room_sees_that_a_caution_could_not_be_sent(
         console = enrol(war_room, web.url, web.person_code(operator, [Role.OPERATOR]), "en")
         alarm = console.locator("#caution-failed")
         expect(alarm).to_be_hidden()
-        with commander_api(web) as api:
+        with web.squad_api(Role.COMMANDER) as api:
             quiet_village(api, incident)
             check_in(api, web, "21", "safe", 2)
             where = near("21", -40)
