@@ -165,6 +165,7 @@ def test_a_guest_checks_in_by_a_poster_in_the_open_incident(site: Site) -> None:
         "phone": "+66812345678",
         "status": "safe",
         "text": "",
+        "pass_id": poster["pass_id"],
     }
     assert audit.type == "audit.pass_redeemed"
 

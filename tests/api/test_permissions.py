@@ -258,6 +258,7 @@ REQUESTS: dict[str, Callable[[Site, Role], Request]] = {
     "merge_guest": lambda site, role: _inc(
         site, {"household_id": site.seeded.household_id}, guest_id=_new_guest(site)
     ),
+    "void_poster_guests": lambda site, role: _inc(site, {}, pass_id=_poster_with_a_guest(site)),
 }
 
 # For every OWN-scope grant: the same request aimed at someone else's household or person.
@@ -344,6 +345,14 @@ def _new_guest(site: Site) -> str:
     checking_in = guests.RedeemGuestPoster(code=_fresh_poster(site), building_ref="12")
     checked_in = site.store.execute(SITE, guests.redeem_guest_poster(checking_in, new_token()))
     return str(checked_in.body["guest_id"])
+
+
+def _poster_with_a_guest(site: Site) -> str:
+    """A poster's pass id, and someone who just checked in by it."""
+    guest_id = _new_guest(site)
+    pass_id = site.store.state(SITE).guests[guest_id].pass_id
+    assert pass_id is not None
+    return pass_id
 
 
 def _own_guest(site: Site, role: Role) -> str:

@@ -297,6 +297,14 @@ def test_a_caution_is_raised_even_when_a_building_holds_more_than_can_be_counted
     commander = squad_member(site, "shira", "commander")
     responder = squad_member(site, "avi", "responder")
     incident_id = open_incident(site, commander)
+    # A shelter's site lets a poster bring in far more than the defaults (issue 11, item 5).
+    name = site.ok("GET", "/site")["name"]
+    shelter = {
+        "max_people_per_guest": 500,
+        "redemptions_per_address_per_min": 100,
+        "redemptions_per_poster_per_min": 100,
+    }
+    site.ok("PUT", "/site", json={"name": name, "guests": shelter})
     poster = site.ok("POST", "/site/guest-posters", json={"building_ref": "13"})
     for _ in range(11):  # 5,500 people in one building: more than a caution can count
         site.ok(

@@ -137,6 +137,50 @@ def test_a_guest_checks_in_by_a_poster_and_the_operator_sees_it(
         console.close()
 
 
+def test_an_operator_voids_a_posters_check_ins_in_one_tap(
+    web: WebSite, browser: Any, artifacts: Path
+) -> None:
+    """Issue 11, item 5: a poster's guests are grouped under it on the console, with how many
+    phones and people it brought in; one tap on "Void all" takes them off the board."""
+    operator_ref = squad_member("operator")["person_ref"]
+    console = desktop_context(browser)
+    try:
+        board = enrol(console, web.url, web.person_code(operator_ref, [Role.OPERATOR]), lang="en")
+        token = board.evaluate("localStorage.getItem('konenut.token')")
+        poster = post(web.api(token), "/api/v1/site/guest-posters", {"building_ref": "W3"})
+        anyone = httpx.Client(base_url=web.url, timeout=10.0)
+        for people in (7, 11):
+            post(
+                anyone,
+                "/api/v1/passes/redeem-guest",
+                {"code": poster["code"], "people_count": people},
+            )
+        words = catalogue("en")
+        row = board.locator(f"#guest-list [data-poster='{poster['pass_id']}']")
+        counts = words["guest.poster_count"].replace("{devices}", ISOLATE.format("2"))
+        counts = counts.replace("{people}", ISOLATE.format("18"))
+        expect(row).to_contain_text(counts, timeout=APPEARS_WITHIN_MS)
+        board.screenshot(path=artifacts / "guest-poster-operator.png", full_page=True)
+        row.get_by_role("button", name=words["guest.void"]).click()
+        expect(row).to_have_count(0, timeout=APPEARS_WITHIN_MS)
+        # The server took it: the voiding comes back on the stream, onto the timeline.
+        expect(board.locator("#timeline")).to_contain_text(
+            words["event.guests.voided"], timeout=APPEARS_WITHIN_MS
+        )
+        (event,) = [
+            e
+            for e in web.events_after(0, "guests.voided")
+            if e.payload["pass_id"] == poster["pass_id"]
+        ]
+        assert len(event.payload["guest_ids"]) == 2
+        board.reload()
+        wait_ready(board)
+        expect(board.locator("#timeline")).to_contain_text(words["event.guests.voided"])
+        expect(board.locator(f"#guest-list [data-poster='{poster['pass_id']}']")).to_have_count(0)
+    finally:
+        console.close()
+
+
 def test_the_print_page_lays_out_a_card_per_household(
     web: WebSite, browser: Any, artifacts: Path
 ) -> None:

@@ -15,6 +15,7 @@ from konenut.domain.event_types import (
     CheckInFields,
     ClockTime,
     CountryCode,
+    GuestSettings,
     HouseholdFields,
     Id,
     Lang,
@@ -64,6 +65,11 @@ class ConfigureSite(Command):
     )
     caution: CautionSettings | None = Field(
         default=None, description="How near a threat warns (default: 150 m; converging 50 m)"
+    )
+    guests: GuestSettings | None = Field(
+        default=None,
+        description="What one guest poster may bring in: devices per incident, people each, "
+        "redemptions a minute per address and per poster (default 30, 20, 10, 20)",
     )
     public_url: PublicUrl | None = Field(
         default=None,

@@ -14,17 +14,17 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 
 from konenut.app.commands import PHONE_INPUT_HELP, Body, Command, PhoneInput
-from konenut.app.handlers import new_event, open_incident_of
+from konenut.app.handlers import new_event, open_incident_of, unsubscribe_devices
 from konenut.app.identity import Actor, hash_code, hash_secret
-from konenut.app.passes import redeemable, redemption_events
-from konenut.domain.errors import Conflict, NotFound
-from konenut.domain.event_types import GuestFields, HouseholdStatus, Lang, Ref
+from konenut.app.passes import PassRefused, redeemable, redemption_events
+from konenut.domain.errors import Conflict, FieldInvalid, NotFound
+from konenut.domain.event_types import GuestFields, GuestSettings, HouseholdStatus, Lang, Ref
 from konenut.domain.events import NewEvent
 from konenut.domain.ids import new_id
 from konenut.domain.phones import site_phone
 from konenut.domain.roles import Role, SubjectKind
 from konenut.domain.site_plan import FeatureKind, plan_refs
-from konenut.domain.state import GuestView, IncidentView, SiteState
+from konenut.domain.state import GuestView, IncidentView, PassView, SiteState
 from konenut.security.qr import format_code
 from konenut.store.eventstore import Decide, Decision
 
@@ -57,6 +57,10 @@ class MergeGuest(Command):
     household_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
+class VoidPosterGuests(Command):
+    reason: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
 class NoOpenIncident(Conflict):
     slug = "no-open-incident"
 
@@ -65,6 +69,33 @@ def _check_building(state: SiteState, building_ref: str | None) -> None:
     known = plan_refs((state.site or {}).get("plan"), FeatureKind.BUILDING)
     if building_ref is not None and known is not None and building_ref not in known:
         raise NotFound(f"no building {building_ref!r} on the site plan")
+
+
+def guest_settings(state: SiteState) -> GuestSettings:
+    """The site's [guests] caps, or their defaults."""
+    return GuestSettings.model_validate((state.site or {}).get("guests") or {})
+
+
+def poster_guests(state: SiteState, pass_id: str, incident_id: str) -> list[GuestView]:
+    """The guests a poster brought into the incident, voided ones left out."""
+    return [
+        guest
+        for guest in list(state.guests.values())
+        if guest.pass_id == pass_id and guest.incident_id == incident_id and not guest.voided_at
+    ]
+
+
+def _check_caps(state: SiteState, found: PassView, incident_id: str, people: int) -> None:
+    caps = guest_settings(state)
+    if people > caps.max_people_per_guest:
+        raise FieldInvalid(
+            "body.people_count",
+            f"at most {caps.max_people_per_guest} people per check-in by a poster",
+        )
+    if len(poster_guests(state, found.pass_id, incident_id)) >= caps.max_devices_per_poster:
+        raise PassRefused(
+            409, "pass-used-up", "this poster was used by as many devices as it may; ask the squad"
+        )
 
 
 def issue_guest_poster(actor: Actor | None, cmd: IssueGuestPoster, code: str) -> Decide:
@@ -114,6 +145,7 @@ def redeem_guest_poster(cmd: RedeemGuestPoster, token: str) -> Decide:
             raise NoOpenIncident("there is no emergency now: nothing to check in to")
         building_ref = cmd.building_ref or found.building_ref
         _check_building(state, building_ref)
+        _check_caps(state, found, incident.incident_id, cmd.people_count)
         enrolled, audit = redemption_events(
             found,
             token_id=token_id,
@@ -128,7 +160,8 @@ def redeem_guest_poster(cmd: RedeemGuestPoster, token: str) -> Decide:
         enrolled.payload["incident_id"] = incident.incident_id
         fields = cmd.model_dump(include=set(GuestFields.model_fields), exclude_none=True)
         fields["phone"] = site_phone(state, cmd.phone, "body.phone")
-        checked_in = _guest_event(guest_id, {**fields, "building_ref": building_ref}, incident, now)
+        fields |= {"building_ref": building_ref, "pass_id": found.pass_id}
+        checked_in = _guest_event(guest_id, fields, incident, now)
         return Decision(
             [enrolled, checked_in, audit],
             secrets={"token": token},
@@ -189,6 +222,9 @@ def check_in_guest(actor: Actor, incident_id: str, guest_id: str, cmd: GuestChec
     def decide(state: SiteState, now: datetime) -> Decision:
         incident = open_incident_of(state, incident_id)
         guest = _guest_or_first(state, actor, incident, guest_id)
+        cap = guest_settings(state).max_people_per_guest
+        if actor.subject_kind is SubjectKind.GUEST and (cmd.people_count or 0) > cap:
+            raise FieldInvalid("body.people_count", f"at most {cap} people per guest check-in")
         payload: dict[str, Any] = {
             "guest_id": guest_id,
             "building_ref": guest.building_ref if guest else None,
@@ -226,12 +262,63 @@ def merge_guest(actor: Actor, incident_id: str, guest_id: str, cmd: MergeGuest) 
     return decide
 
 
+def void_poster_guests(
+    actor: Actor, incident_id: str, pass_id: str, cmd: VoidPosterGuests
+) -> Decide:
+    """Everyone a poster brought into the incident, off the board in one tap: the guests are
+    voided and their devices revoked (their push subscriptions with them)."""
+
+    def decide(state: SiteState, now: datetime) -> Decision:
+        incident = open_incident_of(state, incident_id)
+        found = state.passes.get(pass_id)
+        if found is None or found.purpose != PURPOSE:
+            raise NotFound(f"no guest poster {pass_id}")
+        guest_ids = [g.guest_id for g in poster_guests(state, pass_id, incident_id)]
+        if not guest_ids:
+            return Decision(extra={"voided": 0})
+        payload = {"pass_id": pass_id, "guest_ids": guest_ids, "reason": cmd.reason}
+        voided = new_event(
+            "guests.voided", payload, actor=actor, cmd=cmd, now=now, incident=incident
+        )
+        token_ids = _live_tokens(state, set(guest_ids))
+        reason = cmd.reason or "guest poster voided"
+        revoked = [
+            new_event(
+                "token.revoked",
+                {"token_id": token_id, "reason": reason},
+                actor=actor,
+                cmd=None,
+                now=now,
+            )
+            for token_id in token_ids
+        ]
+        dropped = unsubscribe_devices(state, token_ids, reason, actor=actor, now=now)
+        return Decision([voided, *revoked, *dropped], extra={"voided": len(guest_ids)})
+
+    return decide
+
+
+def _live_tokens(state: SiteState, subject_ids: set[str]) -> list[str]:
+    return [
+        token.token_id
+        for token in list(state.tokens.values())
+        if token.subject_id in subject_ids and token.revoked_at is None
+    ]
+
+
 def guests_of(state: SiteState, incident_id: str, *, with_phone: bool) -> list[dict[str, Any]]:
-    """The incident's guests in the order they came; merged ones say into which household."""
+    """The incident's guests in the order they came, each with its poster (`pass_id`,
+    `poster_ref`: its building, none for a site-wide one); merged ones say into which
+    household; voided ones are gone."""
     hide = set() if with_phone else {"phone"}
     rows = [
-        guest.model_dump(exclude=hide)
+        {**guest.model_dump(exclude=hide), "poster_ref": _poster_ref(state, guest.pass_id)}
         for guest in list(state.guests.values())
-        if guest.incident_id == incident_id
+        if guest.incident_id == incident_id and guest.voided_at is None
     ]
     return sorted(rows, key=lambda r: str(r["checked_in_at"]))
+
+
+def _poster_ref(state: SiteState, pass_id: str | None) -> str | None:
+    poster = state.passes.get(pass_id) if pass_id else None
+    return poster.building_ref if poster else None

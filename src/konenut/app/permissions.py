@@ -121,6 +121,7 @@ MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     "list_guests": PICTURE,
     "check_in_guest": {**COMMAND, Role.GUEST: OWN},
     "merge_guest": COMMAND,
+    "void_poster_guests": COMMAND,
     # the picture
     "report_position": SQUAD_ACTS,
     "list_positions": {r: s for r, s in PICTURE.items() if r is not Role.ADMIN},

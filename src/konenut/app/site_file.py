@@ -41,8 +41,9 @@ def site_file_command(data: dict[str, Any], plan: dict[str, Any] | None) -> Deci
         site["plan"] = plan
     if "muster_templates" in data:
         site["muster_templates"] = data["muster_templates"]
-    if "caution" in data:
-        site["caution"] = data["caution"]
+    for table in ("caution", "guests"):
+        if table in data:
+            site[table] = data[table]
     configure = _parse(c.ConfigureSite, site, "[site]")
     policy = (
         _parse(c.SetEscalationPolicy, data["escalation"], "[escalation]")

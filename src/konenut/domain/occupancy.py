@@ -146,18 +146,6 @@ def gather(state: SiteState, incident: IncidentView, building_ref: str) -> Insid
     return found if found.households or found.guests else None
 
 
-def near(
-    state: SiteState, incident: IncidentView, centre: Point, reach_m: float
-) -> list[tuple[str, Point, Inside]]:
-    """The buildings roughly within `reach_m` of centre (the plan's grid: a generous box) that
-    someone is known to be inside, with their centres."""
-    found = (
-        (ref, where, gather(state, incident, ref))
-        for ref, where in state.buildings.near(centre, reach_m)
-    )
-    return [(ref, where, inside) for ref, where, inside in found if inside is not None]
-
-
 def occupancy(state: SiteState, incident: IncidentView, lang: str = "en") -> list[Occupancy]:
     """Every building someone is known to be inside, by building ref."""
     refs = {

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from konenut.api.deps import Access, command_response, get_runtime, idempotency_key, permit
 from konenut.api.offload import off_the_loop
-from konenut.api.passes import known_pass, redeem
+from konenut.api.passes import known_pass, redeem, throttle_redemption
 from konenut.api.routes.incidents import incident_for
 from konenut.api.runtime import Runtime
 from konenut.app import cards, guests, passes
@@ -122,9 +122,14 @@ async def redeem_guest_poster(
     """Check in as a guest by a poster: "we are here, N people, in this building".
 
     Only while a real incident is open (409 no-open-incident otherwise). The answer holds a
-    device token bound to that incident: it stops working when the incident closes.
+    device token bound to that incident: it stops working when the incident closes. The site's
+    [guests] caps apply: devices per poster in an incident (409 pass-used-up), people per
+    check-in (422), redemptions a minute per address and per poster (429 with Retry-After).
     """
-    _, code_hash = known_pass(runtime, request, body.code)
+    state, code_hash = known_pass(runtime, request, body.code)
+    found = state.pass_by_hash(code_hash)
+    assert found is not None
+    throttle_redemption(runtime, request, state, found)
     return await redeem(runtime, code_hash, idem, guests.redeem_guest_poster(body, new_token()))
 
 
@@ -177,6 +182,27 @@ async def check_in_guest(
     incident_for(access, incident_id)
     access.person(guest_id)
     return await access.run(guests.check_in_guest(access.actor, incident_id, guest_id, body), idem)
+
+
+@router.post(
+    "/incidents/{incident_id}/guest-posters/{pass_id}/void",
+    operation_id="void_poster_guests",
+    status_code=201,
+)
+async def void_poster_guests(
+    incident_id: str,
+    pass_id: str,
+    body: guests.VoidPosterGuests,
+    idem: IdempotencyKey = Key,
+    access: Access = Depends(permit("void_poster_guests")),
+) -> JSONResponse:
+    """Void everyone this poster brought into the incident, in one tap: they leave the
+    occupancy board and the guest list, and their devices are revoked (`voided`: how many).
+    The poster itself keeps working; revoke it with /passes/{pass_id}/revoke."""
+    incident_for(access, incident_id)
+    return await access.run(
+        guests.void_poster_guests(access.actor, incident_id, pass_id, body), idem
+    )
 
 
 @router.post(

@@ -1,9 +1,11 @@
 // Guests who checked in by a poster, on the operator console: a short list (building, people,
-// status, phone) and their buildings marked occupied on the map. Kept apart from operator.js:
-// it only needs the incident, the map and the events of type guest.*.
+// status, phone) grouped by the poster they came by, each poster with a one-tap "Void" for a
+// flood of false check-ins, and their buildings marked occupied on the map. Kept apart from
+// operator.js: it only needs the incident, the map and the events of type guest(s).*.
 import { api } from "./api.js";
 import { $, h } from "./dom.js";
 import { num, t, time } from "./i18n.js";
+import * as outbox from "./outbox.js";
 
 const REFRESH_DELAY_MS = 300; // a burst of check-ins is one read
 
@@ -13,13 +15,40 @@ export function guestsBoard(map) {
   let layer = null;
   let timer = null;
 
+  function guestRow(g) {
+    return h("li", { class: `row guest s-${g.status}`, dataset: { guest: g.guest_id } },
+      h("span", { class: "who" }, t("guest.row", { ref: g.building_ref || "?", count: num(g.people_count) })),
+      h("span", { class: "st" }, t(`household.${g.status}`), g.phone ? ` · ${g.phone}` : ""),
+      h("time", { datetime: g.at }, time(g.at)));
+  }
+
+  function posterRow(passId, shown) {
+    const people = shown.reduce((sum, g) => sum + g.people_count, 0);
+    const ref = shown[0].poster_ref;
+    const what = ref ? t("guest.poster", { ref }) : t("guest.poster_site");
+    return h("li", { class: "row poster", dataset: { poster: passId } },
+      h("span", { class: "who" }, what),
+      h("span", { class: "st" }, t("guest.poster_count", { devices: num(shown.length), people: num(people) })),
+      h("button", { type: "button", class: "void", onclick: () => voidPoster(passId, what) }, t("guest.void")));
+  }
+
+  function voidPoster(passId, what) {
+    // One tap: the guests leave the board at once; the outbox resends until the server confirms.
+    guests = guests.filter((g) => g.pass_id !== passId);
+    draw();
+    outbox.send({
+      path: `/api/v1/incidents/${incidentId}/guest-posters/${passId}/void`,
+      body: {}, label: `${t("guest.void")}: ${what}`, kind: "guests_void",
+    });
+  }
+
   function draw() {
     const shown = guests.filter((g) => !g.merged_into);
     $("#guests").hidden = !incidentId || shown.length === 0;
-    $("#guest-list").replaceChildren(...shown.map((g) => h("li", { class: `row guest s-${g.status}`, dataset: { guest: g.guest_id } },
-      h("span", { class: "who" }, t("guest.row", { ref: g.building_ref || "?", count: num(g.people_count) })),
-      h("span", { class: "st" }, t(`household.${g.status}`), g.phone ? ` · ${g.phone}` : ""),
-      h("time", { datetime: g.at }, time(g.at)))));
+    const byPoster = new Map();
+    for (const g of shown) byPoster.set(g.pass_id, [...(byPoster.get(g.pass_id) || []), g]);
+    $("#guest-list").replaceChildren(...[...byPoster].flatMap(([passId, group]) => [
+      ...(passId ? [posterRow(passId, group)] : []), ...group.map(guestRow)]));
     if (!map || !map.L) return;
     if (!layer) layer = map.L.layerGroup().addTo(map.map);
     layer.clearLayers();
@@ -57,7 +86,7 @@ export function guestsBoard(map) {
       refresh();
     },
     onEvent(event) {
-      if (!event.type.startsWith("guest.") || event.incident_id !== incidentId) return;
+      if (!/^guests?\./.test(event.type) || event.incident_id !== incidentId) return;
       clearTimeout(timer);
       timer = setTimeout(refresh, REFRESH_DELAY_MS);
     },

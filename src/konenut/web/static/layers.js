@@ -21,7 +21,7 @@ const DEFAULTS = {
   camera: true, gate: true, shelter: true, zone: true,
   states: Object.fromEntries(Object.keys(HOUSEHOLD_GROUPS).map((g) => [g, true])),
 };
-const OCCUPANCY_EVENTS = /^(household\.checked_in|guest\.)/;
+const OCCUPANCY_EVENTS = /^(household\.checked_in|guests?\.)/;
 const REFRESH_MS = 500; // check-ins come in bursts: one occupancy read per burst
 const AGE_CHECK_MS = 15000; // an age filter drops sightings as they grow old
 const SEARCH_RESULTS = 8;
@@ -194,6 +194,8 @@ export function mapLayers(siteMap, { picture, canPlace, changed }) {
     return [
       h("strong", { dir: "auto" }, b.name || b.building_ref),
       h("div", {}, t("map.occupied", { n: num(b.people), time: time(b.checked_in_at) })),
+      // Guests scanned a poster anyone can scan: their counts are theirs, unverified.
+      b.guest_people ? h("div", { class: "guest-reported" }, t("map.guest_reported", { n: num(b.guest_people) })) : null,
       b.status ? h("div", {}, t(`household.${b.status}`)) : null,
       b.intruder ? h("div", { class: "bad" }, t("household.intruder")) : null,
     ];
