@@ -146,7 +146,12 @@ def test_a_guest_checks_in_by_a_poster_in_the_open_incident(site: Site) -> None:
     poster = issue_poster(site)
     assert poster["link"].endswith("/th/p#" + poster["code"].replace("-", ""))
     inspected = site.post("/api/v1/passes/inspect", json={"code": poster["code"]}).json()
-    assert inspected == {"purpose": "guest_poster", "building_ref": "12", "incident_open": True}
+    assert inspected == {
+        "purpose": "guest_poster",
+        "building_ref": "12",
+        "incident_open": True,
+        "max_people": 20,
+    }
 
     seq = site.head()
     response = redeem_poster(site, poster["code"], phone="+66812345678")

@@ -137,6 +137,30 @@ def test_a_guest_checks_in_by_a_poster_and_the_operator_sees_it(
         console.close()
 
 
+def test_a_guest_is_told_the_posters_cap_of_people_in_its_language(
+    web: WebSite, browser: Any
+) -> None:
+    """Issue 11, item 5: one check-in by a poster brings at most 20 people (the site's cap);
+    the form says so in Thai before anything is sent."""
+    operator_ref = squad_member("operator")["person_ref"]
+    enrolling = c.IssueEnrollmentCode(subject_id=web.person_id(operator_ref), roles=[Role.OPERATOR])
+    operator = web.token(enrolling)
+    poster = post(web.api(operator), "/api/v1/site/guest-posters", {"building_ref": "W3"})
+    phone = phone_context(browser)
+    try:
+        page = phone.new_page()
+        page.goto(f"{web.url}/th/p#{poster['code'].replace('-', '')}")
+        expect(page.locator("#guest")).to_be_visible(timeout=PAGE_READY_MS)
+        page.fill("#guest-people", "25")
+        page.click("#guest-submit")
+        said = catalogue("th")["guest.bad_people"].replace("{max}", ISOLATE.format("20"))
+        expect(page.locator("#status")).to_have_text(said)
+        sent = web.events_after(0, "guest.checked_in")
+        assert not any(e.payload["people_count"] == 25 for e in sent), "nothing was sent"
+    finally:
+        phone.close()
+
+
 def test_an_operator_voids_a_posters_check_ins_in_one_tap(
     web: WebSite, browser: Any, artifacts: Path
 ) -> None:

@@ -123,13 +123,15 @@ def issue_guest_poster(actor: Actor | None, cmd: IssueGuestPoster, code: str) ->
 
 
 def poster_of(state: SiteState, code: str, now: datetime) -> dict[str, Any]:
-    """What a guest's page needs before the form: the poster's building, the open incident."""
+    """What a guest's page needs before the form: the poster's building, the open incident,
+    and how many people one check-in may bring."""
     found = redeemable(state, code, PURPOSE, now)
     incident = state.open_real_incident()
     return {
         "purpose": PURPOSE,
         "building_ref": found.building_ref,
         "incident_open": incident is not None,
+        "max_people": guest_settings(state).max_people_per_guest,
     }
 
 

@@ -3,7 +3,7 @@
 // the resident page in guest mode. The volunteer's form stays in join.js.
 import { TOKEN_KEY, getToken, uuid } from "./api.js";
 import { $ } from "./dom.js";
-import { lang, t } from "./i18n.js";
+import { lang, num, t } from "./i18n.js";
 import { HOME_KEY } from "./views.js";
 
 const SQUAD_ROLES = ["admin", "commander", "operator", "responder", "medic", "volunteer", "liaison"];
@@ -51,13 +51,16 @@ function guestForm(code, poster, { show, refusal }) {
   form.hidden = false;
   $("main > h2").textContent = t("guest.title");
   $("#guest-building").value = poster.building_ref || "";
+  const most = poster.max_people || 500; // the site's cap of people per check-in
+  $("#guest-people").max = String(most);
+  const tooMany = () => t("guest.bad_people", { max: num(most) });
   const key = uuid(); // one key while this form is retried
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const people = Number($("#guest-people").value);
     const phone = $("#guest-phone").value.trim();
-    if (!Number.isInteger(people) || people < 1 || people > 500) {
-      show(t("guest.bad_people"), "bad");
+    if (!Number.isInteger(people) || people < 1 || people > most) {
+      show(tooMany(), "bad");
       $("#guest-people").focus();
       return;
     }
@@ -68,9 +71,17 @@ function guestForm(code, poster, { show, refusal }) {
     const { response, answer } = await post("/api/v1/passes/redeem-guest", body, key).catch(() => ({ response: null, answer: {} }));
     $("#guest-submit").disabled = false;
     if (!response) show(t("join.offline"), "bad");
-    else if (!response.ok) show(refusal(answer, response.status, "#guest-phone"), "bad");
+    else if (!response.ok) show(guestRefusal(answer, response.status) || refusal(answer, response.status, "#guest-phone"), "bad");
     else enrolled(answer, ["guest"]);
   });
+
+  /** The poster's caps said in the guest's language (docs/residents.md, guest posters). */
+  function guestRefusal(answer, status) {
+    if ((answer.errors || []).some((e) => e.loc === "body.people_count")) return tooMany();
+    if (status === 429) return t("guest.busy");
+    if (answer.type === "urn:konenut:problem:pass-used-up") return t("guest.used_up");
+    return null;
+  }
 }
 
 /** Handles a card or a poster; false when the code is for the volunteer's form (or unknown). */
