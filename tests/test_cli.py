@@ -389,6 +389,29 @@ def test_site_file_sets_policy_templates_and_keys(tmp_path: Path) -> None:
     assert state.site and state.site["muster_templates"][0]["id"] == "flood"
 
 
+def test_the_site_file_sets_what_a_guest_poster_may_bring_in(tmp_path: Path) -> None:
+    data_dir = tmp_path / "site"
+    konenut("init", "--data-dir", str(data_dir))
+    site_toml = data_dir / "site.toml"
+    template = site_toml.read_text()
+    assert "# [guests]" in template  # the template shows how, commented out
+    shelter = "[guests]\nmax_devices_per_poster = 200\nmax_people_per_guest = 60\n"
+    site_toml.write_text(template + shelter)
+    assert "Site updated." in konenut("site", "apply", str(site_toml), "-d", str(data_dir)).stdout
+    site_toml.write_text(template + "[guests]\nmax_people_per_guest = 900\n")
+    refused = konenut("site", "apply", str(site_toml), "-d", str(data_dir), ok=False)
+    assert refused.returncode != 0 and "guests.max_people_per_guest" in refused.stderr
+
+    store = open_store(f"sqlite:///{data_dir / 'konenut.db'}")
+    try:
+        state = store.state("site")
+    finally:
+        store.close()
+    assert state.site and state.site["guests"]["max_devices_per_poster"] == 200
+    assert state.site["guests"]["max_people_per_guest"] == 60
+    assert state.site["guests"]["redemptions_per_address_per_min"] == 10  # the default
+
+
 def test_a_local_phone_is_read_with_the_country_code_of_the_site_file(tmp_path: Path) -> None:
     data_dir = tmp_path / "site"
     konenut("init", "--data-dir", str(data_dir), "--admin-phone", "050-123 4567")

@@ -107,6 +107,13 @@ timezone = "Asia/Jerusalem"
 # name = "Gate 1 key"
 # opens_ref = "1"
 # holder = "r-3"             # a person's ref; they may be added later (`user add --ref r-3`)
+
+# What one guest poster may bring in during an incident (docs/residents.md, guest posters).
+# [guests]
+# max_devices_per_poster = 30           # phones checked in by one poster
+# max_people_per_guest = 20             # people per check-in
+# redemptions_per_address_per_min = 10  # a shelter's Wi-Fi puts many phones on one address
+# redemptions_per_poster_per_min = 20
 """
 
 
