@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from konenut.app import commands as c
 from konenut.demo import load_site_plan
 from konenut.domain.roles import Role
+from konenut.i18n import catalogue
 
 from .conftest import (
     APPEARS_WITHIN_MS,
@@ -272,6 +273,34 @@ def test_houses_with_people_hiding_get_a_badge(web: WebSite, browser: Any) -> No
         expect(danger).to_have_count(0)
         layer(page, "state-danger").check()
         expect(danger).to_be_visible()
+        assert page.errors == []
+    finally:
+        context.close()
+
+
+def test_people_guests_reported_are_marked_on_the_badge_popup(web: WebSite, browser: Any) -> None:
+    """Issue 11, item 5: anyone can scan a poster, so the board says which counts are guests'."""
+    commander = squad_token(web, squad_member("commander")["person_ref"], Role.COMMANDER)
+    context, page = operator_page(web, browser)
+    try:
+        with web.api(commander) as api:
+            poster = api.post(
+                "/api/v1/site/guest-posters",
+                json={"building_ref": "47"},
+                headers={"Idempotency-Key": f"poster-47-{datetime.now(UTC).timestamp()}"},
+            ).json()
+        with web.api("-") as anyone:
+            redeemed = anyone.post(
+                "/api/v1/passes/redeem-guest",
+                json={"code": poster["code"], "people_count": 3},
+                headers={"Idempotency-Key": f"guest-47-{datetime.now(UTC).timestamp()}"},
+            )
+        assert redeemed.status_code == 201, redeemed.text
+        badge = page.locator(".mk-occupied [data-ref='47']")
+        expect(badge).to_have_text("3", timeout=APPEARS_WITHIN_MS)
+        badge.click()
+        said = catalogue("en")["map.guest_reported"].replace("{n}", "\u20683\u2069")
+        expect(page.locator(".leaflet-popup .guest-reported")).to_have_text(said)
         assert page.errors == []
     finally:
         context.close()
