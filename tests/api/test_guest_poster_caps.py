@@ -148,3 +148,12 @@ def test_the_occupancy_board_marks_what_guests_reported(site: Site) -> None:
     inside = occupancy_of(site, "12")
     assert inside is not None
     assert (inside["people"], inside["guest_people"]) == (7, 5)
+    # A responder about to go in is told the same.
+    entering = site.post(
+        f"/api/v1/incidents/{site.incident_id}/entering",
+        Role.RESPONDER,
+        json={"building_ref": "12"},
+    )
+    assert entering.status_code == 201, entering.text
+    told = entering.json()["inside"]
+    assert (told["people"], told["guest_people"]) == (7, 5)

@@ -161,6 +161,31 @@ def test_a_guest_is_told_the_posters_cap_of_people_in_its_language(
         phone.close()
 
 
+def test_a_responder_entering_a_house_hears_which_people_guests_reported(
+    web: WebSite, browser: Any
+) -> None:
+    """Issue 11, item 5: the "I am entering house N" answer says how many inside are guests'
+    word (anyone can scan a poster)."""
+    responder_ref = squad_member("responder")["person_ref"]
+    operator = web.person_id(squad_member("operator")["person_ref"])
+    enrolling = c.IssueEnrollmentCode(subject_id=operator, roles=[Role.OPERATOR])
+    poster = post(
+        web.api(web.token(enrolling)), "/api/v1/site/guest-posters", {"building_ref": "48"}
+    )
+    anyone = httpx.Client(base_url=web.url, timeout=10.0)
+    post(anyone, "/api/v1/passes/redeem-guest", {"code": poster["code"], "people_count": 4})
+    phone = phone_context(browser)
+    try:
+        page = enrol(phone, web.url, web.person_code(responder_ref, [Role.RESPONDER]), "en")
+        page.locator("#entering-house").fill("48")
+        page.locator("#entering-house").press("Enter")
+        inside = page.locator("#entering-answer")
+        said = catalogue("en")["map.guest_reported"].replace("{n}", ISOLATE.format("4"))
+        expect(inside).to_contain_text(said, timeout=APPEARS_WITHIN_MS)
+    finally:
+        phone.close()
+
+
 def test_an_operator_voids_a_posters_check_ins_in_one_tap(
     web: WebSite, browser: Any, artifacts: Path
 ) -> None:

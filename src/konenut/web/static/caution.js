@@ -151,7 +151,9 @@ export function mountCautions({ me, incidentId, anchor }) {
     const who = inside.adults != null
       ? t("caution.people_split", { adults: num(inside.adults), children: num(inside.children) })
       : t("caution.people", { n: num(inside.people) });
-    const text = t("caution.inside", { who, time: shortTime(inside.checked_in_at), status: t(`household.${inside.status}`) });
+    const said = t("caution.inside", { who, time: shortTime(inside.checked_in_at), status: t(`household.${inside.status}`) });
+    // Guests scanned a poster anyone can scan: the responder at the door knows which are theirs.
+    const text = inside.guest_people ? `${said} · ${t("map.guest_reported", { n: num(inside.guest_people) })}` : said;
     answer.textContent = inside.intruder ? `${t("caution.inside_intruder")} ${text}` : text;
     answer.className = `entering-answer ${inside.intruder ? "bad" : "occupied"}`;
   }
