@@ -25,15 +25,22 @@ from t0 to the last answer, the server's CPU time (/proc/PID/stat, all threads) 
 the board shows all N, and the events counted in the database after the server stopped (none
 lost). PASS/MISS: p99 < 200 ms and none lost (issue 5).
 
+--hostile: the site is a town whose plan grows with it (a square of buildings 25 m apart, four
+households in each: 1,000 households make 263 buildings over about 400 m x 400 m), and the
+commander reports one hostile sighting at the centre building before the measured check-ins:
+each check-in is checked against the caution rules (issue 13). Nobody reports an intruder then
+(each report would be one more threat).
+
 Run from the repository root:  .venv/bin/python bench/checkins.py [--households N]
-[--window-seconds S] [--profile FILE]  (about half a minute on an idle 2-core box). Loopback
-only, temporary files only, bounded by --max-seconds per phase (and per request).
+[--window-seconds S] [--hostile] [--profile FILE]  (about half a minute on an idle 2-core box).
+Loopback only, temporary files only, bounded by --max-seconds per phase (and per request).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -76,6 +83,12 @@ READY_TIMEOUT_SECS = 60.0
 START_DELAY_SECS = 0.1  # t0 is this far ahead when the load process gets it
 STATUSES = appendbench.STATUSES
 TEXTS = appendbench.TEXTS
+# Under --hostile nobody reports an intruder: each such report makes its building a threat too,
+# and the run would measure a hundred threats, not the one sighting.
+ONE_THREAT_STATUSES = tuple(s for s in STATUSES if s != "intruder")
+TOWN_ORIGIN = (34.60, 31.40)  # (lon, lat) of the town's south-west building
+TOWN_SPACING_M = 25.0
+HOUSEHOLDS_PER_BUILDING = 4
 
 
 # --- the site --------------------------------------------------------------------------------
@@ -86,18 +99,30 @@ class Site:
     commander: str
     households: list[str]  # the measured ones, then the warm-up ones
     tokens: list[str]  # one resident device per household, same order
+    hostile_at: dict[str, float] | None = None  # where the hostile is seen (--hostile)
 
 
-def seed_site(data_dir: Path, households: int) -> Site:
-    """Households, a resident device each, a commander's device and an open incident."""
+def seed_site(data_dir: Path, households: int, hostile: bool = False) -> Site:
+    """Households, a resident device each, a commander's device and an open incident; with
+    `hostile`, the demo plan and a building for every household."""
     from seeding import Seeder
 
     from konenut.app import commands as c
     from konenut.app import handlers
     from konenut.domain.roles import Role, SubjectKind
+    from konenut.domain.site_plan import FeatureKind, feature_points
 
     seeder = Seeder(data_dir)
     store, site, all_done, enrol = seeder.store, seeder.site, seeder.all_done, seeder.enrol
+    buildings: dict[str, tuple[float, float]] = {}
+    if hostile:
+        plan = town_plan(-(-(households + WARMUP) // HOUSEHOLDS_PER_BUILDING))
+        store.execute(site, handlers.configure_site(None, c.ConfigureSite(name="B", plan=plan)))
+        buildings = feature_points(plan, FeatureKind.BUILDING)
+    refs = list(buildings)
+
+    def home(i: int) -> str | None:
+        return refs[i // HOUSEHOLDS_PER_BUILDING] if refs else None
 
     try:
         incident = store.execute(site, handlers.open_incident(None, c.OpenIncident(title="Bench")))
@@ -105,7 +130,9 @@ def seed_site(data_dir: Path, households: int) -> Site:
             str(body["household_id"])
             for body in all_done(
                 [
-                    handlers.add_household(None, c.AddHousehold(ref=f"h{i}", name=f"House {i}"))
+                    handlers.add_household(
+                        None, c.AddHousehold(ref=f"h{i}", name=f"House {i}", building_ref=home(i))
+                    )
                     for i in range(households + WARMUP)
                 ]
             )
@@ -118,13 +145,49 @@ def seed_site(data_dir: Path, households: int) -> Site:
         )
         (commander_token,) = enrol([(str(commander.body["person_id"]), SubjectKind.PERSON)])
         tokens = enrol([(h, SubjectKind.HOUSEHOLD) for h in ids])
-        return Site(data_dir, str(incident.body["incident_id"]), commander_token, ids, tokens)
+        hostile_at = None
+        if refs:
+            lon, lat = town_point(*divmod(len(refs) // 2, math.isqrt(len(refs)) + 1))
+            hostile_at = {"lat": lat, "lon": lon}
+        incident_id = str(incident.body["incident_id"])
+        return Site(data_dir, incident_id, commander_token, ids, tokens, hostile_at)
     finally:
         seeder.close()
 
 
-def check_in_body(i: int) -> dict[str, Any]:
-    return {"status": STATUSES[i % len(STATUSES)], "people_count": 1 + i % 6, "text": TEXTS[i % 5]}
+def town_point(row: int, col: int) -> tuple[float, float]:
+    lat = TOWN_ORIGIN[1] + row * TOWN_SPACING_M / 111_195
+    lon = TOWN_ORIGIN[0] + col * TOWN_SPACING_M / (111_195 * math.cos(math.radians(31.4)))
+    return lon, lat
+
+
+def town_plan(buildings: int) -> dict[str, Any]:
+    """A square town of `buildings` point buildings, row by row, inside its boundary."""
+    side = math.isqrt(buildings) + 1
+    cells = [divmod(b, side) for b in range(buildings)]
+    corners = [town_point(-2, -2), town_point(-2, side + 1), town_point(side + 1, side + 1)]
+    ring = [*corners, town_point(side + 1, -2), corners[0]]
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Polygon", "coordinates": [[list(p) for p in ring]]},
+            "properties": {"kind": "boundary", "ref": "town"},
+        }
+    ] + [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": list(town_point(row, col))},
+            "properties": {"kind": "building", "ref": f"{row}-{col}"},
+        }
+        for row, col in cells
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def check_in_body(i: int, hostile: bool = False) -> dict[str, Any]:
+    statuses = ONE_THREAT_STATUSES if hostile else STATUSES
+    status = statuses[i % len(statuses)]
+    return {"status": status, "people_count": 1 + i % 6, "text": TEXTS[i % 5]}
 
 
 # --- the server (`konenut serve`, a subprocess) ------------------------------------------------
@@ -385,7 +448,7 @@ def requests_for(site: Site, port: int, indices: range) -> list[bytes]:
             port,
             f"/api/v1/incidents/{site.incident_id}/households/{site.households[i]}/check-ins",
             site.tokens[i],
-            check_in_body(i),
+            check_in_body(i, site.hostile_at is not None),
         )
         for i in indices
     ]
@@ -405,10 +468,15 @@ def measure_http(site: Site, args: argparse.Namespace, tmp: Path) -> HttpRun:
         board = Board(
             f"{server.url}/api/v1/incidents/{site.incident_id}/households",
             site.commander,
-            {site.households[i]: check_in_body(i)["status"] for i in range(n)},
+            {
+                site.households[i]: check_in_body(i, site.hostile_at is not None)["status"]
+                for i in range(n)
+            },
         )
         with httpx.Client(timeout=30.0) as client:
             board.shown(client)  # warm the board's route too
+            if site.hostile_at is not None:
+                report_hostile(client, server, site)
         load = Load()
         requests = requests_for(site, server.port, range(n))
         cpu0 = server.cpu_secs()
@@ -437,6 +505,17 @@ def measure_http(site: Site, args: argparse.Namespace, tmp: Path) -> HttpRun:
     if profile is not None:
         print_profile(profile)
     return run
+
+
+def report_hostile(client: httpx.Client, server: Server, site: Site) -> None:
+    """The commander reports a hostile group at a building's centre (--hostile)."""
+    answer = client.post(
+        f"{server.url}/api/v1/incidents/{site.incident_id}/sightings",
+        headers={"Authorization": f"Bearer {site.commander}", "Idempotency-Key": "hostile"},
+        json={"category": "hostile", "count": 3, "location": site.hostile_at},
+    )
+    if answer.status_code != 201:
+        raise RuntimeError(f"the hostile sighting answered {answer.status_code}: {answer.text}")
 
 
 def board_poll_cost(server: Server, board: Board) -> float:
@@ -589,6 +668,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--profile", type=Path, default=None, help="cProfile the server's main thread into FILE"
     )
     parser.add_argument("--tmp-dir", type=Path, default=None, help="measure another disk")
+    parser.add_argument(
+        "--hostile", action="store_true", help="a hostile sighting amid the households first"
+    )
     return parser.parse_args(argv)
 
 
@@ -597,11 +679,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     n = args.households
     print(f"machine: {machine()}")
     print(f"{n} households, one check-in each within {args.window_seconds:g} s, new connections")
+    if args.hostile:
+        print("one hostile sighting reported amid the households' buildings before the check-ins")
     tmp = Path(tempfile.mkdtemp(prefix="konenut-bench-checkins-", dir=args.tmp_dir))
     try:
         baselines = measure_baselines(tmp, n, args.max_seconds)
         began = time.monotonic()
-        site = seed_site(tmp / "data", n)
+        site = seed_site(tmp / "data", n, args.hostile)
         print(f"seeded {n + WARMUP} households and devices in {time.monotonic() - began:.1f} s")
         run = measure_http(site, args, tmp)
         ok = report(n, args.window_seconds, baselines, run)

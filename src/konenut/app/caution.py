@@ -113,16 +113,6 @@ def _unit(subject_id: str, location: dict[str, Any], at: str, callsign: str | No
     )
 
 
-def houses_near(
-    state: SiteState, incident: IncidentView, where: Point, reach_m: float
-) -> list[rules.House]:
-    """The houses with people inside roughly within `reach_m` of `where`."""
-    return [
-        _house(ref, centre, inside)
-        for ref, centre, inside in occupancy.near(state, incident, where, reach_m)
-    ]
-
-
 def _house(ref: str, where: Point, inside: occupancy.Inside) -> rules.House:
     return rules.House(
         ref, where, inside.people, inside.status, inside.residents, inside.guest_people, inside.at
@@ -155,6 +145,7 @@ class _Raiser:
         self.events: list[NewEvent] = []
         self.raised: dict[str, CautionView] = {}  # key -> as raised by this command
         self.landmarks: dict[FeatureKind, PointGrid] = {FeatureKind.BUILDING: state.buildings}
+        self.inside: dict[str, occupancy.Inside | None] = {}  # by building, once per command
 
     def _standing(self, key: str) -> CautionView | None:
         """The caution `key` raised within the repeat window, if any."""
@@ -209,7 +200,7 @@ class _Raiser:
 
     def nearness(self, threat: rules.Threat) -> None:
         radius = self.settings.radius_m
-        houses = houses_near(self.state, self.incident, threat.where, radius)
+        houses = self.houses_near(threat.where)
         found = rules.near(threat, houses, self.units_near(threat.where), radius)
         if found is None:
             return
@@ -267,6 +258,22 @@ class _Raiser:
             plan = (self.state.site or {}).get("plan")
             self.landmarks[kind] = PointGrid(feature_points(plan, kind))  # a few gates
         return self.landmarks[kind]
+
+    def houses_near(self, where: Point) -> list[rules.House]:
+        """The houses with people inside roughly within the radius of `where` (the plan's grid;
+        each building's occupancy worked out once per command: threats near one check-in share
+        most of their houses)."""
+        found = []
+        for ref, centre in self.state.buildings.near(where, self.settings.radius_m):
+            inside = self.inside_of(ref)
+            if inside is not None:
+                found.append(_house(ref, centre, inside))
+        return found
+
+    def inside_of(self, building_ref: str) -> occupancy.Inside | None:
+        if building_ref not in self.inside:
+            self.inside[building_ref] = occupancy.gather(self.state, self.incident, building_ref)
+        return self.inside[building_ref]
 
     def units_near(self, where: Point) -> list[rules.Unit]:
         return units_of(self.incident, self.now, where, self.settings.radius_m)
@@ -334,7 +341,7 @@ def _after_check_in(r: _Raiser, event: Trigger) -> None:
     if where is None or building_ref is None:
         return
     threats = threats_of(r.state, r.incident)
-    if not threats or occupancy.gather(r.state, r.incident, building_ref) is None:
+    if not threats or r.inside_of(building_ref) is None:
         return
     for threat in threats:
         if rules.within(threat.where, where, r.settings.radius_m):

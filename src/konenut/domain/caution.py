@@ -15,6 +15,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from konenut.domain.ids import parse_time
 from konenut.domain.muster import distance_m
@@ -82,6 +83,9 @@ class House:
     checked_in_at: str = ""  # the latest check-in from inside
 
 
+Near = TypeVar("Near", House, Unit)
+
+
 @dataclass(frozen=True)
 class Nearness:
     """What is within the radius of one threat: houses with people, and friendly units."""
@@ -114,13 +118,17 @@ def near(
     threat: Threat, houses: Iterable[House], units: Iterable[Unit], radius_m: float
 ) -> Nearness | None:
     """The houses and units within `radius_m` of the threat; None when there are neither."""
-    close_houses = [h for h in houses if within(h.where, threat.where, radius_m)]
-    close_units = [u for u in units if within(u.where, threat.where, radius_m)]
+    close_houses = _nearest_first(threat.where, houses, radius_m)
+    close_units = _nearest_first(threat.where, units, radius_m)
     if not close_houses and not close_units:
         return None
-    close_houses.sort(key=lambda h: distance_m(h.where, threat.where))
-    close_units.sort(key=lambda u: distance_m(u.where, threat.where))
     return Nearness(threat, close_houses, close_units)
+
+
+def _nearest_first(centre: Point, found: Iterable[Near], radius_m: float) -> list[Near]:
+    """Those of `found` within `radius_m` of centre, nearest first (each distance once)."""
+    measured = [(distance_m(f.where, centre), i, f) for i, f in enumerate(found)]
+    return [f for metres, _, f in sorted(measured) if metres <= radius_m]
 
 
 # --- convergence ------------------------------------------------------------------------------
