@@ -153,6 +153,25 @@ def test_the_residents_stream_never_carries_the_challenge(site: Site) -> None:
     assert safe["payload"]["word"] == "lemon" and safe["actor"] is None
 
 
+def test_a_guests_stream_never_carries_the_safe_word(site: Site) -> None:
+    """Anyone can scan a poster: a guest's WebSocket gets its own check-in, never the word."""
+    guest_id = site.seeded.subjects[Role.GUEST]
+    with site.client.websocket_connect("/api/v1/stream?since=0") as ws:
+        ws.send_text(orjson.dumps({"type": "auth", "token": site.token(Role.GUEST)}).decode())
+        assert ws.receive_json()["type"] == "hello"
+        put(site, "safe-word", {"word": "lemon"})
+        sent = site.post(path(site, "broadcasts"), Role.COMMANDER, json={"template": "safe_word"})
+        assert sent.status_code == 201, sent.text
+        answer = site.post(
+            path(site, f"guests/{guest_id}/check-ins"), Role.GUEST, json={"status": "safe"}
+        )
+        assert answer.status_code == 201, answer.text
+        frames = []
+        while not frames or frames[-1].get("type") != "guest.checked_in":
+            frames.append(ws.receive_json())
+    assert "lemon" not in orjson.dumps(frames).decode(), frames
+
+
 # --- orders to a team ----------------------------------------------------------------------------
 def _team_member(site: Site, ref: str, teams: list[str]) -> tuple[str, str]:
     """A responder in `teams` with an enrolled device: (person id, token)."""
