@@ -106,6 +106,7 @@ class Model:
             "audit.log_exported",
             "audit.registry_exported",
             "audit.inbound_rejected",
+            "code_guessing.detected",
         ]
         if self.persons or self.households or self.open:
             kinds.append("enrollment.code_issued")
@@ -577,6 +578,7 @@ def _step(draw: st.DrawFn, model: Model, kind: str) -> Draft:
         "audit.log_exported",
         "audit.registry_exported",
         "audit.inbound_rejected",
+        "code_guessing.detected",
     ):
         payload = {
             "audit.access_denied": {"operation": "list_people", "reason": draw(TEXT)},
@@ -586,6 +588,11 @@ def _step(draw: st.DrawFn, model: Model, kind: str) -> Draft:
                 "channel": "sms",
                 "sender": "•••567",
                 "reason": draw(st.sampled_from(["unknown sender", "not an answer"])),
+            },
+            "code_guessing.detected": {
+                "code_space": draw(st.sampled_from(["enrollment_code", "pass"])),
+                "failures": draw(st.integers(1, 10_000)),
+                "window_secs": 60,
             },
         }[kind]
         return Draft(kind, payload, offset, actor=actor)
