@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,14 @@ from konenut.domain.events import Event
 from konenut.domain.roles import Role
 from konenut.i18n import catalogue
 
-from .conftest import APPEARS_WITHIN_MS, WebSite, desktop_context, enrol, squad_member
+from .conftest import (
+    APPEARS_WITHIN_MS,
+    WebSite,
+    desktop_context,
+    enrol,
+    serve_village,
+    squad_member,
+)
 from .test_caution_browser import ISOLATES, device_of, phone_at, responder_refs, wait_for
 from .test_standing_cautions_browser import banner_text, post, quiet_village
 
@@ -126,9 +134,18 @@ def test_a_responder_walking_to_a_house_with_an_intruder_is_told_who_is_inside(
         war_room.close()
 
 
+@pytest.fixture
+def refusing_village(tmp_path: Path) -> Iterator[WebSite]:
+    """A village of this test's own: the failed caution it provokes stays on its console and
+    timeline, and would stand as a red bar on every later console of the shared village."""
+    with serve_village(tmp_path, "Infiltration") as village:
+        yield village
+
+
 def test_the_war_room_sees_that_a_caution_could_not_be_sent(
-    web: WebSite, browser: Any, artifacts: Path
+    refusing_village: WebSite, browser: Any, artifacts: Path
 ) -> None:
+    web = refusing_village
     incident = f"/api/v1/incidents/{web.incident_id}"
     war_room = desktop_context(browser)
     operator = squad_member("operator")["person_ref"]

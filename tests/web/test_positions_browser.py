@@ -5,6 +5,7 @@ and faded in steps when not heard from (issue 6)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from .conftest import (
     desktop_context,
     enrol,
     phone_context,
+    serve_village,
     squad_member,
     wait_ready,
 )
@@ -27,6 +29,15 @@ from .conftest import (
 pytestmark = pytest.mark.browser
 
 NEAR_GATE_2 = {"lat": 30.4302, "lon": 34.9745}
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebSite]:
+    """A village of these tests' own: on the shared one, units other tests left near gate 2
+    gather with these into one cluster marker, and the unit whose age is looked at is not drawn
+    on its own (seen in a full run)."""
+    with serve_village(tmp_path_factory.mktemp("web-positions"), "Infiltration") as village:
+        yield village
 
 
 def last_responders(n: int) -> list[dict[str, Any]]:
