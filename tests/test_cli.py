@@ -20,7 +20,9 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
+from helpers import enrol as enrol_in_store
 from helpers import open_store
+from konenut.app import commands as c
 from server import KONENUT, KonenutServer, run_konenut
 
 CODE = re.compile(r"\b([A-Z2-7]{4}-[A-Z2-7]{4})\b")
@@ -574,3 +576,33 @@ def test_keys_may_name_holders_registered_later_and_user_add_sets_them_up(
     holders = {a.ref: state.persons[a.holder_person_id or ""].ref for a in state.assets.values()}
     assert holders == {"key-gate-3": "gil", "radio-1": "noa"}
     assert [p.ref for p in state.persons.values()].count("noa") == 1  # nothing half-stored
+
+
+def test_device_revoke_person_revokes_every_device_of_that_person_only(tmp_path: Path) -> None:
+    data_dir = tmp_path / "site"
+    d = ("--data-dir", str(data_dir))
+    konenut("init", *d)
+    konenut("user", "add", "Dana Levi", "--role", "responder", "--ref", "dana", *d)
+    konenut("user", "add", "Omer Tal", "--role", "responder", "--ref", "omer", *d)
+    store = open_store(f"sqlite:///{data_dir / 'konenut.db'}")
+    try:
+        people = {p.ref: p.person_id for p in store.state("site").persons.values()}
+        for ref in ("dana", "dana", "omer"):
+            enrol_in_store(store, c.IssueEnrollmentCode(subject_id=people[ref]), "site")
+    finally:
+        store.close()
+
+    revoked = konenut("device", "revoke", "--person", "dana", "--reason", "phone captured", *d)
+    assert "Revoked 2 device(s) of Dana Levi." in revoked.stdout
+    unknown = konenut("device", "revoke", "--person", "nobody", *d, ok=False)
+    assert unknown.returncode != 0 and "no person 'nobody'" in unknown.stderr
+
+    store = open_store(f"sqlite:///{data_dir / 'konenut.db'}")
+    try:
+        tokens = list(store.state("site").tokens.values())
+    finally:
+        store.close()
+    live = {people["dana"]: 0, people["omer"]: 0}
+    for token in tokens:
+        live[token.subject_id] += token.revoked_at is None
+    assert live == {people["dana"]: 0, people["omer"]: 1}

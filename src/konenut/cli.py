@@ -582,17 +582,32 @@ def device_list(data_dir: DataDir = None) -> None:
 
 @device_app.command("revoke")
 def device_revoke(
-    token_id: Annotated[str, typer.Argument(help="Device id from `konenut device list`")],
+    token_id: Annotated[
+        str | None, typer.Argument(help="Device id from `konenut device list`")
+    ] = None,
+    person: Annotated[
+        str | None, typer.Option(help="A person's ref or id: revoke every device of theirs")
+    ] = None,
     reason: Annotated[str, typer.Option()] = "",
     data_dir: DataDir = None,
 ) -> None:
-    """Revoke a device at once (lost or captured phone)."""
+    """Revoke a device at once (lost or captured phone), or with --person all of one person's."""
+    if (token_id is None) == (person is None):
+        fail("give either a device id or --person REF")
     settings = settings_for(data_dir)
+    cmd = c.RevokeDevice(reason=reason)
     with opened_store(settings) as store:
-        outcome = run(
-            store, settings, handlers.revoke_device(None, token_id, c.RevokeDevice(reason=reason))
-        )
-        typer.echo("Revoked." if outcome.events else "It was already revoked.")
+        if person is None:
+            assert token_id is not None
+            outcome = run(store, settings, handlers.revoke_device(None, token_id, cmd))
+            typer.echo("Revoked." if outcome.events else "It was already revoked.")
+            return
+        state = store.state(settings.site_id)
+        found = state.persons.get(person) or state.person_by_ref(person)
+        if found is None:
+            fail(f"no person {person!r}; see `konenut user list`")
+        outcome = run(store, settings, handlers.revoke_person_devices(None, found.person_id, cmd))
+        typer.echo(f"Revoked {outcome.body['revoked']} device(s) of {found.name}.")
 
 
 # --- incidents -------------------------------------------------------------------------------

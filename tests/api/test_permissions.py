@@ -145,6 +145,9 @@ REQUESTS: dict[str, Callable[[Site, Role], Request]] = {
     "revoke_device": lambda site, role: Request(
         {"token_id": site.token_id_of(site.spare_token())}, {"reason": "phone lost"}
     ),
+    "revoke_person_devices": lambda site, role: Request(
+        {"person_id": site.member_id}, {"reason": "phone captured"}
+    ),
     "list_site_events": lambda site, role: Request({}),
     "list_incidents": lambda site, role: Request({}),
     "open_incident": lambda site, role: Request({}, {"title": "Gate drill", "drill": True}),

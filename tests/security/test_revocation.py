@@ -111,3 +111,95 @@ def test_a_revoked_phone_loses_its_stream_and_its_push_within_a_second(
         _until(desk, "broadcast.delivery_settled", broadcast_id=second, household_id=home)
     assert len(kept_pushes) == 2 and len(lost_pushes) == 1
     assert "lemon" in str(kept_pushes[1].payload)
+
+
+def _redeem_card(server: Server, household_id: str) -> tuple[str, str]:
+    """A household card issued by the admin and one phone enrolled by it: (pass id, token)."""
+    admin = server.seeded.tokens[Role.ADMIN]
+    card = _call(server, "POST", f"/api/v1/site/households/{household_id}/card", admin, {})
+    headers = {"Idempotency-Key": uuid.uuid4().hex}
+    body = {"code": card["code"]}
+    answer = server.http.post("/api/v1/passes/redeem-card", json=body, headers=headers)
+    assert answer.status_code == 201, answer.text
+    return str(card["pass_id"]), str(answer.json()["token"])
+
+
+def _works(server: Server, token: str) -> int:
+    """The status a plain read with this token gets: 200 while the device works, else 401."""
+    answer = server.http.get("/api/v1/incidents", headers={"Authorization": f"Bearer {token}"})
+    return answer.status_code
+
+
+def test_revoking_a_household_card_revokes_the_phones_it_enrolled(
+    server: Server, push_service: PushService
+) -> None:
+    home = server.seeded.household_id
+    pass_id, card_phone = _redeem_card(server, home)
+    phone_id, phone_pushes = _phone_with_push(server, card_phone, push_service)
+    other_phone = server.seeded.tokens[Role.RESIDENT]  # enrolled by a personal code
+    _other_id, other_pushes = _phone_with_push(server, other_phone, push_service)
+
+    admin = server.seeded.tokens[Role.ADMIN]
+    with stream(server, card_phone) as phone:
+        phone.until("live")
+        revoked = _call(
+            server, "POST", f"/api/v1/passes/{pass_id}/revoke", admin, {"reason": "card lost"}
+        )
+        assert phone.close_code() == 4401
+    events = revoked["events"]
+    assert [e["type"] for e in events] == ["pass.revoked", "token.revoked", "push.unsubscribed"]
+    assert [e["seq"] for e in events] == list(range(events[0]["seq"], events[0]["seq"] + 3))
+    assert events[1]["payload"]["token_id"] == phone_id
+    assert _works(server, card_phone) == 401
+    assert _works(server, other_phone) == 200
+
+    with live(server, Role.ADMIN, server.head()) as desk:
+        sent = _broadcast(server, "The safe word is lemon")
+        _until(desk, "broadcast.delivery_settled", broadcast_id=sent, household_id=home)
+    assert len(other_pushes) == 1 and not phone_pushes
+
+
+def test_a_card_revoked_with_keep_devices_leaves_its_phones_working(server: Server) -> None:
+    pass_id, card_phone = _redeem_card(server, server.seeded.household_id)
+    admin = server.seeded.tokens[Role.ADMIN]
+    body = {"reason": "card lost, phones at home", "keep_devices": True}
+    revoked = _call(server, "POST", f"/api/v1/passes/{pass_id}/revoke", admin, body)
+    assert [e["type"] for e in revoked["events"]] == ["pass.revoked"]
+    assert _works(server, card_phone) == 200
+
+
+def test_revoking_a_persons_devices_cuts_all_of_theirs_and_no_one_elses(
+    server: Server, push_service: PushService
+) -> None:
+    seeded = server.seeded
+    responder_id = seeded.subjects[Role.RESPONDER]
+    first_phone = seeded.tokens[Role.RESPONDER]
+    second_phone, _ = enrol(server.store, c.IssueEnrollmentCode(subject_id=responder_id))
+    first_id, first_pushes = _phone_with_push(server, first_phone, push_service)
+    second_id, second_pushes = _phone_with_push(server, second_phone, push_service)
+    medic = seeded.tokens[Role.MEDIC]
+    _medic_id, medic_pushes = _phone_with_push(server, medic, push_service)
+
+    commander = seeded.tokens[Role.COMMANDER]
+    path = f"/api/v1/site/people/{responder_id}/revoke-devices"
+    with stream(server, first_phone) as one, stream(server, second_phone) as two:
+        one.until("live")
+        two.until("live")
+        revoked = _call(server, "POST", path, commander, {"reason": "phone captured"})
+        assert one.close_code() == 4401
+        assert two.close_code() == 4401
+    events = revoked["events"]
+    assert [e["type"] for e in events] == ["token.revoked"] * 2 + ["push.unsubscribed"] * 2
+    assert {e["payload"]["token_id"] for e in events} == {first_id, second_id}
+    assert _works(server, first_phone) == 401 and _works(server, second_phone) == 401
+    assert _works(server, medic) == 200
+    again = _call(server, "POST", path, commander, {"reason": "phone captured"})
+    assert again["events"] == []
+
+    # A muster call to both reaches the medic's phone; the responder's phones get nothing.
+    medic_id = seeded.subjects[Role.MEDIC]
+    with live(server, Role.ADMIN, server.head()) as desk:
+        body = {"targets": [responder_id, medic_id]}
+        _call(server, "POST", server.incident("muster"), commander, body)
+        _until(desk, "notification.delivered", person_id=medic_id)
+    assert len(medic_pushes) == 1 and not first_pushes and not second_pushes

@@ -2,7 +2,7 @@
 
 A card's code enrols up to 10 devices as residents of that one household and never expires.
 Issuing a new card revokes the household's previous card, so a lost card stops working; the
-devices it already enrolled keep working (revoke them one by one in the device list).
+devices it already enrolled keep working (revoking the card itself ends them too, app/passes.py).
 """
 
 from __future__ import annotations

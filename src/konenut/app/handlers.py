@@ -277,6 +277,32 @@ def revoke_device(actor: Actor | None, token_id: str, cmd: c.RevokeDevice) -> De
     return decide
 
 
+def revoke_person_devices(actor: Actor | None, person_id: str, cmd: c.RevokeDevice) -> Decide:
+    """Revoke every live device of one person (a captured phone, someone leaving the squad)."""
+
+    def decide(state: SiteState, now: datetime) -> Decision:
+        if person_id not in state.persons:
+            raise NotFound(f"no person {person_id}")
+        live = [t.token_id for t in state.tokens_of(person_id) if t.revoked_at is None]
+        events = revoke_tokens(state, live, cmd.reason or "person's devices revoked", actor, now)
+        return Decision(events, extra={"revoked": len(live)})
+
+    return decide
+
+
+def revoke_tokens(
+    state: SiteState, token_ids: list[str], reason: str, actor: Actor | None, now: datetime
+) -> list[NewEvent]:
+    """`token.revoked` for each of these devices, then their push subscriptions dropped."""
+    revoked = [
+        new_event(
+            "token.revoked", {"token_id": t, "reason": reason}, actor=actor, cmd=None, now=now
+        )
+        for t in token_ids
+    ]
+    return [*revoked, *unsubscribe_devices(state, token_ids, reason, actor=actor, now=now)]
+
+
 def unsubscribe_devices(
     state: SiteState, token_ids: Iterable[str], reason: str, *, actor: Actor | None, now: datetime
 ) -> list[NewEvent]:

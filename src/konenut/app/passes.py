@@ -15,7 +15,7 @@ import segno
 from pydantic import Field
 
 from konenut.app.commands import Body, Command
-from konenut.app.handlers import new_event, open_incident_of
+from konenut.app.handlers import new_event, open_incident_of, revoke_tokens
 from konenut.app.identity import (
     PASS_CODE_CHARS,
     Actor,
@@ -46,6 +46,11 @@ class IssueVolunteerPass(Command):
 
 class RevokePass(Body):
     reason: str = Field(default="", max_length=500)
+    keep_devices: bool = Field(
+        default=False,
+        description="Keep the devices the pass enrolled working (a lost household card whose "
+        "family phones stay); by default they are revoked with it",
+    )
 
 
 class PassRefused(DomainError):
@@ -111,11 +116,22 @@ def revoke_pass(actor: Actor | None, pass_id: str, cmd: RevokePass) -> Decide:
             return Decision(extra={"revoked_at": found.revoked_at})
         incident = state.incidents.get(found.incident_id) if found.incident_id else None
         payload = {"pass_id": pass_id, "reason": cmd.reason}
-        return Decision(
-            [new_event("pass.revoked", payload, actor=actor, cmd=None, now=now, incident=incident)]
+        revoked = new_event(
+            "pass.revoked", payload, actor=actor, cmd=None, now=now, incident=incident
         )
+        devices = [] if cmd.keep_devices else _live_devices_of(state, pass_id)
+        ended = revoke_tokens(state, devices, cmd.reason or "pass revoked", actor, now)
+        return Decision([revoked, *ended], extra={"devices_revoked": len(devices)})
 
     return decide
+
+
+def _live_devices_of(state: SiteState, pass_id: str) -> list[str]:
+    return [
+        t.token_id
+        for t in list(state.tokens.values())
+        if t.pass_id == pass_id and t.revoked_at is None
+    ]
 
 
 def pass_code_hash(state: SiteState, code: str) -> str | None:

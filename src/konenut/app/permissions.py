@@ -80,6 +80,7 @@ MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     "issue_enrollment_code": _m(admin=ALL, commander=ALL),
     "list_devices": _m(admin=ALL, commander=ALL),
     "revoke_device": _m(admin=ALL, commander=ALL),
+    "revoke_person_devices": _m(admin=ALL, commander=ALL),
     "list_site_events": EVERYONE,
     # incidents
     "list_incidents": EVERYONE,

@@ -13,7 +13,7 @@ from konenut.domain.ids import format_time, parse_time
 from konenut.domain.site_plan import FeatureKind, PointGrid, feature_points
 
 CAUTION_REPEAT = timedelta(minutes=5)  # an identical caution is not raised again sooner
-STATE_VERSION = 7  # bump when the shape changes: older snapshots are then ignored
+STATE_VERSION = 8  # bump when the shape changes: older snapshots are then ignored
 
 
 class _View(BaseModel):
@@ -74,6 +74,7 @@ class TokenView(_View):
     revoked_at: str | None = None
     device_name: str = ""
     enrolled_at: str
+    pass_id: str | None = None  # the standing pass it was redeemed by: revoking the pass ends it
 
 
 class ResponderView(_View):
@@ -436,6 +437,10 @@ class SiteState(_View):
     def token_by_hash(self, token_hash: str) -> TokenView | None:
         token_id = self._token_by_hash.get(token_hash)
         return self.tokens.get(token_id) if token_id else None
+
+    def tokens_of(self, subject_id: str) -> list[TokenView]:
+        """The device tokens enrolled for this subject, revoked ones too."""
+        return [self.tokens[t] for t in list(self._tokens_of_subject.get(subject_id, []))]
 
     def device_lapsed(self, token_id: str, now: datetime) -> bool:
         """True when this device token no longer works: revoked, expired, or bound to an
@@ -1031,6 +1036,9 @@ def _pass_redeemed(state: SiteState, event: Event) -> None:
     redeemed = state.passes.get(event.payload["pass_id"])
     if redeemed is not None:
         redeemed.redeemed += 1
+    token = state.tokens.get(event.payload["token_id"])
+    if token is not None:
+        token.pass_id = event.payload["pass_id"]
 
 
 def _guest_checked_in(state: SiteState, event: Event) -> None:

@@ -111,3 +111,19 @@ async def revoke_device(
 ) -> JSONResponse:
     """Revoke a device at once (a lost or captured phone)."""
     return await access.run(handlers.revoke_device(access.actor, token_id, body), idem)
+
+
+@router.post(
+    "/site/people/{person_id}/revoke-devices",
+    operation_id="revoke_person_devices",
+    status_code=201,
+)
+async def revoke_person_devices(
+    person_id: str,
+    body: c.RevokeDevice,
+    idem: IdempotencyKey = Depends(idempotency_key),
+    access: Access = Depends(permit("revoke_person_devices")),
+) -> JSONResponse:
+    """Revoke every device of one person at once (a captured phone, someone leaving the
+    squad): their streams close and their push subscriptions are dropped in the same step."""
+    return await access.run(handlers.revoke_person_devices(access.actor, person_id, body), idem)

@@ -54,7 +54,8 @@ async def revoke_pass(
     idem: IdempotencyKey = Key,
     access: Access = Depends(permit("revoke_pass")),
 ) -> JSONResponse:
-    """Withdraw a pass at once: its code redeems nothing more (devices it made keep working)."""
+    """Withdraw a pass at once: its code redeems nothing more, and the devices it enrolled are
+    revoked with it (their streams close, their push is dropped) unless `keep_devices`."""
     found = access.state.passes.get(pass_id)
     if found is not None and found.incident_id is not None:
         access.incident(found.incident_id)
