@@ -98,6 +98,20 @@ def test_redemptions_are_throttled_per_address_and_per_poster(site: Site) -> Non
     assert redeem_from(site, "10.0.1.9", quiet["code"]).status_code == 201, "another poster"
 
 
+def test_a_busy_poster_is_refused_before_the_rest_of_its_request_is_checked(site: Site) -> None:
+    # The poster's limit is known from the code alone (api/guessers.py): a redemption over it
+    # gets the 429 even with no Idempotency-Key and a count the route would refuse with 422.
+    set_guest_caps(site, redemptions_per_poster_per_min=2)
+    busy = issue_poster(site, building_ref="12")
+    for n in range(2):
+        assert redeem_from(site, f"10.0.2.{n}", busy["code"]).status_code == 201
+    sloppy = {"code": busy["code"], "people_count": 0, "language": "th"}
+    with TestClient(site.client.app, client=("10.0.2.9", 50000)) as other:
+        refused = other.post("/api/v1/passes/redeem-guest", json=sloppy)
+    assert_problem(refused, 429, "too-many-attempts", "this poster")
+    assert int(refused.headers["Retry-After"]) >= 1
+
+
 def test_an_operator_voids_what_a_poster_brought_in_with_one_request(site: Site) -> None:
     set_guest_caps(site, max_devices_per_poster=3, **UNTHROTTLED)
     bad = issue_poster(site, building_ref="13")

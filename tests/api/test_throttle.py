@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from konenut.api.limits import COMMAND_BODY_MAX_BYTES
 from konenut.api.throttle import MAX_FAILURES_PER_WINDOW, FailureThrottle
 from konenut.app import commands as c
 from konenut.app import handlers
@@ -48,6 +49,22 @@ def test_the_enroll_endpoint_refuses_a_guesser_even_with_a_right_code(site: Site
     assert_problem(refused, 429, "too-many-attempts", "wait a minute")
     assert 1 <= int(refused.headers["retry-after"]) <= 60
     assert site.head() == head  # nothing was stored, the code is still unused
+
+
+def test_a_throttled_guesser_is_refused_before_its_body_is_read_or_routed(site: Site) -> None:
+    # 429 wins over 413 and 422: the refusal needs nothing from the body, so reading it (or
+    # routing to validate it) would only spend the CPU a flood of guesses is after
+    # (api/guessers.py); the guesser learns no more from a 413 or a 422 than from the 429.
+    for _ in range(MAX_FAILURES_PER_WINDOW):
+        assert site.post("/api/v1/enroll", json={"code": WRONG_CODE}).status_code == 404
+    headers = {**site.headers(), "Content-Type": "application/json"}
+    for path in ("/api/v1/enroll", "/api/v1/passes/redeem-guest", "/api/v1/passes/inspect"):
+        not_json = site.client.post(path, content=b"{not json", headers=headers)
+        assert_problem(not_json, 429, "too-many-attempts", "wait a minute")
+        assert 1 <= int(not_json.headers["retry-after"]) <= 60
+        huge = b"x" * (COMMAND_BODY_MAX_BYTES + 1)
+        too_large = site.client.post(path, content=huge, headers=headers)
+        assert_problem(too_large, 429, "too-many-attempts", "wait a minute")
 
 
 # --- through a real `konenut serve`: whose address a throttle counts ----------------------------

@@ -16,6 +16,7 @@ from konenut import __version__
 from konenut.api import openapi, problems
 from konenut.api.denials import FLUSH_INTERVAL_SECS
 from konenut.api.fastpath import FastPath
+from konenut.api.guessers import RefuseGuessers
 from konenut.api.headers import SecurityHeaders
 from konenut.api.limits import LimitBodies
 from konenut.api.routes import accountability as accountability_routes
@@ -127,6 +128,8 @@ def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
     app.add_middleware(StrictRequests)
     # Ahead of the fast path, auth and JSON parsing: no body is read past its limit.
     app.add_middleware(LimitBodies)
+    # Ahead of the body limits: a throttled guesser gets 429, whatever it sends (api/guessers.py).
+    app.add_middleware(RefuseGuessers, runtime=runtime)
     app.add_middleware(NotBeforeReady, runtime=runtime)
     # API JSON compresses ~6x (people, plan): it is most of the operator console's first load.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)

@@ -98,7 +98,7 @@ class LimitBodies:
             await self.app(scope, receive, send)
             return
         limit_bytes = body_limit_bytes(scope["method"], scope["path"])
-        if _declared_length(scope) > limit_bytes:
+        if declared_length(scope) > limit_bytes:
             await _too_large(limit_bytes)(scope, receive, send)
             return
         counted = _CountedBody(receive, send, limit_bytes)
@@ -111,7 +111,7 @@ class LimitBodies:
             await _too_large(limit_bytes)(scope, receive, send)
 
 
-def _declared_length(scope: Scope) -> int:
+def declared_length(scope: Scope) -> int:
     """The Content-Length the client declared (0 when none or unreadable: then we count)."""
     for name, value in scope["headers"]:
         if name.lower() == b"content-length" and value.isdigit():

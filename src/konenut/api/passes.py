@@ -70,11 +70,18 @@ def throttle_redemption(
 ) -> None:
     """429 when this address, or this poster, redeemed too often in the last minute (the site's
     [guests] limits); otherwise the attempt counts against both."""
+    address = client_address(request)
+    refuse_redemption(runtime, state, address, found.pass_id)
+    throttle = runtime.guest_throttle
+    # Counted as attempts: a retry, a refusal, a success.
+    throttle.record_failure("address:" + address)
+    throttle.record_failure("poster:" + found.pass_id)
+
+
+def refuse_redemption(runtime: Runtime, state: SiteState, address: str, pass_id: str) -> None:
+    """429 when this address, or this poster, redeemed too often in the last minute."""
     caps = guest_settings(state)
     throttle = runtime.guest_throttle
-    by_address = "address:" + client_address(request)
-    by_poster = "poster:" + found.pass_id
+    by_address, by_poster = "address:" + address, "poster:" + pass_id
     refuse_over(throttle, by_address, TOO_MANY_FROM_HERE, caps.redemptions_per_address_per_min)
     refuse_over(throttle, by_poster, TOO_MANY_ON_POSTER, caps.redemptions_per_poster_per_min)
-    throttle.record_failure(by_address)  # counted as attempts: a retry, a refusal, a success
-    throttle.record_failure(by_poster)

@@ -85,6 +85,11 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def problem_for(exc: ApiProblem) -> JSONResponse:
+    """The problem+json answer to an ApiProblem (the app's handler, and plain ASGI layers)."""
+    return problem(exc.status, exc.detail, exc.slug, exc.errors, exc.headers)
+
+
 def _loc(parts: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(p) for p in parts)
 
@@ -94,7 +99,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ApiProblem)
     async def _api(_: Request, exc: ApiProblem) -> JSONResponse:
-        return problem(exc.status, exc.detail, exc.slug, exc.errors, exc.headers)
+        return problem_for(exc)
 
     @app.exception_handler(InvalidEvent)
     async def _invalid(_: Request, exc: InvalidEvent) -> JSONResponse:
