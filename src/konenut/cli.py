@@ -718,7 +718,7 @@ def hooks(
     tls: Annotated[bool, typer.Option(help="URLs for `konenut serve --tls`")] = False,
 ) -> None:
     """Print the webhook URLs for SMS and Telegram replies, for the providers' consoles."""
-    from konenut.api.routes.hooks import HOOK_CHANNELS, hook_url
+    from konenut.notify.hooks import HOOK_CHANNELS, hook_url
 
     settings = settings_for(data_dir, tls=tls)
     if settings.inbound_secret is None and not settings.data_dir.exists():

@@ -20,13 +20,13 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from konenut.api.routes.hooks import hook_secret
 from konenut.app.replies import InboundChannel
 from konenut.cli import app as cli
 from konenut.domain.events import NewEvent
 from konenut.domain.ids import new_id
 from konenut.domain.roles import Role
 from konenut.domain.state import SiteState
+from konenut.notify.hooks import hook_secret
 from konenut.store.eventstore import Decision
 
 from .conftest import SITE, Site, assert_problem

@@ -21,7 +21,6 @@ from PIL import Image
 
 from helpers import SITE
 from konenut.api.permissions_doc import app_operations
-from konenut.api.routes.hooks import hook_secret
 from konenut.app import cards, guests, hostages, passes, volunteers
 from konenut.app import commands as c
 from konenut.app.identity import new_token
@@ -30,6 +29,7 @@ from konenut.app.permissions import MATRIX, PUBLIC_OPERATIONS
 from konenut.app.replies import InboundChannel
 from konenut.domain.events import Scope
 from konenut.domain.roles import Role
+from konenut.notify.hooks import hook_secret
 
 from .conftest import HERE, Site, assert_problem
 

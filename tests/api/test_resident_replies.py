@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
-from konenut.api.routes.hooks import hook_secret
 from konenut.domain.roles import Role
+from konenut.notify.hooks import hook_secret
 
 from .conftest import Site, assert_problem
 

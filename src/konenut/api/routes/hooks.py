@@ -10,11 +10,9 @@ command's is (api/limits.py: 64 KiB; a reply is a few hundred bytes, a Telegram 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -29,18 +27,14 @@ from konenut.api.problems import ApiProblem
 from konenut.api.runtime import Runtime
 from konenut.api.throttle import FailureThrottle, refuse_guessers
 from konenut.app.replies import InboundChannel, InboundReply, answer_reply
-from konenut.config import Settings
 from konenut.domain.phones import normalise_phone, site_country_code
-from konenut.security.private_files import load_or_create_secret
+from konenut.notify.hooks import HOOK_CHANNELS, HOOKS_PATH, hook_secret
 from konenut.store.eventstore import IdempotencyKey, Outcome
 
 log = structlog.get_logger(__name__)
 
-router = APIRouter(prefix="/api/v1/hooks", tags=["hooks"])
+router = APIRouter(prefix=HOOKS_PATH, tags=["hooks"])
 
-HOOK_CHANNELS: tuple[InboundChannel, ...] = ("sms", "telegram")
-INBOUND_SECRET_NAME = "inbound_secret"
-PATH_SECRET_CHARS = 32  # base64url: 192 bits
 MAX_TEXT_CHARS = 4096  # Telegram's own limit; the answer is read from the start
 TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 FORM = "application/x-www-form-urlencoded"
@@ -50,25 +44,6 @@ SMS_FORM_FIELDS = {
     "text": ("Body", "body", "Text", "text", "message"),
     "message_id": ("MessageSid", "SmsSid", "MessageUUID", "messageId", "message_id", "id"),
 }
-
-
-# --- the secrets ------------------------------------------------------------------------------
-def load_or_create_inbound_secret(data_dir: Path) -> str:
-    """The key in `inbound_secret` in the data dir, created (mode 0600) on first use."""
-    return load_or_create_secret(data_dir / INBOUND_SECRET_NAME)
-
-
-def hook_secret(settings: Settings, channel: InboundChannel) -> str:
-    """The channel's secret path segment: one leaked webhook URL does not open the other."""
-    configured = settings.inbound_secret.get_secret_value() if settings.inbound_secret else ""
-    key = configured.strip() or load_or_create_inbound_secret(settings.data_dir)
-    digest = hmac.new(key.encode(), b"konenut-hook:" + channel.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode("ascii")[:PATH_SECRET_CHARS]
-
-
-def hook_url(settings: Settings, base_url: str, channel: InboundChannel) -> str:
-    """The URL to give the SMS gateway's or Telegram's console (`base_url`: the site's links')."""
-    return f"{base_url}{router.prefix}/{channel}/{hook_secret(settings, channel)}"
 
 
 def _app_state(request: Request) -> Any:
