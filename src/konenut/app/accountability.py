@@ -15,14 +15,15 @@ import structlog
 from pydantic import Field
 
 from konenut.app import commands as c
+from konenut.app.decisions import Decide, Decision
 from konenut.app.handlers import in_open_incident, new_event, open_incident_of
 from konenut.app.identity import Actor
+from konenut.app.sink import CommandSink
 from konenut.domain import accountability
 from konenut.domain.events import NewEvent
 from konenut.domain.ids import new_id
 from konenut.domain.state import IncidentView, SiteState
 from konenut.i18n import instructions
-from konenut.store.eventstore import Decide, Decision, EventStore
 
 log = structlog.get_logger(__name__)
 
@@ -106,7 +107,9 @@ class Rechecker:
     is an event, so the timer resumes after a restart.
     """
 
-    def __init__(self, store: EventStore, site_id: str, interval_secs: float | None = None) -> None:
+    def __init__(
+        self, store: CommandSink, site_id: str, interval_secs: float | None = None
+    ) -> None:
         self.store = store
         self.site_id = site_id
         # Read when built, not when defined: tests shorten the module constant.

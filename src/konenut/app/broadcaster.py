@@ -18,6 +18,7 @@ from datetime import datetime
 from pydantic import Field
 
 from konenut.app import commands as c
+from konenut.app.decisions import Decide, Decision
 from konenut.app.handlers import in_open_incident, new_event
 from konenut.app.identity import Actor, links_url
 from konenut.app.sending import (
@@ -43,7 +44,6 @@ from konenut.notify import texts
 from konenut.notify.channels import Channel as Sender
 from konenut.notify.channels import DeliveryResult, OutboundMessage, Recipient
 from konenut.notify.router import NO_ADDRESS, PUSH, Target, Unreachable
-from konenut.store.eventstore import Decide, Decision
 
 SMS = "sms"
 CHANNELS = (PUSH, SMS)

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints
 
 from konenut.app.commands import Body, Command
+from konenut.app.decisions import Decide, Decision
 from konenut.app.handlers import new_event
 from konenut.app.identity import Actor, hash_code, hash_secret
 from konenut.app.passes import PassRefused, new_pass_code, redeemable, redemption_events
@@ -23,7 +24,6 @@ from konenut.domain.ids import new_id
 from konenut.domain.roles import Role, SubjectKind
 from konenut.domain.state import HouseholdView, SiteState
 from konenut.security.qr import format_code
-from konenut.store.eventstore import Decide, Decision
 
 PURPOSE = "household_card"
 CARD_MAX_DEVICES = 10  # a family's phones, a carer's, a grandparent's: not a whole street

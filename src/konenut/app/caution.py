@@ -19,6 +19,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+from konenut.app.decisions import Decide, Decision
 from konenut.domain import caution as rules
 from konenut.domain import occupancy
 from konenut.domain.event_types import (
@@ -38,7 +39,6 @@ from konenut.domain.state import (
     SightingView,
     SiteState,
 )
-from konenut.store.eventstore import Decide, Decision
 
 GATE_NEAR_M = 60.0  # a unit this close to a gate is "at the gate"
 BUILDING_NEAR_M = 30.0

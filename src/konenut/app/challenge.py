@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from konenut.app.commands import Command
+from konenut.app.decisions import Decide
 from konenut.app.handlers import in_open_incident, new_event
 from konenut.app.identity import Actor
 from konenut.domain import challenge as words
@@ -15,7 +16,6 @@ from konenut.domain.errors import Conflict
 from konenut.domain.event_types import Lang, Word
 from konenut.domain.events import NewEvent
 from konenut.domain.state import IncidentView, SiteState
-from konenut.store.eventstore import Decide
 
 GRACE_MINS = int(words.GRACE.total_seconds() // 60)
 

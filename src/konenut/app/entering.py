@@ -8,12 +8,12 @@ from typing import Any
 from pydantic import Field
 
 from konenut.app.commands import Command
+from konenut.app.decisions import Decide, Decision
 from konenut.app.handlers import new_event, open_incident_of, plan_building
 from konenut.app.identity import Actor
 from konenut.domain.event_types import Ref
 from konenut.domain.occupancy import inside
 from konenut.domain.state import IncidentView, SiteState
-from konenut.store.eventstore import Decide, Decision
 
 
 class Entering(Command):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 
+from konenut.app.decisions import Decision
 from konenut.app.identity import links_url
 from konenut.app.sending import (
     BackgroundSender,
@@ -34,7 +35,6 @@ from konenut.notify import texts
 from konenut.notify.channels import SEND_TIMEOUT_SECS, DeliveryResult, OutboundMessage, Recipient
 from konenut.notify.channels import Channel as Sender
 from konenut.notify.router import Route, Target, Unreachable
-from konenut.store.eventstore import Decision
 
 # An attempt with no outcome after this long counts as failed: a crash mid-send must not
 # stall a person's chain forever (each send gives up after SEND_TIMEOUT_SECS).

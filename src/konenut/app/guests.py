@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 
 from konenut.app.commands import PHONE_INPUT_HELP, Body, Command, PhoneInput
+from konenut.app.decisions import Decide, Decision
 from konenut.app.handlers import new_event, open_incident_of, unsubscribe_devices
 from konenut.app.identity import Actor, hash_code, hash_secret
 from konenut.app.passes import PassRefused, redeemable, redemption_events
@@ -26,7 +27,6 @@ from konenut.domain.roles import Role, SubjectKind
 from konenut.domain.site_plan import FeatureKind, plan_refs
 from konenut.domain.state import GuestView, IncidentView, PassView, SiteState
 from konenut.security.qr import format_code
-from konenut.store.eventstore import Decide, Decision
 
 PURPOSE = "guest_poster"
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from konenut.app import commands as c
+from konenut.app.decisions import Decide, Decision
 from konenut.app.identity import Actor, hash_code, hash_secret
 from konenut.domain import broadcasts
 from konenut.domain.errors import Conflict, DomainError, Forbidden, InvalidEvent, NotFound
@@ -23,7 +24,6 @@ from konenut.domain.sightings import check_update, reporter_source
 from konenut.domain.site_plan import FeatureKind, feature_point, find_feature, plan_refs
 from konenut.domain.state import IncidentView, SiteState, TokenView
 from konenut.i18n import INSTRUCTION_PREFIX, catalogue, instructions
-from konenut.store.eventstore import Decide, Decision
 
 ENROLLMENT_CODE_TTL = timedelta(hours=24)  # contracts §4
 

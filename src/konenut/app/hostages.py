@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from konenut.app.commands import Command
+from konenut.app.decisions import Decide
 from konenut.app.handlers import in_open_incident, new_event
 from konenut.app.identity import Actor
 from konenut.domain.errors import Conflict, NotFound
@@ -13,7 +14,6 @@ from konenut.domain.events import NewEvent
 from konenut.domain.ids import new_id
 from konenut.domain.site_plan import FeatureKind, SitePlan
 from konenut.domain.state import IncidentView, SiteState
-from konenut.store.eventstore import Decide
 
 
 class ReportHostages(Command, HostageFields):

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from konenut.app.commands import PHONE_INPUT_HELP, Body, Command, PhoneInput
+from konenut.app.decisions import Decide, Decision
 from konenut.app.handlers import new_event
 from konenut.app.identity import Actor
 from konenut.domain.errors import InvalidEvent, NotFound
@@ -33,7 +34,6 @@ from konenut.domain.ids import new_id
 from konenut.domain.phones import site_phone
 from konenut.domain.site_plan import FeatureKind, plan_refs
 from konenut.domain.state import HouseholdView, PersonView, SiteState
-from konenut.store.eventstore import Decide, Decision
 
 SpecialNeed = Literal["mobility", "medical", "infants", "hearing"]
 MAX_MEMBERS = 100

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from konenut.app import commands as c
+from konenut.app.decisions import Decide, Decision
 from konenut.app.handlers import add_person, in_open_incident, new_event, open_incident_of
 from konenut.app.identity import Actor
 from konenut.domain.errors import Conflict, DomainError, NotFound
@@ -16,7 +17,6 @@ from konenut.domain.muster import answers, latest_muster
 from konenut.domain.phones import site_phone
 from konenut.domain.state import IncidentView, SiteState
 from konenut.i18n import FALLBACK_LANGUAGE, catalogue
-from konenut.store.eventstore import Decide, Decision
 
 TEMPLATE_PREFIX = "muster.template."
 BUILT_IN_TEMPLATES: dict[str, dict[str, str]] = {

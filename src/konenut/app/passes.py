@@ -15,6 +15,7 @@ import segno
 from pydantic import Field
 
 from konenut.app.commands import Body, Command
+from konenut.app.decisions import Decide, Decision
 from konenut.app.handlers import new_event, open_incident_of, revoke_tokens
 from konenut.app.identity import (
     PASS_CODE_CHARS,
@@ -31,7 +32,6 @@ from konenut.domain.ids import format_time, new_id
 from konenut.domain.roles import Role
 from konenut.domain.state import PassView, SiteState
 from konenut.security.qr import QR_BORDER_MODULES, QR_ERROR_LEVEL, format_code
-from konenut.store.eventstore import Decide, Decision
 
 VOLUNTEER_PASS_TTL = timedelta(hours=12)  # a join QR on a wall must not outlive the night
 QR_SCALE = 6  # pixels per module: sharp on a phone held up to another phone

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, get_args
 
+from konenut.app.decisions import Decide, Decision
 from konenut.app.identity import Actor
 from konenut.domain.errors import InvalidEvent
 from konenut.domain.event_types import AgeGroup, HouseholdFields, Lang, PersonFields, SafeRoom
@@ -30,7 +31,6 @@ from konenut.domain.phones import (
 )
 from konenut.domain.site_plan import FeatureKind, plan_refs
 from konenut.domain.state import HouseholdView, PersonView, SiteState
-from konenut.store.eventstore import Decide, Decision
 
 HOUSEHOLD_COLUMNS = (
     "household_ref",

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from konenut.app.decisions import Decide, Decision
 from konenut.domain.accountability import last_asked
 from konenut.domain.events import NewEvent
 from konenut.domain.muster import called_people
 from konenut.domain.phones import normalise_phone, site_country_code
 from konenut.domain.replies import Answer, HouseholdAnswer, household_answer, responder_answer
 from konenut.domain.state import IncidentView, SiteState
-from konenut.store.eventstore import Decide, Decision
 
 InboundChannel = Literal["sms", "telegram"]
 # Contact point channels whose address is the phone an SMS reply comes from.

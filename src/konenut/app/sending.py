@@ -17,6 +17,8 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import structlog
 
+from konenut.app.decisions import Decision
+from konenut.app.sink import CommandSink
 from konenut.domain.events import Event, NewEvent
 from konenut.domain.state import SiteState
 from konenut.notify.channels import (
@@ -27,7 +29,6 @@ from konenut.notify.channels import (
 )
 from konenut.notify.channels import Channel as Sender
 from konenut.notify.router import Router
-from konenut.store.eventstore import Decision, EventStore
 
 log = structlog.get_logger(__name__)
 
@@ -89,7 +90,7 @@ class BackgroundSender(Generic[OutcomeT]):
 
     def __init__(
         self,
-        store: EventStore,
+        store: CommandSink,
         site_id: str,
         router: Router,
         base_url: str,

@@ -13,10 +13,10 @@ from pydantic import ValidationError
 
 from konenut.app import commands as c
 from konenut.app import handlers, muster
+from konenut.app.decisions import Decide, Decision
 from konenut.domain.errors import InvalidEvent
 from konenut.domain.events import NewEvent
 from konenut.domain.state import SiteState
-from konenut.store.eventstore import Decide, Decision
 
 
 class SiteFileError(ValueError):

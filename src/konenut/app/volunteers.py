@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 
 from konenut.app.commands import PHONE_INPUT_HELP, Body, Command, PhoneInput
+from konenut.app.decisions import Decide, Decision
 from konenut.app.handlers import new_event, open_incident_of, unsubscribe_devices
 from konenut.app.identity import Actor, hash_secret
 from konenut.app.passes import redeemable, redemption_events
@@ -24,7 +25,6 @@ from konenut.domain.ids import new_id
 from konenut.domain.phones import site_phone
 from konenut.domain.roles import SubjectKind
 from konenut.domain.state import SiteState, TokenView, VolunteerView
-from konenut.store.eventstore import Decide, Decision
 
 PENDING, APPROVED, DECLINED = "pending", "approved", "declined"
 

@@ -21,6 +21,12 @@ from typing import Any
 import sqlalchemy as sa
 import structlog
 
+# What a command decides lives in the app layer; named here too for the store's callers.
+from konenut.app.decisions import Decide as Decide
+from konenut.app.decisions import Decision as Decision
+from konenut.app.decisions import IdempotencyKey as IdempotencyKey
+from konenut.app.decisions import Outcome as Outcome
+from konenut.app.sink import Listener
 from konenut.config import CODE_KEY_NAME
 from konenut.domain.errors import DomainError, IdempotencyConflict
 from konenut.domain.event_types import event_type
@@ -48,43 +54,6 @@ class StoreUnavailable(Exception):
 
 class CommandFailed(Exception):
     """A command raised an unexpected error while deciding; nothing of it was stored."""
-
-
-@dataclass(frozen=True)
-class IdempotencyKey:
-    """Who sent the command (token, pass or code id), their key and the request's hash."""
-
-    scope: str
-    key: str
-    request_hash: str
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What a command decided: events to append and extra fields for the response body."""
-
-    events: Sequence[NewEvent] = ()
-    extra: JsonDict = field(default_factory=dict)
-    # Fields of the response that must not be stored readable (a token, a one-time code).
-    secrets: JsonDict = field(default_factory=dict)
-    status: int | None = None  # default: 201 when events are appended, else 200
-
-
-Decide = Callable[[SiteState, datetime], Decision]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A command's result as the API answers it."""
-
-    status: int
-    body: JsonDict
-    events: tuple[Event, ...] = ()
-    replayed: bool = False
-    stored_body: JsonDict | None = None  # the body as kept for replays, secrets sealed
-
-
-Listener = Callable[[str, Sequence[Event]], None]
 
 
 @dataclass
