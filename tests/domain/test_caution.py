@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from konenut.demo import load_site_plan
 from konenut.domain import caution
 from konenut.domain.caution import House, Threat, Unit
+from konenut.domain.geo import Point, distance_m
 from konenut.domain.ids import format_time
-from konenut.domain.muster import distance_m
-from konenut.domain.site_plan import FeatureKind, Point, feature_point, find_feature
+from konenut.domain.site_plan import FeatureKind, feature_point, find_feature
 
 NOW = datetime(2026, 3, 1, 7, 31, tzinfo=UTC)
 RADIUS = caution.DEFAULT_RADIUS_M

@@ -6,7 +6,8 @@ import pytest
 
 from konenut.demo import load_site_plan
 from konenut.domain.errors import FieldInvalid
-from konenut.domain.on_site import SIGHTING_MARGIN_M, check_on_site, distance_outside_m
+from konenut.domain.geo import distance_outside_m
+from konenut.domain.on_site import SIGHTING_MARGIN_M, check_on_site
 
 PLAN = load_site_plan()
 RING = next(
@@ -19,13 +20,13 @@ METRES_PER_DEG_LON = 96_020  # at latitude 30.43
 
 
 def test_inside_is_zero() -> None:
-    assert distance_outside_m(30.4301, 34.9702, RING) == 0.0
+    assert distance_outside_m((34.9702, 30.4301), RING) == 0.0
 
 
 @pytest.mark.parametrize("metres", [50, 300, 2_000])
 def test_due_east_of_the_east_vertex(metres: float) -> None:
     lat, lon = EAST
-    found = distance_outside_m(lat, lon + metres / METRES_PER_DEG_LON, RING)
+    found = distance_outside_m((lon + metres / METRES_PER_DEG_LON, lat), RING)
     assert found == pytest.approx(metres, rel=0.03)
 
 

@@ -8,7 +8,7 @@ once). The check is kept off the command itself: its response goes back to whoev
 a resident included, who must never see a caution.
 Cheap on the hot path, whatever the site's size: a position costs a pass over the live threats
 (a handful) and, when it moves with a heading, one over the fresh units; the houses near a
-threat come from the plan's grid (SiteState.buildings) and each one's occupancy from the
+threat come from the plan's R-tree (SiteState.buildings) and each one's occupancy from the
 households and guests the projection files under it, never from the whole registry.
 """
 
@@ -29,9 +29,9 @@ from konenut.domain.event_types import (
     CAUTION_MAX_UNITS,
 )
 from konenut.domain.events import JsonDict, NewEvent
+from konenut.domain.geo import Point, PointIndex, distance_m
 from konenut.domain.ids import format_time, new_id, parse_time
-from konenut.domain.muster import distance_m
-from konenut.domain.site_plan import FeatureKind, Point, PointGrid, feature_points
+from konenut.domain.site_plan import FeatureKind, feature_points
 from konenut.domain.state import (
     CAUTION_REPEAT,
     CautionView,
@@ -144,7 +144,7 @@ class _Raiser:
         self.settings = settings_of(state)
         self.events: list[NewEvent] = []
         self.raised: dict[str, CautionView] = {}  # key -> as raised by this command
-        self.landmarks: dict[FeatureKind, PointGrid] = {FeatureKind.BUILDING: state.buildings}
+        self.landmarks: dict[FeatureKind, PointIndex] = {FeatureKind.BUILDING: state.buildings}
         self.inside: dict[str, occupancy.Inside | None] = {}  # by building, once per command
 
     def _standing(self, key: str) -> CautionView | None:
@@ -252,15 +252,15 @@ class _Raiser:
             "spot": {"lat": spot[1], "lon": spot[0]},
         }
 
-    def _landmarks(self, kind: FeatureKind) -> PointGrid:
-        """The plan's features of one kind (its buildings: the grid the projection keeps)."""
+    def _landmarks(self, kind: FeatureKind) -> PointIndex:
+        """The plan's features of one kind (its buildings: the index the projection keeps)."""
         if kind not in self.landmarks:
             plan = (self.state.site or {}).get("plan")
-            self.landmarks[kind] = PointGrid(feature_points(plan, kind))  # a few gates
+            self.landmarks[kind] = PointIndex(feature_points(plan, kind))  # a few gates
         return self.landmarks[kind]
 
     def houses_near(self, where: Point) -> list[rules.House]:
-        """The houses with people inside roughly within the radius of `where` (the plan's grid;
+        """The houses with people inside roughly within the radius of `where` (the plan's index;
         each building's occupancy worked out once per command: threats near one check-in share
         most of their houses)."""
         found = []

@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from konenut.domain.geo import distance_m
 from konenut.domain.ids import format_time
-from konenut.domain.muster import distance_m
-from konenut.domain.site_plan import FeatureKind, feature_points
 from konenut.domain.state import HouseholdView, IncidentView, PersonView, SiteState
 
 NO_ANSWER = "no_answer"
@@ -91,7 +90,7 @@ def board(state: SiteState, incident: IncidentView) -> dict[str, Any]:
 
 def ranked(state: SiteState, incident: IncidentView) -> list[Row]:
     """Every household of the site, in board order."""
-    buildings = feature_points((state.site or {}).get("plan"), FeatureKind.BUILDING)
+    buildings = state.buildings.points
     threats = latest_threats(incident)
     members = _members(state)
     rows = [

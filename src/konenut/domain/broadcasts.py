@@ -8,14 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from konenut.domain import geo
 from konenut.domain.errors import DomainError
-from konenut.domain.site_plan import (
-    FeatureKind,
-    Point,
-    feature_points,
-    point_in_ring,
-    signed_area,
-)
+from konenut.domain.geo import Point
 from konenut.domain.state import SiteState
 
 MAX_AREA_VERTICES = 1000
@@ -61,7 +56,7 @@ class Area(BaseModel):
         lons, lats = [p[0] for p in ring], [p[1] for p in ring]
         if max(lons) - min(lons) > MAX_AREA_SPAN_DEG or max(lats) - min(lats) > MAX_AREA_SPAN_DEG:
             raise ValueError(f"the area spans more than {MAX_AREA_SPAN_DEG} degree")
-        if abs(signed_area(ring)) == 0:
+        if not geo.encloses_area(ring):
             raise ValueError("the outer ring encloses no area")
         return rings
 
@@ -71,14 +66,8 @@ class Area(BaseModel):
 
 def households_in_area(state: SiteState, area: Area) -> list[str]:
     """Households whose building's centroid lies inside the area (none without a building)."""
-    points = feature_points((state.site or {}).get("plan"), FeatureKind.BUILDING)
-    ring = area.ring()
-    inside = []
-    for household in list(state.households.values()):
-        point = points.get(household.building_ref or "")
-        if point is not None and point_in_ring(point[0], point[1], ring):
-            inside.append(household.household_id)
-    return inside
+    inside = set(geo.inside_of(area.ring(), state.buildings.points))
+    return [h.household_id for h in list(state.households.values()) if h.building_ref in inside]
 
 
 def households_in_group(state: SiteState, group: Group) -> list[str]:

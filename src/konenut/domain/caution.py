@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from konenut.domain.geo import LocalFrame, Point, distance_m, in_bounds
 from konenut.domain.ids import parse_time
-from konenut.domain.muster import distance_m
-from konenut.domain.site_plan import Point
 
 DEFAULT_RADIUS_M = 150.0
 DEFAULT_CONVERGE_M = 50.0
@@ -104,10 +103,8 @@ class Nearness:
 
 def box(centre: Point, reach_m: float) -> Callable[[float, float], bool]:
     """A cheap test for (lon, lat) roughly within `reach_m` of centre (a little generous)."""
-    dlat = reach_m / 111_000 * 1.01
-    dlon = dlat / max(math.cos(math.radians(centre[1])), 0.01)
-    lon0, lat0 = centre
-    return lambda lon, lat: abs(lat - lat0) <= dlat and abs(lon - lon0) <= dlon
+    bounds = LocalFrame(centre).bounds(reach_m)
+    return lambda lon, lat: in_bounds((lon, lat), bounds)
 
 
 def within(a: Point, b: Point, radius_m: float) -> bool:
@@ -132,14 +129,6 @@ def _nearest_first(centre: Point, found: Iterable[Near], radius_m: float) -> lis
 
 
 # --- convergence ------------------------------------------------------------------------------
-def _metres(origin: Point, point: Point) -> tuple[float, float]:
-    """(east, north) metres from origin: flat enough over a village."""
-    east = math.radians(point[0] - origin[0]) * math.cos(math.radians(origin[1]))
-    north = math.radians(point[1] - origin[1])
-    earth = 6_371_000.0
-    return east * earth, north * earth
-
-
 def _direction(heading_deg: float) -> tuple[float, float]:
     rad = math.radians(heading_deg)
     return math.sin(rad), math.cos(rad)
@@ -153,7 +142,7 @@ def angle_between(a_deg: float, b_deg: float) -> float:
 
 def bearing_deg(a: Point, b: Point) -> float:
     """The heading from a to b, clockwise from north."""
-    east, north = _metres(a, b)
+    east, north = LocalFrame(a).metres(b)
     return math.degrees(math.atan2(east, north)) % 360
 
 
@@ -175,7 +164,8 @@ def converging(a: Unit, b: Unit, converge_m: float) -> Point | None:
     )
     if head_on and apart <= 2 * converge_m:
         return ((a.where[0] + b.where[0]) / 2, (a.where[1] + b.where[1]) / 2)
-    bx, by = _metres(a.where, b.where)
+    frame = LocalFrame(a.where)
+    bx, by = frame.metres(b.where)
     (dax, day), (dbx, dby) = _direction(a.heading_deg), _direction(b.heading_deg)
     cross = dax * dby - day * dbx
     if abs(cross) < 1e-9:
@@ -184,10 +174,7 @@ def converging(a: Unit, b: Unit, converge_m: float) -> Point | None:
     s = (bx * day - by * dax) / cross  # metres b goes
     if not (0 <= t <= converge_m and 0 <= s <= converge_m):
         return None
-    lat0 = math.radians(a.where[1])
-    lon = a.where[0] + math.degrees(t * dax / 6_371_000.0 / math.cos(lat0))
-    lat = a.where[1] + math.degrees(t * day / 6_371_000.0)
-    return lon, lat
+    return frame.lonlat((t * dax, t * day))
 
 
 def converging_with(

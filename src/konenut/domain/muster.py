@@ -6,11 +6,11 @@ the same answer.
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Any
 
 from konenut.domain.escalation import ANSWERS, DEFAULT_POLICY, EscalationPolicy, not_reached_at
+from konenut.domain.geo import distance_m
 from konenut.domain.ids import format_time, parse_time
 from konenut.domain.roles import Role
 from konenut.domain.site_plan import FeatureKind, feature_point, find_feature
@@ -39,17 +39,6 @@ BOARD_STATES: tuple[str, ...] = (
 )
 # A responder hurrying to the armory on foot with gear, in metres per second.
 ARRIVAL_SPEED_MPS = 2.0
-EARTH_RADIUS_M = 6_371_000.0
-
-
-def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance between two (lon, lat) points in metres."""
-    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
 
 
 def policy_of(state: SiteState) -> EscalationPolicy:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from konenut.domain.site_plan import FeatureKind, Plan, Point, feature_point
+from konenut.domain.geo import Point
+from konenut.domain.site_plan import FeatureKind, Plan, feature_point
 from konenut.domain.state import IncidentView, PersonView, SiteState
 
 AWAY = "not_home"

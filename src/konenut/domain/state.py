@@ -9,8 +9,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from konenut.domain.events import Event, JsonDict
+from konenut.domain.geo import PointIndex
 from konenut.domain.ids import format_time, parse_time
-from konenut.domain.site_plan import FeatureKind, PointGrid, feature_points
+from konenut.domain.site_plan import FeatureKind, feature_points
 
 CAUTION_REPEAT = timedelta(minutes=5)  # an identical caution is not raised again sooner
 STATE_VERSION = 8  # bump when the shape changes: older snapshots are then ignored
@@ -403,7 +404,7 @@ class SiteState(_View):
     _code_key: CodeKey = PrivateAttr(default_factory=lambda: CodeKey(b""))
     # Who lives and hides where, kept by the projection so that the caution rules ask about
     # one building, or the buildings near a point, without reading the whole registry.
-    _buildings: PointGrid = PrivateAttr(default_factory=lambda: PointGrid({}))
+    _buildings: PointIndex = PrivateAttr(default_factory=lambda: PointIndex({}))
     _households_in: dict[str, set[str]] = PrivateAttr(default_factory=dict)  # building
     _members_of: dict[str, set[str]] = PrivateAttr(default_factory=dict)  # household -> persons
     _guests_in: dict[tuple[str, str], set[str]] = PrivateAttr(default_factory=dict)
@@ -423,7 +424,7 @@ class SiteState(_View):
             self._tokens_of_subject.setdefault(token.subject_id, []).append(token.token_id)
         self._code_by_hash = {c.code_hash: c.code_id for c in self.codes.values()}
         self._pass_by_hash = {p.code_hash: p.pass_id for p in self.passes.values()}
-        self._buildings = _building_grid(self.site)
+        self._buildings = _building_index(self.site)
         for household in self.households.values():
             _file(self._households_in, household.building_ref, household.household_id)
         for person in self.persons.values():
@@ -470,7 +471,7 @@ class SiteState(_View):
         return None
 
     @property
-    def buildings(self) -> PointGrid:
+    def buildings(self) -> PointIndex:
         """The plan's buildings by ref, at their centres: ask it what is near a point."""
         return self._buildings
 
@@ -558,8 +559,8 @@ def _guest_place(guest: GuestView) -> tuple[str, str] | None:
     return (guest.incident_id, guest.building_ref) if guest.building_ref else None
 
 
-def _building_grid(site: JsonDict | None) -> PointGrid:
-    return PointGrid(feature_points((site or {}).get("plan"), FeatureKind.BUILDING))
+def _building_index(site: JsonDict | None) -> PointIndex:
+    return PointIndex(feature_points((site or {}).get("plan"), FeatureKind.BUILDING))
 
 
 def _site_configured(state: SiteState, event: Event) -> None:
@@ -567,7 +568,7 @@ def _site_configured(state: SiteState, event: Event) -> None:
     merged.update(event.payload)
     state.site = merged
     if "plan" in event.payload:
-        state._buildings = _building_grid(merged)
+        state._buildings = _building_index(merged)
 
 
 def _person_added(state: SiteState, event: Event) -> None:
