@@ -836,7 +836,7 @@ def cards_print(
     """
     from konenut.app import cards
     from konenut.i18n import LANGUAGES
-    from konenut.web.cards import printed_card, standalone_html
+    from konenut.web.cards import standalone_html
 
     if lang not in LANGUAGES:
         fail(f"no language {lang!r}; use one of {', '.join(LANGUAGES)}")
@@ -846,7 +846,7 @@ def cards_print(
         outcome = run(store, settings, cards.issue_cards(None, cards.IssueCards(households=wanted)))
         base_url = site_links_url(store, settings)
     printed = [
-        printed_card(base_url, card, code)
+        cards.printed_card(base_url, card, code)
         for card, code in zip(outcome.body["cards"], outcome.body["codes"], strict=True)
     ]
     out.write_text(standalone_html(printed, lang), encoding="utf-8")

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from konenut.notify.channels import PushSubscription
+from konenut.app.channels import PushSubscription
 from konenut.notify.push_endpoints import PushEndpointPolicy
 
 HANG_RELEASE_SECS = 3.0  # a hanging receiver answers after this (or at teardown)

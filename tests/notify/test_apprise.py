@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, unquote
 import pytest
 
 from helpers import run_async
+from konenut.app.channels import Channel, DeliveryResult, OutboundMessage, Recipient
 from konenut.notify.apprise_channel import AppriseChannel, redact, safe_url
-from konenut.notify.channels import Channel, DeliveryResult, OutboundMessage, Recipient
 from notify.receivers import Receiver
 from notify.receivers import free_port as _free_port
 

@@ -15,8 +15,10 @@ from konenut.api.routes.broadcasts import status_of
 from konenut.app import commands as c
 from konenut.app import handlers, muster
 from konenut.app.broadcaster import Broadcaster
+from konenut.app.channels import Channel
 from konenut.app.identity import Actor
 from konenut.app.registry import import_registry, read_sheet
+from konenut.app.sms_text import sms_segments
 from konenut.demo.seed import seed
 from konenut.domain.events import NewEvent
 from konenut.domain.ids import utcnow
@@ -24,9 +26,7 @@ from konenut.domain.roles import Role, SubjectKind
 from konenut.domain.state import SiteState
 from konenut.i18n import LANGUAGES, catalogue
 from konenut.notify.apprise_channel import AppriseChannel
-from konenut.notify.channels import Channel
 from konenut.notify.router import Router
-from konenut.notify.sms_text import sms_segments
 from konenut.notify.webpush import WebPushChannel, load_or_create_vapid_keys
 from konenut.store.eventstore import EventStore
 from notify.receivers import LOCAL_PUSH, Browser, Delivered, PushService, Receiver

@@ -16,8 +16,10 @@ import pytest
 from helpers import SITE, enrol, open_store
 from konenut.app import challenge, handlers, muster
 from konenut.app import commands as c
+from konenut.app.channels import Channel, DeliveryResult, OutboundMessage
 from konenut.app.escalator import Escalator
 from konenut.app.identity import Actor
+from konenut.app.sms_text import sms_length
 from konenut.domain.errors import Conflict
 from konenut.domain.escalation import Channel as Step
 from konenut.domain.events import NewEvent
@@ -27,9 +29,7 @@ from konenut.domain.roles import Role, SubjectKind
 from konenut.domain.state import IncidentView, NotificationView
 from konenut.i18n import catalogue
 from konenut.notify.apprise_channel import AppriseChannel
-from konenut.notify.channels import Channel, DeliveryResult, OutboundMessage
 from konenut.notify.router import Router
-from konenut.notify.sms_text import sms_length
 from konenut.notify.webpush import WebPushChannel, load_or_create_vapid_keys
 from konenut.store.eventstore import EventStore
 from notify.receivers import LOCAL_PUSH, Browser, Delivered, PushService, Receiver, free_port

@@ -7,8 +7,7 @@ import unicodedata
 import pytest
 
 from konenut.app.muster import BUILT_IN_TEMPLATES
-from konenut.i18n import LANGUAGES, catalogue
-from konenut.notify.sms_text import (
+from konenut.app.sms_text import (
     GSM7_SEGMENT_CHARS,
     UCS2_SEGMENT_UNITS,
     fit_sms,
@@ -17,7 +16,8 @@ from konenut.notify.sms_text import (
     sms_length,
     ucs2_length,
 )
-from konenut.notify.texts import HAPPENED_SEPARATOR, CallText, join_sentences, sms_call
+from konenut.app.texts import HAPPENED_SEPARATOR, CallText, join_sentences, sms_call
+from konenut.i18n import LANGUAGES, catalogue
 
 WORDS_EN = "Hostile infiltration: come armed to the armory now. Reply 1 coming 2 cannot. "
 HEBREW = "חדירת מחבלים: הגיעו חמושים לנשקייה מיד. השיבו 1 מגיע 2 לא יכול. "

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from helpers import run_async
-from konenut.notify.channels import Channel, OutboundMessage, PushSubscription, Recipient
+from konenut.app.channels import Channel, OutboundMessage, PushSubscription, Recipient
 from konenut.notify.push_endpoints import PushEndpointPolicy
 from konenut.notify.webpush import (
     PUSH_TTL_SECS,

@@ -18,9 +18,13 @@ from datetime import datetime
 from pydantic import Field
 
 from konenut.app import commands as c
+from konenut.app import texts
+from konenut.app.channels import Channel as Sender
+from konenut.app.channels import DeliveryResult, OutboundMessage, Recipient
 from konenut.app.decisions import Decide, Decision
 from konenut.app.handlers import in_open_incident, new_event
 from konenut.app.identity import Actor, links_url
+from konenut.app.routing import NO_ADDRESS, PUSH, Target, Unreachable
 from konenut.app.sending import (
     BackgroundSender,
     GoneSubscription,
@@ -40,10 +44,6 @@ from konenut.domain.state import (
     SiteState,
 )
 from konenut.i18n import catalogue
-from konenut.notify import texts
-from konenut.notify.channels import Channel as Sender
-from konenut.notify.channels import DeliveryResult, OutboundMessage, Recipient
-from konenut.notify.router import NO_ADDRESS, PUSH, Target, Unreachable
 
 SMS = "sms"
 CHANNELS = (PUSH, SMS)

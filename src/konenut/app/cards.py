@@ -3,6 +3,8 @@
 A card's code enrols up to 10 devices as residents of that one household and never expires.
 Issuing a new card revokes the household's previous card, so a lost card stops working; the
 devices it already enrolled keep working (revoking the card itself ends them too, app/passes.py).
+A card as printed (`printed_card`: link, QR, short instructions in the household's languages)
+is the same for the API's printable page and `konenut cards print`.
 """
 
 from __future__ import annotations
@@ -17,12 +19,20 @@ from konenut.app.commands import Body, Command
 from konenut.app.decisions import Decide, Decision
 from konenut.app.handlers import new_event
 from konenut.app.identity import Actor, hash_code, hash_secret
-from konenut.app.passes import PassRefused, new_pass_code, redeemable, redemption_events
+from konenut.app.passes import (
+    PassRefused,
+    new_pass_code,
+    pass_link,
+    qr_data_url,
+    redeemable,
+    redemption_events,
+)
 from konenut.domain.errors import NotFound
 from konenut.domain.events import NewEvent
 from konenut.domain.ids import new_id
 from konenut.domain.roles import Role, SubjectKind
 from konenut.domain.state import HouseholdView, SiteState
+from konenut.i18n import LANGUAGES, catalogue, direction
 from konenut.security.qr import format_code
 
 PURPOSE = "household_card"
@@ -178,3 +188,34 @@ def redeem_card(cmd: RedeemCard, token: str) -> Decide:
         )
 
     return decide
+
+
+def card_language(languages: list[str]) -> str:
+    """The language a household's link opens in: its first one we have pages in."""
+    return next((lang for lang in languages if lang in LANGUAGES), "he")
+
+
+def card_texts(languages: list[str]) -> list[dict[str, str]]:
+    """The card's short instructions in each of the household's languages we ship."""
+    shown = [lang for lang in dict.fromkeys(languages) if lang in LANGUAGES] or ["he"]
+    return [
+        {
+            "lang": lang,
+            "dir": direction(lang),
+            "title": catalogue(lang)["card.title"],
+            "instructions": catalogue(lang)["card.instructions"],
+        }
+        for lang in shown
+    ]
+
+
+def printed_card(base_url: str, card: dict[str, Any], code: str) -> dict[str, Any]:
+    """A card as printed: its data, the code, the link in the household's language, the QR."""
+    link = pass_link(base_url, code, card_language(card["languages"]))
+    return {
+        **card,
+        "code": code,
+        "link": link,
+        "qr_data_url": qr_data_url(link),
+        "texts": card_texts(card["languages"]),
+    }

@@ -15,8 +15,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 
+from konenut.app import texts
+from konenut.app.channels import SEND_TIMEOUT_SECS, DeliveryResult, OutboundMessage, Recipient
+from konenut.app.channels import Channel as Sender
 from konenut.app.decisions import Decision
 from konenut.app.identity import links_url
+from konenut.app.routing import Route, Target, Unreachable
 from konenut.app.sending import (
     BackgroundSender,
     GoneSubscription,
@@ -31,10 +35,6 @@ from konenut.domain.muster import answers, called_people, latest_muster, policy_
 from konenut.domain.roles import Role
 from konenut.domain.state import IncidentView, ResponderView, SiteState
 from konenut.i18n import catalogue
-from konenut.notify import texts
-from konenut.notify.channels import SEND_TIMEOUT_SECS, DeliveryResult, OutboundMessage, Recipient
-from konenut.notify.channels import Channel as Sender
-from konenut.notify.router import Route, Target, Unreachable
 
 # An attempt with no outcome after this long counts as failed: a crash mid-send must not
 # stall a person's chain forever (each send gives up after SEND_TIMEOUT_SECS).

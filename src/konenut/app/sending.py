@@ -17,18 +17,18 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import structlog
 
-from konenut.app.decisions import Decision
-from konenut.app.sink import CommandSink
-from konenut.domain.events import Event, NewEvent
-from konenut.domain.state import SiteState
-from konenut.notify.channels import (
+from konenut.app.channels import (
     SEND_TIMEOUT_SECS,
     DeliveryResult,
     OutboundMessage,
     Recipient,
 )
-from konenut.notify.channels import Channel as Sender
-from konenut.notify.router import Router
+from konenut.app.channels import Channel as Sender
+from konenut.app.decisions import Decision
+from konenut.app.routing import Router
+from konenut.app.sink import CommandSink
+from konenut.domain.events import Event, NewEvent
+from konenut.domain.state import SiteState
 
 log = structlog.get_logger(__name__)
 

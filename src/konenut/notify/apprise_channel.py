@@ -12,7 +12,7 @@ from urllib.parse import quote, unquote, urlsplit
 import apprise
 import structlog
 
-from konenut.notify.channels import (
+from konenut.app.channels import (
     SEND_TIMEOUT_SECS,
     DeliveryResult,
     OutboundMessage,

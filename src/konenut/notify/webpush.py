@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
 from pywebpush import WebPushException, webpush
 
-from konenut.notify.channels import (
+from konenut.app.channels import (
     SEND_TIMEOUT_SECS,
     DeliveryResult,
     OutboundMessage,

@@ -1,45 +1,13 @@
-"""Household cards as printed: the card's data with its link, QR and short instructions in the
-household's languages, and the standalone HTML page `konenut cards print` writes."""
+"""The standalone HTML page of household cards that `konenut cards print` writes (the card's
+data as printed, app/cards.py printed_card)."""
 
 from __future__ import annotations
 
 from html import escape
 from typing import Any
 
-from konenut.app import passes
-from konenut.i18n import LANGUAGES, catalogue, direction
+from konenut.i18n import catalogue, direction
 from konenut.web.routes import STATIC_DIR
-
-
-def card_language(languages: list[str]) -> str:
-    """The language a household's link opens in: its first one we have pages in."""
-    return next((lang for lang in languages if lang in LANGUAGES), "he")
-
-
-def card_texts(languages: list[str]) -> list[dict[str, str]]:
-    """The card's short instructions in each of the household's languages we ship."""
-    shown = [lang for lang in dict.fromkeys(languages) if lang in LANGUAGES] or ["he"]
-    return [
-        {
-            "lang": lang,
-            "dir": direction(lang),
-            "title": catalogue(lang)["card.title"],
-            "instructions": catalogue(lang)["card.instructions"],
-        }
-        for lang in shown
-    ]
-
-
-def printed_card(base_url: str, card: dict[str, Any], code: str) -> dict[str, Any]:
-    """A card as printed: its data, the code, the link in the household's language, the QR."""
-    link = passes.pass_link(base_url, code, card_language(card["languages"]))
-    return {
-        **card,
-        "code": code,
-        "link": link,
-        "qr_data_url": passes.qr_data_url(link),
-        "texts": card_texts(card["languages"]),
-    }
 
 
 def _card_html(card: dict[str, Any], lang: str) -> str:

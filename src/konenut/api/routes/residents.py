@@ -18,7 +18,6 @@ from konenut.app.commands import Body
 from konenut.app.identity import new_token
 from konenut.domain.roles import Role
 from konenut.store.eventstore import IdempotencyKey
-from konenut.web.cards import printed_card
 
 router = APIRouter(prefix="/api/v1", tags=["residents and guests"])
 
@@ -52,7 +51,7 @@ async def issue_household_card(
     outcome = await access.execute(cards.issue_card(access.actor, household_id, body, code), idem)
     if "code" not in outcome.body:
         return command_response(outcome)
-    card = printed_card(access.runtime.links_url(), outcome.body, outcome.body["code"])
+    card = cards.printed_card(access.runtime.links_url(), outcome.body, outcome.body["code"])
     return command_response(replace(outcome, body=card))
 
 
@@ -75,7 +74,7 @@ async def issue_household_cards(
     cards_and_codes = list(zip(outcome.body["cards"], codes, strict=True))
     # A QR code per household: seconds of CPU for a town, so not on the event loop.
     printed = await off_the_loop(
-        lambda: [printed_card(base_url, card, code) for card, code in cards_and_codes]
+        lambda: [cards.printed_card(base_url, card, code) for card, code in cards_and_codes]
     )
     answer = {k: v for k, v in outcome.body.items() if k != "codes"}
     return command_response(replace(outcome, body={**answer, "cards": printed}))

@@ -7,11 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from konenut.app.muster import template_text, templates
-from konenut.domain.languages import reader_languages
-from konenut.domain.muster import rally_feature
-from konenut.domain.state import PersonView, SiteState
-from konenut.i18n import catalogue
-from konenut.notify.sms_text import (
+from konenut.app.sms_text import (
     CONCATENATED_UCS2_UNITS,
     GSM7_ELLIPSIS,
     GSM7_SEGMENT_CHARS,
@@ -22,6 +18,10 @@ from konenut.notify.sms_text import (
     ucs2_length,
     uses_ucs2,
 )
+from konenut.domain.languages import reader_languages
+from konenut.domain.muster import rally_feature
+from konenut.domain.state import PersonView, SiteState
+from konenut.i18n import catalogue
 
 # Typography the catalogues use that GSM-7 lacks: one such character would make a Latin text
 # UCS-2 and halve its SMS (70 instead of 160 characters).
