@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from html.parser import HTMLParser
+from typing import Any
 
 import httpx
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from konenut.i18n import LANGUAGES, catalogue, direction
 from konenut.web import routes
 
-from .conftest import WebSite
+from .conftest import WebSite, desktop_context
 
 PAGES = ("enroll", "operator", "responder", "resident", "registry")
 EXTERNAL_URL = re.compile(r"""(?:https?:)?//(?!www\.w3\.org/)[\w.-]+\.[a-z]{2,}""")
@@ -68,6 +69,42 @@ def test_unknown_language_is_a_problem(client: httpx.Client) -> None:
     response = client.get("/fr/resident")
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+MARKUP = 'Type the <b>code</b> <script>document.title = "run"</script> & "go"'
+
+
+def test_a_translation_with_markup_shows_as_text(
+    web: WebSite, browser: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A catalogue string is text: a translator's (or an attacker's) `<b>` or `<script>` is
+    shown as typed, in an element and in an attribute, and nothing of it runs."""
+    monkeypatch.setitem(catalogue("en"), "landing.about", MARKUP)
+    monkeypatch.setitem(catalogue("en"), "lang.choose", MARKUP)
+    context = desktop_context(browser)
+    try:
+        page = context.new_page()
+        page.goto(f"{web.url}/en/")
+        assert page.locator("#about").inner_text() == MARKUP
+        assert page.locator("#about b, #about script").count() == 0
+        assert page.locator("#langs").get_attribute("aria-label") == MARKUP
+        assert page.title() != "run"
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("page", sorted(routes.PAGES))
+def test_every_page_has_the_shared_head(page: str) -> None:
+    """One <head> partial: every page is installable, has the icon and the dark theme."""
+    head = routes.render(page, "en").split("</head>")[0]
+    assert head.startswith('<!doctype html>\n<html lang="en" dir="ltr">\n<head>\n')
+    for line in (
+        '<meta charset="utf-8">',
+        '<meta name="color-scheme" content="dark">',
+        '<link rel="manifest" href="/en/manifest.webmanifest">',
+        f'<link rel="icon" href="{routes.static_url()}/icons/icon.svg" type="image/svg+xml">',
+    ):
+        assert line in head, line
 
 
 @pytest.mark.parametrize("page", PAGES)

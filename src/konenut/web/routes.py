@@ -24,11 +24,11 @@ import xstatic.pkg.leaflet as xstatic_leaflet
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from konenut.api.problems import ApiProblem
 from konenut.api.runtime import Runtime
 from konenut.i18n import LANGUAGE_NAMES, LANGUAGES, catalogue, direction, instructions
 from konenut.web import landing
@@ -38,6 +38,8 @@ TEMPLATE_DIR = Path(str(files("konenut.web").joinpath("templates")))
 LEAFLET_DIR = Path(xstatic_leaflet.BASE_DIR)
 LEAFLET_URL = "/static/vendor/leaflet"
 TEMPLATE_SUFFIX = ".html"
+HEAD_PARTIAL = "head.html"  # what every page's <head> starts with: {{head}} in its template
+DARK_THEME_COLOR = "#0d1117"  # base.css's background: the phone's bar matches the page
 ASSET_MAX_AGE_SECS = 365 * 24 * 3600  # versioned URLs never change content
 VENDOR_MAX_AGE_SECS = 24 * 3600  # Leaflet's URL carries no build id
 GZIP_MIN_BYTES = 500  # below this, gzip's header costs more than it saves
@@ -64,6 +66,12 @@ class Page:
     template: str
     key_prefixes: tuple[str, ...]
     uses_map: bool = False
+    edge_to_edge: bool = False  # the app pages draw under a phone's notch (viewport-fit=cover)
+    theme_color: str = DARK_THEME_COLOR
+
+    def viewport(self) -> str:
+        fit = ", viewport-fit=cover" if self.edge_to_edge else ""
+        return f"width=device-width, initial-scale=1{fit}"
 
 
 COMMON_KEYS = ("app.", "common.", "conn.", "outbox.", "role.", "view.", "lang.")
@@ -89,6 +97,7 @@ PAGES: dict[str, Page] = {
             "caution.",
         ),
         uses_map=True,
+        edge_to_edge=True,
     ),
     "responder": Page(
         "responder",
@@ -104,8 +113,14 @@ PAGES: dict[str, Page] = {
             "caution.",
         ),
         uses_map=True,
+        edge_to_edge=True,
     ),
-    "resident": Page("resident", (*COMMON_KEYS, "resident.", "household.", "map.", "guest.here")),
+    "resident": Page(
+        "resident",
+        (*COMMON_KEYS, "resident.", "household.", "map.", "guest.here"),
+        edge_to_edge=True,
+        theme_color="#000000",  # resident.css: a black page in a dark safe room
+    ),
     "registry": Page("registry", (*COMMON_KEYS, "registry.")),
 }
 
@@ -169,17 +184,21 @@ def page_config(name: str, lang: str) -> dict[str, Any]:
 
 
 def render(name: str, lang: str) -> str:
-    """A page with {{lang}}, {{dir}}, {{static}}, {{t:key}}, {{messages}} and {{config}}."""
+    """A page with {{head}}, {{lang}}, {{dir}}, {{static}}, {{t:key}}, {{messages}} and
+    {{config}}. Catalogue text goes in escaped: a translation is text, never markup."""
     page = PAGES[name]
     messages = catalogue(lang)
     html = (
         _template(page.template + TEMPLATE_SUFFIX)
+        .replace("{{head}}", _template(HEAD_PARTIAL).rstrip("\n"))
+        .replace("{{viewport}}", page.viewport())
+        .replace("{{theme_color}}", page.theme_color)
         .replace("{{lang}}", lang)
         .replace("{{dir}}", direction(lang))
         .replace("{{static}}", static_url())
     )
     for key, text in messages.items():
-        html = html.replace("{{t:" + key + "}}", text)
+        html = html.replace("{{t:" + key + "}}", escape(text))
     html = html.replace("{{messages}}", _json_for_script(page_messages(page, lang)))
     return html.replace("{{config}}", _json_for_script(page_config(name, lang)))
 
@@ -221,7 +240,7 @@ def _send(
 
 def _language(lang: str) -> str:
     if lang not in LANGUAGES:
-        raise ApiProblem(404, f"no page in language {lang!r}; use one of {', '.join(LANGUAGES)}")
+        raise HTTPException(404, f"no page in language {lang!r}; use one of {', '.join(LANGUAGES)}")
     return lang
 
 

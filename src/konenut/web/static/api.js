@@ -1,5 +1,6 @@
 // REST calls with the device token, and RFC 9457 problems turned into errors.
-export const TOKEN_KEY = "konenut.token";
+import { TOKEN_KEY } from "./storage.js";
+
 const REQUEST_TIMEOUT_MS = 15000; // a 3G request that takes longer is retried, not awaited
 
 export class ApiError extends Error {

@@ -7,15 +7,15 @@
 import { ApiError, api, uuid } from "./api.js";
 import { $, h } from "./dom.js";
 import { num, shortTime, t, time } from "./i18n.js";
+import { CAUTIONS_DISMISSED_KEY, readJson, writeJson } from "./storage.js";
 
 const VIBRATE_MS = [400, 150, 400, 150, 400];
 const SHOWN = 4; // the newest cautions on the banner
-const DISMISSED_KEY = "konenut.cautions-dismissed";
 const DISMISSED_KEPT = 200; // event ids remembered as dismissed (they stand 10 min at most)
 
 function dismissedIds() {
   try {
-    const ids = JSON.parse(localStorage.getItem(DISMISSED_KEY) || "[]");
+    const ids = readJson(CAUTIONS_DISMISSED_KEY, []);
     return Array.isArray(ids) ? ids : [];
   } catch {
     return [];
@@ -24,7 +24,7 @@ function dismissedIds() {
 
 function rememberDismissed(ids) {
   const kept = [...dismissedIds().filter((id) => !ids.includes(id)), ...ids].slice(-DISMISSED_KEPT);
-  localStorage.setItem(DISMISSED_KEY, JSON.stringify(kept));
+  writeJson(CAUTIONS_DISMISSED_KEY, kept);
 }
 
 /** One caution in words, for the reader `selfId` (their own unit is not "a friendly team"). */

@@ -1,16 +1,17 @@
 // Redeem the one-time code in the link's #fragment (never sent to servers or logs) for a
 // device token kept on this device, then open the page of the token's most capable role in the
 // link's language. Retries with the same Idempotency-Key until answered.
-import { TOKEN_KEY, bareCode, getToken, uuid } from "./api.js";
+import { bareCode, getToken, uuid } from "./api.js";
 import { config, lang, t } from "./i18n.js";
 import { languageLinks } from "./langs.js";
-import { HOME_KEY, LANG_KEY, homeFor } from "./views.js";
+import { ENROLL_KEY_PREFIX, HOME_KEY, LANG_KEY, TOKEN_KEY } from "./storage.js";
+import { homeFor } from "./views.js";
 
 const RETRY_MS = 3000;
 const REDIRECT_MS = 600; // a glance at "enrolled as ..." before the app opens
 const status = document.getElementById("status");
 const code = bareCode(decodeURIComponent(location.hash.slice(1)));
-const keyName = `konenut.enroll-key.${code}`;
+const keyName = ENROLL_KEY_PREFIX + code;
 
 function show(text, kind) {
   status.textContent = text;
@@ -75,7 +76,6 @@ async function enroll() {
     return;
   }
   localStorage.setItem(TOKEN_KEY, body.token);
-  localStorage.setItem("konenut.roles", JSON.stringify(body.roles));
   localStorage.removeItem(keyName);
   localStorage.setItem(LANG_KEY, lang); // the link's language is this device's until changed
   history.replaceState(null, "", location.pathname); // the code is spent: drop it from the URL

@@ -1,10 +1,10 @@
 // The pass page's other purposes: a household card enrols this phone for its household and
 // opens the resident page; a guest poster asks "how many, which building, a phone" and opens
 // the resident page in guest mode. The volunteer's form stays in join.js.
-import { TOKEN_KEY, getToken, uuid } from "./api.js";
+import { getToken, uuid } from "./api.js";
 import { $ } from "./dom.js";
 import { lang, num, t } from "./i18n.js";
-import { HOME_KEY } from "./views.js";
+import { HOME_KEY, TOKEN_KEY } from "./storage.js";
 
 const SQUAD_ROLES = ["admin", "commander", "operator", "responder", "medic", "volunteer", "liaison"];
 
@@ -29,7 +29,6 @@ async function squadDevice() {
 
 function enrolled(answer, roles) {
   localStorage.setItem(TOKEN_KEY, answer.token);
-  localStorage.setItem("konenut.roles", JSON.stringify(roles));
   const home = `/${lang}/resident`;
   localStorage.setItem(HOME_KEY, home);
   history.replaceState(null, "", location.pathname); // the code stays on the card, not in history

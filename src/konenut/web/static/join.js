@@ -1,16 +1,15 @@
 // Join an incident as a volunteer with a standing pass: the code comes in the link's #fragment
 // (never sent to servers or logs) or is typed as read out. A short form, then "waiting for the
 // commander's approval" (polled) and, once approved, the responder view of that incident.
-import { TOKEN_KEY, bareCode, getToken, uuid } from "./api.js";
+import { bareCode, getToken, uuid } from "./api.js";
 import { $, $$, h } from "./dom.js";
 import { config, lang, t } from "./i18n.js";
-import { HOME_KEY, LANG_KEY } from "./views.js";
+import { HOME_KEY, JOIN_KEY, LANG_KEY, TOKEN_KEY, readJson, writeJson } from "./storage.js";
 import { passPurpose } from "./guest.js";
 
 const POLL_MS = 3000;
 const RETRY_MS = 3000;
 const CODE_CHARS = 16;
-const KEY_NAME = "konenut.join-key"; // {body, key}: a retry of the same form reuses its key
 
 const form = $("#join");
 const status = $("#status");
@@ -70,10 +69,10 @@ function formBody() {
 /** The Idempotency-Key for this body: the same one while the same form is retried. */
 function keyFor(body) {
   const text = JSON.stringify(body);
-  const stored = JSON.parse(localStorage.getItem(KEY_NAME) || "null");
+  const stored = readJson(JOIN_KEY, null);
   if (stored && stored.body === text) return stored.key;
   const key = uuid();
-  localStorage.setItem(KEY_NAME, JSON.stringify({ body: text, key }));
+  writeJson(JOIN_KEY, { body: text, key });
   return key;
 }
 
@@ -102,9 +101,8 @@ async function redeem(body) {
     return;
   }
   localStorage.setItem(TOKEN_KEY, answer.token);
-  localStorage.setItem("konenut.roles", JSON.stringify(["volunteer"]));
   localStorage.setItem(HOME_KEY, `/${lang}/p`); // the app's start comes back here until approved
-  localStorage.removeItem(KEY_NAME);
+  localStorage.removeItem(JOIN_KEY);
   history.replaceState(null, "", location.pathname); // the code stays on the wall, not in history
   code = "";
   form.hidden = true;

@@ -1,6 +1,6 @@
 // The language choice of the pages before the app (landing, enrollment): a link per language.
 import { h } from "./dom.js";
-import { LANG_KEY } from "./views.js";
+import { LANG_KEY } from "./storage.js";
 
 /** A link per language (`hrefOf(code)`); following one makes it this device's language. */
 export function languageLinks(languages, hrefOf) {

@@ -7,9 +7,9 @@ import { $, h } from "./dom.js";
 import { ageSecs, config, duration, lang, num, t, time } from "./i18n.js";
 import { featureName } from "./map.js";
 import * as outbox from "./outbox.js";
+import { MAP_LAYERS_KEY, readJson, writeJson } from "./storage.js";
 import { personName } from "./ui.js";
 
-const STORAGE_KEY = "konenut.map.layers";
 const PLAN_LAYERS = ["camera", "gate", "shelter", "zone"];
 // The households' states the operator can show or hide, and the check-in statuses in each.
 export const HOUSEHOLD_GROUPS = {
@@ -29,7 +29,7 @@ const FOCUS_ZOOM = 18;
 
 function loadChoices() {
   try {
-    const saved = JSON.parse(localStorage.getItem(STORAGE_KEY) || "{}");
+    const saved = readJson(MAP_LAYERS_KEY, {});
     return { ...DEFAULTS, ...saved, states: { ...DEFAULTS.states, ...(saved.states || {}) } };
   } catch {
     return { ...DEFAULTS, states: { ...DEFAULTS.states } };
@@ -58,7 +58,7 @@ export function mapLayers(siteMap, { picture, canPlace, changed }) {
   let squadShown = null;
   let occupancyDenied = false;
 
-  const save = () => localStorage.setItem(STORAGE_KEY, JSON.stringify(choices));
+  const save = () => writeJson(MAP_LAYERS_KEY, choices);
 
   // --- the panel ----------------------------------------------------------------------------
   const check = (key, label, onchange, wide) => h("label", { class: `check${wide ? " wide" : ""}` },

@@ -4,6 +4,7 @@
 // copied where the service worker can read it (its push actions answer with it).
 import { api, getToken } from "./api.js";
 import { lang, num, t } from "./i18n.js";
+import { DEVICE_DB } from "./storage.js";
 
 const REFETCH_DEBOUNCE_MS = 300; // a burst of answers costs one read
 const NOT_REACHED_MARGIN_MS = 1000; // read a little after "not reached" is due, never before
@@ -109,7 +110,6 @@ export function boardFeed(incidentId, show) {
 // --- the token, for the service worker ----------------------------------------------------
 // localStorage is out of a service worker's reach; IndexedDB is not. The copy follows the
 // page's token: written while enrolled, removed when the device has none.
-const DEVICE_DB = "konenut-device";
 const DEVICE_STORE = "kv";
 
 function deviceDb() {

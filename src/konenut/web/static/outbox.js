@@ -6,8 +6,8 @@
 //         error, problem, result, created_at, answered_at}
 // state: "pending" (not confirmed yet) -> "sent" (2xx) | "rejected" (4xx but 408/429).
 import { problemOf, request, uuid } from "./api.js";
+import { OUTBOX_DB } from "./storage.js";
 
-const DB_NAME = "konenut";
 const DB_VERSION = 1;
 const STORE = "outbox";
 const LOCK = "konenut.outbox"; // one tab sends at a time (the key makes a double send harmless)
@@ -27,7 +27,7 @@ let backoffMs = RETRY_MIN_MS;
 function open() {
   if (database) return database;
   database = new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, DB_VERSION);
+    const req = indexedDB.open(OUTBOX_DB, DB_VERSION);
     req.onupgradeneeded = () => req.result.createObjectStore(STORE, { keyPath: "n", autoIncrement: true });
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error);

@@ -12,13 +12,13 @@ import { ARRIVING, boardFeed, shareTokenWithServiceWorker, squadLine, subscribeP
 import * as outbox from "./outbox.js";
 import { uploadPhoto } from "./photos.js";
 import { Picture } from "./picture.js";
+import { MUSTER_SEEN_KEY, SHARE_LOCATION_KEY, readJson, writeJson } from "./storage.js";
 import { boot, loadOrRestore, pickIncident, showDrill, showOutbox, siteHead, snapshot, startStream } from "./ui.js";
 
 const FIX_MAX_AGE_SECS = 60; // an older fix is not "here"
 const AGES_REDRAWN_MS = 30000; // lists that say "N min ago" are redrawn this often
 const ORDERS_SHOWN = 4;
 const THREATS_SHOWN = 3;
-const SEEN_KEY = "konenut.muster-seen";
 const UNDO_FOR_MS = 10000; // how long a mistaken answer can be taken back in one tap
 const ANSWERED = new Set(["coming", "cannot", "en_route", "at_rally_point", "in_position", "wounded", "out"]);
 const COMING_NAMES_SHOWN = 12;
@@ -206,9 +206,9 @@ function renderSquad(muster) {
 
 /** Tell the war room the call is on this screen (contracts §5: muster "seen"), once. */
 function markSeen(muster) {
-  const seen = JSON.parse(localStorage.getItem(SEEN_KEY) || "[]");
+  const seen = readJson(MUSTER_SEEN_KEY, []);
   if (seen.includes(muster.muster_id) || document.visibilityState !== "visible" || myAnswer(muster)) return;
-  localStorage.setItem(SEEN_KEY, JSON.stringify([...seen.slice(-20), muster.muster_id]));
+  writeJson(MUSTER_SEEN_KEY, [...seen.slice(-20), muster.muster_id]);
   outbox.send({
     path: incidentPath("/muster/seen"),
     body: { muster_id: muster.muster_id, via: "app" },
@@ -464,8 +464,8 @@ function sharePosition() {
 
 function setupLocation() {
   const share = $("#share-location");
-  share.checked = localStorage.getItem("konenut.share-location") !== "off";
-  share.addEventListener("change", () => localStorage.setItem("konenut.share-location", share.checked ? "on" : "off"));
+  share.checked = localStorage.getItem(SHARE_LOCATION_KEY) !== "off";
+  share.addEventListener("change", () => localStorage.setItem(SHARE_LOCATION_KEY, share.checked ? "on" : "off"));
   $("#follow").addEventListener("click", async () => {
     const location = here() || (await freshFix());
     if (location) map.focus(location);

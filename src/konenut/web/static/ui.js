@@ -1,13 +1,13 @@
 // What every app page shares: start-up (token, /me, service worker), the connection
 // indicator, the outbox list, the menu (views, languages, sign out), cached snapshots.
-import { ApiError, TOKEN_KEY, api, getToken } from "./api.js";
+import { ApiError, api, getToken } from "./api.js";
 import { $, h } from "./dom.js";
 import { config, duration, lang, t, time } from "./i18n.js";
 import * as outbox from "./outbox.js";
 import { Stream } from "./stream.js";
-import { HOME_KEY, LANG_KEY, viewsFor } from "./views.js";
+import { DEVICE_DB, HOME_KEY, LANG_KEY, ME_KEY, SEQ_PREFIX, SNAPSHOT_PREFIX, forgetDevice, readJson, writeJson } from "./storage.js";
+import { viewsFor } from "./views.js";
 
-const ME_KEY = "konenut.me";
 const SHOW_AGE_AFTER_SECS = 5; // younger data needs no warning
 
 /** Show a full-page notice instead of the app (not enrolled, revoked). */
@@ -30,13 +30,13 @@ export async function boot() {
   let me = null;
   try {
     me = await api("/api/v1/me");
-    localStorage.setItem(ME_KEY, JSON.stringify(me));
+    writeJson(ME_KEY, me);
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
       revoked();
       return null;
     }
-    me = JSON.parse(localStorage.getItem(ME_KEY) || "null");
+    me = readJson(ME_KEY, null);
     if (!me) {
       notice(t("conn.offline"), t("common.offline_first_start"));
       addEventListener("online", () => location.reload(), { once: true });
@@ -75,11 +75,10 @@ function buildMenu(me, views) {
     type: "button", class: "menu-item danger",
     onclick: () => {
       if (!confirm(t("common.sign_out_confirm"))) return;
-      for (const key of [TOKEN_KEY, ME_KEY, HOME_KEY, "konenut.roles"]) localStorage.removeItem(key);
-      Object.keys(localStorage).filter((k) => k.startsWith("konenut.snapshot.")).forEach((k) => localStorage.removeItem(k));
+      forgetDevice();
       // The service worker's copy of the token (muster.js) goes too, before leaving the page.
       const leave = () => location.replace(`/${lang}/enroll`);
-      const forget = indexedDB.deleteDatabase("konenut-device");
+      const forget = indexedDB.deleteDatabase(DEVICE_DB);
       forget.onsuccess = forget.onerror = forget.onblocked = leave;
     },
   }, t("common.sign_out"));
@@ -113,7 +112,7 @@ export async function loadOrRestore(view, load, restore) {
 export function startStream({ view, since, onEvent, onResync, cached }) {
   const stream = new Stream({
     since,
-    seqKey: `konenut.seq.${view}`,
+    seqKey: SEQ_PREFIX + view,
     onEvent,
     onResync,
     onUnauthorized: revoked,
@@ -195,13 +194,13 @@ export async function siteHead() {
 export const snapshot = {
   save(name, data, seq) {
     try {
-      localStorage.setItem(`konenut.snapshot.${name}`, JSON.stringify({ data, seq, at: Date.now() }));
+      writeJson(SNAPSHOT_PREFIX + name, { data, seq, at: Date.now() });
     } catch {
       /* storage full: the snapshot is a convenience */
     }
   },
   load(name) {
-    return JSON.parse(localStorage.getItem(`konenut.snapshot.${name}`) || "null");
+    return readJson(SNAPSHOT_PREFIX + name, null);
   },
 };
 

@@ -1,4 +1,6 @@
 // Which page each role opens; a token with several roles gets a switcher (contracts §4).
+import { LANG_KEY } from "./storage.js";
+
 export const VIEWS = ["operator", "responder", "resident", "registry"]; // most capable first
 const VIEW_OF_ROLE = {
   commander: "operator",
@@ -12,8 +14,6 @@ const VIEW_OF_ROLE = {
   guest: "resident",
 };
 export const LANGUAGES = ["he", "ar", "en", "th", "ne"];
-export const HOME_KEY = "konenut.home"; // the page this device opens at start
-export const LANG_KEY = "konenut.lang"; // the language the user chose
 
 /** The pages a token may open, most capable first. */
 export function viewsFor(me) {

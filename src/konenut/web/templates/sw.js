@@ -8,8 +8,8 @@ const LEAFLET = "__LEAFLET__";
 const NAVIGATION_TIMEOUT_MS = 6000; // a page slower than this on 3G comes from the cache
 
 self.addEventListener("install", (event) => {
-  // The start page and its two scripts; a failure here must not stop the worker installing.
-  const shell = ["/", `${STATIC}/start.js`, `${STATIC}/views.js`];
+  // The start page and its scripts; a failure here must not stop the worker installing.
+  const shell = ["/", `${STATIC}/start.js`, `${STATIC}/views.js`, `${STATIC}/storage.js`];
   event.waitUntil(caches.open(CACHE).then((cache) => Promise.allSettled(shell.map((url) => cache.add(url)))));
   self.skipWaiting();
 });
@@ -87,8 +87,8 @@ async function cacheFirst(request) {
 const ANSWER_LABELS = __ANSWER_LABELS__;
 const ANSWER_ACTIONS = ["coming", "cannot"];
 const RTL = ["he", "ar"];
-const DEVICE_DB = "konenut-device"; // the page keeps a copy of its token here (static/muster.js)
-const OUTBOX_DB = "konenut"; // the pages' outbox (static/outbox.js)
+const DEVICE_DB = "konenut-device"; // the page keeps a copy of its token here (static/storage.js)
+const OUTBOX_DB = "konenut"; // the pages' outbox (static/storage.js)
 
 /** waitUntil, which a synthetic event (a test's dispatchEvent) does not allow. */
 function keepAlive(event, promise) {
