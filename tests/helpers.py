@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+from konenut import bootstrap
 from konenut.app import commands as c
 from konenut.app import handlers
 from konenut.app.identity import new_code, new_token
 from konenut.domain.ids import utcnow
 from konenut.domain.roles import Role, SubjectKind
-from konenut.store import migrate
 from konenut.store.eventstore import EventStore
 
 SITE = "site"
@@ -22,11 +22,9 @@ T = TypeVar("T")
 
 
 def open_store(url: str, clock: Callable[[], datetime] = utcnow) -> EventStore:
-    """A started store on `url` (on `clock`), migrated to head. Close it when done."""
-    store = EventStore(url, clock=clock)
-    migrate.upgrade(store.writer_engine)
-    store.start()
-    return store
+    """A started store on `url` (on `clock`), migrated to head, with its policies (as every
+    entry point builds it: konenut/bootstrap.py). Close it when done."""
+    return bootstrap.open_store(url, clock=clock)
 
 
 @dataclass

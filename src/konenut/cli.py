@@ -16,6 +16,7 @@ import orjson
 import typer
 from pydantic import TypeAdapter, ValidationError
 
+from konenut import bootstrap
 from konenut.app import commands as c
 from konenut.app import handlers
 from konenut.app.identity import enrollment_link, links_url, new_code
@@ -141,7 +142,7 @@ def opened_store(
         if not create and not settings.data_dir.exists():
             fail(f"no data folder at {settings.data_dir}; run `konenut init` first")
         settings.ensure_data_dir()
-    store = EventStore(settings.resolved_database_url, code_key=settings.resolved_code_key())
+    store = bootstrap.settings_store(settings)
     try:
         migrate.upgrade(store.writer_engine)
         if start:

@@ -183,9 +183,10 @@ def test_a_caution_the_database_refuses_is_logged_counted_and_put_before_the_war
     assert failed.payload["triggers"] == ["sighting.reported"]
     assert "disk refused the caution" in failed.payload["reason"]
     assert failed.payload["failures"] == 1
-    assert site.client.app.state.runtime.caution_failures == 1
-    [line] = [entry for entry in logs if entry["event"] == "caution.failed"]
+    assert site.get("/readyz").json()["policy_failures"] == {"caution": 1}
+    [line] = [entry for entry in logs if entry["event"] == "policy.failed"]
     assert line["log_level"] == "error" and line["failures"] == 1
+    assert line["policy"] == "caution"
     assert [e for e in site.store.read(SITE, seq) if e.type == "caution.raised"] == []
     timeline = f"{inc(site)}/events"
     for role in (Role.COMMANDER, Role.OPERATOR):

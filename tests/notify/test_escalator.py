@@ -19,7 +19,9 @@ from konenut.app import commands as c
 from konenut.app.channels import Channel, DeliveryResult, OutboundMessage
 from konenut.app.escalator import Escalator
 from konenut.app.identity import Actor
+from konenut.app.policies import ESCALATION
 from konenut.app.sms_text import sms_length
+from konenut.bootstrap import run_sender, stop_sender
 from konenut.domain.errors import Conflict
 from konenut.domain.escalation import Channel as Step
 from konenut.domain.events import NewEvent
@@ -510,7 +512,7 @@ def test_activation_wakes_the_running_escalator(tmp_path: Path, push_service: Pu
     keys = load_or_create_vapid_keys(tmp_path)
     router = Router({"push": WebPushChannel(keys, SUBJECT, endpoints=LOCAL_PUSH)})
     escalator = Escalator(store, SITE, router, BASE_URL, tick_secs=60.0)  # only a wake-up is fast
-    assert escalator.start()
+    assert run_sender(store, escalator, ESCALATION)  # woken by its policy (app/policies.py)
     assert not Escalator(store, SITE, router, BASE_URL).start()  # one per site and store
     try:
         store.execute(SITE, muster.activate_squad(actor, c.ActivateSquad(person_ids=[person])))
@@ -520,7 +522,7 @@ def test_activation_wakes_the_running_escalator(tmp_path: Path, push_service: Pu
         assert pushes and pushes[0].payload["lang"] == "en"
         assert "Open to answer" in pushes[0].payload["body"]
     finally:
-        escalator.stop()
+        stop_sender(store, escalator, ESCALATION)
         store.close()
 
 

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from konenut import __version__
+from konenut import __version__, bootstrap
 from konenut.api import openapi, problems
 from konenut.api.denials import FLUSH_INTERVAL_SECS
 from konenut.api.fastpath import FastPath
@@ -42,72 +42,32 @@ from konenut.api.routes import registry as registry_routes
 from konenut.api.routes.system import DOCS_ASSETS, SWAGGER_UI_DIR
 from konenut.api.runtime import Runtime
 from konenut.api.strict import StrictRequests
-from konenut.app.accountability import Rechecker
-from konenut.app.broadcaster import Broadcaster
-from konenut.app.escalator import Escalator
-from konenut.bus.hub import StreamHub
-from konenut.bus.local import LocalBus
 from konenut.config import Settings
 from konenut.logs import configure_logging
-from konenut.notify.router import Router
-from konenut.notify.webpush import VapidKeys
-from konenut.store import migrate
 from konenut.store.eventstore import EventStore
 from konenut.web import routes as web_routes
 from konenut.web.routes import GZIP_MIN_BYTES, content_security_policy
 
 log = structlog.get_logger(__name__)
 
-REFRESH_INTERVAL_SECS = 1.0  # how soon events appended by another process (the CLI) show
-
 
 def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
     """A ready-to-serve app. Given no store, it opens (and owns) one from the settings."""
     configure_logging()
     owns_store = store is None
-    event_store = store or EventStore(
-        settings.resolved_database_url, code_key=settings.resolved_code_key()
-    )
-    runtime = Runtime(settings=settings, store=event_store)
-    bus = LocalBus()  # one node; a Redis bus goes here when there are several
+    runtime = Runtime(settings=settings, store=store or bootstrap.settings_store(settings))
     hub = stream.stream_hub(runtime)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime.migrations_at_head = await asyncio.to_thread(
-            migrate.at_head, event_store.writer_engine
-        )
-        # Projections load in the background: the port opens at once and /readyz says when
-        # the node has caught up with the log (a large log takes seconds).
-        loading = None if event_store.started else asyncio.create_task(_start(event_store))
-        await bus.start()
-        event_store.subscribe(bus.publish)
-        bus.subscribe(runtime.site_id, hub.publish)
-        streaming = asyncio.create_task(_start_stream(event_store, loading, hub))
-        escalators: list[Escalator | Broadcaster] = []
-        escalating = asyncio.create_task(_start_escalator(runtime, loading, escalators))
-        refresher = asyncio.create_task(_refresh_forever(runtime))
-        # Proof of life: re-pings silent households when an incident's recheck is due.
-        rechecking = asyncio.create_task(_recheck_forever(runtime, loading))
-        denials = asyncio.create_task(_flush_denials_forever(runtime))
-        try:
-            yield
-        finally:
-            denials.cancel()
-            if event_store.started:  # counts not recorded yet, while the store is open
-                runtime.denials.flush_all()
-            rechecking.cancel()
-            refresher.cancel()
-            streaming.cancel()
-            escalating.cancel()
-            for escalator in escalators:  # before the store closes: outcomes are recorded
-                await asyncio.to_thread(escalator.stop)
-            await hub.close()
-            await bus.close()
-            if loading is not None:
-                await loading
-            if owns_store:
-                await asyncio.to_thread(event_store.close)
+        async with bootstrap.serving(runtime, hub, owns_store=owns_store):
+            denials = asyncio.create_task(_flush_denials_forever(runtime))
+            try:
+                yield
+            finally:
+                denials.cancel()
+                if runtime.store.started:  # counts not recorded yet, while the store is open
+                    runtime.denials.flush_all()
 
     app = FastAPI(
         title="Konenut API",
@@ -154,46 +114,6 @@ def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
     return app
 
 
-async def _start(store: EventStore) -> None:
-    try:
-        await asyncio.to_thread(store.start)
-    except Exception:
-        log.exception("store.start_failed")
-
-
-async def _start_stream(
-    store: EventStore, loading: asyncio.Task[None] | None, hub: StreamHub
-) -> None:
-    """The stream hub starts once the projections (and so the tokens) are loaded."""
-    if loading is not None:
-        await asyncio.shield(loading)
-    if store.started:
-        await hub.start()
-
-
-async def _start_escalator(
-    runtime: Runtime, loading: asyncio.Task[None] | None, running: list[Escalator | Broadcaster]
-) -> None:
-    """Muster calls are sent once the projections are loaded (they say who was tried)."""
-    if loading is not None:
-        await asyncio.shield(loading)
-    if not runtime.store.started or not runtime.settings.escalate:
-        return
-    try:
-        keys: VapidKeys | None = await asyncio.to_thread(lambda: runtime.vapid_keys)
-    except Exception:  # no Web Push, but SMS and the rest still go out
-        log.exception("escalator.no_vapid_keys")
-        keys = None
-    router = Router.from_settings(runtime.settings, keys)
-    escalator = Escalator(runtime.store, runtime.site_id, router, runtime.settings.base_url())
-    running.append(escalator)  # stopped on shutdown even if that comes mid-start
-    await asyncio.to_thread(escalator.start)
-    # Broadcasts by Web Push and SMS: a thread of their own, the same channels.
-    broadcaster = Broadcaster(runtime.store, runtime.site_id, router, runtime.settings.base_url())
-    running.append(broadcaster)
-    await asyncio.to_thread(broadcaster.start)
-
-
 # Until the projections have caught up, only health and readiness answer.
 ALWAYS_SERVED_PATHS = frozenset({"/healthz", "/readyz"})
 
@@ -220,27 +140,9 @@ class NotBeforeReady:
         await starting(scope, receive, send)
 
 
-async def _recheck_forever(runtime: Runtime, loading: asyncio.Task[None] | None) -> None:
-    if loading is not None:
-        await asyncio.shield(loading)
-    if runtime.store.started and runtime.settings.escalate:
-        await Rechecker(runtime.store, runtime.site_id).run_forever()
-
-
 async def _flush_denials_forever(runtime: Runtime) -> None:
     """Record the refusals counted in windows that ended (api/denials.py)."""
     while True:
         await asyncio.sleep(FLUSH_INTERVAL_SECS)
         if runtime.store.started:
             runtime.denials.flush_due()
-
-
-async def _refresh_forever(runtime: Runtime) -> None:
-    while True:
-        await asyncio.sleep(REFRESH_INTERVAL_SECS)
-        if not runtime.store.started:
-            continue
-        try:
-            await asyncio.to_thread(runtime.store.refresh, runtime.site_id)
-        except Exception:
-            log.exception("refresh.failed")

@@ -99,7 +99,6 @@ class Broadcaster(BackgroundSender[Outcome]):
     """One per site and store in a process. `start()` runs it on a thread of its own."""
 
     name = "broadcaster"
-    wake_types = frozenset({"broadcast.sent"})
 
     def _setup(self) -> None:
         self._planned: set[str] = set()  # broadcasts handled (some reach nobody: no events)

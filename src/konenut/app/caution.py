@@ -1,11 +1,11 @@
 """Caution warnings: the `caution.raised` events that what was just appended calls for.
 
 A sighting reported or moved, a position, a household's or a guest's check-in (an intruder
-reported inside makes the building a threat): once it is appended, api/runtime.py checks the
-rules of domain/caution.py on the new state and, only when they call for a caution, runs a
-follow-up command that decides it again in the writer (so an identical caution is raised
-once). The check is kept off the command itself: its response goes back to whoever sent it,
-a resident included, who must never see a caution.
+reported inside makes the building a threat): once it is appended, whatever appended it, its
+policy (app/policies.py) checks the rules of domain/caution.py on the new state and, only when
+they call for a caution, runs a follow-up command that decides it again in the writer (so an
+identical caution is raised once). The check is kept off the command itself: its response goes
+back to whoever sent it, a resident included, who must never see a caution.
 Cheap on the hot path, whatever the site's size: a position costs a pass over the live threats
 (a handful) and, when it moves with a heading, one over the fresh units; the houses near a
 threat come from the plan's R-tree (SiteState.buildings) and each one's occupancy from the

@@ -1,8 +1,9 @@
 """The escalator: sends each muster call down the site's escalation chain until people answer.
 
-Every tick (once a second, and at once when a call or an answer is appended) it reads the
-site's projection, asks the pure rule (domain/escalation.py) which attempts are due, records
-them as `notification.sent` in one command, sends them concurrently and records each outcome.
+Every tick (once a second, and at once when a call or an answer is appended: its policy,
+app/policies.py) it reads the site's projection, asks the pure rule (domain/escalation.py)
+which attempts are due, records them as `notification.sent` in one command, sends them
+concurrently and records each outcome.
 Sending runs on a loop and thread pool of its own, so a hanging provider never holds back the
 API or the other channels.
 """
@@ -39,7 +40,6 @@ from konenut.i18n import catalogue
 # An attempt with no outcome after this long counts as failed: a crash mid-send must not
 # stall a person's chain forever (each send gives up after SEND_TIMEOUT_SECS).
 STALE_SENDING = timedelta(seconds=3 * SEND_TIMEOUT_SECS)
-WAKE_TYPES = frozenset({"muster.called", "responder.status_changed", "push.subscribed"})
 # Answers given on these channels are confirmed back on the same one (issue 4, item 4).
 CONFIRMED_VIA = frozenset({"sms", "telegram", "push"})
 # Attempts that belong to the escalation chain (not confirmations or "bring the key" requests).
@@ -86,7 +86,6 @@ class Escalator(BackgroundSender[Outcome]):
     """One per site and store in a process. `start()` runs it on a thread of its own."""
 
     name = "escalator"
-    wake_types = WAKE_TYPES
 
     def _setup(self) -> None:
         self._confirmed: set[tuple[str, str, str]] = set()

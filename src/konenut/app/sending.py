@@ -1,7 +1,7 @@
 """What every background sender shares (the escalator, the broadcaster): its own thread, loop
-and thread pool; wake-ups when the store appends an event it cares about; bounded concurrent
-sends; outcomes appended many per commit. A subclass decides what to send (`tick`) and which
-events an outcome becomes (`_outcome_events`).
+and thread pool; wake-ups when its policy's triggers are appended (app/policies.py, bound by
+konenut/bootstrap.py); bounded concurrent sends; outcomes appended many per commit. A subclass
+decides what to send (`tick`) and which events an outcome becomes (`_outcome_events`).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Coroutine, Iterable, Sequence
+from collections.abc import Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +27,7 @@ from konenut.app.channels import Channel as Sender
 from konenut.app.decisions import Decision
 from konenut.app.routing import Router
 from konenut.app.sink import CommandSink
-from konenut.domain.events import Event, NewEvent
+from konenut.domain.events import NewEvent
 from konenut.domain.state import SiteState
 
 log = structlog.get_logger(__name__)
@@ -84,7 +84,6 @@ class BackgroundSender(Generic[OutcomeT]):
     """One of each kind per site and store in a process. `start()` runs it on its own thread."""
 
     name: ClassVar[str]  # "escalator", "broadcaster": log events and thread names
-    wake_types: ClassVar[frozenset[str]]  # appended event types that warrant a tick at once
     _running: ClassVar[set[tuple[str, str, str]]] = set()  # (kind, store url, site)
     _running_lock: ClassVar[threading.Lock] = threading.Lock()
 
@@ -147,7 +146,6 @@ class BackgroundSender(Generic[OutcomeT]):
         )
         self._thread.start()
         self._ready.wait()
-        self.store.subscribe(self._on_append)
         return True
 
     def stop(self) -> None:
@@ -197,15 +195,14 @@ class BackgroundSender(Generic[OutcomeT]):
             loop.run_until_complete(loop.shutdown_default_executor())
             loop.close()
 
-    def _on_append(self, site_id: str, events: Sequence[Event]) -> None:
-        """Store listener (writer thread): wake the tick loop for an event that matters."""
+    def wake(self) -> None:
+        """Tick at once (any thread): its policy's triggers were appended (app/policies.py)."""
         loop, wake = self._loop, self._wake
-        if self._stopping or site_id != self.site_id or loop is None or wake is None:
+        if self._stopping or loop is None or wake is None:
             return
-        if any(event.type in self.wake_types for event in events):
-            # RuntimeError: the loop closed while the store kept appending.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(wake.set)
+        # RuntimeError: the loop closed while the store kept appending.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(wake.set)
 
     async def _shutdown(self) -> None:
         for task in self._tasks:

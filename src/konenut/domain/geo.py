@@ -162,37 +162,6 @@ def vertex_mean(points: Sequence[Point]) -> Point:
     return sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points)
 
 
-# --- shapes in a plane (a frame's metres) -----------------------------------------------------
-Shape = shapely.Geometry
-
-
-def area_of(ring: Sequence[Metres]) -> Shape:
-    """The ring as a polygon: its inside counts (a gap to it is 0 from within)."""
-    return _prepared(ring)
-
-
-def outline_of(ring: Sequence[Metres]) -> Shape:
-    """The ring as a closed line: only its edge counts."""
-    return shapely.linearrings(_open(ring))
-
-
-def line_of(points: Sequence[Metres]) -> Shape:
-    """A line through the points (a point when there is one)."""
-    if len(points) == 1:
-        return shapely.points(points[0])
-    return shapely.linestrings([(float(x), float(y)) for x, y in points])
-
-
-def gap(a: Shape, b: Shape) -> float:
-    """The shortest distance between two shapes, in their plane's unit (0 when they touch)."""
-    return float(shapely.distance(a, b))
-
-
-def is_counter_clockwise(ring: Sequence[Metres]) -> bool:
-    """Whether the ring runs counter-clockwise (GeoJSON's order for an exterior ring)."""
-    return bool(shapely.is_ccw(outline_of(ring)))
-
-
 # --- what is near a point --------------------------------------------------------------------
 class PointIndex:
     """Points by ref in an R-tree (shapely's STRtree), so that "what is near here" reads the

@@ -374,11 +374,13 @@ class EventStore:
             self._stale_sites.update(r.site_id for r in batch)
             self._without_unloadable_sites([])
             return
-        for request, result in results:
-            _settle(request.future, result)
+        # Listeners first: the policies' follow-ups (a caution) are queued before the callers
+        # get their answers, so a caller's next command is decided after them.
         for site_id, events in appended.items():
             self._notify(site_id, events)
             self._maybe_snapshot(site_id)
+        for request, result in results:
+            _settle(request.future, result)
 
     def _without_unloadable_sites(self, batch: list[_Request]) -> list[_Request]:
         """Reload stale sites from the log; refuse commands for those that cannot be yet."""

@@ -38,7 +38,8 @@ def healthz() -> dict[str, str]:
 )
 def readyz(request: Request, runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
     """Ready to serve on every public surface: the schema is at head, projections have caught
-    up with the log, and the live stream takes clients (its ring is loaded)."""
+    up with the log, and the live stream takes clients (its ring is loaded). Says how many times
+    each policy failed since the node started (a caution not raised, a sender not woken)."""
     if not runtime.migrations_at_head:
         runtime.migrations_at_head = migrate.at_head(runtime.store.writer_engine)
     if not runtime.migrations_at_head:
@@ -50,7 +51,11 @@ def readyz(request: Request, runtime: Runtime = Depends(get_runtime)) -> JSONRes
     hub: StreamHub = request.app.state.stream_hub
     if not hub.started:
         return problem(503, "the live stream is still loading the latest events")
-    return JSONResponse({"status": "ready", "seq": runtime.store.state(runtime.site_id).seq})
+    seq = runtime.store.state(runtime.site_id).seq
+    # Policies that failed since the node started (app/policies.py): the node still serves.
+    return JSONResponse(
+        {"status": "ready", "seq": seq, "policy_failures": runtime.policies.failures}
+    )
 
 
 # Swagger UI started from a file, not an inline script: the site's CSP (script-src 'self') holds
