@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 import pytest
 
+from konenut.app.broadcaster import broadcast_counts
 from konenut.bus import hub as hub_module
 from konenut.bus.hub import (
     CLOSE_IDLE,
@@ -28,6 +29,7 @@ from konenut.bus.local import LocalBus
 from konenut.domain.event_types import REGISTRY
 from konenut.domain.events import Event, Viewer, view_for
 from konenut.domain.roles import Role
+from konenut.domain.state import SiteState
 
 SITE = "site"
 INCIDENT, OTHER_INCIDENT = "inc-1", "inc-2"
@@ -647,5 +649,68 @@ def test_local_bus_hands_writer_thread_events_to_the_loop() -> None:
         bus.publish(SITE, [event])  # after close: ignored, never raises
         await settle()
         assert got == [(1, True)]
+
+    run(scenario)
+
+
+# --- a broadcast's bookkeeping: progress for the squad, its own state for a household -------------
+def test_a_broadcasts_bookkeeping_reaches_squad_viewers_as_throttled_progress_counts() -> None:
+    households = [HOME, *(f"hh-{n}" for n in range(1, 40))]
+    log, state = Log(), SiteState(site_id=SITE)
+
+    def added(type_: str, payload: dict[str, Any]) -> Event:
+        """Appended and projected, as the store does before the bus hands it on."""
+        event = log.add(type_, REGISTRY[type_].validate(payload))
+        state.apply(event)
+        return event
+
+    def bookkeeping(household: str, outcome: str) -> list[Event]:
+        ids = {"broadcast_id": "b1", "delivery_id": f"d-{household}", "household_id": household}
+        return [added("broadcast.delivery_sent", {**ids, "channel": "push", "lang": "en"}),
+                added("broadcast.delivery_settled", {**ids, "outcome": outcome})]
+
+    def progress(incident_id: str | None, broadcast_id: str) -> dict[str, int] | None:
+        broadcast = state.incidents[incident_id or ""].broadcasts.get(broadcast_id)
+        return None if broadcast is None else broadcast_counts(state, broadcast)
+
+    def progress_frames(sink: Sink) -> list[dict[str, Any]]:
+        return [f for f in sink.controls if f["type"] == "progress"]
+
+    async def scenario() -> None:
+        for n, household in enumerate(households):
+            added("household.added", {"household_id": household, "ref": str(n), "name": "H",
+                                      "languages": ["en"]})
+        added("incident.opened", {"incident_id": INCIDENT, "ref": "1", "title": "Infiltration"})
+        hub = StreamHub(SITE, read=log.read, latest_seq=lambda: log.head, authorise={}.get,
+                        progress=progress, limits=limits(buffer_events=1_024))
+        await hub.start()
+        _c, desk = await connect(hub, VIEWERS[Role.COMMANDER], since=log.head, token_id="t-desk")
+        _r, home = await connect(hub, VIEWERS[Role.RESIDENT], since=log.head, token_id="t-home")
+        publish(hub, added("broadcast.sent", {"broadcast_id": "b1", "texts": {"en": "Inside"}}))
+        # Every household's bookkeeping, one commit per household: one progress frame.
+        for household in households:
+            publish(hub, *bookkeeping(household, "failed" if household == "hh-1" else "delivered"))
+        await settle()
+        assert [f["counts"] for f in progress_frames(desk)] == [
+            {"households": 40, "delivered": 39, "read": 0, "not_reached": 1}]
+        assert [f["type"] for f in desk.events] == ["broadcast.sent"]
+        # Then 40 reads: a household's own page sees its own; the desk, the counts, at most
+        # one frame a second.
+        for household in households:
+            publish(hub, added("broadcast.read", {"broadcast_id": "b1",
+                                                   "household_id": household}))
+        await settle()
+        assert len(progress_frames(desk)) == 1  # the second waits for its turn
+        for _ in range(int(5 / hub_module.PROGRESS_SECS) * 100):
+            if len(progress_frames(desk)) == 2:
+                break
+            await asyncio.sleep(hub_module.PROGRESS_SECS / 100)
+        assert [f["counts"]["read"] for f in progress_frames(desk)] == [0, 40]
+        assert [f["broadcast_id"] for f in progress_frames(desk)] == ["b1", "b1"]
+        assert [f["type"] for f in desk.events] == ["broadcast.sent"]
+        assert [(f["type"], f["payload"].get("household_id")) for f in home.events] == [
+            ("broadcast.sent", None), ("broadcast.read", HOME)]
+        assert not progress_frames(home)
+        await hub.close()
 
     run(scenario)

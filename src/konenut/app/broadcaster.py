@@ -365,6 +365,26 @@ class _Planner:
         )
 
 
+def broadcast_counts(state: SiteState, broadcast: BroadcastView) -> dict[str, int]:
+    """Its households counted as the broadcasts board counts them: reached on some channel, read,
+    and not reached (every channel tried failed, the latest attempt of each)."""
+    targets = set(broadcast.household_ids or list(state.households))
+    latest: dict[str, dict[str, str | None]] = {}  # household -> channel -> latest outcome
+    delivered: set[str] = set()
+    for delivery in sorted(list(broadcast.deliveries.values()), key=lambda d: d.sent_at):
+        if delivery.household_id in targets:
+            latest.setdefault(delivery.household_id, {})[delivery.channel] = delivery.outcome
+            if delivery.outcome == "delivered":
+                delivered.add(delivery.household_id)
+    failed = (all(o == "failed" for o in outcomes.values()) for outcomes in latest.values())
+    return {
+        "households": len(targets),
+        "delivered": len(delivered),
+        "read": len(targets.intersection(list(broadcast.read))),
+        "not_reached": sum(failed),
+    }
+
+
 class MarkBroadcastRead(c.Command):
     household_id: Id | None = Field(default=None, description="Default: the caller's")
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import operator
 import random
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
@@ -15,7 +16,7 @@ import orjson
 import structlog
 
 from konenut.domain.event_types import REGISTRY
-from konenut.domain.events import Event, EventType, Viewer, shaped, visibility_for
+from konenut.domain.events import Event, EventType, Scope, Viewer, shaped, visibility_for
 
 log = structlog.get_logger(__name__)
 
@@ -31,10 +32,29 @@ IDLE_TIMEOUT_SECS = 75.0  # three heartbeats without a word from the client: it 
 SWEEP_SECS = 1.0  # how often heartbeats, idle clients and the log head are checked
 CLOSE_TIMEOUT_SECS = 5.0  # a close frame a dead peer never reads must not hold a task forever
 LIVE_COALESCE_SECS = 0.0  # positions held this long for live clients too (0: sent at once)
+PROGRESS_SECS = 1.0  # a broadcast's delivery counts go out at most this often: a board, not a feed
 
 # Types sent only as their latest event per unit to a client that is behind: type -> the
 # payload field naming the unit (positions move; only where a unit is now matters).
 COALESCED_BY: dict[str, str] = {"position.reported": "subject_id"}
+# Per-household bookkeeping of a broadcast: type -> the payload field naming the broadcast. A
+# household's own page gets its own as events (its audience rule's scope is OWN); every other
+# viewer gets them folded into one `progress` frame per broadcast, its counts per state, at most
+# every PROGRESS_SECS: 10,000 households' outcomes are numbers on the squad's board, not 20,000
+# frames to every squad phone (issue 13: that bookkeeping cost 17 s of CPU per broadcast).
+FOLDED_BY: dict[str, str] = {
+    "broadcast.delivery_sent": "broadcast_id",
+    "broadcast.delivery_settled": "broadcast_id",
+    "broadcast.read": "broadcast_id",
+}
+# What of a viewer, besides its roles, decides whether it sees an event through an audience rule
+# of this scope (domain/events.py _in_scope): viewers alike in these share one list of frames.
+SCOPE_FIELDS: dict[Scope, tuple[str, ...]] = {
+    Scope.ALL: (),
+    Scope.INCIDENT: ("incident_id",),
+    Scope.TARGETED: ("incident_id", "household_id", "subject_id"),
+    Scope.OWN: ("incident_id", "household_id", "subject_id"),
+}
 # Events after which every open stream's token is checked again: a revoked device is cut off
 # before the batch goes out; passes of a closed incident get the closing news, then are closed.
 # A person's devices follow the registry (domain/state.py): one taken off the squad is cut off,
@@ -51,6 +71,8 @@ CLOSE_IDENTITY_CHANGED = 4409  # the token now stands for other roles or another
 Reader = Callable[[int, int], Awaitable[list[Event]]]  # (since, limit) -> events after since
 Authorise = Callable[[str], str | None]  # token id -> why it may no longer stream, or None
 Identify = Callable[[str], Viewer | None]  # token id -> whom it stands for now (None: unknown)
+# (incident id, broadcast id) -> its counts per state, from the projection (None: no such one)
+Progress = Callable[[str | None, str], dict[str, int] | None]
 
 
 @dataclass(frozen=True)
@@ -95,13 +117,19 @@ def control(type_: str, seq: int, **fields: Any) -> str:
 class Entry:
     """An event in the buffer, with its frame encoded once per shape it is seen in."""
 
-    __slots__ = ("etype", "event", "frames", "superseded")
+    __slots__ = ("etype", "event", "folded", "frames", "superseded")
 
-    def __init__(self, event: Event) -> None:
+    def __init__(self, event: Event, *, fold: bool = False) -> None:
         self.event = event
         self.etype: EventType | None = REGISTRY.get(event.type)  # unknown types reach nobody
         self.frames: dict[tuple[frozenset[str], bool], str] = {}
         self.superseded = False  # a later event of the same unit is buffered (coalescing)
+        self.folded = fold and event.type in FOLDED_BY  # into `progress`, but for its own household
+
+    @property
+    def progress_key(self) -> tuple[str | None, str]:
+        """The broadcast whose counts this folded entry moves: (incident id, broadcast id)."""
+        return self.event.incident_id, str(self.event.payload.get(FOLDED_BY[self.event.type]))
 
     @property
     def seq(self) -> int:
@@ -116,7 +144,7 @@ class Entry:
         if self.etype is None:
             return None
         seen = visibility_for(self.event, self.etype, viewer)
-        if seen is None:
+        if seen is None or (self.folded and seen.scope is not Scope.OWN):
             return None
         shape = (seen.hide, seen.envelope)
         frame = self.frames.get(shape)
@@ -124,6 +152,29 @@ class Entry:
             frame = orjson.dumps(shaped(self.event, self.etype, seen)).decode()
             self.frames[shape] = frame
         return frame
+
+
+    def folded_for(self, viewer: Viewer) -> bool:
+        """Whether this viewer gets this entry as progress counts rather than as the event."""
+        if not self.folded or self.etype is None:
+            return False
+        seen = visibility_for(self.event, self.etype, viewer)
+        return seen is not None and seen.scope is not Scope.OWN
+
+
+@functools.cache
+def viewer_fields(event_type: str) -> tuple[str, ...]:
+    """The viewer's fields, besides its roles, that decide what it sees of an event type."""
+    etype = REGISTRY.get(event_type)
+    scopes = {seen.scope for seen in etype.audience.values()} if etype else set()
+    return tuple(sorted({name for scope in scopes for name in SCOPE_FIELDS[scope]}))
+
+
+def audience_key(entries: Iterable[Entry]) -> Callable[[Viewer], Hashable]:
+    """A viewer's audience shape for these entries: viewers with one key get the same frames,
+    so a batch is filtered and encoded once per shape (role x scope), not once per client."""
+    names = {name for entry in entries for name in viewer_fields(entry.event.type)}
+    return operator.attrgetter("roles", *sorted(names))
 
 
 def coalesce_key(event: Event) -> tuple[str | None, Any] | None:
@@ -245,6 +296,7 @@ class StreamClient:
         "next_ping_at",
         "phase",
         "ping_due",
+        "queued",
         "sink",
         "task",
         "token_id",
@@ -260,6 +312,7 @@ class StreamClient:
         self.last_heard = now
         self.next_ping_at = now
         self.ping_due = False
+        self.queued: list[str] | None = None  # progress frames that came while it was sending
         self.task: asyncio.Task[None] | None = None  # sending right now, if at all
 
 
@@ -269,6 +322,8 @@ class StreamHub:
     The bus hands each committed batch to `publish`; the hub keeps the last events in a ring
     shared by all clients and wakes each live client whose cursor is behind. A client that is
     behind gets positions coalesced; one whose cursor fell out of the ring gets `resync`.
+    Given `progress`, a broadcast's per-household bookkeeping reaches everyone but the household
+    itself as that broadcast's counts: one `progress` frame at most every PROGRESS_SECS.
     With `limits.coalesce_secs`, batches of nothing but positions are held for that window
     (one timer per hub, not per client) and then go out as the latest per unit; any other
     event sends what is held at once, ahead of itself, so nothing else waits or is reordered.
@@ -282,6 +337,7 @@ class StreamHub:
         latest_seq: Callable[[], int],
         authorise: Authorise,
         identify: Identify | None = None,
+        progress: Progress | None = None,
         limits: StreamLimits | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
@@ -291,6 +347,7 @@ class StreamHub:
         self._latest_seq = latest_seq
         self._authorise = authorise
         self._identify = identify
+        self._progress = progress
         self._clock = clock
         self._ring = EventRing(self.limits.buffer_events)
         self._latest: dict[tuple[str | None, Any], Entry] = {}  # last entry per coalesced unit
@@ -303,6 +360,10 @@ class StreamHub:
         self._sweeper: asyncio.Task[None] | None = None
         self._held_after: int | None = None  # positions after this seq wait for the window
         self._flush_timer: asyncio.TimerHandle | None = None
+        # Broadcasts whose bookkeeping moved since their last `progress` -> their latest entry.
+        self._progress_due: dict[tuple[str | None, str], Entry] = {}
+        self._progress_timer: asyncio.TimerHandle | None = None
+        self._progress_sent_at = float("-inf")  # loop time of the last `progress` round
         self.started = False  # clients are turned away until the ring is loaded
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -342,6 +403,9 @@ class StreamHub:
             self._sweeper.cancel()
             self._sweeper = None
         self._cancel_flush()
+        if self._progress_timer is not None:
+            self._progress_timer.cancel()
+            self._progress_timer = None
         for client in list(self._clients):
             self._close(client, CLOSE_GOING_AWAY, "the server is shutting down")
         if self._background:
@@ -367,9 +431,14 @@ class StreamHub:
         self._after_append(before)
 
     def _append(self, event: Event) -> None:
-        entry = Entry(event)
+        entry = self._entry(event)
         self._ring.append(entry)
         mark_superseded((entry,), self._latest)
+        if entry.folded:
+            self._progress_moved(entry)
+
+    def _entry(self, event: Event) -> Entry:
+        return Entry(event, fold=self._progress is not None)
 
     def _append_all(self, events: Sequence[Event]) -> None:
         for event in events:
@@ -421,11 +490,16 @@ class StreamHub:
         types = {entry.event.type for entry in new}
         if types & CHECK_TOKENS_BEFORE:
             self._reauthorise_all()
+        shape_of = audience_key(new)
+        shared: dict[Hashable, list[str]] = {}  # audience shape -> its frames, encoded once
         for client in list(self._clients):
             if client.phase is not Phase.LIVE or client.task is not None:
                 continue
             if client.cursor == before == new[0].seq - 1:  # caught up: the usual case
-                frames = frames_for(new, client.viewer, ring.head)
+                shape = shape_of(client.viewer)
+                frames = shared.get(shape)
+                if frames is None:  # the clients of one shape share the list: none changes it
+                    frames = shared[shape] = frames_for(new, client.viewer, ring.head)
                 client.cursor = ring.head
                 if frames or client.ping_due:  # else nothing in it for this client: no task
                     client.task = start_eagerly(self._drain(client, frames))
@@ -522,7 +596,7 @@ class StreamHub:
             if not events:
                 await self._resync(client)
                 return
-            entries = [Entry(event) for event in events]
+            entries = [self._entry(event) for event in events]
             mark_superseded(entries, {})
             for frame in frames_for(entries, client.viewer, events[-1].seq):
                 await client.sink.send(frame)
@@ -544,6 +618,9 @@ class StreamHub:
                 last = min(ring.head, client.cursor + MAX_BATCH_EVENTS)
                 frames = frames_for(ring.between(client.cursor, last), client.viewer, last)
                 client.cursor = last
+        if client.queued:
+            frames += client.queued
+            client.queued = None
         if client.ping_due:
             client.ping_due = False
             frames.append(control("ping", client.cursor))
@@ -572,6 +649,48 @@ class StreamHub:
             self._close(client, CLOSE_INTERNAL_ERROR, "the server could not send to this stream")
         finally:
             client.task = None
+
+    # --- broadcast progress -------------------------------------------------------------------
+    def _progress_moved(self, entry: Entry) -> None:
+        """A broadcast's bookkeeping moved: its counts go out with the next progress round."""
+        self._progress_due[entry.progress_key] = entry
+        if self._progress_timer is None:
+            loop = asyncio.get_running_loop()
+            wait_secs = max(0.0, self._progress_sent_at + PROGRESS_SECS - loop.time())
+            self._progress_timer = loop.call_later(wait_secs, self._send_progress)
+
+    def _send_progress(self) -> None:
+        """Each broadcast whose bookkeeping moved: its counts, encoded once, to its viewers."""
+        self._progress_timer = None
+        self._progress_sent_at = asyncio.get_running_loop().time()
+        due, self._progress_due = self._progress_due, {}
+        for (incident_id, broadcast_id), entry in due.items():
+            try:
+                counts = self._progress(incident_id, broadcast_id) if self._progress else None
+            except Exception:  # the projection moved under us: the next round tells
+                log.exception("stream.progress_failed", site_id=self.site_id)
+                continue
+            if counts is not None:
+                frame = control("progress", self._ring.head, incident_id=incident_id,
+                                broadcast_id=broadcast_id, counts=counts)
+                self._send_to_folded(entry, frame)
+
+    def _send_to_folded(self, entry: Entry, frame: str) -> None:
+        """Send `frame` to every live client that gets `entry` folded (decided once per shape)."""
+        shape_of = audience_key((entry,))
+        folded: dict[Hashable, bool] = {}
+        for client in list(self._clients):
+            if client.phase is not Phase.LIVE:
+                continue
+            shape = shape_of(client.viewer)
+            if shape not in folded:
+                folded[shape] = entry.folded_for(client.viewer)
+            if not folded[shape]:
+                continue
+            if client.task is None:
+                client.task = start_eagerly(self._drain(client, [frame]))
+            else:  # it is sending: the frame follows what it sends now
+                client.queued = [*(client.queued or ()), frame]
 
     # --- heartbeats, idle clients, revoked tokens ---------------------------------------------
     def sweep(self) -> None:

@@ -109,15 +109,6 @@ def status_of(state: SiteState, incident: IncidentView, broadcast: BroadcastView
         "broadcast_id": broadcast.broadcast_id,
         "incident_id": incident.incident_id,
         "sent_at": broadcast.sent_at,
-        "counts": {
-            "households": len(households),
-            "delivered": sum(1 for r in households if r["delivered_via"]),
-            "read": sum(1 for r in households if r["read_at"]),
-            "not_reached": sum(
-                1
-                for r in households
-                if r["channels"] and all(c["state"] == "failed" for c in r["channels"].values())
-            ),
-        },
+        "counts": broadcaster.broadcast_counts(state, broadcast),
         "households": households,
     }

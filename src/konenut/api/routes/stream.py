@@ -13,11 +13,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from konenut.api.deps import actor_for_token, checked_actor
 from konenut.api.problems import ApiProblem
 from konenut.api.runtime import Runtime
+from konenut.app.broadcaster import broadcast_counts
 from konenut.app.identity import Actor
 from konenut.bus.hub import (
     CLOSE_UNAUTHORISED,
     Authorise,
     Identify,
+    Progress,
     StreamHub,
     StreamLimits,
     control,
@@ -197,6 +199,18 @@ def token_identifier(runtime: Runtime) -> Identify:
     return identify
 
 
+def broadcast_progress(runtime: Runtime) -> Progress:
+    """A broadcast's households counted by what became of it, from the site's projection."""
+
+    def progress(incident_id: str | None, broadcast_id: str) -> dict[str, int] | None:
+        state = runtime.store.state(runtime.site_id)
+        incident = state.incidents.get(incident_id or "")
+        broadcast = incident.broadcasts.get(broadcast_id) if incident else None
+        return None if broadcast is None else broadcast_counts(state, broadcast)
+
+    return progress
+
+
 def stream_hub(runtime: Runtime) -> StreamHub:
     """The site's hub, reading the log through the runtime's store."""
     store, site_id = runtime.store, runtime.site_id
@@ -211,5 +225,6 @@ def stream_hub(runtime: Runtime) -> StreamHub:
         latest_seq=lambda: store.state(site_id).seq,
         authorise=token_authoriser(runtime),
         identify=token_identifier(runtime),
+        progress=broadcast_progress(runtime),
         limits=dataclasses.replace(StreamLimits.defaults(), coalesce_secs=coalesce_secs),
     )

@@ -99,7 +99,8 @@ async function main() {
   });
   const loaded = await loadOrRestore("operator", load, restore);
   if (!loaded) return;
-  stream = startStream({ view: "operator", ...loaded, onEvent, onResync: reload });
+  const onProgress = (message) => broadcasts && broadcasts.onProgress(message);
+  stream = startStream({ view: "operator", ...loaded, onEvent, onResync: reload, onProgress });
   setInterval(queueRender, AGES_REDRAWN_MS); // units age in place (positions.js), not by a redraw
 }
 

@@ -16,12 +16,14 @@ const UNAUTHORIZED = 4401;
 export class Stream {
   /**
    * since: the seq of the data the page shows; onEvent(event); onResync(); onState(state)
-   * with state one of "connecting", "live", "reconnecting", "offline", "unauthorized".
+   * with state one of "connecting", "live", "reconnecting", "offline", "unauthorized";
+   * onProgress(message): a broadcast's delivery counts (docs/stream.md), not an event.
    */
-  constructor({ since, seqKey, onEvent, onResync, onState, onUnauthorized }) {
+  constructor({ since, seqKey, onEvent, onResync, onState, onUnauthorized, onProgress }) {
     this.since = since || 0;
     this.seqKey = seqKey;
     this.onEvent = onEvent || (() => {});
+    this.onProgress = onProgress || (() => {});
     this.onResync = onResync || (() => {});
     this.onState = onState || (() => {});
     this.onUnauthorized = onUnauthorized || (() => {});
@@ -162,6 +164,9 @@ export class Stream {
         break;
       case "ping":
         this.ws?.send(JSON.stringify({ type: "pong" }));
+        break;
+      case "progress": // counts as of its seq; the page's `since` stays where its events are
+        this.onProgress(msg);
         break;
       default:
         break;

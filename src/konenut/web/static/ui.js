@@ -109,12 +109,13 @@ export async function loadOrRestore(view, load, restore) {
  * Open the page's live stream from `since`: resend the outbox whenever it goes live, show the
  * connection state, and keep the age of cached data when starting offline.
  */
-export function startStream({ view, since, onEvent, onResync, cached }) {
+export function startStream({ view, since, onEvent, onResync, onProgress, cached }) {
   const stream = new Stream({
     since,
     seqKey: SEQ_PREFIX + view,
     onEvent,
     onResync,
+    onProgress,
     onUnauthorized: revoked,
     onState: (state) => {
       if (state === "live") outbox.flush({ now: true });
