@@ -78,21 +78,20 @@ def in_bounds(point: Point, bounds: Bounds) -> bool:
 def centroids(rings: Sequence[Sequence[Point]]) -> list[Point]:
     """The area centroid of each (lon, lat) ring, in one GEOS call; a ring too short to be a
     polygon, or enclosing no area, by the mean of its vertices."""
-    polygonal = [i for i, ring in enumerate(rings) if len(_open(ring)) >= 3]
-    found = [vertex_mean(ring) for ring in rings]
-    if not polygonal:
-        return found
-    coordinates = [_open(rings[i]) for i in polygonal]
-    indices = np.repeat(np.arange(len(coordinates)), [len(c) for c in coordinates])
-    flat = np.array([p for c in coordinates for p in c], dtype=float)
-    polygons = shapely.polygons(shapely.linearrings(flat, indices=indices))
-    centres = shapely.centroid(polygons)
-    lons, lats = np.asarray(shapely.get_x(centres)), np.asarray(shapely.get_y(centres))
-    areas = np.asarray(shapely.area(polygons))
-    for i, lon, lat, area in zip(polygonal, lons.tolist(), lats.tolist(), areas, strict=True):
-        if area > 0:
-            found[i] = (lon, lat)
-    return found
+    opened = [_open(ring) for ring in rings]
+    polygonal = [i for i, ring in enumerate(opened) if len(ring) >= 3]
+    found: dict[int, Point] = {}
+    if polygonal:
+        indices = np.repeat(np.arange(len(polygonal)), [len(opened[i]) for i in polygonal])
+        flat = np.array([p for i in polygonal for p in opened[i]], dtype=float)
+        polygons = shapely.polygons(shapely.linearrings(flat, indices=indices))
+        centres = shapely.centroid(polygons)
+        lons, lats = np.asarray(shapely.get_x(centres)), np.asarray(shapely.get_y(centres))
+        areas = np.asarray(shapely.area(polygons))
+        for i, lon, lat, area in zip(polygonal, lons.tolist(), lats.tolist(), areas, strict=True):
+            if area > 0:
+                found[i] = (lon, lat)
+    return [found[i] if i in found else vertex_mean(ring) for i, ring in enumerate(rings)]
 
 
 def centroid(ring: Sequence[Point]) -> Point:
@@ -160,6 +159,37 @@ def _closed(ring: Sequence[Point]) -> list[Point]:
 def vertex_mean(points: Sequence[Point]) -> Point:
     """The mean of the points (a line's, or a ring's too short to be a polygon)."""
     return sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points)
+
+
+# --- shapes in a plane (a frame's metres) -----------------------------------------------------
+Shape = shapely.Geometry
+
+
+def area_of(ring: Sequence[Metres]) -> Shape:
+    """The ring as a polygon: its inside counts (a gap to it is 0 from within)."""
+    return _prepared(ring)
+
+
+def outline_of(ring: Sequence[Metres]) -> Shape:
+    """The ring as a closed line: only its edge counts."""
+    return shapely.linearrings(_open(ring))
+
+
+def line_of(points: Sequence[Metres]) -> Shape:
+    """A line through the points (a point when there is one)."""
+    if len(points) == 1:
+        return shapely.points(points[0])
+    return shapely.linestrings([(float(x), float(y)) for x, y in points])
+
+
+def gap(a: Shape, b: Shape) -> float:
+    """The shortest distance between two shapes, in their plane's unit (0 when they touch)."""
+    return float(shapely.distance(a, b))
+
+
+def is_counter_clockwise(ring: Sequence[Metres]) -> bool:
+    """Whether the ring runs counter-clockwise (GeoJSON's order for an exterior ring)."""
+    return bool(shapely.is_ccw(outline_of(ring)))
 
 
 # --- what is near a point --------------------------------------------------------------------

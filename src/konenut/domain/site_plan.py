@@ -139,8 +139,8 @@ def _points(geometries: list[dict[str, Any]]) -> list[Point]:
 
 def _outer_ring(geometry: dict[str, Any]) -> list[Point]:
     coordinates = geometry["coordinates"]
-    outer = coordinates[0] if geometry["type"] == "Polygon" else coordinates[0][0]
-    return [(float(p[0]), float(p[1])) for p in outer]
+    outer: list[Point] = coordinates[0] if geometry["type"] == "Polygon" else coordinates[0][0]
+    return outer
 
 
 def _point(geometry: dict[str, Any]) -> Point:
