@@ -40,6 +40,7 @@ import orjson
 import psycopg
 import sqlalchemy as sa
 
+from konenut import bootstrap
 from konenut.domain.events import NewEvent
 from konenut.domain.ids import format_time, new_id, utcnow
 from konenut.domain.state import SiteState
@@ -421,10 +422,8 @@ def bare_pg(url: str, threads: int, count: int, warmup: int, budget: Budget) -> 
 @contextlib.contextmanager
 def opened_store(url: str, label: str) -> Iterator[tuple[EventStore, Site]]:
     """A started store on a migrated database, with a site whose incident is open."""
-    store = EventStore(url)
+    store = bootstrap.open_store(url)  # with its policies, as every entry point builds it
     try:
-        migrate.upgrade(store.writer_engine)
-        store.start()
         site = new_site(label)
         store.append(site.site_id, [incident_opened(site)])
         yield store, site

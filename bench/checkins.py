@@ -568,12 +568,9 @@ def measure_baselines(tmp: Path, n: int, max_secs: float) -> list[appendbench.Re
     """bench/append.py's store burst and bare 1-thread loop, N check-ins each, same disk."""
     warmup = max(appendbench.MIN_WARMUP, round(n * appendbench.WARMUP_FRACTION))
     results = [appendbench.bare_sqlite(tmp, 1, n, warmup, appendbench.Budget(max_secs))]
-    from konenut.store import migrate
-    from konenut.store.eventstore import EventStore
+    from konenut import bootstrap
 
-    store = EventStore(f"sqlite:///{tmp / 'store-burst.db'}")
-    migrate.upgrade(store.writer_engine)
-    store.start()
+    store = bootstrap.open_store(f"sqlite:///{tmp / 'store-burst.db'}")
     try:
         site = appendbench.new_site("checkins")
         store.append(site.site_id, [appendbench.incident_opened(site)])

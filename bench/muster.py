@@ -45,16 +45,17 @@ from pathlib import Path
 import apprise
 import structlog
 
+from konenut import bootstrap
 from konenut.app import commands as c
 from konenut.app import handlers, muster
 from konenut.app.escalator import Escalator
 from konenut.app.identity import Actor
+from konenut.app.policies import ESCALATION
 from konenut.app.sending import MAX_CONCURRENT_SENDS
 from konenut.domain.ids import new_id
 from konenut.domain.roles import Role, SubjectKind
 from konenut.notify.apprise_channel import AppriseChannel
 from konenut.notify.router import Router
-from konenut.store import migrate
 from konenut.store.eventstore import EventStore
 
 SITE = "bench-muster"
@@ -160,9 +161,7 @@ def bare_round(sink: Sink, phones: list[str], pool: ThreadPoolExecutor, max_secs
 
 # --- Konenut: store + escalator ---------------------------------------------------------------
 def open_site(tmp: Path, responders: int) -> tuple[EventStore, Actor, list[str]]:
-    store = EventStore(f"sqlite:///{tmp / 'konenut.db'}")
-    migrate.upgrade(store.writer_engine)
-    store.start()
+    store = bootstrap.open_store(f"sqlite:///{tmp / 'konenut.db'}")
     store.execute(SITE, handlers.configure_site(None, c.ConfigureSite(name="Bench")))
     futures, phones = [], []
     for i in range(responders):
@@ -257,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             }
         )
         escalator = Escalator(store, SITE, router, BASE_URL)
-        escalator.start()
+        bootstrap.run_sender(store, escalator, ESCALATION)  # woken by each muster call
         bare: list[Round] = []
         ours: list[Round] = []
         try:
@@ -268,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     bare.append(bare_round(sink, phones, pool, args.max_seconds))
                     ours.append(konenut_round(store, actor, sink, persons, args.max_seconds))
         finally:
-            escalator.stop()
+            bootstrap.stop_sender(store, escalator, ESCALATION)
             store.close()
             sink.close()
             log_file.close()

@@ -115,20 +115,17 @@ def seed_site(data_dir: Path, devices: int, viewers: int) -> Site:
 
 def store_baseline(tmp: Path, count: int) -> float:
     """Positions per second appended through EventStore directly (group commit, no HTTP)."""
+    from konenut import bootstrap
     from konenut.app import commands as c
     from konenut.app import handlers
     from konenut.app.identity import Actor
     from konenut.config import Settings
     from konenut.domain.events import Location
     from konenut.domain.roles import Role, SubjectKind
-    from konenut.store import migrate
-    from konenut.store.eventstore import EventStore
 
     settings = Settings(data_dir=tmp / "baseline")
     settings.data_dir.mkdir(parents=True)
-    store = EventStore(settings.resolved_database_url)
-    migrate.upgrade(store.writer_engine)
-    store.start()
+    store = bootstrap.open_store(settings.resolved_database_url)
     try:
         site = settings.site_id
         incident = store.execute(site, handlers.open_incident(None, c.OpenIncident(title="Bench")))

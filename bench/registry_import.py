@@ -29,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from konenut import bootstrap
 from konenut.app import commands as c
 from konenut.app import handlers
 from konenut.app.registry import (
@@ -41,7 +42,6 @@ from konenut.app.registry import (
 )
 from konenut.demo import load_site_plan
 from konenut.domain.site_plan import FeatureKind, SitePlan
-from konenut.store import migrate
 from konenut.store.eventstore import EventStore
 
 SITE = "bench-registry"
@@ -79,9 +79,7 @@ def generated_rows(count: int) -> list[dict[str, str]]:
 
 
 def fresh_store(directory: Path) -> EventStore:
-    store = EventStore(f"sqlite:///{directory / 'konenut.db'}")
-    migrate.upgrade(store.writer_engine)
-    store.start()
+    store = bootstrap.open_store(f"sqlite:///{directory / 'konenut.db'}")
     plan = c.ConfigureSite(name="Tel Kinamon", plan=load_site_plan())
     store.execute(SITE, handlers.configure_site(None, plan))
     return store

@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from konenut import bootstrap
 from konenut.app import commands as c
 from konenut.app import handlers
 from konenut.app.identity import new_code, new_token
 from konenut.config import Settings
 from konenut.domain.roles import SubjectKind
-from konenut.store import migrate
-from konenut.store.eventstore import Decide, EventStore
+from konenut.store.eventstore import Decide
 
 
 class Seeder:
@@ -21,9 +21,7 @@ class Seeder:
     def __init__(self, data_dir: Path) -> None:
         settings = Settings(data_dir=data_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
-        self.store = EventStore(settings.resolved_database_url)
-        migrate.upgrade(self.store.writer_engine)
-        self.store.start()
+        self.store = bootstrap.open_store(settings.resolved_database_url)
         self.site = settings.site_id
 
     def all_done(self, decides: list[Decide]) -> list[dict[str, Any]]:
