@@ -4,7 +4,6 @@ haversine says, an operator places a unit by hand, and houses with people hiding
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +14,7 @@ from playwright.sync_api import expect
 
 from konenut.app import commands as c
 from konenut.demo import load_site_plan
+from konenut.domain.geo import distance_m
 from konenut.domain.roles import Role
 from konenut.i18n import catalogue
 
@@ -29,18 +29,12 @@ from .conftest import (
 
 pytestmark = pytest.mark.browser
 
-EARTH_RADIUS_M = 6_371_000  # Leaflet's L.CRS.Earth.R
 NEAR_GATE_2 = {"lat": 30.4302, "lon": 34.9745}
 
 
 def haversine(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Metres between two (lat, lon) points on Leaflet's sphere."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
+    """Metres between two (lat, lon) points on Leaflet's sphere (geo.py's radius is its)."""
+    return distance_m((a[1], a[0]), (b[1], b[0]))
 
 
 def gate(ref: str) -> tuple[float, float]:
