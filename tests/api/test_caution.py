@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from helpers import SITE
 from konenut.app.site_file import SiteFileError, site_file_command
 from konenut.demo import load_site_plan
+from konenut.domain.geo import LocalFrame
 from konenut.domain.roles import Role
 from konenut.domain.site_plan import FeatureKind, feature_point, find_feature
 
@@ -119,8 +119,7 @@ def house_centre(ref: str) -> tuple[float, float]:
 
 def at(origin: tuple[float, float], north_m: float = 0, east_m: float = 0) -> dict[str, float]:
     """A location so many metres north and east of (lon, lat)."""
-    lat = origin[1] + north_m / 111_195
-    lon = origin[0] + east_m / (111_195 * math.cos(math.radians(origin[1])))
+    lon, lat = LocalFrame(origin).lonlat((east_m, north_m))
     return {"lat": lat, "lon": lon}
 
 

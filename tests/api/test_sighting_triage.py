@@ -7,16 +7,17 @@ from typing import Any
 
 import pytest
 
+from konenut.domain.geo import LocalFrame
 from konenut.domain.roles import Role
 
 from .conftest import HERE, Site, assert_problem
 
-EAST_EDGE = {"lat": 30.43, "lon": 34.9737929}  # the demo boundary's easternmost vertex
-METRES_PER_DEG_LON = 96_000  # at latitude 30.43
+EAST_EDGE = (34.9737929, 30.43)  # (lon, lat) of the demo boundary's easternmost vertex
 
 
 def east_of_site(metres: float) -> dict[str, float]:
-    return {"lat": EAST_EDGE["lat"], "lon": EAST_EDGE["lon"] + metres / METRES_PER_DEG_LON}
+    lon, lat = LocalFrame(EAST_EDGE).lonlat((metres, 0))
+    return {"lat": lat, "lon": lon}
 
 
 def report(site: Site, **fields: Any) -> str:

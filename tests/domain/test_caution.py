@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
@@ -11,7 +10,7 @@ from hypothesis import strategies as st
 from konenut.demo import load_site_plan
 from konenut.domain import caution
 from konenut.domain.caution import House, Threat, Unit
-from konenut.domain.geo import Point, distance_m
+from konenut.domain.geo import LocalFrame, Point, distance_m, heading
 from konenut.domain.ids import format_time
 from konenut.domain.site_plan import FeatureKind, feature_point, find_feature
 
@@ -30,11 +29,8 @@ HOUSE_14 = _house_14()
 
 def moved(origin: Point, metres: float, bearing_deg: float) -> Point:
     """The point `metres` from origin towards `bearing_deg` (clockwise from north)."""
-    north = metres * math.cos(math.radians(bearing_deg))
-    east = metres * math.sin(math.radians(bearing_deg))
-    lat = origin[1] + north / 111_195
-    lon = origin[0] + east / (111_195 * math.cos(math.radians(origin[1])))
-    return lon, lat
+    east, north = heading(bearing_deg)
+    return LocalFrame(origin).lonlat((east * metres, north * metres))
 
 
 def ago(minutes: float) -> str:

@@ -3,13 +3,13 @@ the caution rules read the buildings near the threat through the plan's grid, co
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from konenut.app.caution import cautions_after
 from konenut.domain.event_types import REGISTRY
 from konenut.domain.events import Event, JsonDict
+from konenut.domain.geo import LocalFrame
 from konenut.domain.ids import new_id
 from konenut.domain.state import SiteState
 
@@ -24,9 +24,7 @@ CONFIGURATION = ("site.configured", "person.added", "household.added")
 
 
 def _point(row: int, col: int, north_m: float = 0) -> tuple[float, float]:
-    lat = ORIGIN[1] + (row * SPACING_M + north_m) / 111_195
-    lon = ORIGIN[0] + col * SPACING_M / (111_195 * math.cos(math.radians(ORIGIN[1])))
-    return lon, lat
+    return LocalFrame(ORIGIN).lonlat((col * SPACING_M, row * SPACING_M + north_m))
 
 
 def _ref(row: int, col: int) -> str:

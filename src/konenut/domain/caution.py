@@ -11,13 +11,12 @@ Pure functions over small value types; app/caution.py builds them from the site'
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from konenut.domain.geo import LocalFrame, Point, distance_m, in_bounds
+from konenut.domain.geo import LocalFrame, Point, bearing_deg, distance_m, heading, in_bounds
 from konenut.domain.ids import parse_time
 
 DEFAULT_RADIUS_M = 150.0
@@ -129,21 +128,10 @@ def _nearest_first(centre: Point, found: Iterable[Near], radius_m: float) -> lis
 
 
 # --- convergence ------------------------------------------------------------------------------
-def _direction(heading_deg: float) -> tuple[float, float]:
-    rad = math.radians(heading_deg)
-    return math.sin(rad), math.cos(rad)
-
-
 def angle_between(a_deg: float, b_deg: float) -> float:
     """The smaller angle between two headings, 0-180."""
     diff = abs(a_deg - b_deg) % 360
     return min(diff, 360 - diff)
-
-
-def bearing_deg(a: Point, b: Point) -> float:
-    """The heading from a to b, clockwise from north."""
-    east, north = LocalFrame(a).metres(b)
-    return math.degrees(math.atan2(east, north)) % 360
 
 
 def moving(unit: Unit) -> bool:
@@ -166,7 +154,7 @@ def converging(a: Unit, b: Unit, converge_m: float) -> Point | None:
         return ((a.where[0] + b.where[0]) / 2, (a.where[1] + b.where[1]) / 2)
     frame = LocalFrame(a.where)
     bx, by = frame.metres(b.where)
-    (dax, day), (dbx, dby) = _direction(a.heading_deg), _direction(b.heading_deg)
+    (dax, day), (dbx, dby) = heading(a.heading_deg), heading(b.heading_deg)
     cross = dax * dby - day * dbx
     if abs(cross) < 1e-9:
         return None

@@ -69,6 +69,18 @@ class LocalFrame:
         return lon - dlon, lat - dlat, lon + dlon, lat + dlat
 
 
+def bearing_deg(a: Point, b: Point) -> float:
+    """The heading from a to b, in degrees clockwise from north."""
+    east, north = LocalFrame(a).metres(b)
+    return math.degrees(math.atan2(east, north)) % 360
+
+
+def heading(heading_deg: float) -> Metres:
+    """One metre along a heading (degrees clockwise from north), as (east, north)."""
+    rad = math.radians(heading_deg)
+    return math.sin(rad), math.cos(rad)
+
+
 def in_bounds(point: Point, bounds: Bounds) -> bool:
     west, south, east, north = bounds
     return west <= point[0] <= east and south <= point[1] <= north
