@@ -714,3 +714,29 @@ def test_a_broadcasts_bookkeeping_reaches_squad_viewers_as_throttled_progress_co
         await hub.close()
 
     run(scenario)
+
+
+def test_a_batch_reaches_live_clients_a_share_per_turn_of_the_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What else waits on the loop (the appending command's HTTP answer) waits for one share
+    of the fan-out, not for every client's send."""
+    monkeypatch.setattr(hub_module, "PUSH_SHARE_CLIENTS", 2)
+
+    async def scenario() -> None:
+        log = Log()
+        hub = make_hub(log)
+        await hub.start()
+        sinks = [(await connect(hub, VIEWERS[Role.OPERATOR], token_id=f"t-{n}"))[1]
+                 for n in range(5)]
+        event = log.add("broadcast.sent", sample_payload("broadcast.sent", "", "", INCIDENT))
+        served_when_answered: list[int] = []
+        asyncio.get_running_loop().call_soon(
+            lambda: served_when_answered.append(sum(1 for sink in sinks if sink.events)))
+        publish(hub, event)
+        await settle()
+        assert served_when_answered == [2]
+        assert [[f["seq"] for f in sink.events] for sink in sinks] == [[event.seq]] * 5
+        await hub.close()
+
+    run(scenario)

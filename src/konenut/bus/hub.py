@@ -33,6 +33,10 @@ SWEEP_SECS = 1.0  # how often heartbeats, idle clients and the log head are chec
 CLOSE_TIMEOUT_SECS = 5.0  # a close frame a dead peer never reads must not hold a task forever
 LIVE_COALESCE_SECS = 0.0  # positions held this long for live clients too (0: sent at once)
 PROGRESS_SECS = 1.0  # a broadcast's delivery counts go out at most this often: a board, not a feed
+# Live clients sent a batch per turn of the event loop: the HTTP answer of the command that
+# appended it (issue 13: a broadcast POST waited for 5,000 sends) and every other request wait
+# for one share, not for the whole fan-out.
+PUSH_SHARE_CLIENTS = 250
 
 # Types sent only as their latest event per unit to a client that is behind: type -> the
 # payload field naming the unit (positions move; only where a unit is now matters).
@@ -277,6 +281,26 @@ class EventRing:
         return [self.get(seq) for seq in range(after + 1, last + 1)]
 
 
+class _Batch:
+    """Entries pushed to live clients together, with their frames per audience shape."""
+
+    def __init__(self, before: int, entries: list[Entry]) -> None:
+        self.before = before  # the seq the clients it is for have got to
+        self.entries = entries
+        self.last = entries[-1].seq
+        self._shape_of = audience_key(entries)
+        self._frames: dict[Hashable, list[str]] = {}  # audience shape -> its frames
+
+    def frames_for(self, viewer: Viewer) -> list[str]:
+        """The viewer's frames, encoded once per shape (its clients share the list: none
+        changes it)."""
+        shape = self._shape_of(viewer)
+        frames = self._frames.get(shape)
+        if frames is None:
+            frames = self._frames[shape] = frames_for(self.entries, viewer, self.last)
+        return frames
+
+
 class Phase(Enum):
     REPLAYING = "replaying"  # the connection's own task sends what it missed
     LIVE = "live"  # the hub wakes it for new events
@@ -482,31 +506,42 @@ class StreamHub:
             self._flush_timer = None
 
     def _push(self, before: int) -> None:
-        """Push the entries after `before` to every live client that is not sending already."""
+        """Push the entries after `before` to every live client that is not sending already:
+        PUSH_SHARE_CLIENTS of them now, the others a share per turn of the loop."""
         ring = self._ring
         if ring.head == before:
             return
-        new = ring.between(max(before, ring.first - 1), ring.head)
-        types = {entry.event.type for entry in new}
+        batch = _Batch(before, ring.between(max(before, ring.first - 1), ring.head))
+        types = {entry.event.type for entry in batch.entries}
         if types & CHECK_TOKENS_BEFORE:
             self._reauthorise_all()
-        shape_of = audience_key(new)
-        shared: dict[Hashable, list[str]] = {}  # audience shape -> its frames, encoded once
-        for client in list(self._clients):
+        clients = list(self._clients)
+        if types & CHECK_TOKENS_AFTER:  # the closing news reaches everyone before the check
+            self._push_to(batch, clients)
+            self._reauthorise_all()
+            return
+        self._push_to(batch, clients[:PUSH_SHARE_CLIENTS])
+        if len(clients) > PUSH_SHARE_CLIENTS:
+            self._spawn(self._push_rest(batch, clients[PUSH_SHARE_CLIENTS:]))
+
+    async def _push_rest(self, batch: _Batch, clients: list[StreamClient]) -> None:
+        for start in range(0, len(clients), PUSH_SHARE_CLIENTS):
+            await asyncio.sleep(0)  # the loop's other work first: an HTTP answer, a read
+            self._push_to(batch, clients[start : start + PUSH_SHARE_CLIENTS])
+
+    def _push_to(self, batch: _Batch, clients: list[StreamClient]) -> None:
+        """Send the batch to those of `clients` caught up with it (frames once per audience
+        shape); wake the others, which are behind or got it already."""
+        for client in clients:
             if client.phase is not Phase.LIVE or client.task is not None:
                 continue
-            if client.cursor == before == new[0].seq - 1:  # caught up: the usual case
-                shape = shape_of(client.viewer)
-                frames = shared.get(shape)
-                if frames is None:  # the clients of one shape share the list: none changes it
-                    frames = shared[shape] = frames_for(new, client.viewer, ring.head)
-                client.cursor = ring.head
+            if client.cursor == batch.before == batch.entries[0].seq - 1:  # the usual case
+                frames = batch.frames_for(client.viewer)
+                client.cursor = batch.last
                 if frames or client.ping_due:  # else nothing in it for this client: no task
                     client.task = start_eagerly(self._drain(client, frames))
             else:
                 self._wake(client)
-        if types & CHECK_TOKENS_AFTER:
-            self._reauthorise_all()
 
     def _take_pending(self) -> None:
         pending, self._pending = self._pending, []
