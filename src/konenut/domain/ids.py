@@ -22,12 +22,14 @@ def format_time(moment: datetime) -> str:
     """RFC 3339 UTC with milliseconds, e.g. 2023-10-07T06:52:00.000Z."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime: times must carry a timezone")
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_time(text: str) -> datetime:
     """Parse an RFC 3339 time; the result is UTC."""
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    moment = datetime.fromisoformat(text)  # Python 3.11 reads a trailing Z too
     if moment.tzinfo is None:
         raise ValueError(f"time without timezone: {text!r}")
-    return moment.astimezone(UTC)
+    return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
