@@ -99,20 +99,24 @@ def event_body(event: Event) -> JsonDict:
 
 
 def _row_to_event(row: sa.Row[Any]) -> Event:
+    """An Event from a row of `select(schema.events)` (its columns in the table's order);
+    unpacked by position, which costs a fraction of reading each column by name."""
+    (site_id, seq, id_, type_, version, incident_id, occurred_at, recorded_at, actor, device,
+     location, payload, drill) = row  # fmt: skip
     return Event(
-        site_id=row.site_id,
-        seq=int(row.seq),
-        id=row.id,
-        type=row.type,
-        version=int(row.version),
-        incident_id=row.incident_id,
-        occurred_at=parse_time(row.occurred_at),
-        recorded_at=parse_time(row.recorded_at),
-        actor=row.actor,
-        device=row.device,
-        location=row.location,
-        payload=row.payload,
-        drill=bool(row.drill),
+        site_id=site_id,
+        seq=int(seq),
+        id=id_,
+        type=type_,
+        version=int(version),
+        incident_id=incident_id,
+        occurred_at=parse_time(occurred_at),
+        recorded_at=parse_time(recorded_at),
+        actor=actor,
+        device=device,
+        location=location,
+        payload=payload,
+        drill=bool(drill),
     )
 
 
