@@ -215,7 +215,7 @@ def add_asset(actor: Actor | None, cmd: c.AddAsset) -> Decide:
 
 def _holder(state: SiteState, person_id: str | None, ref: str | None) -> dict[str, str | None]:
     """An asset's holder as stored: a registered person's id, or a ref that may be nobody's
-    yet (the asset becomes theirs when they are registered: domain/state.py)."""
+    yet (the asset becomes theirs when they are registered: domain/state/people.py)."""
     if person_id is not None and ref is not None:
         raise DomainError("name the holder by person id or by ref, not both")
     if person_id is not None and person_id not in state.persons:

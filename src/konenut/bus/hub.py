@@ -61,8 +61,8 @@ SCOPE_FIELDS: dict[Scope, tuple[str, ...]] = {
 }
 # Events after which every open stream's token is checked again: a revoked device is cut off
 # before the batch goes out; passes of a closed incident get the closing news, then are closed.
-# A person's devices follow the registry (domain/state.py): one taken off the squad is cut off,
-# one moved to another household streams again as its new self.
+# A person's devices follow the registry (domain/state/devices.py): one taken off the squad is
+# cut off, one moved to another household streams again as its new self.
 CHECK_TOKENS_BEFORE: frozenset[str] = frozenset({"token.revoked", "person.updated"})
 CHECK_TOKENS_AFTER: frozenset[str] = frozenset({"incident.closed"})
 
