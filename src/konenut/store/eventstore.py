@@ -102,7 +102,7 @@ def _row_to_event(row: sa.Row[Any]) -> Event:
     """An Event from a row of `select(schema.events)` (its columns in the table's order);
     unpacked by position, which costs a fraction of reading each column by name."""
     (site_id, seq, id_, type_, version, incident_id, occurred_at, recorded_at, actor, device,
-     location, payload, drill) = row  # fmt: skip
+     location, payload, drill) = tuple(row)  # fmt: skip
     return Event(
         site_id=site_id,
         seq=int(seq),
