@@ -278,8 +278,8 @@ def serve(
     """Serve the API and the web pages."""
     import uvicorn
 
-    from konenut.api.app import create_app
     from konenut.api.routes.stream import MAX_CLIENT_MESSAGE_BYTES
+    from konenut.server import create_app
 
     settings = settings_for(data_dir, host=host, port=port, demo=demo, tls=tls)
     cert_file: str | None = None

@@ -21,6 +21,7 @@ DEFAULT_CODE_GUESSES_PER_MIN = 300
 # carry provider secrets, so they are SecretStr: never in a repr, a log line or an error.
 CODE_KEY_NAME = "code_key"  # in the data dir, unless KONENUT_CODE_KEY is set
 NOTIFY_CHANNELS = ("sms", "telegram", "signal", "whatsapp", "email", "voice")
+GZIP_MIN_BYTES = 500  # an HTTP answer below this is sent as is: gzip's header costs more
 
 
 class Settings(BaseSettings):

@@ -1,6 +1,6 @@
 """A seeded site served by the real app (FastAPI TestClient) over a real event store.
 
-Every test talks HTTP to `konenut.api.app.create_app` backed by an `EventStore` on a SQLite
+Every test talks HTTP to `konenut.server.create_app` backed by an `EventStore` on a SQLite
 file in a temp dir. The site is `helpers.seed_site` plus what the API tests need: a person in
 the resident's household, a responder and a medic who live in a household (so their OWN scope
 for check-ins means something), the demo site plan, a sighting and an order.
@@ -21,7 +21,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from helpers import SITE, Seeded, enrol, open_store, seed_site
-from konenut.api.app import create_app
 from konenut.api.problems import PROBLEM_JSON
 from konenut.app import commands as c
 from konenut.app import handlers
@@ -31,6 +30,7 @@ from konenut.demo import load_site_plan
 from konenut.domain.events import Event
 from konenut.domain.ids import utcnow
 from konenut.domain.roles import Role, SubjectKind
+from konenut.server import create_app
 from konenut.store.eventstore import Decision, EventStore
 
 # A point inside the demo site (Tel Kinamon), WGS84.

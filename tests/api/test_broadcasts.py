@@ -16,13 +16,13 @@ from fastapi.testclient import TestClient
 
 from api.conftest import PUSH_SERVICE_HOST, assert_problem
 from helpers import SITE, enrol, open_store
-from konenut.api.app import create_app
 from konenut.app import commands as c
 from konenut.app import handlers
 from konenut.config import Settings
 from konenut.demo.seed import seed
 from konenut.domain.roles import Role, SubjectKind
 from konenut.i18n import LANGUAGES, catalogue
+from konenut.server import create_app
 from konenut.store.eventstore import EventStore
 
 # Around the workers' quarters W1-W4 by the far fence (demo/site_plan.geojson), nothing else.

@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from helpers import open_store
-from konenut.api.app import create_app
 from konenut.config import Settings
 from konenut.demo import load_site_plan
 from konenut.domain.roles import Role
+from konenut.server import create_app
 
 from .conftest import HERE, SITE, Site, assert_problem, new_key
 

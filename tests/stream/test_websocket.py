@@ -23,13 +23,13 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from helpers import Seeded, enrol, open_store, seed_site
-from konenut.api.app import create_app
 from konenut.api.routes import stream as stream_route
 from konenut.app import commands as c
 from konenut.app.identity import hash_secret
 from konenut.bus import hub as hub_module
 from konenut.config import Settings
 from konenut.domain.roles import Role, SubjectKind
+from konenut.server import create_app
 from konenut.store.eventstore import EventStore
 from services import free_port
 

@@ -24,7 +24,6 @@ import pytest
 import uvicorn
 
 from helpers import SITE, open_store
-from konenut.api.app import create_app
 from konenut.app import commands as c
 from konenut.app import handlers
 from konenut.app.identity import new_code, new_token
@@ -34,6 +33,7 @@ from konenut.demo import seed as demo
 from konenut.domain.events import Event
 from konenut.domain.ids import utcnow
 from konenut.domain.roles import Role, SubjectKind
+from konenut.server import create_app
 from konenut.store.eventstore import Decision, EventStore
 from services import free_port
 

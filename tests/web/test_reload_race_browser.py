@@ -25,12 +25,12 @@ import pytest
 from playwright.sync_api import expect
 
 from helpers import SITE, open_store
-from konenut.api.app import create_app
 from konenut.app import commands as c
 from konenut.config import Settings
 from konenut.demo import seed as demo
 from konenut.domain.roles import Role, SubjectKind
 from konenut.i18n import catalogue
+from konenut.server import create_app
 
 from .conftest import (
     APPEARS_WITHIN_MS,

@@ -1,4 +1,5 @@
-"""The FastAPI application: wiring of store, routes, errors and docs in one place."""
+"""The API's FastAPI application: routes, errors, docs and the live stream over the store,
+wired in one place (konenut/server.py adds the pages)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from konenut.api import openapi, problems
 from konenut.api.denials import FLUSH_INTERVAL_SECS
 from konenut.api.fastpath import FastPath
 from konenut.api.guessers import RefuseGuessers
-from konenut.api.headers import SecurityHeaders
 from konenut.api.limits import LimitBodies
 from konenut.api.routes import accountability as accountability_routes
 from konenut.api.routes import (
@@ -42,17 +42,16 @@ from konenut.api.routes import registry as registry_routes
 from konenut.api.routes.system import DOCS_ASSETS, SWAGGER_UI_DIR
 from konenut.api.runtime import Runtime
 from konenut.api.strict import StrictRequests
-from konenut.config import Settings
+from konenut.config import GZIP_MIN_BYTES, Settings
 from konenut.logs import configure_logging
 from konenut.store.eventstore import EventStore
-from konenut.web import routes as web_routes
-from konenut.web.routes import GZIP_MIN_BYTES, content_security_policy
 
 log = structlog.get_logger(__name__)
 
 
-def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
-    """A ready-to-serve app. Given no store, it opens (and owns) one from the settings."""
+def create_api(settings: Settings, store: EventStore | None = None) -> FastAPI:
+    """The API without the pages (konenut/server.py create_app adds them and the headers every
+    answer carries). Given no store, it opens (and owns) one from the settings."""
     configure_logging()
     owns_store = store is None
     runtime = Runtime(settings=settings, store=store or bootstrap.settings_store(settings))
@@ -106,10 +105,7 @@ def create_app(settings: Settings, store: EventStore | None = None) -> FastAPI:
     app.include_router(broadcast_audience.router)
     app.include_router(accountability_routes.router)
     app.include_router(hooks.router)
-    web_routes.install(app)
     app.add_middleware(stream.StreamMiddleware, endpoint=stream.StreamEndpoint(runtime, hub))
-    # Outermost: every HTTP answer carries them, refusals and 503s included.
-    app.add_middleware(SecurityHeaders, content_security_policy=content_security_policy())
     app.mount(DOCS_ASSETS, StaticFiles(directory=SWAGGER_UI_DIR), name="docs")
     return app
 

@@ -69,11 +69,11 @@ def openapi_operations(document: Mapping[str, Any]) -> dict[str, tuple[str, str]
 
 def app_operations() -> dict[str, tuple[str, str]]:
     """The app's own operations; the app is only built, never started (no store is opened)."""
-    from konenut.api.app import create_app  # the app imports every route: only when asked
+    from konenut.api.app import create_api  # the app imports every route: only when asked
     from konenut.config import Settings
 
     with tempfile.TemporaryDirectory(prefix="konenut-openapi-") as unused:
-        return openapi_operations(create_app(Settings(data_dir=Path(unused))).openapi())
+        return openapi_operations(create_api(Settings(data_dir=Path(unused))).openapi())
 
 
 def _table(head: Iterable[str], rows: Iterable[Iterable[str]]) -> list[str]:

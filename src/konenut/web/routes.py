@@ -30,6 +30,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from konenut.api.runtime import Runtime
+from konenut.config import GZIP_MIN_BYTES
 from konenut.i18n import LANGUAGE_NAMES, LANGUAGES, catalogue, direction, instructions
 from konenut.web import landing
 
@@ -42,7 +43,6 @@ HEAD_PARTIAL = "head.html"  # what every page's <head> starts with: {{head}} in 
 DARK_THEME_COLOR = "#0d1117"  # base.css's background: the phone's bar matches the page
 ASSET_MAX_AGE_SECS = 365 * 24 * 3600  # versioned URLs never change content
 VENDOR_MAX_AGE_SECS = 24 * 3600  # Leaflet's URL carries no build id
-GZIP_MIN_BYTES = 500  # below this, gzip's header costs more than it saves
 
 router = APIRouter(include_in_schema=False)
 
