@@ -3,8 +3,17 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# TypeScript's checker for the pages' scripts (they ship as written: JSDoc types, no build),
+# pinned, from the npm registry into the venv's folder like the Python tools.
+TSC_VERSION := 5.9.3
+NODE_TOOLS := $(VENV)/node
+TSC := $(NODE_TOOLS)/node_modules/.bin/tsc
+TSC_STAMP := $(NODE_TOOLS)/.typescript-$(TSC_VERSION)
+TSC_FLAGS := --noEmit --allowJs --checkJs --skipLibCheck --target es2022 --module es2022 \
+	--moduleResolution bundler --lib es2022,dom,dom.iterable
+WEB_SCRIPTS := src/konenut/web/static/*.js
 
-.PHONY: run test system-packages lint typecheck check bench clean
+.PHONY: run test system-packages lint typecheck jscheck check bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +23,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+$(TSC_STAMP):
+	npm install --prefix $(NODE_TOOLS) --no-save --no-audit --no-fund --loglevel=error \
+		typescript@$(TSC_VERSION)
+	touch $(TSC_STAMP)
+
 run: $(STAMP)
 	$(BIN)/konenut serve --demo --data-dir konenut-data/demo --host 127.0.0.1 --port 8000
 
@@ -22,13 +36,17 @@ run: $(STAMP)
 system-packages:
 	.ci/install-system-packages
 
-test: system-packages $(STAMP)
+test: system-packages $(STAMP) $(TSC_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src/konenut
+	$(TSC) $(TSC_FLAGS) $(WEB_SCRIPTS)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-lint: $(STAMP)
+lint: $(STAMP) jscheck
 	$(BIN)/ruff check src tests bench
+
+jscheck: $(TSC_STAMP)
+	$(TSC) $(TSC_FLAGS) $(WEB_SCRIPTS)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src/konenut

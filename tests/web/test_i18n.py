@@ -57,9 +57,9 @@ DYNAMIC_KEYS = {
     "operator.pass.purpose.": list(get_args(PassPurpose)),
     "operator.bc.sent_to.": list(get_args(BroadcastSent.model_fields["audience"].annotation)),
 }
-# The operator's timeline (web/static/operator.js: describe) words every event by its
+# The operator's timeline (web/static/timeline.js: describe) words every event by its
 # `event.<type>` key; a key with placeholders needs the case that fills them.
-TIMELINE_SCRIPT = WEB / "static" / "operator.js"
+TIMELINE_SCRIPT = WEB / "static" / "timeline.js"
 
 
 def used_keys() -> set[str]:

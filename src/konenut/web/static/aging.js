@@ -1,3 +1,4 @@
+// @ts-check
 // How old a sighting is, in one place: fresh (< 2 min), recent (< 10 min), old. The map
 // fades markers by these classes and labels them "seen N min ago" (issue 6).
 import { ageSecs, duration, t } from "./i18n.js";

@@ -1,3 +1,4 @@
+// @ts-check
 // REST calls with the device token, and RFC 9457 problems turned into errors.
 import { TOKEN_KEY } from "./storage.js";
 
@@ -19,7 +20,13 @@ export const getToken = () => localStorage.getItem(TOKEN_KEY);
 /** An enrollment or pass code as printed or typed ("abcd-efgh") in its canonical form. */
 export const bareCode = (text) => text.replace(/[^A-Za-z0-9]/g, "").toUpperCase();
 
-/** One HTTP request; resolves with the Response (any status), rejects with NetworkError. */
+/**
+ * One HTTP request; resolves with the Response (any status), rejects with NetworkError.
+ * @param {string} method
+ * @param {string} path
+ * @param {{body?: unknown, key?: string, timeoutMs?: number}} [options]
+ * @returns {Promise<Response>}
+ */
 export async function request(method, path, { body, key, timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
   const headers = { Accept: "application/json" };
   const token = getToken();

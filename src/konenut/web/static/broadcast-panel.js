@@ -1,9 +1,10 @@
+// @ts-check
 // Broadcasts from the war room: the dialog (a template or custom words, what each language
 // gets, to whom — all, an area drawn on the map, a group, chosen households — and how many
 // households that is before sending) and the status of each broadcast sent, per household,
 // kept live from the stream.
 import { api } from "./api.js";
-import { $, $$, h } from "./dom.js";
+import { $, $$, field, h, values } from "./dom.js";
 import { config, lang, num, shortTime, t } from "./i18n.js";
 import * as outbox from "./outbox.js";
 
@@ -14,7 +15,7 @@ const byRef = (a, b) => String(a.ref).localeCompare(String(b.ref), lang, { numer
 
 export function broadcastPanel({ map, picture, canCommand, showTab }) {
   const templates = config.instructions || {};
-  const dialog = $("#dlg-broadcast");
+  const dialog = /** @type {HTMLDialogElement} */ ($("#dlg-broadcast"));
   let incidentId = null;
   let area = null; // the GeoJSON Polygon drawn, or null
   let drawing = null; // {points, layer} while the operator taps corners
@@ -28,9 +29,9 @@ export function broadcastPanel({ map, picture, canCommand, showTab }) {
     ...Object.keys(templates).map((key) => h("option", { value: key }, templates[key][lang])),
   );
   $("#broadcast-template").addEventListener("change", (e) => {
-    const key = e.target.value;
-    $("#broadcast-text").value = key ? templates[key][lang] : "";
-    $("#broadcast-text").readOnly = Boolean(key);
+    const key = /** @type {HTMLSelectElement} */ (e.target).value;
+    field("#broadcast-text").value = key ? templates[key][lang] : "";
+    /** @type {HTMLTextAreaElement} */ ($("#broadcast-text")).readOnly = Boolean(key);
     preview();
   });
   $("#broadcast-text").addEventListener("input", preview);
@@ -49,16 +50,16 @@ export function broadcastPanel({ map, picture, canCommand, showTab }) {
     else if (dialog.returnValue !== "draw") clearArea();
   });
 
-  const target = () => $("[name=bc-target]:checked").value;
+  const target = () => field("[name=bc-target]:checked").value;
 
   function choose(value) {
-    $(`[name=bc-target][value=${value}]`).checked = true;
+    /** @type {HTMLInputElement} */ ($(`[name=bc-target][value=${value}]`)).checked = true;
     count();
   }
 
   function open() {
     const households = [...picture.households.values()].sort(byRef);
-    const chosen = new Set($$("#bc-households option:checked").map((o) => o.value));
+    const chosen = new Set(values("#bc-households option:checked"));
     $("#bc-households").replaceChildren(...households.map((hh) => h("option", { value: hh.household_id, selected: chosen.has(hh.household_id) }, `${hh.ref} · ${hh.name}`)));
     preview();
     count();
@@ -68,8 +69,8 @@ export function broadcastPanel({ map, picture, canCommand, showTab }) {
 
   /** Every language's text: the template's translation, or the custom words marked. */
   function preview() {
-    const key = $("#broadcast-template").value;
-    const text = $("#broadcast-text").value.trim();
+    const key = field("#broadcast-template").value;
+    const text = field("#broadcast-text").value.trim();
     $("#bc-preview").replaceChildren(...config.languages.flatMap(({ code, name }) => {
       const words = key ? templates[key][code] : text;
       const marked = !key && code !== lang && text;
@@ -84,9 +85,9 @@ export function broadcastPanel({ map, picture, canCommand, showTab }) {
   function audience() {
     switch (target()) {
       case "area": return area ? { area } : null;
-      case "group": return { group: $("#bc-group").value };
+      case "group": return { group: field("#bc-group").value };
       case "households": {
-        const ids = $$("#bc-households option:checked").map((o) => o.value);
+        const ids = values("#bc-households option:checked");
         return ids.length ? { household_ids: ids } : null;
       }
       default: return {};
@@ -97,7 +98,7 @@ export function broadcastPanel({ map, picture, canCommand, showTab }) {
   async function count() {
     const body = audience();
     const asked = ++countAsked;
-    $("#bc-send").disabled = body === null;
+    /** @type {HTMLButtonElement} */ ($("#bc-send")).disabled = body === null;
     if (body === null) {
       $("#bc-count").textContent = target() === "area" ? t("operator.bc.draw_hint") : "";
       return;
@@ -107,23 +108,23 @@ export function broadcastPanel({ map, picture, canCommand, showTab }) {
       if (asked !== countAsked) return;
       $("#bc-count").textContent = t("operator.bc.inside", { n: num(answer.households) });
       $("#bc-count").dataset.households = answer.households;
-      $("#bc-send").disabled = answer.households === 0;
+      /** @type {HTMLButtonElement} */ ($("#bc-send")).disabled = answer.households === 0;
     } catch (err) {
       if (asked === countAsked) $("#bc-count").textContent = err.message;
     }
   }
 
   function send() {
-    const key = $("#broadcast-template").value;
-    const text = $("#broadcast-text").value.trim();
+    const key = field("#broadcast-template").value;
+    const text = field("#broadcast-text").value.trim();
     const who = audience();
     if ((!key && !text) || who === null || !incidentId) return;
     const words = key ? { template: key.slice("instruction.".length) } : { texts: { [lang]: text } };
     outbox.send({ path: `/api/v1/incidents/${incidentId}/broadcasts`, body: { ...words, ...who }, label: t("operator.cmd.broadcast"), kind: "broadcast" });
-    $("#broadcast-template").value = "";
-    $("#broadcast-text").value = "";
-    $("#broadcast-text").readOnly = false;
-    $("[name=bc-target][value=all]").checked = true;
+    field("#broadcast-template").value = "";
+    field("#broadcast-text").value = "";
+    /** @type {HTMLTextAreaElement} */ ($("#broadcast-text")).readOnly = false;
+    /** @type {HTMLInputElement} */ ($("[name=bc-target][value=all]")).checked = true;
     clearArea();
   }
 
@@ -164,7 +165,7 @@ export function broadcastPanel({ map, picture, canCommand, showTab }) {
     area = { type: "Polygon", coordinates: [ring] };
     drawn = map.L.polygon(drawing.points, { color: "#58a6ff", weight: 2, fillOpacity: 0.12, interactive: false }).addTo(map.map);
     stopDrawing(false);
-    $("[name=bc-target][value=area]").checked = true;
+    /** @type {HTMLInputElement} */ ($("[name=bc-target][value=area]")).checked = true;
     open();
   }
 
@@ -235,13 +236,6 @@ export function broadcastPanel({ map, picture, canCommand, showTab }) {
     },
     onEvent(event) {
       if (incidentId && event.incident_id === incidentId && event.type.startsWith("broadcast.")) later();
-    },
-    /**
-     * A broadcast's counts moved (the stream's `progress`: its households' deliveries and reads).
-     * @param {{ incident_id: string }} message
-     */
-    onProgress(message) {
-      if (incidentId && message.incident_id === incidentId) later();
     },
   };
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // Printable household cards. A printed page carries no token of its own: this page runs on an
 // admin's enrolled device, asks the API for fresh cards (each household's previous card is
 // revoked) and lays them out for printing. `?households=12,14` prints some; default: all.

@@ -1,3 +1,4 @@
+// @ts-check
 // Don't shoot our own, on the responder's phone: a red caution banner that arrives live from
 // the stream, or with the page (the cautions that still stand, GET .../cautions), and stays
 // until dismissed — on this device for good: a reload does not bring back what was dismissed.

@@ -1,17 +1,18 @@
+// @ts-check
 // The console's challenge dialog: the commander sets or rotates the squad's challenge and
 // password; commanders and operators set the safe word residents are told. The words are read
 // when the dialog opens and removed from the page when it closes.
 import { api, uuid } from "./api.js";
-import { $ } from "./dom.js";
+import { $, field } from "./dom.js";
 import { t, time } from "./i18n.js";
 
 /** `incidentPath(suffix)`: the open incident's API path; `isCommander`: may set the pair;
  * `canCommand`: may set the safe word (a liaison only reads). */
 export function challengeConsole({ incidentPath, isCommander, canCommand }) {
-  const dialog = $("#dlg-challenge");
+  const dialog = /** @type {HTMLDialogElement} */ ($("#dlg-challenge"));
   $("#challenge-controls").hidden = !isCommander;
   $("#safe-word-set").hidden = !canCommand;
-  $("#safe-word-input").readOnly = !canCommand;
+  /** @type {HTMLInputElement} */ ($("#safe-word-input")).readOnly = !canCommand;
   let opening = false; // the words are read before the dialog shows them
   const show = async () => {
     const shown = await api(incidentPath("/challenge"));
@@ -24,7 +25,7 @@ export function challengeConsole({ incidentPath, isCommander, canCommand }) {
     $("#challenge-previous").textContent = previous
       ? `${time(previous.until)} · ${previous.challenge} / ${previous.password}`
       : "";
-    $("#safe-word-input").value = shown.safe_word || "";
+    field("#safe-word-input").value = shown.safe_word || "";
   };
   const run = async (method, suffix, body) => {
     try {
@@ -44,16 +45,16 @@ export function challengeConsole({ incidentPath, isCommander, canCommand }) {
   });
   $("#challenge-generate").addEventListener("click", () => run("POST", "/challenge/rotate", {}));
   $("#challenge-set").addEventListener("click", () => {
-    const challenge = $("#challenge-input").value.trim();
-    const password = $("#password-input").value.trim();
+    const challenge = field("#challenge-input").value.trim();
+    const password = field("#password-input").value.trim();
     if (challenge && password) run("PUT", "/challenge", { challenge, password });
   });
   $("#safe-word-set").addEventListener("click", () => {
-    const word = $("#safe-word-input").value.trim();
+    const word = field("#safe-word-input").value.trim();
     if (word) run("PUT", "/safe-word", { word });
   });
   dialog.addEventListener("close", () => {
     for (const id of ["#challenge-now", "#challenge-previous"]) $(id).textContent = "";
-    for (const id of ["#challenge-input", "#password-input"]) $(id).value = "";
+    for (const id of ["#challenge-input", "#password-input"]) field(id).value = "";
   });
 }

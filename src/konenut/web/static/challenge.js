@@ -1,3 +1,4 @@
+// @ts-check
 // The challenge and password on a squad member's phone: hidden until an explicit tap, hidden
 // again after 30 s or as soon as the page is hidden. The words are fetched at each unlock and
 // never kept on the device (no snapshot, no title, no notification).

@@ -1,3 +1,4 @@
+// @ts-check
 // Redeem the one-time code in the link's #fragment (never sent to servers or logs) for a
 // device token kept on this device, then open the page of the token's most capable role in the
 // link's language. Retries with the same Idempotency-Key until answered.
@@ -26,12 +27,12 @@ async function whoAmI(token) {
 function showWho(me) {
   const name = document.getElementById("who-name");
   name.textContent = me.name || "";
-  name.hidden = name.previousElementSibling.hidden = !me.name; // a guest or liaison has no name
+  name.hidden = /** @type {HTMLElement} */ (name.previousElementSibling).hidden = !me.name; // a guest or liaison has no name
   document.getElementById("who-role").textContent = t(`role.${me.primary_role}`);
   document.getElementById("who").hidden = false;
   const home = homeFor(me, lang);
   localStorage.setItem(HOME_KEY, home);
-  document.getElementById("open-app").href = home;
+  /** @type {HTMLAnchorElement} */ (document.getElementById("open-app")).href = home;
   document.getElementById("next").hidden = false;
   return home;
 }

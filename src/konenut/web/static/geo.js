@@ -1,3 +1,4 @@
+// @ts-check
 // When this phone tells the squad where it is (issue 6): every few seconds while moving, once a
 // minute while still, at once on a big move or a turn, half as often on a low battery that is
 // not charging. `shouldSend` is the whole rule, pure, so a test can ask it directly.
@@ -57,9 +58,12 @@ export function shouldSend(last, fix, now, battery = null) {
 
 /** The battery as the rule wants it, kept current; {level, charging} or null. */
 export function watchBattery() {
+  /** @type {{now: {level: number, charging: boolean} | null}} */
   const state = { now: null };
-  if (typeof navigator.getBattery !== "function") return state;
-  navigator.getBattery().then((battery) => {
+  // The Battery Status API: Chromium's, not in every browser (nor in TypeScript's DOM types).
+  const nav = /** @type {Navigator & {getBattery?: () => Promise<any>}} */ (navigator);
+  if (typeof nav.getBattery !== "function") return state;
+  nav.getBattery().then((battery) => {
     const read = () => { state.now = { level: battery.level, charging: battery.charging }; };
     read();
     battery.addEventListener("levelchange", read);

@@ -1,8 +1,9 @@
+// @ts-check
 // The pass page's other purposes: a household card enrols this phone for its household and
 // opens the resident page; a guest poster asks "how many, which building, a phone" and opens
 // the resident page in guest mode. The volunteer's form stays in join.js.
 import { getToken, uuid } from "./api.js";
-import { $ } from "./dom.js";
+import { $, field } from "./dom.js";
 import { lang, num, t } from "./i18n.js";
 import { HOME_KEY, TOKEN_KEY } from "./storage.js";
 
@@ -49,26 +50,26 @@ function guestForm(code, poster, { show, refusal }) {
   const form = $("#guest");
   form.hidden = false;
   $("main > h2").textContent = t("guest.title");
-  $("#guest-building").value = poster.building_ref || "";
+  field("#guest-building").value = poster.building_ref || "";
   const most = poster.max_people || 500; // the site's cap of people per check-in
-  $("#guest-people").max = String(most);
+  /** @type {HTMLInputElement} */ ($("#guest-people")).max = String(most);
   const tooMany = () => t("guest.bad_people", { max: num(most) });
   const key = uuid(); // one key while this form is retried
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const people = Number($("#guest-people").value);
-    const phone = $("#guest-phone").value.trim();
+    const people = Number(field("#guest-people").value);
+    const phone = field("#guest-phone").value.trim();
     if (!Number.isInteger(people) || people < 1 || people > most) {
       show(tooMany(), "bad");
       $("#guest-people").focus();
       return;
     }
-    const building = $("#guest-building").value.trim();
+    const building = field("#guest-building").value.trim();
     const body = { code, people_count: people, language: lang, ...(building ? { building_ref: building } : {}), ...(phone ? { phone } : {}) };
-    $("#guest-submit").disabled = true;
+    /** @type {HTMLButtonElement} */ ($("#guest-submit")).disabled = true;
     show(t("join.sending"));
     const { response, answer } = await post("/api/v1/passes/redeem-guest", body, key).catch(() => ({ response: null, answer: {} }));
-    $("#guest-submit").disabled = false;
+    /** @type {HTMLButtonElement} */ ($("#guest-submit")).disabled = false;
     if (!response) show(t("join.offline"), "bad");
     else if (!response.ok) show(guestRefusal(answer, response.status) || refusal(answer, response.status, "#guest-phone"), "bad");
     else enrolled(answer, ["guest"]);

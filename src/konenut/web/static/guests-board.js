@@ -1,3 +1,4 @@
+// @ts-check
 // Guests who checked in by a poster, on the operator console: a short list (building, people,
 // status, phone) grouped by the poster they came by, each poster with a one-tap "Void" for a
 // flood of false check-ins, and their buildings marked occupied on the map. Kept apart from

@@ -1,7 +1,8 @@
+// @ts-check
 // The operator's household panels: accountability (who is safe, who needs help, who has not
 // answered), what residents saw outside (confirm or dismiss), and the hostage / barricade board.
 import { api, uuid } from "./api.js";
-import { $, h } from "./dom.js";
+import { $, field, h } from "./dom.js";
 import { num, shortTime, t } from "./i18n.js";
 import * as outbox from "./outbox.js";
 
@@ -125,7 +126,7 @@ export function householdsBoard({ picture, canCommand, act }) {
 
   /** The hostage dialog: an update of `situation`, or (null) a new one in a household chosen. */
   function ask(situation) {
-    const dialog = $("#dlg-hostage");
+    const dialog = /** @type {HTMLDialogElement} */ ($("#dlg-hostage"));
     const choose = !situation;
     $("#hostage-dlg-title").textContent = t(situation ? "hostage.update" : "hostage.mark");
     $("#hostage-dlg-place").textContent = situation ? placeOf(situation) : "";
@@ -135,11 +136,11 @@ export function householdsBoard({ picture, canCommand, act }) {
       const all = [...picture.households.values()].sort((a, b) => String(a.ref).localeCompare(String(b.ref), undefined, { numeric: true }));
       $("#hostage-household").replaceChildren(...all.map((hh) => h("option", { value: hh.household_id }, `${hh.ref} · ${hh.name}`)));
     }
-    $("#hostage-people").value = situation && situation.people_inside != null ? situation.people_inside : "";
-    $("#hostage-attackers").value = situation && situation.attackers_inside != null ? situation.attackers_inside : "";
-    $("#hostage-contact").value = situation ? situation.contact_channel || "" : "";
-    $("#hostage-text").value = "";
-    $("#hostage-resolved").checked = false;
+    field("#hostage-people").value = situation && situation.people_inside != null ? situation.people_inside : "";
+    field("#hostage-attackers").value = situation && situation.attackers_inside != null ? situation.attackers_inside : "";
+    field("#hostage-contact").value = situation ? situation.contact_channel || "" : "";
+    field("#hostage-text").value = "";
+    /** @type {HTMLInputElement} */ ($("#hostage-resolved")).checked = false;
     $("#hostage-resolved-label").hidden = !situation;
     return new Promise((resolve) => {
       dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
@@ -151,14 +152,14 @@ export function householdsBoard({ picture, canCommand, act }) {
   /** The dialog's numbers and text; a field left empty is not sent (nothing new known). */
   function known(before) {
     const count = (id) => {
-      const raw = $(id).value.trim();
+      const raw = field(id).value.trim();
       const n = Number(raw);
       return raw === "" || !Number.isInteger(n) ? null : Math.max(0, Math.min(500, n));
     };
     const body = { people_inside: count("#hostage-people"), attackers_inside: count("#hostage-attackers") };
-    const contact = $("#hostage-contact").value.trim();
+    const contact = field("#hostage-contact").value.trim();
     if (!before || contact !== (before.contact_channel || "")) body.contact_channel = contact;
-    const text = $("#hostage-text").value.trim();
+    const text = field("#hostage-text").value.trim();
     if (text) body.text = text;
     for (const key of Object.keys(body)) if (body[key] === null) delete body[key];
     return body;
@@ -173,7 +174,7 @@ export function householdsBoard({ picture, canCommand, act }) {
    * dialog: which household, and what is known. */
   async function raise(household) {
     if (!household && !(await ask(null))) return;
-    const chosen = household || picture.households.get($("#hostage-household").value);
+    const chosen = household || picture.households.get(field("#hostage-household").value);
     if (!chosen) return;
     outbox.send({
       path: path("/hostage-situations"),
@@ -189,7 +190,7 @@ export function householdsBoard({ picture, canCommand, act }) {
 
   async function update(situation) {
     if (!(await ask(situation))) return;
-    const body = { ...known(situation), status: $("#hostage-resolved").checked ? "resolved" : "ongoing" };
+    const body = { ...known(situation), status: /** @type {HTMLInputElement} */ ($("#hostage-resolved")).checked ? "resolved" : "ongoing" };
     outbox.send({ path: path(`/hostage-situations/${situation.situation_id}/updates`), body, label: t("hostage.update"), kind: "hostage" });
   }
 

@@ -1,3 +1,4 @@
+// @ts-check
 // The page's catalogue and configuration, embedded by the server (web/routes.py): one
 // language per page, chosen in the URL (/{lang}/{page}).
 const read = (id) => JSON.parse(document.getElementById(id).textContent);
@@ -40,6 +41,12 @@ export function duration(secs) {
   const [value, unit] = s < 60 ? [s, "second"] : s < 3600 ? [Math.floor(s / 60), "minute"] : [Math.floor(s / 3600), "hour"];
   return new Intl.NumberFormat(locale, { style: "unit", unit, unitDisplay: "short" }).format(value);
 }
+
+/**
+ * Free text inside a sentence of the page's language keeps its own direction.
+ * @param {string} text
+ */
+export const isolate = (text) => `\u2068${text}\u2069`;
 
 /** Seconds since a stamp. */
 export const ageSecs = (when) => (Date.now() - new Date(when).getTime()) / 1000;

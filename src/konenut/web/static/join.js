@@ -1,8 +1,9 @@
+// @ts-check
 // Join an incident as a volunteer with a standing pass: the code comes in the link's #fragment
 // (never sent to servers or logs) or is typed as read out. A short form, then "waiting for the
 // commander's approval" (polled) and, once approved, the responder view of that incident.
 import { bareCode, getToken, uuid } from "./api.js";
-import { $, $$, h } from "./dom.js";
+import { $, $$, field, h } from "./dom.js";
 import { config, lang, t } from "./i18n.js";
 import { HOME_KEY, JOIN_KEY, LANG_KEY, TOKEN_KEY, readJson, writeJson } from "./storage.js";
 import { passPurpose } from "./guest.js";
@@ -47,17 +48,19 @@ function showForm() {
 }
 
 function formBody() {
-  const typed = code.length === CODE_CHARS ? code : bare($("#code").value);
-  const name = $("#name").value.trim();
-  const phone = $("#phone").value.trim();
+  const typed = code.length === CODE_CHARS ? code : bare(field("#code").value);
+  const name = field("#name").value.trim();
+  const phone = field("#phone").value.trim();
   const affiliation = picked("affiliation");
   const armed = picked("armed");
-  const missing = [
+  /** @type {[boolean, string, string][]} what is wrong, its words, where to fix it */
+  const checks = [
     [typed.length !== CODE_CHARS, "join.need_code", "#code"],
     [!name, "join.need_name", "#name"],
     [!affiliation, "join.need_affiliation", "#affiliation button"],
     [!armed, "join.need_armed", "#armed button"],
-  ].find(([wrong]) => wrong);
+  ];
+  const missing = checks.find(([wrong]) => wrong);
   if (missing) {
     show(t(missing[1]), "bad");
     $(missing[2]).focus();
@@ -77,7 +80,7 @@ function keyFor(body) {
 }
 
 async function redeem(body) {
-  $("#submit").disabled = true;
+  /** @type {HTMLButtonElement} */ ($("#submit")).disabled = true;
   show(t("join.sending"));
   let response;
   try {
@@ -95,7 +98,7 @@ async function redeem(body) {
     return;
   }
   const answer = await response.json().catch(() => ({}));
-  $("#submit").disabled = false;
+  /** @type {HTMLButtonElement} */ ($("#submit")).disabled = false;
   if (!response.ok) {
     show(refusal(answer, response.status, "#phone"), "bad");
     return;
@@ -169,7 +172,7 @@ async function start() {
   } else if (me && me.other === 403) {
     // A squad member's device: a volunteer pass must not replace its token.
     show(t("join.already"), "ok");
-    $("#open-app").href = localStorage.getItem(HOME_KEY) || "/";
+    /** @type {HTMLAnchorElement} */ ($("#open-app")).href = localStorage.getItem(HOME_KEY) || "/";
     $("#next").hidden = false;
   } else if (code || !me) {
     showForm(); // a new pass, or this device's old token is spent

@@ -1,3 +1,4 @@
+// @ts-check
 // The language choice of the pages before the app (landing, enrollment): a link per language.
 import { h } from "./dom.js";
 import { LANG_KEY } from "./storage.js";

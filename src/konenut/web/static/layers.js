@@ -1,3 +1,4 @@
+// @ts-check
 // The operator map's tools: which layers show (units, sightings by age, households by state,
 // civilians in hiding, cameras, gates, shelters, zones), a ruler, a search box, and placing a
 // unit by hand. Choices persist on this device.
@@ -29,7 +30,7 @@ const FOCUS_ZOOM = 18;
 
 function loadChoices() {
   try {
-    const saved = readJson(MAP_LAYERS_KEY, {});
+    const saved = readJson(MAP_LAYERS_KEY, /** @type {Record<string, any>} */ ({}));
     return { ...DEFAULTS, ...saved, states: { ...DEFAULTS.states, ...(saved.states || {}) } };
   } catch {
     return { ...DEFAULTS, states: { ...DEFAULTS.states } };

@@ -1,3 +1,4 @@
+// @ts-check
 // The site map: the GeoJSON site plan is the basemap (works with no internet), online tiles
 // only when the server is configured with them; friends, threats and households on top.
 // Leaflet (from the xstatic-leaflet package) is loaded only when a map is opened.
@@ -13,20 +14,27 @@ const DANGER = new Set(["need_medic", "intruder", "smoke"]);
 const HIDDEN_SIGHTINGS = new Set(["dismissed", "neutralised", "merged"]);
 
 let leaflet = null;
+/** @type {{L?: any}} where Leaflet's script puts itself */
+const global = /** @type {any} */ (window);
 
 /** Load Leaflet's script and stylesheet once. */
 export function loadLeaflet() {
-  if (window.L) return Promise.resolve(window.L);
+  if (global.L) return Promise.resolve(global.L);
   leaflet ||= new Promise((resolve, reject) => {
     document.head.append(h("link", { rel: "stylesheet", href: `${config.leaflet}/leaflet.css` }));
     document.head.append(h("link", { rel: "stylesheet", href: `${config.static}/map.css` }));
     document.head.append(h("script", {
-      src: `${config.leaflet}/leaflet.js`, onload: () => resolve(window.L), onerror: reject,
+      src: `${config.leaflet}/leaflet.js`, onload: () => resolve(global.L), onerror: reject,
     }));
   });
   return leaflet;
 }
 
+/**
+ * The site map in `element`, once Leaflet is loaded.
+ * @param {HTMLElement} element
+ * @param {{onPick?: Function, sightingActions?: Function | null}} [options]
+ */
 export async function createSiteMap(element, options = {}) {
   const L = await loadLeaflet();
   return new SiteMap(L, element, options);
@@ -58,6 +66,11 @@ function centre(layer) {
 }
 
 class SiteMap {
+  /**
+   * @param {any} L Leaflet
+   * @param {HTMLElement} element
+   * @param {{onPick?: Function, sightingActions?: Function | null}} [options]
+   */
   constructor(L, element, { onPick, sightingActions } = {}) {
     this.L = L;
     this.element = element;
@@ -169,7 +182,9 @@ class SiteMap {
   }
 
   /** Friendly units: callsign, muster state and age; faded in steps when not heard from.
-   * `stateOf(subject_id)`: the unit's muster answer, if the page knows it. */
+   * `stateOf(subject_id)`: the unit's muster answer, if the page knows it.
+   * @param {Array<Record<string, any>>} positions
+   * @param {{self?: string | null, stateOf?: (subjectId: string) => string | undefined}} [options] */
   showPositions(positions, { self, stateOf } = {}) {
     const L = this.L;
     this.layers.positions.clearLayers();

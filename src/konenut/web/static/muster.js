@@ -1,9 +1,10 @@
+// @ts-check
 // The muster, shared by the commander's console and the responder's phone: the board read
 // over REST (GET /incidents/{id}/muster) and re-read, debounced, when the stream says
 // something changed; counts grouped the way a squad leader reads them; the device token
 // copied where the service worker can read it (its push actions answer with it).
 import { api, getToken } from "./api.js";
-import { lang, num, t } from "./i18n.js";
+import { lang, messages, num, t } from "./i18n.js";
 import { DEVICE_DB } from "./storage.js";
 
 const REFETCH_DEBOUNCE_MS = 300; // a burst of answers costs one read
@@ -52,6 +53,13 @@ export function squadLine(board) {
     coming: num(n.coming + n.arrived), cannot: num(n.cannot), waiting: num(n.unseen + n.seen + n.not_reached),
   });
   return n.wounded ? `${line} · ${t("muster.ui.squad_wounded", { n: num(n.wounded) })}` : line;
+}
+
+/** A delivery failure's reason in the page's language when it is one the server words the same
+ * every time ("no push subscription"); a provider's own words as they came. */
+export function failureText(reason) {
+  const key = `muster.ui.reason.${reason.toLowerCase().replace(/[^a-z]+/g, "_").replace(/^_|_$/g, "")}`;
+  return key in messages ? messages[key] : reason;
 }
 
 /** The template's text in the page's language (else English, else any). */

@@ -1,6 +1,7 @@
+// @ts-check
 // The console's orders: to the whole squad, a team or one person; and for each order who has
 // acknowledged it and who not yet ("3/5 acknowledged · not yet: ...").
-import { $, h } from "./dom.js";
+import { $, field, h } from "./dom.js";
 import { num, t, time } from "./i18n.js";
 import { personName } from "./ui.js";
 
@@ -31,7 +32,7 @@ export function ordersBoard({ picture }) {
     },
     /** The body fields for the chosen target. */
     target() {
-      const [kind, value] = $("#order-to").value.split(/:(.*)/s);
+      const [kind, value] = field("#order-to").value.split(/:(.*)/s);
       if (kind === "team") return { to_teams: [value] };
       if (kind === "person") return { to_person_ids: [value] };
       return {};

@@ -1,3 +1,4 @@
+// @ts-check
 // The offline outbox (contracts §3): every command a page sends goes into IndexedDB first,
 // with its Idempotency-Key and its original device time, and is resent — with the same key —
 // until the server answers. A reload or a browser restart does not lose it.
@@ -74,6 +75,7 @@ export function onConfirmed(fn) {
  * Queue a command and start sending. `body.occurred_at` is set to now unless given, so a
  * resend hours later still says when it happened. `coalesce`: a newer entry with the same
  * tag replaces the older ones still waiting (positions: only the latest matters).
+ * @param {{method?: string, path: string, body?: Record<string, any>, label?: string, kind?: string, coalesce?: string | null}} command
  */
 export async function send({ method = "POST", path, body = {}, label = "", kind = "", coalesce = null }) {
   const occurred_at = body.occurred_at || new Date().toISOString();

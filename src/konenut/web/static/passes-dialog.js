@@ -1,9 +1,10 @@
+// @ts-check
 // Posters and passes from the console: a guest poster for a building's door (commanders,
 // operators, admins) and a liaison pass for the arriving police or army unit (commanders,
 // admins), each shown as a QR, a code read out in fours and a link, ready to print. Issued
 // online, not through the outbox: a code is shown once, and means nothing until it is seen.
 import { api, bareCode, uuid } from "./api.js";
-import { $, h } from "./dom.js";
+import { $, field, h } from "./dom.js";
 import { config, lang, num, t } from "./i18n.js";
 import { featureName } from "./map.js";
 
@@ -18,17 +19,17 @@ const hoursUntil = (stamp) => Math.max(1, Math.round((Date.parse(stamp) - Date.n
 
 /** Fill a pass's QR, code (in groups of four, to read out) and link into `box`. */
 export function showPass(box, pass) {
-  $("[data-pass=qr]", box).src = pass.qr_data_url;
+  /** @type {HTMLImageElement} */ ($("[data-pass=qr]", box)).src = pass.qr_data_url;
   const code = bareCode(pass.code || "");
   $("[data-pass=code]", box).textContent = (code.match(/.{1,4}/g) || []).join(" ");
-  const link = $("[data-pass=link]", box);
+  const link = /** @type {HTMLAnchorElement} */ ($("[data-pass=link]", box));
   link.textContent = pass.link;
   link.href = pass.link;
 }
 
 /** `roles`: the device's; `plan()`: the site plan; `incident()`: the incident shown. */
 export function passesDialog({ roles, plan, incident }) {
-  const dialog = $("#dlg-passes");
+  const dialog = /** @type {HTMLDialogElement} */ ($("#dlg-passes"));
   const mayGuest = roles.some((r) => GUEST_ROLES.includes(r));
   const mayLiaison = roles.some((r) => LIAISON_ROLES.includes(r));
   $("#cmd-passes").hidden = !mayGuest;
@@ -49,7 +50,7 @@ export function passesDialog({ roles, plan, incident }) {
   }
 
   function fillBuildings() {
-    const chosen = $("#pass-building").value;
+    const chosen = field("#pass-building").value;
     const buildings = ((plan() || {}).features || []).filter((f) => f.properties.kind === "building").sort(byRef);
     $("#pass-building").replaceChildren(
       h("option", { value: "" }, t("operator.pass.whole_site")),
@@ -59,7 +60,7 @@ export function passesDialog({ roles, plan, incident }) {
         return h("option", { value: ref }, name && name !== ref ? `${ref} · ${name}` : ref);
       }),
     );
-    $("#pass-building").value = chosen;
+    field("#pass-building").value = chosen;
   }
 
   async function issue(button, path, body, describe) {
@@ -73,7 +74,7 @@ export function passesDialog({ roles, plan, incident }) {
       $("#pass-what").textContent = title;
       $("#pass-intro").textContent = intro;
       $("#pass-note").textContent = note;
-      $("[data-pass=qr]", box).alt = title;
+      /** @type {HTMLImageElement} */ ($("[data-pass=qr]", box)).alt = title;
       $("#pass-choose").hidden = true;
       box.hidden = false;
       $("#pass-print").hidden = false;
@@ -86,8 +87,8 @@ export function passesDialog({ roles, plan, incident }) {
   }
 
   $("#pass-guest").addEventListener("click", (e) => {
-    const ref = $("#pass-building").value;
-    const body = { language: $("#pass-lang").value, ...(ref ? { building_ref: ref } : {}) };
+    const ref = field("#pass-building").value;
+    const body = { language: field("#pass-lang").value, ...(ref ? { building_ref: ref } : {}) };
     issue(e.currentTarget, "/api/v1/site/guest-posters", body, () => ({
       title: ref ? t("guest.here", { ref }) : t("guest.here_site"),
       intro: t("guest.intro"),

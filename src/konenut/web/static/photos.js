@@ -1,3 +1,4 @@
+// @ts-check
 // Sighting photos: upload the picture itself (the server strips EXIF and keeps it by its hash)
 // and show stored ones; both need the device token, so images load through fetch.
 import { getToken } from "./api.js";

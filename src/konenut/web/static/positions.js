@@ -1,3 +1,4 @@
+// @ts-check
 // Friendly units on the map as the squad reads them (issue 6): callsign, muster state, how long
 // ago; a unit not heard from fades in steps (> 2 min faded, > 10 min grey, "10 min ago").
 // Ages move on every 15 s by editing the markers in place, never by redrawing the layer.

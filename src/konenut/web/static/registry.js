@@ -1,7 +1,8 @@
+// @ts-check
 // The admin's household registry: find a household, edit it and its members, save. The
 // server stores only the differences; a field it refuses is shown next to that field.
 import { ApiError, api, uuid } from "./api.js";
-import { $, $$, h } from "./dom.js";
+import { $, $$, field, h, values } from "./dom.js";
 import { config, lang, t } from "./i18n.js";
 import { boot } from "./ui.js";
 
@@ -38,7 +39,7 @@ async function main() {
 const byRef = (a, b) => String(a.ref).localeCompare(String(b.ref), lang, { numeric: true });
 
 function renderList() {
-  const query = $("#reg-search").value.trim().toLowerCase();
+  const query = field("#reg-search").value.trim().toLowerCase();
   const names = new Map();
   for (const p of people) if (p.household_id) names.set(p.household_id, `${names.get(p.household_id) || ""} ${p.name} ${p.phone || ""}`);
   const found = households.filter((hh) => !query || `${hh.ref} ${hh.name} ${hh.building_ref || ""} ${names.get(hh.household_id) || ""}`.toLowerCase().includes(query)).sort(byRef);
@@ -59,19 +60,27 @@ function langBoxes(fieldset, chosen) {
 }
 
 function checked(fieldset) {
-  const codes = $$("input:checked", fieldset).map((i) => i.value);
+  const codes = values("input:checked", fieldset);
   return [...codes, ...(fieldset.dataset.others ? fieldset.dataset.others.split(",") : [])];
 }
 
+/** The household's form, its fields by name. */
+function registryForm() {
+  return /** @type {HTMLFormElement & {elements: Record<string, HTMLInputElement>}} */ ($("#reg-form"));
+}
+
 function memberRow(member) {
-  const row = $("#member-template").content.firstElementChild.cloneNode(true);
+  const row = /** @type {HTMLElement} */ (/** @type {HTMLTemplateElement} */ ($("#member-template")).content.firstElementChild.cloneNode(true));
   row.dataset.person = member.person_id || "";
   row.dataset.ref = member.ref || "";
-  $("[data-field=name]", row).value = member.name || "";
-  $("[data-field=age_group]", row).value = member.age_group || "adult";
-  $("[data-field=phone]", row).value = member.phone || "";
+  field("[data-field=name]", row).value = member.name || "";
+  field("[data-field=age_group]", row).value = member.age_group || "adult";
+  field("[data-field=phone]", row).value = member.phone || "";
   langBoxes($("[data-langs=member]", row), member.languages || []);
-  $$(".reg-needs input", row).forEach((box) => { box.checked = (member.special_needs || []).includes(box.value); });
+  $$(".reg-needs input", row).forEach((el) => {
+    const box = /** @type {HTMLInputElement} */ (el);
+    box.checked = (member.special_needs || []).includes(box.value);
+  });
   $(".reg-remove", row).addEventListener("click", () => row.remove());
   return row;
 }
@@ -79,7 +88,7 @@ function memberRow(member) {
 async function open(householdId) {
   current = await api(`/api/v1/site/households/${householdId}`);
   saveKey = uuid();
-  const form = $("#reg-form");
+  const form = registryForm();
   form.hidden = false;
   $("#reg-empty").hidden = true;
   $("#reg-ref").textContent = t("registry.household", { ref: current.ref });
@@ -102,8 +111,8 @@ async function open(householdId) {
 }
 
 function body() {
-  const form = $("#reg-form");
-  const value = (name) => form.elements[name].value.trim() || null;
+  const form = registryForm();
+  const value = (/** @type {string} */ name) => form.elements[name].value.trim() || null;
   return {
     name: form.elements.name.value.trim(),
     building_ref: value("building_ref"),
@@ -114,11 +123,11 @@ function body() {
     members: $$("#reg-members > li").map((row) => ({
       person_id: row.dataset.person || null,
       ref: row.dataset.ref || null,
-      name: $("[data-field=name]", row).value.trim(),
-      age_group: $("[data-field=age_group]", row).value,
+      name: field("[data-field=name]", row).value.trim(),
+      age_group: field("[data-field=age_group]", row).value,
       languages: checked($("[data-langs=member]", row)),
-      phone: $("[data-field=phone]", row).value.trim() || null,
-      special_needs: $$(".reg-needs input:checked", row).map((i) => i.value),
+      phone: field("[data-field=phone]", row).value.trim() || null,
+      special_needs: values(".reg-needs input:checked", row),
     })),
   };
 }
@@ -149,7 +158,7 @@ function showErrors(errors) {
 }
 
 async function save() {
-  const button = $("#reg-save");
+  const button = /** @type {HTMLButtonElement} */ ($("#reg-save"));
   button.disabled = true;
   $("#reg-status").textContent = t("registry.saving");
   try {

@@ -1,8 +1,9 @@
+// @ts-check
 // The resident's phone in a safe room: the current instruction in the household's language,
 // and big silent buttons for the household's own status. Nothing about the squad is asked
 // for or shown here; the map library loads only if the resident opens the map.
 import { api } from "./api.js";
-import { $, $$ } from "./dom.js";
+import { $, $$, field } from "./dom.js";
 import { config, lang, num, t, time } from "./i18n.js";
 import { subscribePush } from "./muster.js";
 import * as outbox from "./outbox.js";
@@ -195,8 +196,8 @@ function checkIn(status, more = {}) {
   const { incident } = state;
   if (!incident || !(me.household_id || isGuest())) return;
   const who = isGuest() ? `guests/${me.subject_id}` : `households/${me.household_id}`;
-  const note = $("#note").value.trim();
-  $("#note").value = "";
+  const note = field("#note").value.trim();
+  field("#note").value = "";
   outbox.send({
     path: `/api/v1/incidents/${incident.incident_id}/${who}/check-ins`,
     body: { status, people_count: people || 1, ...(note ? { text: note } : {}), ...more },
@@ -238,7 +239,7 @@ function setupSighting() {
     outbox.send({
       path: `/api/v1/incidents/${incident.incident_id}/sightings`,
       body: {
-        category: "hostile", armed: true, count: armed.count, vehicle: $("#armed-vehicle").checked,
+        category: "hostile", armed: true, count: armed.count, vehicle: /** @type {HTMLInputElement} */ ($("#armed-vehicle")).checked,
         ...(armed.deg === null ? {} : { direction_deg: armed.deg }),
         ...(armed.count > 1 ? { text: armed.label } : {}),
       },
@@ -260,7 +261,7 @@ function showSighting(stage) {
 
 /** The map only on request: its library is most of a page's weight. */
 async function openMap() {
-  const button = $("#open-map");
+  const button = /** @type {HTMLButtonElement} */ ($("#open-map"));
   button.disabled = true;
   const { createSiteMap } = await import("./map.js");
   const element = $("#map");

@@ -1,3 +1,4 @@
+// @ts-check
 // The responder's phone: own status in one tap, a sighting in three, friends and threats on
 // the map, the latest orders. Every command goes through the outbox; the position is shared
 // while an incident is open (only the newest waiting position is kept).
@@ -134,7 +135,7 @@ function render() {
   showDrill(incident);
   $("#standby").hidden = open;
   renderChallenge(open);
-  $$("#status-buttons button, #report-sighting").forEach((b) => { b.disabled = !open; });
+  $$("#status-buttons button, #report-sighting").forEach((b) => { /** @type {HTMLButtonElement} */ (b).disabled = !open; });
   renderMuster();
   renderStatus();
   renderOrders();
@@ -249,7 +250,7 @@ function renderOrders() {
 
 function renderThreats() {
   const threats = picture.activeSightings()
-    .sort((a, b) => (a.category === "hostile") - (b.category === "hostile") || (a.updated_at < b.updated_at ? -1 : 1))
+    .sort((a, b) => Number(a.category === "hostile") - Number(b.category === "hostile") || (a.updated_at < b.updated_at ? -1 : 1))
     .reverse()
     .slice(0, THREATS_SHOWN);
   $("#threats").replaceChildren(...threats.map((s) => h("li", {},
@@ -337,14 +338,14 @@ function acknowledge(order, button) {
 }
 
 function setupSighting() {
-  const dialog = $("#dlg-sighting");
+  const dialog = /** @type {HTMLDialogElement} */ ($("#dlg-sighting"));
   const pressed = (group) => $(`${group} [aria-pressed=true]`);
   const choose = (group, button) => $$(`${group} [data-value]`).forEach((b) => b.setAttribute("aria-pressed", String(b === button)));
   const toggle = (button) => button.setAttribute("aria-pressed", String(button.getAttribute("aria-pressed") !== "true"));
   $$("#sighting-category button").forEach((b) => b.addEventListener("click", () => {
     choose("#sighting-category", b);
-    $("#send-here").disabled = false;
-    $("#send-pick").disabled = false;
+    /** @type {HTMLButtonElement} */ ($("#send-here")).disabled = false;
+    /** @type {HTMLButtonElement} */ ($("#send-pick")).disabled = false;
   }));
   $$("#sighting-count [data-value]").forEach((b) => b.addEventListener("click", () => choose("#sighting-count", b)));
   $("#sighting-armed").addEventListener("click", (e) => toggle(e.currentTarget));
@@ -356,8 +357,8 @@ function setupSighting() {
     choose("#sighting-count", $("#sighting-count [data-value='1']"));
     $("#sighting-armed").setAttribute("aria-pressed", "false");
     $("#sighting-vehicle").setAttribute("aria-pressed", "false");
-    $("#send-here").disabled = true;
-    $("#send-pick").disabled = true;
+    /** @type {HTMLButtonElement} */ ($("#send-here")).disabled = true;
+    /** @type {HTMLButtonElement} */ ($("#send-pick")).disabled = true;
     dialog.showModal();
   });
   const report = async (location) => {
@@ -394,7 +395,7 @@ function setupSighting() {
  * without it.
  */
 function setupPhoto() {
-  const input = $("#sighting-photo");
+  const input = /** @type {HTMLInputElement} */ ($("#sighting-photo"));
   const state = $("#photo-state");
   let upload = null;
   const show = (key, tone) => { state.textContent = t(key); $("#photo-pick").dataset.state = tone; };
@@ -453,7 +454,7 @@ function gotFix(position) {
 
 function sharePosition() {
   const incident = picture.incident;
-  if (!fix || !incident || incident.closed_at || !$("#share-location").checked) return;
+  if (!fix || !incident || incident.closed_at || !/** @type {HTMLInputElement} */ ($("#share-location")).checked) return;
   const now = Date.now();
   if (document.hidden || !shouldSend(lastSent, fix, now, battery.now)) return;
   lastSent = { ...fix, at: now };
@@ -463,7 +464,7 @@ function sharePosition() {
 }
 
 function setupLocation() {
-  const share = $("#share-location");
+  const share = /** @type {HTMLInputElement} */ ($("#share-location"));
   share.checked = localStorage.getItem(SHARE_LOCATION_KEY) !== "off";
   share.addEventListener("change", () => localStorage.setItem(SHARE_LOCATION_KEY, share.checked ? "on" : "off"));
   $("#follow").addEventListener("click", async () => {

@@ -1,3 +1,4 @@
+// @ts-check
 // "/" (the installed app's start): open this device's page, or the landing page.
 import { HOME_KEY, LANG_KEY, TOKEN_KEY } from "./storage.js";
 import { LANGUAGES } from "./views.js";

@@ -1,3 +1,4 @@
+// @ts-check
 // The live stream client (docs/stream.md): one WebSocket, token in the first message, resume
 // from the last seq, reconnect with backoff and jitter, pong to every ping. When the WebSocket
 // cannot be had (a proxy that drops upgrades, an older server), it polls

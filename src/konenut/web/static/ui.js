@@ -1,3 +1,4 @@
+// @ts-check
 // What every app page shares: start-up (token, /me, service worker), the connection
 // indicator, the outbox list, the menu (views, languages, sign out), cached snapshots.
 import { ApiError, api, getToken } from "./api.js";
@@ -108,14 +109,14 @@ export async function loadOrRestore(view, load, restore) {
 /**
  * Open the page's live stream from `since`: resend the outbox whenever it goes live, show the
  * connection state, and keep the age of cached data when starting offline.
+ * @param {{view: string, since: number, onEvent: Function, onResync: Function, cached?: any}} options
  */
-export function startStream({ view, since, onEvent, onResync, onProgress, cached }) {
+export function startStream({ view, since, onEvent, onResync, cached }) {
   const stream = new Stream({
     since,
     seqKey: SEQ_PREFIX + view,
     onEvent,
     onResync,
-    onProgress,
     onUnauthorized: revoked,
     onState: (state) => {
       if (state === "live") outbox.flush({ now: true });
@@ -152,7 +153,9 @@ export function showConnection(stream) {
 
 /**
  * Keep `el` listing what is waiting in the outbox (with its original time) and what the
- * server refused; `pending` gets the count.
+ * server refused; `onChange(entries)` hears every change.
+ * @param {HTMLElement} el
+ * @param {{onChange?: (entries: Array<Record<string, any>>) => void, quiet?: string[]}} [options]
  */
 export function showOutbox(el, { onChange, quiet = ["position"] } = {}) {
   outbox.subscribe((entries) => {

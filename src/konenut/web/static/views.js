@@ -1,3 +1,4 @@
+// @ts-check
 // Which page each role opens; a token with several roles gets a switcher (contracts §4).
 import { LANG_KEY } from "./storage.js";
 
