@@ -19,6 +19,7 @@ export class Stream {
    * since: the seq of the data the page shows; onEvent(event); onResync(); onState(state)
    * with state one of "connecting", "live", "reconnecting", "offline", "unauthorized";
    * onProgress(message): a broadcast's delivery counts (docs/stream.md), not an event.
+   * @param {{since?: number, seqKey?: string, onEvent?: Function, onResync?: Function, onState?: Function, onUnauthorized?: Function, onProgress?: Function}} options
    */
   constructor({ since, seqKey, onEvent, onResync, onState, onUnauthorized, onProgress }) {
     this.since = since || 0;
