@@ -157,7 +157,6 @@ class Entry:
             self.frames[shape] = frame
         return frame
 
-
     def folded_for(self, viewer: Viewer) -> bool:
         """Whether this viewer gets this entry as progress counts rather than as the event."""
         if not self.folded or self.etype is None:
@@ -281,19 +280,20 @@ class EventRing:
         return [self.get(seq) for seq in range(after + 1, last + 1)]
 
 
-class _Batch:
-    """Entries pushed to live clients together, with their frames per audience shape."""
+class Span:
+    """The ring's entries after one seq up to another, with what each audience shape gets of
+    them: clients at the same cursor share one filtering and encoding of what comes next."""
 
-    def __init__(self, before: int, entries: list[Entry]) -> None:
-        self.before = before  # the seq the clients it is for have got to
+    __slots__ = ("_frames", "_shape_of", "entries", "last")
+
+    def __init__(self, entries: list[Entry], last: int) -> None:
         self.entries = entries
-        self.last = entries[-1].seq
+        self.last = last
         self._shape_of = audience_key(entries)
         self._frames: dict[Hashable, list[str]] = {}  # audience shape -> its frames
 
     def frames_for(self, viewer: Viewer) -> list[str]:
-        """The viewer's frames, encoded once per shape (its clients share the list: none
-        changes it)."""
+        """The viewer's frames (shared: the caller copies before adding to them)."""
         shape = self._shape_of(viewer)
         frames = self._frames.get(shape)
         if frames is None:
@@ -375,6 +375,8 @@ class StreamHub:
         self._clock = clock
         self._ring = EventRing(self.limits.buffer_events)
         self._latest: dict[tuple[str | None, Any], Entry] = {}  # last entry per coalesced unit
+        # (cursor, last seq) -> that span, until the next append (which may supersede a position)
+        self._spans: dict[tuple[int, int], Span] = {}
         self._clients: set[StreamClient] = set()
         self._pending: list[Event] = []  # arrived while the gap before them is read
         self._filling = True  # until `start` has loaded the ring
@@ -457,6 +459,8 @@ class StreamHub:
     def _append(self, event: Event) -> None:
         entry = self._entry(event)
         self._ring.append(entry)
+        if self._spans:
+            self._spans.clear()
         mark_superseded((entry,), self._latest)
         if entry.folded:
             self._progress_moved(entry)
@@ -511,37 +515,26 @@ class StreamHub:
         ring = self._ring
         if ring.head == before:
             return
-        batch = _Batch(before, ring.between(max(before, ring.first - 1), ring.head))
-        types = {entry.event.type for entry in batch.entries}
+        types = {entry.event.type for entry in ring.between(max(before, ring.first - 1), ring.head)}
         if types & CHECK_TOKENS_BEFORE:
             self._reauthorise_all()
         clients = list(self._clients)
         if types & CHECK_TOKENS_AFTER:  # the closing news reaches everyone before the check
-            self._push_to(batch, clients)
+            self._wake_all(clients)
             self._reauthorise_all()
             return
-        self._push_to(batch, clients[:PUSH_SHARE_CLIENTS])
+        self._wake_all(clients[:PUSH_SHARE_CLIENTS])
         if len(clients) > PUSH_SHARE_CLIENTS:
-            self._spawn(self._push_rest(batch, clients[PUSH_SHARE_CLIENTS:]))
+            self._spawn(self._wake_rest(clients[PUSH_SHARE_CLIENTS:]))
 
-    async def _push_rest(self, batch: _Batch, clients: list[StreamClient]) -> None:
+    async def _wake_rest(self, clients: list[StreamClient]) -> None:
         for start in range(0, len(clients), PUSH_SHARE_CLIENTS):
             await asyncio.sleep(0)  # the loop's other work first: an HTTP answer, a read
-            self._push_to(batch, clients[start : start + PUSH_SHARE_CLIENTS])
+            self._wake_all(clients[start : start + PUSH_SHARE_CLIENTS])
 
-    def _push_to(self, batch: _Batch, clients: list[StreamClient]) -> None:
-        """Send the batch to those of `clients` caught up with it (frames once per audience
-        shape); wake the others, which are behind or got it already."""
+    def _wake_all(self, clients: list[StreamClient]) -> None:
         for client in clients:
-            if client.phase is not Phase.LIVE or client.task is not None:
-                continue
-            if client.cursor == batch.before == batch.entries[0].seq - 1:  # the usual case
-                frames = batch.frames_for(client.viewer)
-                client.cursor = batch.last
-                if frames or client.ping_due:  # else nothing in it for this client: no task
-                    client.task = start_eagerly(self._drain(client, frames))
-            else:
-                self._wake(client)
+            self._wake(client)
 
     def _take_pending(self) -> None:
         pending, self._pending = self._pending, []
@@ -651,7 +644,7 @@ class StreamHub:
                 frames.append(control("resync", ring.head))
             else:
                 last = min(ring.head, client.cursor + MAX_BATCH_EVENTS)
-                frames = frames_for(ring.between(client.cursor, last), client.viewer, last)
+                frames = list(self._span(client.cursor, last).frames_for(client.viewer))
                 client.cursor = last
         if client.queued:
             frames += client.queued
@@ -660,6 +653,12 @@ class StreamHub:
             client.ping_due = False
             frames.append(control("ping", client.cursor))
         return frames
+
+    def _span(self, after: int, last: int) -> Span:
+        span = self._spans.get((after, last))
+        if span is None:
+            span = self._spans[after, last] = Span(self._ring.between(after, last), last)
+        return span
 
     def _wake(self, client: StreamClient) -> None:
         """Start sending to a live client that has something to send and is not sending."""
@@ -706,8 +705,13 @@ class StreamHub:
                 log.exception("stream.progress_failed", site_id=self.site_id)
                 continue
             if counts is not None:
-                frame = control("progress", self._ring.head, incident_id=incident_id,
-                                broadcast_id=broadcast_id, counts=counts)
+                frame = control(
+                    "progress",
+                    self._ring.head,
+                    incident_id=incident_id,
+                    broadcast_id=broadcast_id,
+                    counts=counts,
+                )
                 self._send_to_folded(entry, frame)
 
     def _send_to_folded(self, entry: Entry, frame: str) -> None:
