@@ -29,7 +29,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from konenut.api.runtime import Runtime
+from konenut.bootstrap import Runtime
 from konenut.config import GZIP_MIN_BYTES
 from konenut.i18n import LANGUAGE_NAMES, LANGUAGES, catalogue, direction, instructions
 from konenut.web import landing
