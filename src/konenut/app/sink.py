@@ -1,4 +1,4 @@
-"""The command sink: what background senders need of the event store, as a Protocol.
+"""The command sink: what background senders and policies need of the event store, a Protocol.
 
 The store (store/eventstore.py EventStore) satisfies it structurally; the app layer names
 only this, so it never imports the store.
@@ -6,21 +6,16 @@ only this, so it never imports the store.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from datetime import datetime
 from typing import Protocol
 
 from konenut.app.decisions import Decide, IdempotencyKey, Outcome
-from konenut.domain.events import Event
 from konenut.domain.state import SiteState
-
-# Called with (site_id, events) from the writer thread after each commit.
-Listener = Callable[[str, Sequence[Event]], None]
 
 
 class CommandSink(Protocol):
-    """Runs commands in order against a site's state, and says what was appended."""
+    """Runs commands, in order, against a site's current state, and shows that state."""
 
     @property
     def url(self) -> str:
@@ -43,8 +38,4 @@ class CommandSink(Protocol):
 
     def state(self, site_id: str) -> SiteState:
         """The live projection of a site (do not mutate it)."""
-        ...
-
-    def subscribe(self, listener: Listener) -> None:
-        """Call `listener(site_id, events)` after each commit."""
         ...

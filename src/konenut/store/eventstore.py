@@ -26,7 +26,6 @@ from konenut.app.decisions import Decide as Decide
 from konenut.app.decisions import Decision as Decision
 from konenut.app.decisions import IdempotencyKey as IdempotencyKey
 from konenut.app.decisions import Outcome as Outcome
-from konenut.app.sink import Listener
 from konenut.config import CODE_KEY_NAME
 from konenut.domain.errors import DomainError, IdempotencyConflict
 from konenut.domain.event_types import event_type
@@ -54,6 +53,10 @@ class StoreUnavailable(Exception):
 
 class CommandFailed(Exception):
     """A command raised an unexpected error while deciding; nothing of it was stored."""
+
+
+# Called with (site_id, events) from the writer thread after each commit.
+Listener = Callable[[str, Sequence[Event]], None]
 
 
 @dataclass
