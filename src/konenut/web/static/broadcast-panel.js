@@ -237,5 +237,12 @@ export function broadcastPanel({ map, picture, canCommand, showTab }) {
     onEvent(event) {
       if (incidentId && event.incident_id === incidentId && event.type.startsWith("broadcast.")) later();
     },
+    /**
+     * A broadcast's counts moved (the stream's `progress`: its households' deliveries and reads).
+     * @param {{ incident_id: string }} message
+     */
+    onProgress(message) {
+      if (incidentId && message.incident_id === incidentId) later();
+    },
   };
 }

@@ -164,7 +164,9 @@ async function main() {
   });
   const loaded = await loadOrRestore("operator", load, restore);
   if (!loaded) return;
-  stream = startStream({ view: "operator", ...loaded, onEvent, onResync: reload });
+  /** A broadcast's counts moved (the stream's `progress`, docs/stream.md): the boards that show them. */
+  const onProgress = (/** @type {any} */ message) => { for (const board of boards) board.onProgress?.(message); };
+  stream = startStream({ view: "operator", ...loaded, onEvent, onResync: reload, onProgress });
   setInterval(() => store.changed(), AGES_REDRAWN_MS); // units age in place (positions.js), not by a redraw
 }
 

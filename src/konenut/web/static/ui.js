@@ -109,14 +109,15 @@ export async function loadOrRestore(view, load, restore) {
 /**
  * Open the page's live stream from `since`: resend the outbox whenever it goes live, show the
  * connection state, and keep the age of cached data when starting offline.
- * @param {{view: string, since: number, onEvent: Function, onResync: Function, cached?: any}} options
+ * @param {{view: string, since: number, onEvent: Function, onResync: Function, onProgress?: Function, cached?: any}} options
  */
-export function startStream({ view, since, onEvent, onResync, cached }) {
+export function startStream({ view, since, onEvent, onResync, onProgress, cached }) {
   const stream = new Stream({
     since,
     seqKey: SEQ_PREFIX + view,
     onEvent,
     onResync,
+    onProgress,
     onUnauthorized: revoked,
     onState: (state) => {
       if (state === "live") outbox.flush({ now: true });
