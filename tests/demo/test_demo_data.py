@@ -13,6 +13,7 @@ import pytest
 
 from konenut.demo import load_residents, load_site_plan
 from konenut.demo.generate import main as generate
+from konenut.domain.geo import LocalFrame
 
 KINDS = {
     "boundary",
@@ -30,7 +31,7 @@ KINDS = {
     "field",
 }
 LANGUAGES = {"he", "ar", "en", "th", "ne"}
-LAT0, LON0 = 30.43, 34.97
+FRAME = LocalFrame((34.97, 30.43))  # metres around the site's centre
 
 Pt = tuple[float, float]
 
@@ -39,11 +40,7 @@ Pt = tuple[float, float]
 
 
 def to_xy(coord: list[float]) -> Pt:
-    lon, lat = coord
-    return (
-        (lon - LON0) * 111_320.0 * math.cos(math.radians(LAT0)),
-        (lat - LAT0) * 110_860.0,
-    )
+    return FRAME.metres((coord[0], coord[1]))
 
 
 def ring_xy(feature: dict[str, Any]) -> list[Pt]:
