@@ -39,11 +39,14 @@ system-packages:
 test: system-packages $(STAMP) $(TSC_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src/konenut
+	$(BIN)/lint-imports --no-cache
 	$(TSC) $(TSC_FLAGS) $(WEB_SCRIPTS)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# lint-imports: the layers contract in pyproject.toml ([tool.importlinter]): no import runs back up.
 lint: $(STAMP) jscheck
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports --no-cache
 
 jscheck: $(TSC_STAMP)
 	$(TSC) $(TSC_FLAGS) $(WEB_SCRIPTS)

@@ -40,6 +40,13 @@ def test_make_test_runs_the_install_script_before_anything_else() -> None:
     assert any("pytest" in line for line in commands[1:])
 
 
+def test_make_lint_and_make_test_check_the_import_layers() -> None:
+    for target in ("lint", "test"):
+        planned = run(["make", "--no-print-directory", "-n", target])
+        assert planned.returncode == 0, planned.stderr
+        assert any("lint-imports" in line for line in planned.stdout.splitlines()), target
+
+
 def test_the_install_script_does_nothing_when_all_is_there() -> None:
     checked = run([str(INSTALL_SCRIPT)])  # what `make test` runs: no apt-get on this machine
     assert checked.returncode == 0, checked.stderr
