@@ -740,3 +740,22 @@ def test_a_batch_reaches_live_clients_a_share_per_turn_of_the_loop(
         await hub.close()
 
     run(scenario)
+
+
+def test_a_live_client_gets_what_follows_more_events_than_a_turn_holds_that_it_may_not_see(
+) -> None:
+    async def scenario() -> None:
+        log = Log()
+        hub = make_hub(log, buffer_events=1_024)
+        await hub.start()
+        _c, home = await connect(hub, VIEWERS[Role.RESIDENT], since=log.head)
+        unseen = [log.add("broadcast.delivery_sent",
+                          sample_payload("broadcast.delivery_sent", "p", OTHER_HOME, INCIDENT))
+                  for _ in range(hub_module.MAX_BATCH_EVENTS + 44)]
+        sent = log.add("broadcast.sent", sample_payload("broadcast.sent", "", "", INCIDENT))
+        publish(hub, *unseen, sent)
+        await settle()
+        assert [f["seq"] for f in home.events] == [sent.seq]
+        await hub.close()
+
+    run(scenario)

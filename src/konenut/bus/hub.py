@@ -642,10 +642,11 @@ class StreamHub:
             if client.cursor + 1 < ring.first:  # what it needs next is gone: tell it, never drop it
                 client.cursor = ring.head
                 frames.append(control("resync", ring.head))
-            else:
-                last = min(ring.head, client.cursor + MAX_BATCH_EVENTS)
-                frames = list(self._span(client.cursor, last).frames_for(client.viewer))
-                client.cursor = last
+            else:  # a span with nothing for this client is passed over, not an end
+                while not frames and client.cursor < ring.head:
+                    last = min(ring.head, client.cursor + MAX_BATCH_EVENTS)
+                    frames = list(self._span(client.cursor, last).frames_for(client.viewer))
+                    client.cursor = last
         if client.queued:
             frames += client.queued
             client.queued = None
