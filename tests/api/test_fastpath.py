@@ -1,27 +1,34 @@
-"""The fast path answers check-ins and position reports exactly as their routes do, and leaves
-everything else to them."""
+"""The hot routes (check-ins, position reports) answer on their lean twins (api/fastpath.py)
+exactly as FastAPI's routes answer the same request, refusals included, and leave to them what
+they do not take.
+
+A request's twin through FastAPI is the same body sent as `application/vnd.konenut+json`:
+JSON to FastAPI, not plain JSON to the lean route.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from konenut.api.fastpath import HOT_ROUTES, MAX_BODY_BYTES, FastPath
+from konenut.api.fastpath import LeanRoute
 from konenut.domain.roles import Role
 
 from .conftest import HERE, Site, assert_problem, new_key
 from .test_caution import HOUSE_15, at, cautions_after, converge_on, sighting
 
 VOLATILE = ("id", "seq", "occurred_at", "recorded_at")
-
-
+FULL_STACK_JSON = "application/vnd.konenut+json"
 CHECK_IN, POSITION = "check_in_household", "report_position"
 
 
-def _fast_path(site: Site) -> FastPath:
-    layer: Any = site.client.app.middleware_stack  # type: ignore[attr-defined]
-    while not isinstance(layer, FastPath):
-        layer = layer.app
-    return layer
+def _lean(site: Site) -> dict[str, LeanRoute]:
+    routes = site.client.app.router.routes  # type: ignore[attr-defined]
+    return {r.operation: r for r in routes if isinstance(r, LeanRoute)}
+
+
+def _served(site: Site) -> dict[str, int]:
+    """How many commands each lean route ran so far (its endpoint called)."""
+    return {operation: route.served for operation, route in _lean(site).items()}
 
 
 def _path(site: Site, household_id: str | None = None) -> str:
@@ -35,10 +42,11 @@ def _raw(
     key: str | None = None,
     *,
     path: str | None = None,
-    role: Role = Role.RESIDENT,
+    role: Role | None = Role.RESIDENT,
+    media_type: str = "application/json",
     **headers: str,
 ) -> Any:
-    sent = {**site.headers(role, key=key), "Content-Type": "application/json", **headers}
+    sent = {**site.headers(role, key=key), "Content-Type": media_type, **headers}
     return site.client.post(path or _path(site), content=body, headers=sent)
 
 
@@ -47,20 +55,37 @@ def _stable(body: dict[str, Any]) -> dict[str, Any]:
     return {**body, "events": events}
 
 
-def test_a_check_in_takes_the_fast_path_and_answers_as_the_route_does(site: Site) -> None:
-    fast = _fast_path(site)
+def _alike(lean: Any, full: Any) -> None:
+    """The lean path's answer and the full stack's, but for what differs per command."""
+    assert lean.status_code == full.status_code, (lean.text, full.text)
+    assert lean.headers["content-type"] == full.headers["content-type"]
+    if lean.status_code == 201:
+        assert _stable(lean.json()) == _stable(full.json())
+    else:
+        assert lean.json() == full.json()
+
+
+def test_the_lean_routes_come_first_and_are_published_by_their_fastapi_routes(
+    site: Site,
+) -> None:
+    routes = site.client.app.router.routes  # type: ignore[attr-defined]
+    assert {r.operation for r in routes[:2]} == {CHECK_IN, POSITION}
+    paths = site.client.get("/api/v1/openapi.json").json()["paths"]
+    posts = {op["post"]["operationId"]: path for path, op in paths.items() if "post" in op}
+    for operation, route in _lean(site).items():
+        assert route.path == posts[operation]
+
+
+def test_a_check_in_takes_the_lean_path_and_answers_as_the_full_stack(site: Site) -> None:
     body = b'{"status": "need_medic", "people_count": 3, "injured_count": 1, "text": "\xd7\x90"}'
-    # Padded past the fast path's size limit: the same check-in, answered by the route.
-    padded = body + b" " * (MAX_BODY_BYTES + 1)
-    served = fast.served[CHECK_IN]
-    by_route = _raw(site, padded)
-    assert fast.served[CHECK_IN] == served
-    by_fast_path = _raw(site, body)
-    assert fast.served[CHECK_IN] == served + 1
-    assert by_route.status_code == by_fast_path.status_code == 201, by_fast_path.text
-    assert by_fast_path.headers["content-type"] == by_route.headers["content-type"]
-    assert _stable(by_fast_path.json()) == _stable(by_route.json())
-    payload = by_fast_path.json()["events"][0]["payload"]
+    served = _served(site)
+    by_full_stack = _raw(site, body, media_type=FULL_STACK_JSON)
+    assert _served(site) == served
+    by_lean_path = _raw(site, body)
+    assert _served(site) == {**served, CHECK_IN: served[CHECK_IN] + 1}
+    assert by_lean_path.status_code == 201, by_lean_path.text
+    _alike(by_lean_path, by_full_stack)
+    payload = by_lean_path.json()["events"][0]["payload"]
     assert payload["status"] == "need_medic" and payload["text"] == "א"
     board = site.get(f"/api/v1/incidents/{site.incident_id}/households", Role.OPERATOR).json()
     mine = next(h for h in board if h["household_id"] == site.seeded.household_id)
@@ -68,15 +93,17 @@ def test_a_check_in_takes_the_fast_path_and_answers_as_the_route_does(site: Site
 
 
 def test_a_retry_is_replayed_and_a_reused_key_refused(site: Site) -> None:
-    fast, key = _fast_path(site), new_key()
+    key = new_key()
     first = _raw(site, b'{"status": "safe"}', key=key)
     again = _raw(site, b'{"status": "safe"}', key=key)
     assert first.status_code == again.status_code == 201
     assert again.headers["idempotent-replayed"] == "true"
     assert again.json() == first.json()
-    served = fast.served[CHECK_IN]
+    served = _served(site)[CHECK_IN]
     assert_problem(_raw(site, b'{"status": "smoke"}', key=key), 409, "idempotency-key-reused")
-    assert fast.served[CHECK_IN] == served + 1  # the writer refused: rendered as the route would
+    assert (
+        _served(site)[CHECK_IN] == served + 1
+    )  # the writer refused: rendered by the app's handler
 
 
 def test_a_retry_with_other_whitespace_and_key_order_is_replayed(site: Site) -> None:
@@ -86,58 +113,92 @@ def test_a_retry_with_other_whitespace_and_key_order_is_replayed(site: Site) -> 
     assert first.status_code == again.status_code == 201, again.text
     assert again.headers["idempotent-replayed"] == "true"
     assert again.json() == first.json()
+    # The same key and body through the full stack: the same request, replayed.
+    twin = _raw(site, b'{"status":"need_medic","people_count":2}', key, media_type=FULL_STACK_JSON)
+    assert twin.headers["idempotent-replayed"] == "true" and twin.json() == first.json()
 
 
-def test_what_the_fast_path_does_not_take_the_route_refuses(site: Site) -> None:
-    fast = _fast_path(site)
-    served, head = dict(fast.served), site.head()
-    assert_problem(
-        site.client.post(
-            _path(site), json={"status": "safe"}, headers={"Idempotency-Key": new_key()}
-        ),
-        401,
-        "unauthenticated",
-    )
-    assert_problem(
-        _raw(site, b'{"status": "safe"}', Authorization="Bearer nope"), 401, "token-unknown"
-    )
-    other = site.seeded.other_household_id
-    denied = site.post(_path(site, other), Role.RESIDENT, json={"status": "safe"})
-    assert_problem(denied, 403, "forbidden", "own household")
+def test_a_refusal_the_route_decides_is_the_same_on_the_lean_path(site: Site) -> None:
+    """Another household's check-in (403, one denial recorded) and an unknown incident (404)."""
+    other = _path(site, site.seeded.other_household_id)
+    unknown = "/api/v1/incidents/nope/households/x/check-ins"
+    cases = ((other, Role.RESIDENT, 403, "own household"), (unknown, Role.OPERATOR, 404, "nope"))
+    for path, role, status, told in cases:
+        served, head = _served(site), site.head()
+        lean = _raw(site, b'{"status": "safe"}', path=path, role=role)
+        assert _served(site) == {**served, CHECK_IN: served[CHECK_IN] + 1}
+        denials = [e.type for e in site.events_after(head)]
+        assert denials == (["audit.access_denied"] if status == 403 else [])
+        full = _raw(site, b'{"status": "safe"}', path=path, role=role, media_type=FULL_STACK_JSON)
+        assert lean.status_code == status and told in lean.json()["detail"]
+        _alike(lean, full)
+
+
+def test_a_caller_without_a_working_token_or_role_is_refused_as_by_the_route(site: Site) -> None:
+    head = site.head()
+    assert_problem(_raw(site, b'{"status": "safe"}', role=None), 401, "unauthenticated")
+    no_token = _raw(site, b'{"status": "safe"}', role=None, media_type=FULL_STACK_JSON)
+    assert_problem(no_token, 401, "unauthenticated")
+    lean = _raw(site, b'{"status": "safe"}', Authorization="Bearer nope")
+    _alike(lean, _raw(site, b"{}", Authorization="Bearer nope", media_type=FULL_STACK_JSON))
+    assert_problem(lean, 401, "token-unknown")
+    assert site.events_after(head) == []
+    denied = _raw(site, b'{"status": "safe"}', role=Role.LIAISON)
+    assert_problem(denied, 403, "forbidden", "may not check in household")
     assert [e.type for e in site.events_after(head)] == ["audit.access_denied"]
-    refused = assert_problem(_raw(site, b'{"status": "fine"}'), 422, "validation-error")
-    assert refused["errors"][0]["loc"] == "body.status"
-    assert_problem(_raw(site, b'{"status": '), 422, "validation-error")
-    bad_key = _raw(site, b'{"status": "safe"}', key="a key with spaces")
-    assert_problem(bad_key, 422, "validation-error")
-    unknown = site.post(
-        "/api/v1/incidents/nope/households/x/check-ins", Role.OPERATOR, json={"status": "safe"}
+
+
+def test_a_body_the_command_refuses_is_the_422_fastapi_gives(site: Site) -> None:
+    served, head = _served(site), site.head()
+    for body in (b'{"status": "fine"}', b'{"status": ', b'["safe"]', b'{"status": "safe", "x": 1}'):
+        lean = _raw(site, body)
+        assert_problem(lean, 422, "validation-error")
+        _alike(lean, _raw(site, body, media_type=FULL_STACK_JSON))
+    assert _raw(site, b'{"status": "fine"}').json()["errors"][0]["loc"] == "body.status"
+    assert _served(site) == served  # refused before the route ran
+    assert site.events_after(head) == []
+
+
+def test_a_bad_key_is_left_to_fastapi(site: Site) -> None:
+    served, head = _served(site), site.head()
+    for key in ("a key with spaces", "k" * 129):
+        bad_key = _raw(site, b'{"status": "safe"}', key=key)
+        assert_problem(bad_key, 422, "validation-error")
+        assert bad_key.json()["errors"][0]["loc"] == "header.Idempotency-Key"
+    no_key = site.client.post(
+        _path(site),
+        content=b'{"status": "safe"}',
+        headers={"Authorization": f"Bearer {site.token(Role.RESIDENT)}"},
     )
-    assert_problem(unknown, 404, "not-found")
-    assert fast.served == served
-    assert [e.type for e in site.events_after(head)] == ["audit.access_denied"]
+    assert_problem(no_key, 422, "validation-error")
+    assert _served(site) == served
+    assert site.events_after(head) == []
 
 
 def _positions_path(site: Site) -> str:
     return f"/api/v1/incidents/{site.incident_id}/positions"
 
 
-def _report(site: Site, body: bytes, role: Role = Role.RESPONDER, key: str | None = None) -> Any:
-    return _raw(site, body, key, path=_positions_path(site), role=role)
+def _report(
+    site: Site,
+    body: bytes,
+    role: Role = Role.RESPONDER,
+    key: str | None = None,
+    media_type: str = "application/json",
+) -> Any:
+    return _raw(site, body, key, path=_positions_path(site), role=role, media_type=media_type)
 
 
-def test_a_position_report_takes_the_fast_path_and_answers_as_the_route_does(site: Site) -> None:
-    fast = _fast_path(site)
+def test_a_position_report_takes_the_lean_path_and_answers_as_the_full_stack(site: Site) -> None:
     body = b'{"location": {"lat": 30.4301, "lon": 34.9702}, "callsign": "east-1"}'
-    served = dict(fast.served)
-    by_route = _report(site, body + b" " * (MAX_BODY_BYTES + 1))
-    assert fast.served == served
-    by_fast_path = _report(site, body)
-    assert fast.served == {**served, POSITION: served[POSITION] + 1}
-    assert by_route.status_code == by_fast_path.status_code == 201, by_fast_path.text
-    assert by_fast_path.headers["content-type"] == by_route.headers["content-type"]
-    assert _stable(by_fast_path.json()) == _stable(by_route.json())
-    [event] = by_fast_path.json()["events"]
+    served = _served(site)
+    by_full_stack = _report(site, body, media_type=FULL_STACK_JSON)
+    assert _served(site) == served
+    by_lean_path = _report(site, body)
+    assert _served(site) == {**served, POSITION: served[POSITION] + 1}
+    assert by_lean_path.status_code == 201, by_lean_path.text
+    _alike(by_lean_path, by_full_stack)
+    [event] = by_lean_path.json()["events"]
     assert event["type"] == "position.reported"
     responder = site.seeded.subjects[Role.RESPONDER]
     assert event["payload"] == {"subject_id": responder, "callsign": "east-1", "source": "app"}
@@ -147,69 +208,62 @@ def test_a_position_report_takes_the_fast_path_and_answers_as_the_route_does(sit
     # Naming oneself is the same report.
     own = f'{{"location": {{"lat": 30.4301, "lon": 34.9702}}, "subject_id": "{responder}"}}'
     assert _report(site, own.encode()).status_code == 201
-    assert fast.served[POSITION] == served[POSITION] + 2
+    assert _served(site)[POSITION] == served[POSITION] + 2
 
 
-def test_positions_on_the_fast_path_still_raise_cautions(site: Site) -> None:
-    fast = _fast_path(site)
+def test_positions_on_the_lean_path_still_raise_cautions(site: Site) -> None:
     sighting(site, at(HOUSE_15, north_m=-80))
-    served, seq = fast.served[POSITION], site.head()
+    served, seq = _served(site)[POSITION], site.head()
     converge_on(site, HOUSE_15)
-    assert fast.served[POSITION] == served + 2
+    assert _served(site)[POSITION] == served + 2
     assert "converging" in [c["kind"] for c in cautions_after(site, seq)]
 
 
-def test_a_position_off_the_site_is_refused_as_the_route_refuses_it(site: Site) -> None:
-    fast = _fast_path(site)
+def test_a_position_off_the_site_is_refused_as_the_full_stack_refuses_it(site: Site) -> None:
     body = b'{"location": {"lat": 30.8801, "lon": 34.9702}}'  # 50 km north (20 km accepted)
-    served, head = fast.served[POSITION], site.head()
-    by_route = assert_problem(
-        _report(site, body + b" " * (MAX_BODY_BYTES + 1)), 422, "validation-error"
-    )
-    by_fast_path = assert_problem(_report(site, body), 422, "validation-error")
-    assert fast.served[POSITION] == served + 1
-    assert by_fast_path == by_route and by_route["errors"][0]["loc"] == "body.location"
+    served, head = _served(site)[POSITION], site.head()
+    by_full_stack = _report(site, body, media_type=FULL_STACK_JSON)
+    by_lean_path = assert_problem(_report(site, body), 422, "validation-error")
+    assert _served(site)[POSITION] == served + 1
+    assert by_lean_path == by_full_stack.json()
+    assert by_lean_path["errors"][0]["loc"] == "body.location"
     assert site.events_after(head) == []
 
 
 def test_a_position_retry_is_replayed_and_a_reused_key_refused(site: Site) -> None:
-    fast, key = _fast_path(site), new_key()
+    key = new_key()
     first = _report(site, b'{"location": {"lat": 30.4301, "lon": 34.9702}}', key=key)
     again = _report(site, b'{"location": {"lat": 30.4301, "lon": 34.9702}}', key=key)
     assert first.status_code == again.status_code == 201
     assert again.headers["idempotent-replayed"] == "true" and again.json() == first.json()
-    served = fast.served[POSITION]
+    served = _served(site)[POSITION]
     reused = _report(site, b'{"location": {"lat": 30.4302, "lon": 34.9702}}', key=key)
     assert_problem(reused, 409, "idempotency-key-reused")
-    assert fast.served[POSITION] == served + 1
+    assert _served(site)[POSITION] == served + 1
 
 
-def test_position_reports_the_route_treats_specially_are_left_to_it(site: Site) -> None:
-    fast = _fast_path(site)
-    served, head = dict(fast.served), site.head()
-    path, responder = _positions_path(site), site.seeded.subjects[Role.RESPONDER]
+def test_a_unit_placed_by_hand_and_someone_elses_position_are_the_routes_answers(
+    site: Site,
+) -> None:
+    """The lean path runs the route itself: an operator's placement is `manual`, a medic
+    naming the commander is refused (OWN scope), as through the full stack."""
+    responder = site.seeded.subjects[Role.RESPONDER]
     commander = site.seeded.subjects[Role.COMMANDER]
-    placed = site.post(path, Role.OPERATOR, json={"location": HERE, "subject_id": responder})
-    assert placed.status_code == 201, placed.text
-    assert placed.json()["events"][0]["payload"]["source"] == "manual"
-    assert fast.served == served
+    placed = f'{{"location": {{"lat": 30.4301, "lon": 34.9702}}, "subject_id": "{responder}"}}'
+    served = _served(site)[POSITION]
+    lean = _report(site, placed.encode(), Role.OPERATOR)
+    full = _report(site, placed.encode(), Role.OPERATOR, media_type=FULL_STACK_JSON)
+    assert _served(site)[POSITION] == served + 1
+    _alike(lean, full)
+    assert lean.json()["events"][0]["payload"]["source"] == "manual"
+    other = f'{{"location": {{"lat": 30.4301, "lon": 34.9702}}, "subject_id": "{commander}"}}'
     head = site.head()
-    other = site.post(path, Role.MEDIC, json={"location": HERE, "subject_id": commander})
-    assert_problem(other, 403, "forbidden", "yourself")
+    refused = assert_problem(
+        _report(site, other.encode(), Role.MEDIC), 403, "forbidden", "yourself"
+    )
+    assert [e.type for e in site.events_after(head)] == ["audit.access_denied"]
+    assert _served(site)[POSITION] == served + 2
     for role in (Role.RESIDENT, Role.GUEST, Role.ADMIN):
-        assert_problem(site.post(path, role, json={"location": HERE}), 403, "forbidden")
-    assert_problem(site.post(path, json={"location": HERE}), 401, "unauthenticated")
-    refused = assert_problem(_report(site, b'{"location": {"lat": 99}}'), 422, "validation-error")
-    assert refused["errors"][0]["loc"].startswith("body.location")
-    assert_problem(_report(site, b'{"location": '), 422, "validation-error")
-    unknown = site.post("/api/v1/incidents/nope/positions", Role.OPERATOR, json={"location": HERE})
-    assert_problem(unknown, 404, "not-found")
-    assert fast.served == served
-    assert {e.type for e in site.events_after(head)} == {"audit.access_denied"}
-
-
-def test_every_hot_route_is_the_published_route_of_its_operation(site: Site) -> None:
-    paths = site.client.get("/api/v1/openapi.json").json()["paths"]
-    posts = {op["post"]["operationId"]: path for path, op in paths.items() if "post" in op}
-    for hot in HOT_ROUTES:
-        assert hot.path.fullmatch(posts[hot.operation]), hot.operation
+        denied = site.post(_positions_path(site), role, json={"location": HERE})
+        assert_problem(denied, 403, "forbidden")
+    assert refused["detail"] == "you may act only for yourself"

@@ -1,5 +1,5 @@
 """Floods of bytes against the real `konenut serve`: every body is refused (413 problem+json) as
-soon as it passes its route's limit, before auth, JSON parsing or the fast path read it, and
+soon as it passes its route's limit, before auth, JSON parsing or a hot route read it, and
 nothing is stored; a WebSocket message past its limit closes the stream (1009)."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ MIB = 1024 * 1024
 FLOOD_BYTES = 300 * MIB  # the review's three POSTs took the server from 147 MB to 1.99 GB
 ANSWER_TIMEOUT_SECS = 20.0  # a server that waited for the whole body would never answer
 INCIDENT = "/api/v1/incidents/0190c5a0-0000-7000-8000-000000000000"
-# (method, path, the limit its 413 names): commands, the fast path, enrolment (no token
+# (method, path, the limit its 413 names): commands, the hot routes, enrolment (no token
 # at all), a photo, a registry sheet and the site plan.
 LIMITED_ROUTES = [
     ("POST", "/api/v1/incidents", "64 KiB"),

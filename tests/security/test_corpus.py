@@ -7,7 +7,7 @@ subfolder says where each goes:
 - `sheets/*`: imported as the household registry (zip and grid bombs, giant cells);
 - `json/<route>/*`: sent as the body of that command (deep nesting, numbers no double holds,
   NaN, invalid UTF-8, lone surrogates, NUL, duplicate keys, ...); two of the routes are the
-  fast path's (check-in, position), two go through the full stack (sighting, hostages);
+  hot routes' (check-in, position: api/fastpath.py), two ordinary ones (sighting, hostages);
 - `headers/*`: raw header lines sent with a valid check-in and a valid sighting (overlong,
   invalid UTF-8 or doubled tokens and keys); `{token}` stands for the caller's own token and
   `{other_token}` for another device's.

@@ -14,9 +14,8 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from konenut import __version__, bootstrap
-from konenut.api import openapi, problems
+from konenut.api import fastpath, openapi, problems
 from konenut.api.denials import FLUSH_INTERVAL_SECS
-from konenut.api.fastpath import FastPath
 from konenut.api.guessers import RefuseGuessers
 from konenut.api.limits import LimitBodies
 from konenut.api.routes import accountability as accountability_routes
@@ -81,11 +80,9 @@ def create_api(settings: Settings, store: EventStore | None = None) -> FastAPI:
     app.state.stream_hub = hub
     problems.install(app)
     openapi.install(app)
-    # Innermost: behind readiness and gzip, ahead of FastAPI's routing (api/fastpath.py).
-    app.add_middleware(FastPath, runtime=runtime, handlers=app.exception_handlers)
-    # Ahead of the fast path and FastAPI: one reading of every request (api/strict.py).
+    # Innermost: one reading of every request (api/strict.py), ahead of FastAPI's routing.
     app.add_middleware(StrictRequests)
-    # Ahead of the fast path, auth and JSON parsing: no body is read past its limit.
+    # Ahead of auth and JSON parsing: no body is read past its limit.
     app.add_middleware(LimitBodies)
     # Ahead of the body limits: a throttled guesser gets 429, whatever it sends (api/guessers.py).
     app.add_middleware(RefuseGuessers, runtime=runtime)
@@ -105,6 +102,8 @@ def create_api(settings: Settings, store: EventStore | None = None) -> FastAPI:
     app.include_router(broadcast_audience.router)
     app.include_router(accountability_routes.router)
     app.include_router(hooks.router)
+    # Check-ins and position reports: their lean twins first in the router (api/fastpath.py).
+    fastpath.install(app, incidents.router.routes)
     app.add_middleware(stream.StreamMiddleware, endpoint=stream.StreamEndpoint(runtime, hub))
     app.mount(DOCS_ASSETS, StaticFiles(directory=SWAGGER_UI_DIR), name="docs")
     return app

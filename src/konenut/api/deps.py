@@ -1,8 +1,13 @@
-"""Request dependencies: the runtime, the bearer token, permissions, idempotency keys."""
+"""Request dependencies: the runtime, the bearer token, permissions, incidents, idempotency keys.
+
+Access is decided by `app/permissions.authorize` alone: `permit` asks it for the operation,
+`Access.check` (and `incident_for`) for what the call reaches.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -15,16 +20,18 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from konenut.api.problems import ApiProblem
 from konenut.api.runtime import Runtime
 from konenut.app.identity import Actor, hash_secret
-from konenut.app.permissions import PENDING_VOLUNTEER_OPERATIONS, allowed_scope
+from konenut.app.permissions import Denied, Target, authorize
 from konenut.app.volunteers import PendingVolunteer, is_pending
 from konenut.domain.events import Scope
 from konenut.domain.ids import format_time
-from konenut.domain.state import SiteState, TokenView
+from konenut.domain.state import IncidentView, SiteState, TokenView
 from konenut.store.eventstore import Decide, IdempotencyKey, Outcome
 
 bearer = HTTPBearer(auto_error=False, description="Device token from enrollment")
 
 IDEMPOTENCY_KEY_MAX_CHARS = 128
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]+$"  # printable ASCII, no spaces
+_IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 
 # Dependencies that only read memory are `async`: FastAPI runs plain `def` dependencies in its
@@ -119,8 +126,7 @@ class Access:
         return self.runtime.store.state(self.actor.site_id)
 
     def deny(self, reason: str) -> ApiProblem:
-        self.runtime.denials.deny(self.actor, self.operation, reason)
-        return ApiProblem(403, reason)
+        return denial(self.runtime, self.actor, self.operation, reason)
 
     async def execute(self, decide: Decide, idem: IdempotencyKey) -> Outcome:
         """Run a command under this device's idempotency keys (contracts §3)."""
@@ -131,19 +137,35 @@ class Access:
         """Run a command and answer as contracts §3 says."""
         return command_response(await self.execute(decide, idem))
 
+    def check(self, target: Target) -> None:
+        """403 (recorded) unless `authorize` lets this call reach `target`."""
+        decided = authorize(self.actor, self.operation, target)
+        if isinstance(decided, Denied):
+            raise self.deny(decided.reason)
+
     def incident(self, incident_id: str) -> None:
         """Incident-bound tokens (guest, volunteer, liaison) reach only their incident."""
-        bound = self.actor.incident_id
-        if bound is not None and bound != incident_id:
-            raise self.deny("this device's access is limited to another incident")
+        self.check(Target(incident_id=incident_id))
 
     def household(self, household_id: str) -> None:
-        if self.scope is Scope.OWN and household_id != self.actor.household_id:
-            raise self.deny("you may act only for your own household")
+        self.check(Target(household_id=household_id))
 
     def person(self, person_id: str | None) -> None:
-        if self.scope is Scope.OWN and person_id not in (None, self.actor.subject_id):
-            raise self.deny("you may act only for yourself")
+        self.check(Target(subject_id=person_id))
+
+
+def denial(runtime: Runtime, actor: Actor, operation: str, reason: str) -> ApiProblem:
+    """The 403 to raise, recorded as a denial (api/denials.py)."""
+    runtime.denials.deny(actor, operation, reason)
+    return ApiProblem(403, reason)
+
+
+def permitted(runtime: Runtime, actor: Actor, operation: str) -> Access:
+    """The actor's access to `operation` (what `permit` gives the route); 403 when denied."""
+    decided = authorize(actor, operation, Target())
+    if isinstance(decided, Denied):
+        raise denial(runtime, actor, operation, decided.reason)
+    return Access(actor, decided, runtime, operation)
 
 
 def permit(operation: str) -> Callable[..., Awaitable[Access]]:
@@ -152,19 +174,19 @@ def permit(operation: str) -> Callable[..., Awaitable[Access]]:
     async def dependency(
         actor: Actor = Depends(authenticate), runtime: Runtime = Depends(get_runtime)
     ) -> Access:
-        scope = allowed_scope(operation, actor.roles)
-        access = Access(actor, scope or Scope.OWN, runtime, operation)
-        if isinstance(actor, PendingVolunteer) and operation not in PENDING_VOLUNTEER_OPERATIONS:
-            raise access.deny("waiting for a commander's approval to join this incident")
-        if scope is None:
-            raise access.deny(
-                f"the role(s) {', '.join(sorted(actor.roles))} "
-                f"may not {operation.replace('_', ' ')}"
-            )
-        return access
+        return permitted(runtime, actor, operation)
 
     dependency.__name__ = f"permit_{operation}"
     return dependency
+
+
+def incident_for(access: Access, incident_id: str) -> IncidentView:
+    """The incident a call is about: 403 when the caller may not reach it, 404 when none."""
+    access.incident(incident_id)
+    incident = access.state.incidents.get(incident_id)
+    if incident is None:
+        raise ApiProblem(404, f"no incident {incident_id}")
+    return incident
 
 
 async def idempotency_key(
@@ -173,7 +195,7 @@ async def idempotency_key(
         alias="Idempotency-Key",
         min_length=1,
         max_length=IDEMPOTENCY_KEY_MAX_CHARS,
-        pattern=r"^[\x21-\x7e]+$",
+        pattern=IDEMPOTENCY_KEY_PATTERN,
         description="Unique per command; a retry with the same key and body is answered once",
     ),
 ) -> IdempotencyKey:
@@ -181,10 +203,18 @@ async def idempotency_key(
 
     The scope (token, pass or code) is filled in by `Access.run` or the enrollment route.
     """
-    body = await request.body()
-    return IdempotencyKey(
-        scope="", key=key, request_hash=request_hash(request.method, request.url.path, body)
-    )
+    return keyed(request, key, await request.body())
+
+
+def well_formed_key(key: str) -> bool:
+    """Whether an Idempotency-Key header is one `idempotency_key` accepts."""
+    return len(key) <= IDEMPOTENCY_KEY_MAX_CHARS and _IDEMPOTENCY_KEY.fullmatch(key) is not None
+
+
+def keyed(request: Request, key: str, body: bytes) -> IdempotencyKey:
+    """The key with a hash of the request it came with (contracts §3)."""
+    hashed = request_hash(request.method, request.url.path, body)
+    return IdempotencyKey(scope="", key=key, request_hash=hashed)
 
 
 def request_hash(method: str, path: str, body: bytes) -> str:

@@ -1,228 +1,118 @@
-"""A lean path for the busiest commands (check-ins, position reports): plain ASGI before FastAPI.
+"""The hot command routes (check-ins, position reports), served ahead of FastAPI's router.
 
 When 2,000 households answer within a second, or 200 phones report where they are every
-second, FastAPI's route matching and dependency solving were about half of each command's CPU
-(bench/RESULTS.md). This path serves a hot command only when the full stack would serve it the
-same way (a working token allowed to run it here, a well-formed Idempotency-Key and JSON body,
-the route's own extra precondition) and answers exactly as the route does; it hands every other
-request, unread bytes and all, to the full stack, so refusals, their problem bodies and the
-denial records stay in one place. The routes stay registered in FastAPI (OpenAPI, tests, any
-request this path does not take).
+second, FastAPI's routing, dependency solving and validation were about half of each command's
+CPU (bench/RESULTS.md). For each hot route, `install` puts a `LeanRoute` first in the app's
+router: a plain Starlette route on the FastAPI route's own path, behind the app's middleware and
+its exception handlers. It takes a request only when its headers are what the route would take
+(a well-formed Idempotency-Key, a plain JSON body of declared length: otherwise FastAPI's route
+gets it, unread, and answers), resolves the route's arguments with the same functions the
+route's dependencies use (`authenticate`, `permitted`, `keyed`) and calls the route's own
+endpoint, which decides everything else (`incident_for`, `Access.check`, i.e.
+`app/permissions.authorize`). A body the command refuses is answered with the 422 FastAPI's
+validation gives it (the same `RequestValidationError`, rendered by api/problems.py).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from inspect import signature
+from typing import Any, get_type_hints
 
-import orjson
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.routing import Match, Route
+from starlette.types import Scope
 
-from konenut.api.deps import (
-    IDEMPOTENCY_KEY_MAX_CHARS,
-    Access,
-    actor_for_token,
-    request_hash,
-)
-from konenut.api.problems import ApiProblem
-from konenut.api.runtime import Runtime
-from konenut.app import commands as c
-from konenut.app import handlers
-from konenut.app.identity import Actor
-from konenut.app.permissions import PENDING_VOLUNTEER_OPERATIONS, allowed_scope
-from konenut.app.volunteers import PendingVolunteer
-from konenut.domain.events import Scope as AccessScope
-from konenut.store.eventstore import Decide, IdempotencyKey
+from konenut.api.deps import authenticate, bearer, get_runtime, keyed, permitted, well_formed_key
+from konenut.app.commands import Command
 
-MAX_BODY_BYTES = 4096  # a hot command is a few hundred bytes; larger ones take the full stack
-IDEMPOTENCY_KEY = re.compile(rf"[\x21-\x7e]{{1,{IDEMPOTENCY_KEY_MAX_CHARS}}}")
-WANTED_HEADERS = (b"authorization", b"idempotency-key", b"content-type", b"content-length")
+HOT_OPERATIONS = frozenset({"check_in_household", "report_position"})
+JSON_MEDIA_TYPE = b"application/json"
+LEAN_ARGUMENTS = frozenset({"body", "idem", "access"})  # besides the path's parameters
 
-ExceptionHandlers = Mapping[Any, Callable[..., Any]]
-CommandT = TypeVar("CommandT", bound=c.Command)
+Endpoint = Callable[..., Awaitable[Response]]
 
 
-@dataclass(frozen=True)
-class HotRoute(Generic[CommandT]):
-    """A route this path serves: its URL (first group: the incident), operation and command, the
-    handler building its Decide, and what else the route checks before running it."""
+class LeanRoute(Route):
+    """A hot route's lean twin: the same path and endpoint, without FastAPI's machinery."""
 
-    path: re.Pattern[str]
-    operation: str
-    command: type[CommandT]
-    decide: Callable[[Actor, tuple[str, ...], CommandT], Decide]
-    # False: the route refuses or treats the call specially (the full stack answers).
-    plain: Callable[[Actor, AccessScope, tuple[str, ...], CommandT], bool]
+    def __init__(self, route: APIRoute) -> None:
+        self.operation = str(route.operation_id)
+        self.command: type[Command] = get_type_hints(route.endpoint)["body"]
+        self.route_endpoint: Endpoint = route.endpoint
+        self.served = 0  # commands this route ran (its endpoint called)
+        super().__init__(route.path, self.serve, methods=["POST"], include_in_schema=False)
+        _check_parameters(self)
 
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """FULL for a request this route takes, NONE for any other (FastAPI's route has it)."""
+        match, child_scope = super().matches(scope)
+        if match is not Match.FULL or not _lean_headers(scope):
+            return Match.NONE, {}
+        return match, child_scope
 
-def _own_household(actor: Actor, scope: AccessScope, params: tuple[str, ...], _: Any) -> bool:
-    return scope is not AccessScope.OWN or params[1] == actor.household_id
-
-
-def _own_position(actor: Actor, _: AccessScope, __: tuple[str, ...], cmd: c.ReportPosition) -> bool:
-    # A unit placed by hand (operators; 403 for others) is left to the route.
-    return cmd.subject_id in (None, actor.subject_id)
-
-
-HOT_ROUTES: tuple[HotRoute[Any], ...] = (
-    HotRoute(
-        re.compile(r"/api/v1/incidents/([^/]+)/households/([^/]+)/check-ins"),
-        "check_in_household",
-        c.CheckIn,
-        lambda actor, params, cmd: handlers.check_in(actor, params[0], params[1], cmd),
-        _own_household,
-    ),
-    HotRoute(
-        re.compile(r"/api/v1/incidents/([^/]+)/positions"),
-        "report_position",
-        c.ReportPosition,
-        lambda actor, params, cmd: handlers.report_position(actor, params[0], cmd),
-        _own_position,
-    ),
-)
-
-Matched = tuple[HotRoute[Any], tuple[str, ...]]
+    async def serve(self, request: Request) -> Response:
+        runtime = await get_runtime(request)
+        actor = await authenticate(await bearer(request), runtime)
+        access = permitted(runtime, actor, self.operation)
+        body = await request.body()
+        command = validated(self.command, body)
+        idem = keyed(request, request.headers["idempotency-key"], body)
+        self.served += 1
+        arguments = {**request.path_params, "body": command, "idem": idem, "access": access}
+        return await self.route_endpoint(**arguments)
 
 
-class FastPath:
-    """Serves the HOT_ROUTES' commands without FastAPI."""
-
-    def __init__(self, app: ASGIApp, runtime: Runtime, handlers: ExceptionHandlers) -> None:
-        self.app = app
-        self.runtime = runtime
-        self.handlers = handlers  # the app's exception handlers (api/problems.py)
-        self.served: dict[str, int] = {r.operation: 0 for r in HOT_ROUTES}  # per operation
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        match = self._candidate(scope)
-        if match is None:
-            await self.app(scope, receive, send)
-            return
-        headers = _headers(scope)
-        if headers is None or not _small_json(headers):
-            await self.app(scope, receive, send)
-            return
-        body, messages = await read_body(receive, MAX_BODY_BYTES)
-        replay = replaying(messages, receive)
-        prepared = None if body is None else self._prepared(scope, headers, body, *match)
-        if prepared is None:
-            await self.app(scope, replay, send)
-            return
-        access, decide, idem = prepared
-        response: Response
-        try:
-            response = await access.run(decide, idem)
-        except Exception as exc:
-            response = await self._problem(scope, exc)
-        self.served[access.operation] += 1
-        await response(scope, replay, send)
-
-    def _candidate(self, scope: Scope) -> Matched | None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope.get("root_path"):
-            return None
-        if not self.runtime.store.started:
-            return None
-        for route in HOT_ROUTES:
-            match = route.path.fullmatch(scope["path"])
-            if match is not None:
-                return route, match.groups()
-        return None
-
-    def _prepared(
-        self,
-        scope: Scope,
-        headers: dict[bytes, str],
-        body: bytes,
-        route: HotRoute[Any],
-        params: tuple[str, ...],
-    ) -> tuple[Access, Decide, IdempotencyKey] | None:
-        """What the route would run, or None when the full stack must answer (or refuse)."""
-        key = headers.get(b"idempotency-key")
-        scheme, _, token = headers.get(b"authorization", "").partition(" ")
-        if key is None or not IDEMPOTENCY_KEY.fullmatch(key) or scheme.lower() != "bearer":
-            return None
-        if not token:
-            return None
-        try:
-            actor = actor_for_token(self.runtime, token)
-            command = route.command.model_validate(orjson.loads(body))
-        except (ApiProblem, ValidationError, orjson.JSONDecodeError):
-            return None
-        operation, incident_id = route.operation, params[0]
-        allowed = allowed_scope(operation, actor.roles)
-        pending = isinstance(actor, PendingVolunteer)
-        if allowed is None or (pending and operation not in PENDING_VOLUNTEER_OPERATIONS):
-            return None
-        if actor.incident_id not in (None, incident_id):
-            return None
-        if incident_id not in self.runtime.store.state(actor.site_id).incidents:
-            return None
-        if not route.plain(actor, allowed, params, command):
-            return None
-        path = Request(scope).url.path
-        idem = IdempotencyKey(scope="", key=key, request_hash=request_hash("POST", path, body))
-        access = Access(actor, allowed, self.runtime, operation)
-        return access, route.decide(actor, params, command), idem
-
-    async def _problem(self, scope: Scope, exc: Exception) -> Response:
-        """The problem response FastAPI's exception middleware would send for `exc`."""
-        for kind in type(exc).__mro__:
-            if kind is Exception:
-                break  # unexpected: the server-error middleware's, as for any route
-            handler = self.handlers.get(kind)
-            if handler is not None:
-                response: Response = await handler(Request(scope), exc)
-                return response
-        raise exc
+def validated(command: type[Command], body: bytes) -> Command:
+    """The command a JSON body holds, or the RequestValidationError FastAPI raises for it."""
+    try:
+        return command.model_validate(json.loads(body), from_attributes=True)  # as FastAPI
+    except json.JSONDecodeError as exc:
+        invalid = {"type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error"}
+        raise RequestValidationError([{**invalid, "input": {}, "ctx": {"error": exc.msg}}]) from exc
+    except ValidationError as exc:
+        errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
+        raise RequestValidationError(errors) from exc
 
 
-def _headers(scope: Scope) -> dict[bytes, str] | None:
-    """The headers this path reads (latin-1, as Starlette decodes them); None if one repeats."""
-    found: dict[bytes, str] = {}
-    for name, value in scope["headers"]:
-        lowered = name.lower()
-        if lowered in WANTED_HEADERS:
-            if lowered in found:
-                return None
-            found[lowered] = value.decode("latin-1")
-    return found
+def _lean_headers(scope: Scope) -> bool:
+    """A well-formed Idempotency-Key and a plain JSON body of declared, non-zero length."""
+    headers = dict(scope["headers"])  # StrictRequests refused any of these twice
+    key = headers.get(b"idempotency-key", b"").decode("latin-1")
+    media_type = headers.get(b"content-type", b"").partition(b";")[0].strip().lower()
+    length = headers.get(b"content-length", b"")
+    return (
+        bool(key)
+        and well_formed_key(key)
+        and media_type == JSON_MEDIA_TYPE
+        and length.isdigit()
+        and int(length) > 0
+    )
 
 
-def _small_json(headers: dict[bytes, str]) -> bool:
-    media_type = headers.get(b"content-type", "").split(";")[0].strip().lower()
-    length = headers.get(b"content-length", "")
-    return media_type == "application/json" and length.isdigit() and int(length) <= MAX_BODY_BYTES
+def _check_parameters(route: LeanRoute) -> None:
+    """TypeError at start, not at the first check-in, unless the endpoint takes its path's
+    parameters and LEAN_ARGUMENTS."""
+    takes = set(signature(route.route_endpoint).parameters)
+    given = {*route.param_convertors, *LEAN_ARGUMENTS}
+    if takes != given:
+        raise TypeError(
+            f"{route.operation}: a hot route takes {sorted(given)}, not {sorted(takes)}"
+        )
 
 
-async def read_body(receive: Receive, max_bytes: int) -> tuple[bytes | None, list[Message]]:
-    """The request's body and the messages it came in (None: the client went away, or the
-    body is longer than `max_bytes`)."""
-    messages: list[Message] = []
-    size = 0
-    while True:
-        message = await receive()
-        messages.append(message)
-        if message["type"] != "http.request":
-            return None, messages
-        size += len(message.get("body", b""))
-        if size > max_bytes:
-            return None, messages
-        if not message.get("more_body", False):
-            return b"".join(m.get("body", b"") for m in messages), messages
-
-
-def replaying(messages: list[Message], receive: Receive) -> Receive:
-    """A receive that hands out the messages already read, then the connection's own."""
-    pending = list(messages)
-
-    async def replayed() -> Message:
-        if pending:
-            return pending.pop(0)
-        return await receive()
-
-    return replayed
+def install(app: FastAPI, routes: Sequence[Any]) -> None:
+    """Put a LeanRoute for each hot route among `routes` (a router's) first in the app's
+    router, on the route's own path."""
+    lean = [
+        LeanRoute(route)
+        for route in routes
+        if isinstance(route, APIRoute) and route.operation_id in HOT_OPERATIONS
+    ]
+    app.router.routes[0:0] = lean

@@ -7,8 +7,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from konenut.api import problems
-from konenut.api.fastpath import MAX_BODY_BYTES, read_body, replaying
-from konenut.api.limits import declared_length
+from konenut.api.limits import KIB, declared_length, read_body, replaying
 from konenut.api.passes import refuse_guessing, refuse_redemption
 from konenut.api.problems import ApiProblem
 from konenut.api.runtime import Runtime
@@ -27,6 +26,7 @@ CODE_ROUTES: dict[str, CodeSpace] = {
     "/api/v1/passes/inspect": CodeSpace.PASS,
 }
 GUEST_REDEMPTION = "/api/v1/passes/redeem-guest"  # also limited per poster: its code tells which
+REDEMPTION_MAX_BYTES = 4 * KIB  # a redemption is a few hundred bytes; larger: left to the route
 
 
 class RefuseGuessers:
@@ -56,9 +56,9 @@ class RefuseGuessers:
     async def _refuse_busy_poster(self, scope: Scope, receive: Receive, address: str) -> Receive:
         """429 if the poster whose code the body holds (or this address) redeemed too often;
         the receive that hands the body on otherwise."""
-        if declared_length(scope) > MAX_BODY_BYTES:
+        if declared_length(scope) > REDEMPTION_MAX_BYTES:
             return receive  # not a redemption the route would take: it answers
-        body, messages = await read_body(receive, MAX_BODY_BYTES)
+        body, messages = await read_body(receive, REDEMPTION_MAX_BYTES)
         state = self.runtime.store.state(self.runtime.site_id)
         code = _code_in(body)
         code_hash = None if code is None else pass_code_hash(state, code)

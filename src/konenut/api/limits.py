@@ -1,4 +1,5 @@
-"""Request body limits: every body is counted while it is read, before auth and JSON parsing."""
+"""Request body limits: every body is counted while it is read, before auth and JSON parsing;
+and reading a body ahead of the app, then handing it on."""
 
 from __future__ import annotations
 
@@ -117,6 +118,35 @@ def declared_length(scope: Scope) -> int:
         if name.lower() == b"content-length" and value.isdigit():
             return int(value)
     return 0
+
+
+async def read_body(receive: Receive, max_bytes: int) -> tuple[bytes | None, list[Message]]:
+    """The request's body and the messages it came in (None: the client went away, or the
+    body is longer than `max_bytes`)."""
+    messages: list[Message] = []
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return None, messages
+        size += len(message.get("body", b""))
+        if size > max_bytes:
+            return None, messages
+        if not message.get("more_body", False):
+            return b"".join(m.get("body", b"") for m in messages), messages
+
+
+def replaying(messages: list[Message], receive: Receive) -> Receive:
+    """A receive that hands out the messages already read, then the connection's own."""
+    pending = list(messages)
+
+    async def replayed() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replayed
 
 
 def _too_large(limit_bytes: int) -> Response:

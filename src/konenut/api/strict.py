@@ -17,8 +17,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from konenut.api import problems
-from konenut.api.fastpath import read_body, replaying
-from konenut.api.limits import COMMAND_BODY_MAX_BYTES, body_limit_bytes
+from konenut.api.limits import COMMAND_BODY_MAX_BYTES, body_limit_bytes, read_body, replaying
 from konenut.api.offload import off_the_loop
 
 # Headers a request may carry once: which device, which command, how to read the body.
@@ -107,7 +106,7 @@ async def body_problem(body: bytes) -> Response | None:
 
 
 class StrictRequests:
-    """Plain ASGI, behind the body limits and ahead of the fast path and FastAPI: a repeated
+    """Plain ASGI, behind the body limits and ahead of FastAPI: a repeated
     single header is 400, a JSON body that is not UTF-8 400, one that is not I-JSON 422."""
 
     def __init__(self, app: ASGIApp) -> None:

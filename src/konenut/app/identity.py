@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import ClassVar
 
 from konenut.domain.events import JsonDict, Viewer
 from konenut.domain.roles import Role, SubjectKind, primary_role
@@ -69,6 +70,8 @@ class Actor:
     roles: frozenset[Role]
     household_id: str | None = None
     incident_id: str | None = None
+    # A volunteer who joined by a pass and waits for a commander (app/volunteers.py).
+    awaiting_approval: ClassVar[bool] = False
 
     @classmethod
     def from_token(cls, site_id: str, token: TokenView) -> Actor:

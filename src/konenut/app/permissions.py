@@ -1,13 +1,16 @@
-"""The permission matrix: which role may call which operation, over what scope.
+"""Who may do what: the permission matrix, and `authorize`, the one function that decides.
 
-This is data, in one module. Every API route's operation id must appear here; a test
-enumerates the OpenAPI routes against it.
+The matrix is data, in one module. Every API route's operation id must appear here; a test
+enumerates the OpenAPI routes against it. Every access decision (the API's dependencies, the
+lean path of the hot routes) is `authorize(actor, operation, target)`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
+from konenut.app.identity import Actor
 from konenut.domain.events import Scope
 from konenut.domain.roles import Role
 
@@ -186,4 +189,48 @@ def allowed_scope(operation: str, roles: frozenset[Role]) -> Scope | None:
     for scope in (Scope.ALL, Scope.INCIDENT, Scope.OWN):
         if scope in scopes:
             return scope
+    return None
+
+
+# A target household that is nobody's own (a person of no household, or no such person).
+NO_HOUSEHOLD = ""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a call reaches, as far as access goes; None: nothing in particular."""
+
+    incident_id: str | None = None  # incident-bound tokens reach only their own incident
+    household_id: str | None = None  # under OWN scope: the caller's own household only
+    subject_id: str | None = None  # under OWN scope: the caller itself only
+
+
+@dataclass(frozen=True)
+class Denied:
+    """A refusal, and the reason the caller is told."""
+
+    reason: str
+
+
+def authorize(actor: Actor, operation: str, target: Target) -> Scope | Denied:
+    """The scope `actor` may call `operation` with on `target`, or why it may not."""
+    if actor.awaiting_approval and operation not in PENDING_VOLUNTEER_OPERATIONS:
+        return Denied("waiting for a commander's approval to join this incident")
+    scope = allowed_scope(operation, actor.roles)
+    if scope is None:
+        roles = ", ".join(sorted(actor.roles))
+        return Denied(f"the role(s) {roles} may not {operation.replace('_', ' ')}")
+    if target.incident_id is not None and actor.incident_id not in (None, target.incident_id):
+        return Denied("this device's access is limited to another incident")
+    if scope is Scope.OWN:
+        return _own(actor, target) or scope
+    return scope
+
+
+def _own(actor: Actor, target: Target) -> Denied | None:
+    """Why an OWN grant does not cover `target`, or None when it does."""
+    if target.household_id is not None and target.household_id != actor.household_id:
+        return Denied("you may act only for your own household")
+    if target.subject_id is not None and target.subject_id != actor.subject_id:
+        return Denied("you may act only for yourself")
     return None

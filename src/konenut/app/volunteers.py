@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, StringConstraints
 
@@ -45,6 +45,8 @@ class DecideVolunteer(Command):
 @dataclass(frozen=True)
 class PendingVolunteer(Actor):
     """A volunteer's token before a commander approved it: it sees nothing of the squad."""
+
+    awaiting_approval: ClassVar[bool] = True
 
     @property
     def viewer(self) -> Viewer:

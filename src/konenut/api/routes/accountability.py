@@ -7,8 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
-from konenut.api.deps import Access, idempotency_key, permit
-from konenut.api.routes.incidents import incident_for
+from konenut.api.deps import Access, idempotency_key, incident_for, permit
 from konenut.app import accountability as app
 from konenut.domain import accountability
 from konenut.store.eventstore import IdempotencyKey

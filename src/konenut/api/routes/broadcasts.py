@@ -7,9 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
-from konenut.api.deps import Access, idempotency_key, permit
+from konenut.api.deps import Access, idempotency_key, incident_for, permit
 from konenut.api.problems import ApiProblem
-from konenut.api.routes.incidents import incident_for
 from konenut.app import broadcaster
 from konenut.domain.state import BroadcastView, IncidentView, SiteState
 from konenut.i18n import INSTRUCTION_PREFIX, instructions

@@ -9,8 +9,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 
-from konenut.api.deps import Access, idempotency_key, permit
-from konenut.api.problems import ApiProblem
+from konenut.api.deps import Access, idempotency_key, incident_for, permit
 from konenut.api.routes.site import MAX_PAGE_EVENTS
 from konenut.api.runtime import events_page, visible
 from konenut.app import commands as c
@@ -25,14 +24,6 @@ from konenut.store.eventstore import IdempotencyKey
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
 Key = Depends(idempotency_key)
-
-
-def incident_for(access: Access, incident_id: str) -> IncidentView:
-    access.incident(incident_id)
-    incident = access.state.incidents.get(incident_id)
-    if incident is None:
-        raise ApiProblem(404, f"no incident {incident_id}")
-    return incident
 
 
 def _summary(incident: IncidentView) -> dict[str, Any]:

@@ -7,9 +7,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
-from konenut.api.deps import Access, idempotency_key, permit
+from konenut.api.deps import Access, idempotency_key, incident_for, permit
 from konenut.api.problems import ApiProblem
-from konenut.api.routes.incidents import incident_for
 from konenut.app import commands as c
 from konenut.app import handlers, muster
 from konenut.domain.event_types import PHONE_ADDRESS_CHANNELS, address_problem

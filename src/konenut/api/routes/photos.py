@@ -7,10 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from konenut.api.deps import Access, permit
+from konenut.api.deps import Access, incident_for, permit
 from konenut.api.offload import off_the_loop
 from konenut.api.problems import ApiProblem
-from konenut.api.routes.incidents import incident_for
 from konenut.api.runtime import Runtime
 from konenut.app.photos import PhotoStore, media_type_of
 

@@ -7,8 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
-from konenut.api.deps import Access, idempotency_key, permit
-from konenut.api.routes.incidents import incident_for
+from konenut.api.deps import Access, idempotency_key, incident_for, permit
 from konenut.api.runtime import visible
 from konenut.app import entering, intruders
 from konenut.domain import active_cautions, occupancy

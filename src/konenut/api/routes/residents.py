@@ -8,10 +8,16 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from konenut.api.deps import Access, command_response, get_runtime, idempotency_key, permit
+from konenut.api.deps import (
+    Access,
+    command_response,
+    get_runtime,
+    idempotency_key,
+    incident_for,
+    permit,
+)
 from konenut.api.offload import off_the_loop
 from konenut.api.passes import known_pass, redeem, throttle_redemption
-from konenut.api.routes.incidents import incident_for
 from konenut.api.runtime import Runtime
 from konenut.app import cards, guests, passes
 from konenut.app.commands import Body

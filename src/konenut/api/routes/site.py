@@ -14,8 +14,9 @@ from konenut.api.problems import ApiProblem
 from konenut.api.runtime import events_page
 from konenut.app import commands as c
 from konenut.app import handlers
+from konenut.app.permissions import NO_HOUSEHOLD
 from konenut.domain.event_types import REGISTRY
-from konenut.domain.events import Scope, record_for
+from konenut.domain.events import record_for
 from konenut.domain.roles import PICTURE, Role
 from konenut.store.eventstore import IdempotencyKey
 
@@ -94,10 +95,8 @@ async def add_person(
 @router.get("/people/{person_id}", operation_id="get_person")
 def get_person(person_id: str, access: Access = Depends(permit("get_person"))) -> dict[str, Any]:
     person = access.state.persons.get(person_id)
-    if access.scope is Scope.OWN and (
-        person is None or person.household_id != access.actor.household_id
-    ):
-        raise access.deny("you may see only the people of your own household")
+    household_id = person.household_id if person is not None else None
+    access.household(household_id or NO_HOUSEHOLD)  # someone unknown is nobody's own
     if person is None:
         raise ApiProblem(404, f"no person {person_id}")
     return _records(access, "person.added", [person])[0]

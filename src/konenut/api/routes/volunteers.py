@@ -8,9 +8,15 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from konenut.api.deps import Access, command_response, get_runtime, idempotency_key, permit
+from konenut.api.deps import (
+    Access,
+    command_response,
+    get_runtime,
+    idempotency_key,
+    incident_for,
+    permit,
+)
 from konenut.api.passes import known_pass, redeem
-from konenut.api.routes.incidents import incident_for
 from konenut.api.runtime import Runtime
 from konenut.app import passes, volunteers
 from konenut.app.identity import new_token
