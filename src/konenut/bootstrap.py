@@ -78,13 +78,19 @@ def settings_store(settings: Settings) -> EventStore:
 
 
 def open_store(
-    url: str, *, clock: Callable[[], datetime] = utcnow, code_key: bytes | None = None
+    url: str,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    code_key: bytes | None = None,
+    start: bool = True,
 ) -> EventStore:
-    """A started store on `url`, migrated to head, with its policies. Close it when done."""
+    """A store on `url`, migrated to head, with its policies, started unless `start` is False
+    (a server loads the projections in the background: `serving`). Close it when done."""
     store = new_store(url, clock=clock, code_key=code_key)
     try:
         migrate.upgrade(store.writer_engine)
-        store.start()
+        if start:
+            store.start()
     except BaseException:
         store.close()
         raise

@@ -26,7 +26,6 @@ from konenut.domain.event_types import PublicUrl
 from konenut.domain.roles import Role, SubjectKind
 from konenut.domain.state import IncidentView, SiteState
 from konenut.logs import configure_logging
-from konenut.store import migrate
 from konenut.store.eventstore import Decide, EventStore, Outcome, event_body
 
 app = typer.Typer(
@@ -142,14 +141,11 @@ def opened_store(
         if not create and not settings.data_dir.exists():
             fail(f"no data folder at {settings.data_dir}; run `konenut init` first")
         settings.ensure_data_dir()
-    store = bootstrap.settings_store(settings)
+    url = settings.resolved_database_url
     try:
-        migrate.upgrade(store.writer_engine)
-        if start:
-            store.start()
+        store = bootstrap.open_store(url, code_key=settings.resolved_code_key(), start=start)
     except Exception as exc:  # a wrong URL or an unreachable server: say which
-        store.close()
-        fail(f"cannot open the database {settings.resolved_database_url}: {exc}")
+        fail(f"cannot open the database {url}: {exc}")
     try:
         yield store
     finally:
