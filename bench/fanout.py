@@ -122,8 +122,8 @@ def bare_position(key: int) -> str:
 
 
 def serve_bare(port: int, loop_name: str) -> None:
-    """A bare websockets server: every connection joins the audience; "fire N" broadcasts one
-    message, "fire N B" a burst of B positions."""
+    """A bare websockets server: every connection joins the audience; "fire N" broadcasts
+    round N's message, "position K" a position-shaped message under key K."""
     from websockets.asyncio.server import ServerConnection, broadcast, serve
     from websockets.exceptions import ConnectionClosed
 
@@ -133,13 +133,11 @@ def serve_bare(port: int, loop_name: str) -> None:
         audience.add(connection)
         try:
             async for message in connection:
-                if isinstance(message, str) and message.startswith("fire "):
+                if isinstance(message, str) and message.startswith(("fire ", "position ")):
                     audience.discard(connection)  # the control connection is not a client
-                    round_no, *burst = map(int, message.split()[1:])
-                    if not burst:
-                        broadcast(audience, bare_message(round_no))
-                    for i in range(burst[0] if burst else 0):
-                        broadcast(audience, bare_position(round_no * BARE_KEY_STRIDE + i))
+                    kind, number = message.split()
+                    maker = bare_message if kind == "fire" else bare_position
+                    broadcast(audience, maker(int(number)))
         except ConnectionClosed:  # the bench aborts its clients at the end
             pass
         finally:
@@ -541,9 +539,8 @@ class Trigger:
             if self.event == BROADCAST:
                 self.control.send(f"fire {round_no}")
                 return [Sent(round_no, started, None)]
-            self.control.send(f"fire {round_no} {self.burst}")
             first = round_no * BARE_KEY_STRIDE
-            return [Sent(key, started, None) for key in range(first, first + self.burst)]
+            return [self.bare_position(key) for key in range(first, first + self.burst)]
         if self.event == POSITION:
             return [self.report_position(token) for token in self.site.tokens[:self.burst]]
         started = time.monotonic()
@@ -556,6 +553,12 @@ class Trigger:
         response.raise_for_status()
         seq: int = response.json()["events"][0]["seq"]
         return [Sent(round_no, started, seq)]
+
+    def bare_position(self, key: int) -> Sent:
+        """One message of a bare burst, timed from its own ask (as each POST is)."""
+        started = time.monotonic()
+        self.control.send(f"position {key}")
+        return Sent(key, started, None)
 
     def report_position(self, token: str) -> Sent:
         started = time.monotonic()
