@@ -154,7 +154,7 @@ def caution_policy(sink: CommandSink) -> Policy:
     the war room, who must warn the units another way."""
 
     def run(site_id: str, events: list[Event]) -> Decide | None:
-        triggers = caution.triggers_in(event.to_json() for event in events)
+        triggers = caution.triggers_in(_trigger(event) for event in events)
         if not triggers:
             return None
         # A look first, on the state just committed: most positions and check-ins call for no
@@ -164,10 +164,16 @@ def caution_policy(sink: CommandSink) -> Policy:
         return caution.raise_cautions(triggers)
 
     def record(events: list[Event], exc: BaseException, failures: int) -> Decide:
-        triggers = caution.triggers_in(event.to_json() for event in events)
+        triggers = caution.triggers_in(_trigger(event) for event in events)
         return caution.record_failure(triggers, exc, failures)
 
     return Policy(run, record)
+
+
+def _trigger(event: Event) -> caution.Trigger:
+    """What the caution rules read of an event: not its whole body (`to_json` formats times, on
+    the writer's thread, for every check-in)."""
+    return {"type": event.type, "incident_id": event.incident_id, "payload": event.payload}
 
 
 def proof_of_life_policy() -> Policy:
