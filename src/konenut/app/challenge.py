@@ -17,8 +17,6 @@ from konenut.domain.event_types import Lang, Word
 from konenut.domain.events import NewEvent
 from konenut.domain.state import IncidentView, SiteState
 
-GRACE_MINS = int(words.GRACE.total_seconds() // 60)
-
 
 class SetChallenge(Command):
     """Both words, or none (then two are generated)."""
@@ -28,7 +26,10 @@ class SetChallenge(Command):
     generate: bool = Field(default=False, description="Generate both words (the default)")
     lang: Lang | None = Field(default=None, description="Default: the site's language")
     grace_mins: int = Field(
-        default=GRACE_MINS, ge=0, le=60, description="How long the replaced pair still answers"
+        default=words.GRACE_MINS,
+        ge=0,
+        le=60,
+        description="How long the replaced pair still answers",
     )
 
     @model_validator(mode="after")
@@ -45,7 +46,7 @@ class SetChallenge(Command):
 
 class RotateChallenge(Command):
     lang: Lang | None = Field(default=None, description="Default: the current pair's language")
-    grace_mins: int = Field(default=GRACE_MINS, ge=0, le=60)
+    grace_mins: int = Field(default=words.GRACE_MINS, ge=0, le=60)
 
 
 class SetSafeWord(Command):

@@ -41,7 +41,7 @@ WORDS: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 DEFAULT_LANG = "he"
-GRACE = timedelta(minutes=10)  # the previous pair still answers for this long after a rotation
+GRACE_MINS = 10  # the previous pair still answers for this long after a rotation
 
 
 def words_for(lang: str) -> tuple[str, ...]:

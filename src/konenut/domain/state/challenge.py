@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING, NotRequired, TypedDict, cast
 
+from konenut.domain.challenge import GRACE_MINS, previous_until
 from konenut.domain.events import Event
 from konenut.domain.ids import format_time
 from konenut.domain.state.view import Applier, View, at, incident_of
@@ -38,9 +38,9 @@ class SafeWordSetPayload(TypedDict):
 def _challenge_set(state: SiteState, event: Event) -> None:
     if incident := incident_of(state, event):
         p = cast(ChallengeSetPayload, event.payload)
-        replaced, grace = incident.challenge, int(p.get("grace_mins", 10))
-        if replaced is not None and grace > 0:
-            until = event.occurred_at + timedelta(minutes=grace)
+        replaced = incident.challenge
+        until = previous_until(event.occurred_at, p.get("grace_mins", GRACE_MINS))
+        if replaced is not None and until is not None:
             incident.previous_challenge = replaced.model_copy(update={"until": format_time(until)})
         else:
             incident.previous_challenge = None
