@@ -1,4 +1,5 @@
-"""The `konenut` command: init, serve, tls, site, user, enroll, device, incident, log."""
+"""The `konenut` command: init, serve, enroll, hooks, tls, site, user, device, incident, log,
+households, cards, docs."""
 
 from __future__ import annotations
 

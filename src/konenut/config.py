@@ -31,7 +31,6 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default: SQLite file in the data dir"
     )
-    redis_url: str | None = None
     public_url: str | None = Field(
         default=None,
         description="Base URL of links when the site sets none (its public_url); default: serve's",

@@ -1,1 +1,2 @@
-"""Static web pages served by the API (no build step): enrollment for now."""
+"""The web pages (no build step): landing, enrollment, join, resident, responder, operator
+console, cards and registry, with their scripts, styles and service worker."""
