@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict
 
 from konenut.domain.events import Event
-from konenut.domain.ids import format_time
 
 if TYPE_CHECKING:
     from konenut.domain.state.incidents import IncidentView
@@ -27,7 +26,7 @@ Applier = Callable[["SiteState", Event], None]
 
 def at(event: Event) -> str:
     """When the event happened, as views keep times."""
-    return format_time(event.occurred_at)
+    return event.occurred_text
 
 
 def incident_of(state: SiteState, event: Event) -> IncidentView | None:
