@@ -538,6 +538,11 @@ def _alembic(engine: sa.Engine, action: str, revision: str) -> None:
         getattr(command, action)(config, revision)
 
 
+def test_head_revision_is_alembics_head() -> None:
+    # A start checks HEAD_REVISION without loading Alembic: a new migration must move it too.
+    assert migrate.head_revision() == migrate.HEAD_REVISION
+
+
 def test_migrations_upgrade_and_round_trip(url: str) -> None:
     engine = create_engines(url)[0]
     try:

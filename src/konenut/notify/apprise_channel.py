@@ -9,7 +9,6 @@ import string
 import threading
 from urllib.parse import quote, unquote, urlsplit
 
-import apprise
 import structlog
 
 from konenut.app.channels import (
@@ -139,6 +138,8 @@ class AppriseChannel:
 
     def _notify(self, url: str, message: OutboundMessage) -> DeliveryResult:
         """Blocking Apprise call, run in a worker thread; its own warnings become the reason."""
+        import apprise  # on the first send, not at import: a twentieth of a server's start
+
         # Sequential dispatch keeps Apprise's own warnings on this thread, where they are read.
         notifier = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))
         if not notifier.add(url):

@@ -13,8 +13,6 @@ from urllib.parse import urlsplit
 import structlog
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from py_vapid import Vapid02
-from pywebpush import WebPushException, webpush
 
 from konenut.app.channels import (
     SEND_TIMEOUT_SECS,
@@ -133,6 +131,11 @@ class WebPushChannel:
 
     def _push(self, message: OutboundMessage) -> DeliveryResult:
         """Blocking pywebpush call, run in a worker thread."""
+        # Loaded on the first push, not at import: pywebpush brings aiohttp and requests, a
+        # twentieth of a server's start (bench/rebuild.py's restart).
+        from py_vapid import Vapid02
+        from pywebpush import WebPushException, webpush
+
         subscription = message.recipient.push_subscription
         assert subscription is not None
         refused = self._endpoints.refusal(subscription.endpoint)
