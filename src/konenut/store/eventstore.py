@@ -270,7 +270,7 @@ class EventStore:
         if limit is not None:
             query = query.limit(limit)
         with self.reader_engine.connect() as connection:
-            return [_row_to_event(row) for row in connection.execute(query).all()]
+            return [_row_to_event(row) for row in connection.execute(query)]
 
     def latest_configuration(self, site_id: str, event_type: str) -> Event | None:
         """The newest site-configuration event (no incident) of a type, before the projections
