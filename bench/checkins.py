@@ -31,7 +31,7 @@ commander reports one hostile sighting at the centre building before the measure
 each check-in is checked against the caution rules (issue 13). Nobody reports an intruder then
 (each report would be one more threat).
 
-Run from the repository root:  .venv/bin/python bench/checkins.py [--households N]
+Run from the repository root:  .venv/bin/python bench/checkins.py [--quick] [--households N]
 [--window-seconds S] [--hostile] [--profile FILE]  (about half a minute on an idle 2-core box).
 Loopback only, temporary files only, bounded by --max-seconds per phase (and per request).
 """
@@ -70,6 +70,7 @@ REPO = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 KONENUT = str(Path(sys.executable).with_name("konenut"))  # the installed console script
 DEFAULT_HOUSEHOLDS = 2_000
+QUICK = {"households": 500}  # --quick: for `make bench`
 WINDOW_SECS = 1.0
 WARMUP = 50  # extra households that check in before the measured run
 TARGET_P99_MS = 200.0  # issue 5
@@ -658,6 +659,7 @@ def machine() -> str:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help=f"smaller: {QUICK}")
     parser.add_argument("--households", type=int, default=DEFAULT_HOUSEHOLDS)
     parser.add_argument("--window-seconds", type=float, default=WINDOW_SECS)
     parser.add_argument("--max-seconds", type=float, default=60.0, help="per phase")
@@ -668,7 +670,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--hostile", action="store_true", help="a hostile sighting amid the households first"
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.quick:
+        for name, value in QUICK.items():
+            if getattr(args, name) == parser.get_default(name):
+                setattr(args, name, value)
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:

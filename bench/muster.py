@@ -18,7 +18,8 @@ Each side runs --rounds times (a new muster call each round), after a warm-up; t
 reported with the ratio konenut / bare and PASS/MISS against the target (< 2 s to the last
 first-channel message, issue 4).
 
-Run from the repository root:  .venv/bin/python bench/muster.py [--responders N] [--rounds R]
+Run from the repository root:
+  .venv/bin/python bench/muster.py [--quick] [--responders N] [--rounds R]
 (about half a minute on 2 cores). Loopback only, temporary files only, bounded by
 --max-seconds per round.
 """
@@ -62,6 +63,7 @@ SITE = "bench-muster"
 BASE_URL = "http://127.0.0.1:8000"
 DEFAULT_RESPONDERS = 500
 DEFAULT_ROUNDS = 3
+QUICK = {"responders": 100, "rounds": 1}  # --quick: for `make bench`
 WARMUP_SENDS = 20
 TARGET_SECS = 2.0  # issue 4: tap -> the last first-channel send
 POLICY = [
@@ -227,10 +229,16 @@ def machine() -> str:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help=f"smaller: {QUICK}")
     parser.add_argument("--responders", type=int, default=DEFAULT_RESPONDERS)
     parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
     parser.add_argument("--max-seconds", type=float, default=30.0, help="per round")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.quick:
+        for name, value in QUICK.items():
+            if getattr(args, name) == parser.get_default(name):
+                setattr(args, name, value)
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -25,7 +25,8 @@ every viewer's last position of every unit is the one the server holds (GET /pos
 coalescing must never lose the newest. Then the on/off ratios.
 PASS/MISS: p99 < 500 ms with coalescing on (issue 6), and no viewer left with a stale picture.
 
-Run from the repository root:  .venv/bin/python bench/positions.py [--devices N] [--viewers N]
+Run from the repository root:
+  .venv/bin/python bench/positions.py [--quick] [--devices N] [--viewers N]
 [--seconds S] [--coalesce-ms MS]  (about 80 s on an idle 2-core box). Loopback only, temporary
 files only, bounded: each phase has a deadline.
 """
@@ -63,6 +64,7 @@ DEFAULT_DEVICES = 200
 DEFAULT_VIEWERS = 100
 DEFAULT_SECONDS = 20.0
 DEFAULT_COALESCE_MS = 250
+QUICK = {"devices": 50, "viewers": 20, "seconds": 5.0}  # --quick: for `make bench`
 SETTLE_SECS = 15.0  # at most this long after the load for every viewer to hold the newest
 PHASE_TIMEOUT_SECS = 60.0
 TARGET_P99_MS = 500.0
@@ -503,13 +505,19 @@ def report(load: float, viewers: int, baseline: float, runs: list[Run]) -> bool:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help=f"smaller and shorter: {QUICK}")
     parser.add_argument("--devices", type=int, default=DEFAULT_DEVICES)
     parser.add_argument("--viewers", type=int, default=DEFAULT_VIEWERS)
     parser.add_argument("--seconds", type=float, default=DEFAULT_SECONDS)
     parser.add_argument("--rate", type=float, default=1.0, help="reports per device per second")
     parser.add_argument("--coalesce-ms", type=int, default=DEFAULT_COALESCE_MS)
     parser.add_argument("--tmp-dir", type=Path, default=None)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.quick:
+        for name, value in QUICK.items():
+            if getattr(args, name) == parser.get_default(name):
+                setattr(args, name, value)
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
