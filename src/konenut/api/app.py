@@ -80,7 +80,10 @@ def create_api(settings: Settings, store: EventStore | None = None) -> FastAPI:
     app.state.stream_hub = hub
     problems.install(app)
     openapi.install(app)
-    # Innermost: one reading of every request (api/strict.py), ahead of FastAPI's routing.
+    # Innermost, ahead of FastAPI's routing: check-ins and positions (api/fastpath.py).
+    handlers = app.exception_handlers
+    app.add_middleware(fastpath.LeanRoutes, routes=incidents.router.routes, handlers=handlers)
+    # Ahead of the hot routes and FastAPI: one reading of every request (api/strict.py).
     app.add_middleware(StrictRequests)
     # Ahead of auth and JSON parsing: no body is read past its limit.
     app.add_middleware(LimitBodies)
@@ -102,8 +105,6 @@ def create_api(settings: Settings, store: EventStore | None = None) -> FastAPI:
     app.include_router(broadcast_audience.router)
     app.include_router(accountability_routes.router)
     app.include_router(hooks.router)
-    # Check-ins and position reports: their lean twins first in the router (api/fastpath.py).
-    fastpath.install(app, incidents.router.routes)
     app.add_middleware(stream.StreamMiddleware, endpoint=stream.StreamEndpoint(runtime, hub))
     app.mount(DOCS_ASSETS, StaticFiles(directory=SWAGGER_UI_DIR), name="docs")
     return app

@@ -2,13 +2,13 @@
 
 When 2,000 households answer within a second, or 200 phones report where they are every
 second, FastAPI's routing, dependency solving and validation were about half of each command's
-CPU (bench/RESULTS.md). For each hot route, `install` puts a `LeanRoute` first in the app's
-router: a plain Starlette route on the FastAPI route's own path, behind the app's middleware and
-its exception handlers. It takes a request only when its headers are what the route would take
-(a well-formed Idempotency-Key, a plain JSON body of declared length: otherwise FastAPI's route
-gets it, unread, and answers), resolves the route's arguments with the same functions the
-route's dependencies use (`authenticate`, `permitted`, `keyed`) and calls the route's own
-endpoint, which decides everything else (`incident_for`, `Access.check`, i.e.
+CPU (bench/RESULTS.md). `LeanRoutes`, the innermost middleware, holds a `LeanRoute` for each hot
+route: a plain Starlette route on the FastAPI route's own path, under Starlette's
+`ExceptionMiddleware` with the app's own handlers. It takes a request only when its headers are
+what the route would take (a well-formed Idempotency-Key, a plain JSON body of declared length:
+otherwise FastAPI's route gets it, unread, and answers), resolves the route's arguments with the
+same functions the route's dependencies use (`authenticate`, `permitted`, `keyed`) and calls the
+route's own endpoint, which decides everything else (`incident_for`, `Access.check`, i.e.
 `app/permissions.authorize`). A body the command refuses is answered with the 422 FastAPI's
 validation gives it (the same `RequestValidationError`, rendered by api/problems.py).
 """
@@ -16,18 +16,18 @@ validation gives it (the same `RequestValidationError`, rendered by api/problems
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from inspect import signature
 from typing import Any, get_type_hints
 
-from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
-from starlette.types import Scope
+from starlette.types import ASGIApp, ExceptionHandler, Receive, Scope, Send
 
 from konenut.api.deps import authenticate, bearer, get_runtime, keyed, permitted, well_formed_key
 from konenut.app.commands import Command
@@ -107,12 +107,28 @@ def _check_parameters(route: LeanRoute) -> None:
         )
 
 
-def install(app: FastAPI, routes: Sequence[Any]) -> None:
-    """Put a LeanRoute for each hot route among `routes` (a router's) first in the app's
-    router, on the route's own path."""
-    lean = [
-        LeanRoute(route)
-        for route in routes
-        if isinstance(route, APIRoute) and route.operation_id in HOT_OPERATIONS
-    ]
-    app.router.routes[0:0] = lean
+class LeanRoutes:
+    """Plain ASGI, the innermost middleware: a request a LeanRoute takes is answered by it,
+    under Starlette's ExceptionMiddleware with the app's handlers (an unexpected exception goes
+    on up, as from any route); any other goes on to FastAPI."""
+
+    def __init__(
+        self, app: ASGIApp, routes: Sequence[Any], handlers: Mapping[Any, ExceptionHandler]
+    ) -> None:
+        self.app = app
+        self.routes = [
+            LeanRoute(route)
+            for route in routes
+            if isinstance(route, APIRoute) and route.operation_id in HOT_OPERATIONS
+        ]
+        handled = {kind: h for kind, h in handlers.items() if kind not in (500, Exception)}
+        self.answering = [(r, ExceptionMiddleware(r.handle, handled)) for r in self.routes]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        for route, answer in self.answering:
+            match, child_scope = route.matches(scope)
+            if match is Match.FULL:
+                scope.update(child_scope)
+                await answer(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
