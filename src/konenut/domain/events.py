@@ -123,6 +123,15 @@ class Event:
     # text, and formatting every event's time back was a tenth of a rebuild (bench/rebuild.py)
     stored_occurred_at: str | None = field(default=None, compare=False, repr=False)
 
+    @classmethod
+    def from_log(cls, fields: JsonDict) -> Event:
+        """An event read back from the log, every field given (checked when it was appended):
+        made without the frozen dataclass's __init__, whose setattr per field was a tenth of a
+        rebuild (bench/rebuild.py)."""
+        event = object.__new__(cls)
+        event.__dict__.update(fields)
+        return event
+
     @property
     def occurred_text(self) -> str:
         """occurred_at in RFC 3339, as stored and as views keep it."""

@@ -122,21 +122,23 @@ def _row_to_event(row: sa.Row[Any]) -> Event:
     unpacked by position, which costs a fraction of reading each column by name."""
     (site_id, seq, id_, type_, version, incident_id, occurred_at, recorded_at, actor, device,
      location, payload, drill) = tuple(row)  # fmt: skip
-    return Event(
-        site_id=site_id,
-        seq=int(seq),
-        id=id_,
-        type=type_,
-        version=int(version),
-        incident_id=incident_id,
-        occurred_at=parse_time(occurred_at),
-        recorded_at=parse_time(recorded_at),
-        actor=actor,
-        device=device,
-        location=location,
-        payload=payload,
-        drill=bool(drill),
-        stored_occurred_at=occurred_at,
+    return Event.from_log(
+        {
+            "site_id": site_id,
+            "seq": int(seq),
+            "id": id_,
+            "type": type_,
+            "version": int(version),
+            "incident_id": incident_id,
+            "occurred_at": parse_time(occurred_at),
+            "recorded_at": parse_time(recorded_at),
+            "actor": actor,
+            "device": device,
+            "location": location,
+            "payload": payload,
+            "drill": bool(drill),
+            "stored_occurred_at": occurred_at,
+        }
     )
 
 
