@@ -69,7 +69,7 @@ MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     # Residents and guests get the public part of the plan (api/routes/site.py).
     "get_site_plan": {**PICTURE, Role.RESIDENT: ALL, Role.GUEST: INC},
     # The registry: never volunteers or liaisons (they see the picture); which fields each role
-    # gets is the audience of person.* and household.* (domain/event_types.py).
+    # gets is the audience of person.* and household.* (domain/event_types/audiences.py).
     "list_people": REGISTRY,
     "add_person": ADMIN,
     "get_person": {**REGISTRY, Role.RESIDENT: OWN},

@@ -1,6 +1,6 @@
 // @ts-check
 // The incident picture a squad page shows, kept up to date event by event (the same folds
-// as domain/state.py). Loaded from a REST snapshot, then fed the stream; an event seen twice
+// as domain/state/). Loaded from a REST snapshot, then fed the stream; an event seen twice
 // (snapshot and stream, stream and poll) changes nothing.
 import { applySightingUpdate, reportedSighting } from "./sightings.js";
 

@@ -1,5 +1,5 @@
 // @ts-check
-// The page's copy of the server's sighting fold (domain/state.py): a report starts a track,
+// The page's copy of the server's sighting fold (domain/state/sightings.py): a report starts a track,
 // a move extends it, a merge folds a duplicate into its group.
 const THREAT = { friendly_unknown: 0, unknown: 1, hostile: 2 };
 
