@@ -19,6 +19,11 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+# orjson writes and reads the payload and location columns: with the stdlib's json, decoding
+# them was a third of rebuilding the projections from the log (bench/rebuild.py).
+JSON_CODECS: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+
+
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
@@ -29,8 +34,7 @@ def create_engines(url: str) -> tuple[sa.Engine, sa.Engine]:
         return _sqlite_engine(url, immediate=True), _sqlite_engine(url, immediate=False)
     engine = sa.create_engine(
         url,
-        json_serializer=_json_dumps,
-        json_deserializer=orjson.loads,
+        **JSON_CODECS,
         pool_size=8,
         max_overflow=8,
         pool_pre_ping=True,
@@ -41,15 +45,7 @@ def create_engines(url: str) -> tuple[sa.Engine, sa.Engine]:
 
 def _sqlite_engine(url: str, *, immediate: bool) -> sa.Engine:
     _private_database_files(url)
-    # orjson reads the payload and location columns: with the stdlib's json, decoding them was
-    # a third of rebuilding the projections from the log (bench/rebuild.py).
-    engine = sa.create_engine(
-        url,
-        json_serializer=_json_dumps,
-        json_deserializer=orjson.loads,
-        pool_size=4,
-        max_overflow=4,
-    )
+    engine = sa.create_engine(url, **JSON_CODECS, pool_size=4, max_overflow=4)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
