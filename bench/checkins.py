@@ -218,7 +218,9 @@ class Server:
             self.process.wait()
 
 
-def start_server(data_dir: Path, log: Path, profile: Path | None) -> Server:
+def start_server(data_dir: Path, log: Path, profile: Path | None, poll_secs: float = 0.1) -> Server:
+    """`konenut serve` on `data_dir` (escalation off), returned once /readyz answers 200 (asked
+    every `poll_secs`)."""
     port = free_port()
     argv = [KONENUT, "serve", "--data-dir", str(data_dir), "--host", HOST, "--port", str(port)]
     if profile is not None:  # the main thread: the event loop, HTTP, auth, validation
@@ -241,7 +243,7 @@ def start_server(data_dir: Path, log: Path, profile: Path | None) -> Server:
                     return server
             except httpx.TransportError:
                 pass
-            time.sleep(0.1)
+            time.sleep(poll_secs)
     server.stop()
     raise RuntimeError(f"konenut serve was not ready within {READY_TIMEOUT_SECS:.0f} s")
 

@@ -18,7 +18,8 @@
 
 Run from the repository root:  .venv/bin/python bench/rebuild.py [--events N] [--quick]
 (1,000,000 events: about 3 minutes on 2 cores, most of it filling the log; `--quick` is
-100,000). Loopback only, temporary files only, every wait bounded by --max-seconds.
+100,000). Loopback only, temporary files only; filling the log is bounded by --max-seconds,
+each start by bench/checkins.py's READY_TIMEOUT_SECS.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ import os
 import shutil
 import signal
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,12 +39,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 import websockets
 
+from konenut.app.decisions import Decide, Decision
 from konenut.domain.state import SiteState
-from konenut.store.eventstore import Decide, Decision
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import checkins as checkinsbench  # bench/checkins.py: the server helpers and the machine line
@@ -60,6 +59,7 @@ ORIGIN = (34.60, 31.40)  # (lon, lat)
 TARGET_REBUILD_SECS_PER_MILLION = 10.0
 TARGET_RESTART_SECS = 2.0
 MILLION = 1_000_000
+READY_POLL_SECS = 0.01  # /readyz is asked this often: the start is timed to about this
 
 
 @dataclass
@@ -235,40 +235,17 @@ class Start:
     stream_secs: float
 
 
-def measure_start(data_dir: Path, token: str | None, log: Path, max_secs: float) -> Start:
+def measure_start(data_dir: Path, token: str | None, log: Path) -> Start:
     """Start `konenut serve`, time /readyz and (with a token) the stream's hello, kill -9 it."""
-    port = checkinsbench.free_port()
-    argv = [checkinsbench.KONENUT, "serve", "--data-dir", str(data_dir)]
-    argv += ["--host", checkinsbench.HOST, "--port", str(port)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KONENUT_")}
-    env["KONENUT_ESCALATE"] = "false"
     began = time.monotonic()
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env
-        )
+    server = checkinsbench.start_server(data_dir, log, None, poll_secs=READY_POLL_SECS)
     try:
-        url = f"http://{checkinsbench.HOST}:{port}"
-        ready = wait_ready(process, url, log, began + max_secs) - began
-        hello = asyncio.run(first_frame(port, token)) - began if token else ready
+        ready = time.monotonic() - began
+        hello = asyncio.run(first_frame(server.port, token)) - began if token else ready
         return Start(ready, hello)
     finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-
-
-def wait_ready(process: subprocess.Popen[bytes], url: str, log: Path, deadline: float) -> float:
-    with httpx.Client(timeout=2.0) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"konenut serve exited before it was ready; see {log}")
-            try:
-                if client.get(f"{url}/readyz").status_code == 200:
-                    return time.monotonic()
-            except httpx.TransportError:
-                pass
-            time.sleep(0.01)
-    raise RuntimeError("konenut serve was not ready in time")
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait()
 
 
 async def first_frame(port: int, token: str) -> float:
@@ -325,7 +302,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=None, help=f"default {DEFAULT_EVENTS:,}")
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_EVENTS:,} events")
     parser.add_argument("--restarts", type=int, default=2)
-    parser.add_argument("--max-seconds", type=float, default=600.0, help="per phase")
+    parser.add_argument(
+        "--max-seconds", type=float, default=600.0, help="time limit of filling the log"
+    )
     parser.add_argument("--tmp-dir", type=Path, default=None, help="measure another disk")
     return parser.parse_args(argv)
 
@@ -343,9 +322,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         rebuild = measure_rebuild(seeded)
         log = tmp / "serve.log"
         Seeder(tmp / "empty").close()  # a site with an empty log: the start's floor
-        empty = measure_start(tmp / "empty", None, log, args.max_seconds)
+        empty = measure_start(tmp / "empty", None, log)
         restarts = [
-            measure_start(seeded.data_dir, seeded.commander_token, log, args.max_seconds)
+            measure_start(seeded.data_dir, seeded.commander_token, log)
             for _ in range(args.restarts)
         ]
         ok = report(seeded.head, rebuild, empty, restarts)
