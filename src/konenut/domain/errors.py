@@ -24,6 +24,16 @@ class Conflict(DomainError):
     status = 409
 
 
+class IllegalTransition(Conflict):
+    """A change its state machine does not allow from the state the thing is in now."""
+
+    slug = "illegal-transition"
+
+    def __init__(self, what: str, state: str, wanted: str) -> None:
+        super().__init__(f"{what} is {state}: it cannot become {wanted}")
+        self.state = state
+
+
 class Forbidden(DomainError):
     slug = "forbidden"
     status = 403
