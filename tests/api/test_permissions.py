@@ -21,7 +21,7 @@ from PIL import Image
 
 from helpers import SITE
 from konenut.api.permissions_doc import app_operations
-from konenut.app import cards, guests, hostages, passes, volunteers
+from konenut.app import cards, guests, hostages, liaison, passes, volunteers
 from konenut.app import commands as c
 from konenut.app.identity import new_token
 from konenut.app.muster import set_contact_point
@@ -240,6 +240,10 @@ REQUESTS: dict[str, Callable[[Site, Role], Request]] = {
         },
     ),
     "get_my_volunteer": lambda site, role: Request({}),
+    "issue_liaison_pass": lambda site, role: _inc(site, {"unit_name": "Police, Sderot"}),
+    "list_liaison_passes": lambda site, role: _inc(site),
+    "redeem_liaison_pass": lambda site, role: Request({}, {"code": _fresh_liaison_pass(site)}),
+    "get_my_liaison_pass": lambda site, role: Request({}),
     "list_volunteers": lambda site, role: _inc(site),
     "approve_volunteer": lambda site, role: _inc(site, {}, volunteer_id=_pending_volunteer(site)),
     "decline_volunteer": lambda site, role: _inc(site, {}, volunteer_id=_pending_volunteer(site)),
@@ -313,6 +317,16 @@ def _fresh_pass(site: Site) -> tuple[str, str]:
         ),
     )
     return str(issued.body["pass_id"]), code
+
+
+def _fresh_liaison_pass(site: Site) -> str:
+    """A liaison pass for an arriving unit; its radio code (each call: a new pass)."""
+    radio_code = liaison.new_radio_code()
+    cmd = liaison.IssueLiaisonPass(unit_name="Police, Sderot")
+    code = passes.new_pass_code()
+    decide = liaison.issue_liaison_pass(None, site.incident_id, cmd, code, radio_code)
+    site.store.execute(SITE, decide)
+    return radio_code
 
 
 def _pending_volunteer(site: Site) -> str:

@@ -35,6 +35,7 @@ from konenut.api.routes import broadcasts as broadcast_routes
 from konenut.api.routes import challenge as challenge_routes
 from konenut.api.routes import hostages as hostage_routes
 from konenut.api.routes import household_editor as household_editor_routes
+from konenut.api.routes import liaison as liaison_routes
 from konenut.api.routes import photos as photo_routes
 from konenut.api.routes import picture as picture_routes
 from konenut.api.routes import registry as registry_routes
@@ -98,6 +99,7 @@ def create_api(settings: Settings, store: EventStore | None = None) -> FastAPI:
     for module in (system, identity, site, incidents, muster, volunteers, residents):
         app.include_router(module.router)
     app.include_router(hostage_routes.router)
+    app.include_router(liaison_routes.router)
     app.include_router(challenge_routes.router)
     app.include_router(picture_routes.router)
     app.include_router(photo_routes.router)

@@ -15,15 +15,17 @@ from konenut.api.throttle import CodeSpace
 from konenut.app import guests
 from konenut.app.passes import pass_code_hash
 
-# The routes that take a code (api/routes/identity.py, residents.py, volunteers.py). Under a
-# flood most requests to them are refused; refused here, a request costs no routing, no
-# dependency solving and no validation (bench/flood.py). The routes keep their own checks.
+# The routes that take a code (api/routes/identity.py, residents.py, volunteers.py,
+# liaison.py). Under a flood most requests to them are refused; refused here, a request costs
+# no routing, no dependency solving and no validation (bench/flood.py). The routes keep their
+# own checks.
 CODE_ROUTES: dict[str, CodeSpace] = {
     "/api/v1/enroll": CodeSpace.ENROLLMENT_CODE,
     "/api/v1/passes/redeem": CodeSpace.PASS,
     "/api/v1/passes/redeem-card": CodeSpace.PASS,
     "/api/v1/passes/redeem-guest": CodeSpace.PASS,
     "/api/v1/passes/inspect": CodeSpace.PASS,
+    "/api/v1/passes/redeem-liaison": CodeSpace.PASS,  # a link's code or a radio code
 }
 GUEST_REDEMPTION = "/api/v1/passes/redeem-guest"  # also limited per poster: its code tells which
 REDEMPTION_MAX_BYTES = 4 * KIB  # a redemption is a few hundred bytes; larger: left to the route

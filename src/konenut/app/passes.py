@@ -172,8 +172,10 @@ def redemption_events(
     now: datetime,
     incident_id: str | None,
     drill: bool,
+    expires_at: str | None = None,
 ) -> tuple[NewEvent, NewEvent]:
-    """The device token a redemption creates, and its audit record (contracts §4)."""
+    """The device token a redemption creates (working until `expires_at`, if given), and its
+    audit record (contracts §4)."""
     enrolled = {
         "token_id": token_id,
         "token_hash": token_hash,
@@ -182,6 +184,7 @@ def redemption_events(
         "roles": [found.role],
         "household_id": found.household_id,
         "incident_id": found.incident_id,
+        "expires_at": expires_at,
     }
     audit = {
         "pass_id": found.pass_id,

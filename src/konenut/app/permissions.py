@@ -26,6 +26,7 @@ PUBLIC_OPERATIONS: frozenset[str] = frozenset(
         "inspect_pass",
         "redeem_household_card",
         "redeem_guest_poster",
+        "redeem_liaison_pass",
         # Reply webhooks carry no token: a secret path per channel (contracts §4).
         "receive_sms_reply",
         "receive_telegram_reply",
@@ -113,6 +114,10 @@ MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     # standing passes and volunteers
     "issue_volunteer_pass": COMMAND,
     "revoke_pass": _m(admin=ALL, commander=ALL),
+    # liaison passes for arriving units (app/liaison.py); the liaison reads its own
+    "issue_liaison_pass": _m(admin=ALL, commander=ALL),
+    "list_liaison_passes": _m(admin=ALL, commander=ALL),
+    "get_my_liaison_pass": _m(liaison=INC),
     "get_my_volunteer": _m(volunteer=INC),
     "list_volunteers": COMMAND,
     "approve_volunteer": COMMAND,

@@ -30,6 +30,9 @@ HEARTBEAT_SECS = 25.0  # under the 30-60 s after which NATs and proxies drop a s
 HEARTBEAT_JITTER_SECS = 5.0  # +/- per beat, so phones that reconnected together do not beat in step
 IDLE_TIMEOUT_SECS = 75.0  # three heartbeats without a word from the client: it is gone
 SWEEP_SECS = 1.0  # how often heartbeats, idle clients and the log head are checked
+# How often the streams of tokens with an expiry (a liaison's, a volunteer's pass) are checked:
+# an expired pass must stop within a second, and only those few streams are looked at.
+EXPIRY_CHECK_SECS = 0.25
 CLOSE_TIMEOUT_SECS = 5.0  # a close frame a dead peer never reads must not hold a task forever
 LIVE_COALESCE_SECS = 0.0  # positions held this long for live clients too (0: sent at once)
 PROGRESS_SECS = 1.0  # a broadcast's delivery counts go out at most this often: a board, not a feed
@@ -378,12 +381,14 @@ class StreamHub:
         # (cursor, last seq) -> that span, until the next append (which may supersede a position)
         self._spans: dict[tuple[int, int], Span] = {}
         self._clients: set[StreamClient] = set()
+        self._expiring: set[StreamClient] = set()  # clients whose token has an expiry
         self._pending: list[Event] = []  # arrived while the gap before them is read
         self._filling = True  # until `start` has loaded the ring
         self._behind_at_last_sweep = False
         self._replays: asyncio.Semaphore | None = None  # made on the loop, in `start`
         self._background: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.Task[None] | None = None
+        self._expirer: asyncio.Task[None] | None = None
         self._held_after: int | None = None  # positions after this seq wait for the window
         self._flush_timer: asyncio.TimerHandle | None = None
         # Broadcasts whose bookkeeping moved since their last `progress` -> their latest entry.
@@ -421,13 +426,15 @@ class StreamHub:
         self._filling = False
         self._take_pending()
         self._sweeper = asyncio.create_task(self._sweep_forever())
+        self._expirer = asyncio.create_task(self._expire_forever())
         self.started = True
 
     async def close(self) -> None:
         """Stop sweeping and close every stream (the node is going away)."""
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            self._sweeper = None
+        for task in (self._sweeper, self._expirer):
+            if task is not None:
+                task.cancel()
+        self._sweeper = self._expirer = None
         self._cancel_flush()
         if self._progress_timer is not None:
             self._progress_timer.cancel()
@@ -571,12 +578,17 @@ class StreamHub:
             self._take_pending()
 
     # --- clients -----------------------------------------------------------------------------
-    def join(self, token_id: str, viewer: Viewer, sink: Sink) -> StreamClient:
-        """Register a connection that has authenticated; `catch_up` then makes it live."""
+    def join(
+        self, token_id: str, viewer: Viewer, sink: Sink, *, expires: bool = False
+    ) -> StreamClient:
+        """Register a connection that has authenticated; `catch_up` then makes it live.
+        `expires`: its token has an expiry, checked every EXPIRY_CHECK_SECS."""
         now = self.now()
         client = StreamClient(token_id, viewer, sink, now)
         client.next_ping_at = now + self._beat()
         self._clients.add(client)
+        if expires:
+            self._expiring.add(client)
         return client
 
     def heard(self, client: StreamClient) -> None:
@@ -587,6 +599,7 @@ class StreamHub:
         """The connection ended: forget the client and stop sending to it."""
         client.phase = Phase.CLOSED
         self._clients.discard(client)
+        self._expiring.discard(client)
         task, client.task = client.task, None
         if task is not None and task is not asyncio.current_task():
             task.cancel()
@@ -757,6 +770,21 @@ class StreamHub:
                 self.sweep()
             except Exception:
                 log.exception("stream.sweep_failed", site_id=self.site_id)
+
+    def expire(self) -> None:
+        """Close the streams whose token expired (or stopped working otherwise)."""
+        for client in list(self._expiring):
+            reason = self._authorise(client.token_id)
+            if reason is not None:
+                self._close(client, CLOSE_UNAUTHORISED, reason)
+
+    async def _expire_forever(self) -> None:
+        while True:
+            await asyncio.sleep(EXPIRY_CHECK_SECS)
+            try:
+                self.expire()
+            except Exception:
+                log.exception("stream.expiry_check_failed", site_id=self.site_id)
 
     def _beat(self) -> float:
         jitter = self.limits.heartbeat_jitter_secs

@@ -114,7 +114,7 @@ class StreamEndpoint:
         actor = await self._authenticate(receive, sink)
         if actor is None:
             return
-        client = self.hub.join(actor.token_id, actor.viewer, sink)
+        client = self.hub.join(actor.token_id, actor.viewer, sink, expires=self._expires(actor))
         try:
             await sink.send(self._hello(actor, since))
             await self.hub.catch_up(client, since)
@@ -140,6 +140,10 @@ class StreamEndpoint:
         except ApiProblem as problem:
             await sink.close(CLOSE_UNAUTHORISED, problem.detail)
             return None
+
+    def _expires(self, actor: Actor) -> bool:
+        token = self.runtime.store.state(self.runtime.site_id).tokens.get(actor.token_id)
+        return token is not None and token.expires_at is not None
 
     def _hello(self, actor: Actor, since: int) -> str:
         return control(

@@ -6,11 +6,11 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from konenut.domain.event_types.vocabulary import Hash, Id, Ref, Stamp
+from konenut.domain.event_types.vocabulary import Hash, Id, Name, Ref, Stamp
 from konenut.domain.events import Payload
 from konenut.domain.roles import Role, SubjectKind
 
-# What a printed or posted pass is for (liaison is not redeemable yet).
+# What a printed or posted pass is for (a liaison pass: app/liaison.py).
 PassPurpose = Literal["volunteer_join", "household_card", "guest_poster", "liaison"]
 
 
@@ -24,6 +24,8 @@ class PassIssued(Payload):
     max_devices: int | None = Field(default=None, ge=1, le=100_000)
     expires_at: Stamp | None = None
     code_hash: Hash
+    unit_name: Name | None = None  # a liaison pass: the arriving unit it was made for
+    radio_code_hash: Hash | None = None  # a liaison pass: its short code, read out by radio
 
 
 class PassRevoked(Payload):

@@ -288,7 +288,13 @@ EVENT_TYPES: tuple[EventType, ...] = (
     EventType("audit.log_exported", 1, LogExported, ADMIN_ONLY),
     EventType("audit.inbound_rejected", 1, InboundRejected, ADMIN_ONLY),
     EventType("audit.registry_exported", 1, RegistryExported, ADMIN_ONLY),
-    EventType("pass.issued", 1, PassIssued, PASS_AUDIENCE, secret_fields=frozenset({"code_hash"})),
+    EventType(
+        "pass.issued",
+        1,
+        PassIssued,
+        PASS_AUDIENCE,
+        secret_fields=frozenset({"code_hash", "radio_code_hash"}),
+    ),
     EventType("pass.revoked", 1, PassRevoked, PASS_AUDIENCE),
     EventType(
         "volunteer.joined",

@@ -24,6 +24,8 @@ class PassView(View):
     max_devices: int | None = None
     expires_at: str | None = None
     code_hash: str
+    unit_name: str | None = None
+    radio_code_hash: str | None = None
     issued_at: str
     issued_by: str | None = None
     revoked_at: str | None = None
@@ -43,6 +45,8 @@ def _pass_issued(state: SiteState, event: Event) -> None:
     issued = PassView(**event.payload, issued_at=at(event), issued_by=event.actor)
     state.passes[issued.pass_id] = issued
     state._pass_by_hash[issued.code_hash] = issued.pass_id
+    if issued.radio_code_hash is not None:  # a liaison pass's short code opens it too
+        state._pass_by_hash[issued.radio_code_hash] = issued.pass_id
 
 
 def _pass_revoked(state: SiteState, event: Event) -> None:
