@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -43,6 +44,7 @@ from konenut.notify.router import Router
 from konenut.notify.webpush import VapidKeys, load_or_create_vapid_keys
 from konenut.store import migrate
 from konenut.store.eventstore import EventStore
+from konenut.store.replica import ReplicaStore
 
 log = structlog.get_logger(__name__)
 
@@ -54,12 +56,14 @@ _POLICIES: WeakKeyDictionary[EventStore, Policies] = WeakKeyDictionary()
 # --- the store and its policies ------------------------------------------------------------------
 def policies_of(store: EventStore) -> Policies:
     """The store's policy table (app/policies.py), installed as its listener on first use, with
-    the cautions bound: every process that appends raises them."""
+    the cautions bound: every process that appends raises them. A worker process's replica
+    runs none: its writer process runs them once for every event (contracts §2)."""
     policies = _POLICIES.get(store)
     if policies is None:
         policies = _POLICIES[store] = Policies(store)
-        policies.bind(CAUTION, caution_policy(store))
-        store.subscribe(policies)
+        if not isinstance(store, ReplicaStore):
+            policies.bind(CAUTION, caution_policy(store))
+            store.subscribe(policies)
     return policies
 
 
@@ -75,6 +79,19 @@ def new_store(
 def settings_store(settings: Settings) -> EventStore:
     """The store the settings name (neither migrated nor started)."""
     return new_store(settings.resolved_database_url, code_key=settings.resolved_code_key())
+
+
+def replica_store(
+    settings: Settings, link_path: Path, on_link_lost: Callable[[], None] | None = None
+) -> ReplicaStore:
+    """An HTTP worker process's store: its writer is the process listening on `link_path`
+    (konenut/processes.py). Not started: `serving` starts it."""
+    return ReplicaStore(
+        settings.resolved_database_url,
+        link_path,
+        code_key=settings.resolved_code_key(),
+        on_link_lost=on_link_lost,
+    )
 
 
 def open_store(
@@ -167,8 +184,8 @@ class Senders:
             await asyncio.shield(loading)
         runtime = self.runtime
         store, site_id, settings = runtime.store, runtime.site_id, runtime.settings
-        if not store.started or not settings.escalate:
-            return
+        if not store.started or not settings.escalate or isinstance(store, ReplicaStore):
+            return  # a worker process: its writer process sends
         try:
             keys: VapidKeys | None = await asyncio.to_thread(lambda: runtime.vapid_keys)
         except Exception:  # no Web Push, but SMS and the rest still go out
@@ -206,8 +223,9 @@ async def serving(runtime: Runtime, hub: StreamHub, *, owns_store: bool) -> Asyn
     tasks = [
         asyncio.create_task(_start_stream(store, loading, hub)),
         asyncio.create_task(senders.run(loading)),
-        asyncio.create_task(_refresh_forever(runtime)),
     ]
+    if not isinstance(store, ReplicaStore):  # a worker's writer process refreshes and feeds it
+        tasks.append(asyncio.create_task(_refresh_forever(runtime)))
     try:
         yield
     finally:

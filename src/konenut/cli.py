@@ -271,14 +271,20 @@ def serve(
     tls: Annotated[
         bool, typer.Option(help="HTTPS with the site certificate (`konenut tls init`)")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=32,
+            help="HTTP processes (one also writes; more use more cores: docs/architecture.md)",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the API and the web pages."""
-    import uvicorn
-
+    from konenut import processes
     from konenut.api.routes.stream import MAX_CLIENT_MESSAGE_BYTES
-    from konenut.server import create_app
 
-    settings = settings_for(data_dir, host=host, port=port, demo=demo, tls=tls)
+    settings = settings_for(data_dir, host=host, port=port, demo=demo, tls=tls, workers=workers)
     cert_file: str | None = None
     key_file: str | None = None
     if tls:
@@ -297,10 +303,7 @@ def serve(
         _warn_if_links_point_elsewhere(store, settings)
         # No per-message deflate on the stream: it costs ~35 KiB per connection (57 vs 22 KiB
         # idle), and at 5,000 phones memory matters more than the bytes (bench/RESULTS.md).
-        uvicorn.run(
-            create_app(settings, store),
-            host=host,
-            port=port,
+        server_options = dict(
             log_level="warning",
             ws_per_message_deflate=False,
             ws_max_size=MAX_CLIENT_MESSAGE_BYTES,
@@ -312,6 +315,7 @@ def serve(
             ssl_certfile=cert_file,
             ssl_keyfile=key_file,
         )
+        processes.serve(settings, store, server_options, workers)
 
 
 def _warn_if_links_point_elsewhere(store: EventStore, settings: Settings) -> None:

@@ -101,6 +101,13 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = Field(
         default=None, description="Telegram's X-Telegram-Bot-Api-Secret-Token (setWebhook)"
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=32,
+        description="HTTP processes of this node (`konenut serve --workers`): one of them also "
+        "runs the writer; the code throttles share their limits among them",
+    )
     stream_coalesce_ms: int = Field(
         default=250,
         ge=0,

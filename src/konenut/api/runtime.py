@@ -17,16 +17,19 @@ from konenut.store.eventstore import EventStore
 class Runtime(bootstrap.Runtime):
     """The node's Runtime, with what only the API needs."""
 
-    enroll_throttle: FailureThrottle = field(default_factory=FailureThrottle)
+    enroll_throttle: FailureThrottle = field(init=False)
     # Guest poster redemptions, per address and per poster (limits: the site's [guests]).
-    guest_throttle: FailureThrottle = field(default_factory=FailureThrottle)
+    guest_throttle: FailureThrottle = field(init=False)
     denials: DenialLog = field(init=False)  # audit records of 403s, one a minute per token
     guessing: GuessingGuard = field(init=False)  # wrong codes from all addresses together
 
     def __post_init__(self) -> None:
         super().__post_init__()
         self.denials = DenialLog(self.submit_quietly, self.store.clock)
-        self.guessing = GuessingGuard(self.settings.code_guesses_per_min)
+        processes = self.settings.workers  # each HTTP process refuses at its share of a limit
+        self.enroll_throttle = FailureThrottle(processes=processes)
+        self.guest_throttle = FailureThrottle(processes=processes)
+        self.guessing = GuessingGuard(self.settings.code_guesses_per_min, processes=processes)
 
 
 def visible(events: list[Event], viewer: Viewer) -> list[JsonDict]:

@@ -3,6 +3,7 @@ addresses together, get 429."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -21,26 +22,35 @@ GUESSING_ALARM_EVERY_SECS = 600.0  # one alarm per guessing run, not one per ref
 
 
 class FailureThrottle:
-    """Counts failures per key in a sliding window; refuses a key that failed too often."""
+    """Counts failures per key in a sliding window; refuses a key that failed too often.
+
+    `processes`: the HTTP processes of the node (Settings.workers), each counting what it sees;
+    each refuses at its share of the limit, so that together they never allow more."""
 
     def __init__(
         self,
         limit: int = MAX_FAILURES_PER_WINDOW,
         window_secs: float = FAILURE_WINDOW_SECS,
         clock: Callable[[], float] = time.monotonic,
+        processes: int = 1,
     ) -> None:
         self.limit = limit
         self.window_secs = window_secs
         self.clock = clock
+        self.processes = processes
         self._failures: dict[str, deque[float]] = {}
 
     def retry_after_secs(self, key: str, limit: int | None = None) -> float | None:
         """Seconds until `key` may try again, or None if it may try now (`limit`: this key's
         own limit, e.g. a site setting, instead of the throttle's)."""
         failures = self._recent(key)
-        if len(failures) < (limit or self.limit):
+        if len(failures) < self.share_of(limit or self.limit):
             return None
         return max(0.0, failures[0] + self.window_secs - self.clock())
+
+    def share_of(self, limit: int) -> int:
+        """This process's share of a limit (at least one attempt)."""
+        return max(1, math.floor(limit / self.processes))
 
     def record_failure(self, key: str) -> None:
         if key not in self._failures and len(self._failures) >= MAX_TRACKED_ADDRESSES:
@@ -72,8 +82,9 @@ class GuessingGuard:
         limit: int,  # Settings.code_guesses_per_min
         window_secs: float = FAILURE_WINDOW_SECS,
         clock: Callable[[], float] = time.monotonic,
+        processes: int = 1,
     ) -> None:
-        self.throttle = FailureThrottle(limit, window_secs, clock)
+        self.throttle = FailureThrottle(limit, window_secs, clock, processes)
         self._alarmed_at: dict[CodeSpace, float] = {}
 
     def refuse_if_flooded(self, space: CodeSpace) -> None:
