@@ -3,7 +3,8 @@
 500 responders with phones; the site's policy has 3 steps (SMS through Apprise `json://` at 0 s,
 Telegram at 30 s, a voice webhook at 90 s; only the first step is timed). Both sides send to the
 same local HTTP sink, which runs in a process of its own and notes the CLOCK_MONOTONIC time each
-message arrives (the same clock in every process on Linux).
+message arrives (the same clock in every process on Linux). The sink speaks HTTP/1.1 with
+persistent connections and accepts a backlog of 1,024 connections, as a provider's API does.
 
   konenut  the store (SQLite WAL, synchronous=FULL) and the escalator as `konenut serve` runs
            them: the activation command is submitted (t0); the escalator, woken by the
@@ -84,6 +85,8 @@ def _sink(conn: multiprocessing.connection.Connection) -> None:
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", "0")))
             with lock:
@@ -95,9 +98,11 @@ def _sink(conn: multiprocessing.connection.Connection) -> None:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    server.request_queue_size = 1024
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 1024  # read when it listens, in the constructor
+        daemon_threads = True
+
+    server = Server(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     conn.send(server.server_address[1])
     while True:

@@ -24,6 +24,9 @@ from konenut.app.channels import PushSubscription
 from konenut.notify.push_endpoints import PushEndpointPolicy
 
 HANG_RELEASE_SECS = 3.0  # a hanging receiver answers after this (or at teardown)
+# Connections waiting to be accepted, as a provider's server allows: the stdlib default of 5
+# resets connections when a channel opens dozens at once (its sends in flight).
+LISTEN_BACKLOG = 1024
 MAX_JWT_LIFETIME_SECS = 24 * 3600  # RFC 8292 §2: exp no further than 24 h ahead
 LOCATION = "http://127.0.0.1/message/m-1"
 PUSH_PATH = "/push/abc"
@@ -54,6 +57,7 @@ class Received:
     path: str
     content_type: str
     body: bytes
+    peer: tuple[str, int] = ("", 0)  # the client's end of the connection it came on
 
     def json(self) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(self.body.decode("utf-8"))
@@ -71,6 +75,18 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
     port: int = 0
+    held: int = 0  # hanging: requests held now
+    most_held: int = 0  # hanging: the most requests held at once
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def connections(self) -> int:
+        """How many TCP connections the requests came on."""
+        return len({r.peer for r in self.requests})
+
+
+class LoopbackServer(ThreadingHTTPServer):
+    request_queue_size = LISTEN_BACKLOG  # read when it listens, in the constructor
+    daemon_threads = True
 
 
 @pytest.fixture
@@ -82,18 +98,27 @@ def receiver_factory() -> Iterator[Callable[..., Receiver]]:
         hang: bool = False,
         body: bytes = b"",
         headers: dict[str, str] | None = None,
+        keep_alive: bool = False,
     ) -> Receiver:
+        """`keep_alive`: HTTP/1.1 with persistent connections, as a provider's API speaks."""
         state = Receiver(status=status, hang=hang, body=body, headers=headers or {})
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
-                state.requests.append(
-                    Received(self.path, self.headers.get("Content-Type", ""), body)
-                )
+                content_type = self.headers.get("Content-Type", "")
+                peer = (self.client_address[0], self.client_address[1])
+                state.requests.append(Received(self.path, content_type, body, peer))
                 if state.hang:
+                    with state.lock:
+                        state.held += 1
+                        state.most_held = max(state.most_held, state.held)
                     state.release.wait(HANG_RELEASE_SECS)
+                    with state.lock:
+                        state.held -= 1
                 self.send_response(state.status)
                 for name, value in state.headers.items():
                     self.send_header(name, value)
@@ -104,8 +129,7 @@ def receiver_factory() -> Iterator[Callable[..., Receiver]]:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
+        server = LoopbackServer(("127.0.0.1", 0), Handler)
         state.port = server.server_address[1]
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append((server, state))

@@ -6,6 +6,8 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from urllib.parse import parse_qs, unquote
 
 import pytest
@@ -17,6 +19,7 @@ from notify.receivers import Receiver
 from notify.receivers import free_port as _free_port
 
 ACK_URL = "https://konenut.example/he/ack#T0KEN-abc"
+HELD_WAIT_SECS = 5.0  # how long a test waits for a hanging receiver to hold every request
 
 
 def _message(body: str, lang: str, title: str = "Konenut") -> OutboundMessage:
@@ -167,3 +170,123 @@ def test_secrets_never_shown() -> None:
     assert "SECRET" not in redact(f"failed to post to {url} with 123456789:SECRETtokenABCDEF", url)
     sms = "twilio://ACsid0000:authTOKEN99@%2B15550001111/%2B972501234567"
     assert redact("to +972501234567 via authTOKEN99", sms) == "to *** via ***"
+
+
+def test_messages_on_one_channel_reach_the_provider_on_one_connection(
+    receiver_factory: Callable[..., Receiver],
+) -> None:
+    """No message pays for a connection (and, to a real provider, a TLS handshake) of its own."""
+    provider = receiver_factory(keep_alive=True)
+    channel = AppriseChannel("sms", f"json://127.0.0.1:{provider.port}/sms/{{phone}}")
+    phones = [f"+97250000000{i}" for i in range(5)]
+
+    async def run() -> list[DeliveryResult]:
+        return [await channel.send(_to(phone, f"Muster {phone}", "en")) for phone in phones]
+
+    results = run_async(run())
+    assert [r.sent for r in results] == [True] * len(phones), results
+    assert [unquote(r.path) for r in provider.requests] == [f"/sms/{p}" for p in phones]
+    assert [r.json()["message"] for r in provider.requests] == [f"Muster {p}" for p in phones]
+    assert provider.connections() == 1
+
+
+SIGNAL_FROM = "+15550001111"
+
+
+def _to(phone: str, body: str, lang: str) -> OutboundMessage:
+    return OutboundMessage(
+        channel="signal",
+        recipient=Recipient(person_id=f"p-{phone}", phone=phone),
+        title="",
+        body=body,
+        lang=lang,
+        ack_url=ACK_URL,
+        tag="muster-42",
+    )
+
+
+def _send_together(
+    channel: AppriseChannel, messages: list[OutboundMessage]
+) -> list[DeliveryResult]:
+    async def run() -> list[DeliveryResult]:
+        return list(await asyncio.gather(*(channel.send(m) for m in messages)))
+
+    return run_async(run())
+
+
+def test_a_provider_taking_several_recipients_gets_one_request_per_text(
+    receiver_factory: Callable[..., Receiver],
+) -> None:
+    """`batch=yes` on a provider whose Apprise plugin sends to several numbers in one request
+    (Signal's REST API): the same text to three people is one request; each message still has
+    its own outcome, and each person their own language."""
+    provider = receiver_factory(status=201)
+    batched = f"signal://127.0.0.1:{provider.port}/{SIGNAL_FROM}/{{phone}}?batch=yes"
+    hebrew = [f"+97250111111{i}" for i in range(3)]
+    messages = [_to(p, HEBREW_BODY, "he") for p in hebrew] + [_to("+66812345678", THAI_BODY, "th")]
+
+    results = _send_together(AppriseChannel("signal", batched), messages)
+
+    assert [r.sent for r in results] == [True] * 4, results
+    sent = sorted((r.json() for r in provider.requests), key=lambda p: len(p["recipients"]))
+    assert [(p["recipients"], p["message"]) for p in sent] == [
+        (["+66812345678"], THAI_BODY),
+        (hebrew, HEBREW_BODY),
+    ]
+
+
+def test_a_refused_request_fails_every_message_it_carried_and_no_other(
+    receiver_factory: Callable[..., Receiver],
+) -> None:
+    refusing = receiver_factory(status=500, body=b"quota exceeded for +972501111110")
+    batched = f"signal://127.0.0.1:{refusing.port}/{SIGNAL_FROM}/{{phone}}?batch=yes"
+    messages = [_to(f"+97250111111{i}", HEBREW_BODY, "he") for i in range(3)]
+    no_phone = replace(messages[0], recipient=Recipient(person_id="p-none"))
+
+    results = _send_together(AppriseChannel("signal", batched), [*messages, no_phone])
+
+    assert len(refusing.requests) == 1
+    assert [r.sent for r in results] == [False] * 4
+    assert {r.detail for r in results[:3]} == {results[0].detail}
+    assert "500" in results[0].detail and "quota" not in results[0].detail  # no remote body
+    assert results[3].detail == "recipient has no phone"
+
+
+def test_without_batch_each_message_is_its_own_request(
+    receiver_factory: Callable[..., Receiver],
+) -> None:
+    provider = receiver_factory(status=201)
+    single = f"signal://127.0.0.1:{provider.port}/{SIGNAL_FROM}/{{phone}}"
+    messages = [_to(f"+97250111111{i}", HEBREW_BODY, "he") for i in range(3)]
+
+    results = _send_together(AppriseChannel("signal", single), messages)
+
+    assert [r.sent for r in results] == [True] * 3
+    assert sorted(r.json()["recipients"][0] for r in provider.requests) == sorted(
+        m.recipient.phone or "" for m in messages
+    )
+
+
+def test_a_slow_provider_gets_every_send_in_flight_at_once(
+    receiver_factory: Callable[..., Receiver],
+) -> None:
+    """Apprise does not hold the sends back to its own small pool (cpu_count + 4 threads, at most
+    32): a gateway answering slowly still gets the whole muster at once, not in rounds."""
+    in_flight = 40
+    provider = receiver_factory(hang=True)
+    channel = AppriseChannel("sms", f"json://127.0.0.1:{provider.port}/sms/{{phone}}")
+    messages = [_to(f"+9725000000{i:02}", "Muster", "en") for i in range(in_flight)]
+
+    async def run() -> list[DeliveryResult]:
+        # As the escalator's loop does: one worker thread per send in flight (app/sending.py).
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(in_flight))
+        sends = asyncio.gather(*(channel.send(m) for m in messages))
+        deadline = time.monotonic() + HELD_WAIT_SECS
+        while len(provider.requests) < in_flight and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        provider.release.set()
+        return list(await sends)
+
+    results = run_async(run())
+    assert [r.sent for r in results] == [True] * in_flight
+    assert provider.most_held == in_flight

@@ -7,6 +7,7 @@ import logging
 import re
 import string
 import threading
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
 import structlog
@@ -18,6 +19,10 @@ from konenut.app.channels import (
     Recipient,
     bounded_send,
 )
+from konenut.app.sending import MAX_CONCURRENT_SENDS
+
+if TYPE_CHECKING:
+    import requests
 
 log = structlog.get_logger(__name__)
 
@@ -27,6 +32,9 @@ REASON_MAX_CHARS = 300  # keep a failure reason readable in the log and the must
 # keys) and masked in any reason text; shorter ones (a path "/sms") say nothing secret.
 SECRET_MIN_CHARS = 6
 REDACTED = "***"
+# Several recipients go in one Apprise URL, as Apprise writes them: one path segment each.
+TARGETS_SEPARATOR = "/"
+SAMPLE_TARGETS = ("+15550000001", "+15550000002")  # to ask the plugin how it sends two
 
 
 def _recipient_fields(recipient: Recipient) -> dict[str, str | None]:
@@ -76,16 +84,44 @@ class _ThreadLogCapture(logging.Handler):
             self.lines.append(record.getMessage())
 
 
+def _joinable_field(url_template: str, fields: frozenset[str]) -> str | None:
+    """The template's one placeholder when it fills a whole segment of the URL before its query
+    (`twilio://SID:TOKEN@FROM/{phone}`, `clicksend://USER:KEY@{phone}?batch=yes`): there, several
+    addresses joined by TARGETS_SEPARATOR are several targets to Apprise."""
+    if len(fields) != 1:
+        return None
+    (field,) = fields
+    placeholder = "{" + field + "}"
+    if url_template.count(placeholder) != 1:
+        return None
+    before, after = url_template.split(placeholder)
+    whole = before.endswith(("/", "@")) and (after == "" or after.startswith(("/", "?")))
+    return field if whole and "?" not in before else None
+
+
 class AppriseChannel:
     """Sends title and body through one Apprise URL template.
 
     The template is an Apprise URL with placeholders filled from the recipient, URL-quoted:
     `{phone}`, `{telegram}`, `{email}`, `{person}`; e.g. `tgram://BOT_TOKEN/{telegram}`.
     The URL carries provider secrets: only its scheme and host are ever logged.
+
+    No send pays for more set-up than its own message: the channel keeps one HTTP session (its
+    pooled connections to the provider, notify/keepalive.py) and one AppriseAsset for its life,
+    and Apprise runs each plugin on the channel's own worker thread. Where the provider sends
+    one message to several recipients in one request and the template asks for it (Apprise's
+    `batch=yes`, e.g. `signal://HOST:8080/FROM/{phone}?batch=yes`), messages with the same title
+    and body that are sent together go in one request each, up to the plugin's batch size; each
+    message's outcome is that request's.
     """
 
     def __init__(
-        self, name: str, url_template: str, *, timeout_secs: float = SEND_TIMEOUT_SECS
+        self,
+        name: str,
+        url_template: str,
+        *,
+        timeout_secs: float = SEND_TIMEOUT_SECS,
+        pool_size: int = MAX_CONCURRENT_SENDS,
     ) -> None:
         fields = {f for _, f, _, _ in string.Formatter().parse(url_template) if f is not None}
         unknown = fields - PLACEHOLDERS
@@ -98,6 +134,16 @@ class AppriseChannel:
         self._template = url_template
         self._fields = frozenset(fields)
         self._timeout_secs = timeout_secs
+        self._pool_size = pool_size
+        self._joinable = _joinable_field(url_template, self._fields)
+        self._batch_size: int | None = None if self._joinable else 1
+        # Made on the first send (Apprise and requests are imported then, not at start).
+        self._setup_lock = threading.Lock()
+        self._session: requests.Session | None = None
+        self._asset: Any = None
+        self._batches: dict[tuple[str, str], list[tuple[str, asyncio.Future[DeliveryResult]]]]
+        self._batches = {}
+        self._requests: set[asyncio.Task[None]] = set()
 
     @property
     def name(self) -> str:
@@ -113,6 +159,12 @@ class AppriseChannel:
             return None
         return self._template.format_map({f: quote(values[f] or "", safe="") for f in self._fields})
 
+    def _fill_targets(self, addresses: list[str]) -> str:
+        """The template with several recipients' addresses as Apprise's targets."""
+        assert self._joinable is not None
+        joined = TARGETS_SEPARATOR.join(quote(a, safe="") for a in addresses)
+        return self._template.replace("{" + self._joinable + "}", joined)
+
     async def send(self, message: OutboundMessage) -> DeliveryResult:
         url = self.url_for(message.recipient)
         if url is None:
@@ -120,12 +172,13 @@ class AppriseChannel:
             return DeliveryResult(
                 sent=False, detail=f"recipient has no {', '.join(missing)}", channel=self._name
             )
-        result = await bounded_send(
-            self._name,
-            lambda: asyncio.to_thread(self._notify, url, message),
-            self._timeout_secs,
-            lambda text: redact(text, url),
-        )
+        if self._batch_size is None:
+            self._batch_size = await asyncio.to_thread(self._probe_batch_size)
+        if self._batch_size > 1 and self._joinable is not None:
+            address = _recipient_fields(message.recipient)[self._joinable] or ""
+            result = await self._send_in_batch(message, address)
+        else:
+            result = await self._send_one(url, message.title, message.body)
         log.info(
             "notify.apprise",
             channel=self._name,
@@ -136,12 +189,88 @@ class AppriseChannel:
         )
         return result
 
-    def _notify(self, url: str, message: OutboundMessage) -> DeliveryResult:
-        """Blocking Apprise call, run in a worker thread; its own warnings become the reason."""
-        import apprise  # on the first send, not at import: a twentieth of a server's start
+    async def _send_one(self, url: str, title: str, body: str) -> DeliveryResult:
+        """One Apprise call to `url` (one or several targets), bounded in time."""
+        return await bounded_send(
+            self._name,
+            lambda: asyncio.to_thread(self._notify, url, title, body),
+            self._timeout_secs,
+            lambda text: redact(text, url),
+        )
 
-        # Sequential dispatch keeps Apprise's own warnings on this thread, where they are read.
-        notifier = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))
+    # --- several recipients in one request -----------------------------------------------------
+    def _probe_batch_size(self) -> int:
+        """How many targets the provider takes in one request with this template (1: none)."""
+        import apprise
+
+        url = self._fill_targets(list(SAMPLE_TARGETS))
+        plugin = apprise.Apprise.instantiate(url, asset=self._setup()[1], suppress_exceptions=True)
+        if plugin is None or getattr(plugin, "batch", False) is not True or len(plugin) != 1:
+            return 1
+        return max(1, int(getattr(plugin, "default_batch_size", 1)))
+
+    async def _send_in_batch(self, message: OutboundMessage, address: str) -> DeliveryResult:
+        """Wait for the request that carries this message with the others sent with it."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[DeliveryResult] = loop.create_future()
+        key = (message.title, message.body)
+        if not self._batches:
+            loop.call_soon(self._send_batches)  # once every send started with this one is here
+        self._batches.setdefault(key, []).append((address, done))
+        return await done
+
+    def _send_batches(self) -> None:
+        batches, self._batches = self._batches, {}
+        size = self._batch_size or 1
+        loop = asyncio.get_running_loop()
+        for (title, body), waiting in batches.items():
+            addresses = list(dict.fromkeys(address for address, _ in waiting))
+            for start in range(0, len(addresses), size):
+                chunk = set(addresses[start : start + size])
+                futures = [f for a, f in waiting if a in chunk]
+                url = self._fill_targets([a for a in addresses if a in chunk])
+                task = loop.create_task(self._send_request(url, title, body, futures))
+                self._requests.add(task)
+                task.add_done_callback(self._requests.discard)
+
+    async def _send_request(
+        self, url: str, title: str, body: str, waiting: list[asyncio.Future[DeliveryResult]]
+    ) -> None:
+        """One request for several messages: each gets its outcome (unless it stopped waiting)."""
+        try:
+            result = await self._send_one(url, title, body)
+        except asyncio.CancelledError:
+            for future in waiting:
+                future.cancel()
+            raise
+        for future in waiting:
+            if not future.done():
+                future.set_result(result)
+
+    # --- the blocking part, on a worker thread ---------------------------------------------------
+    def _setup(self) -> tuple[requests.Session, Any]:
+        """The channel's HTTP session and AppriseAsset, made once."""
+        with self._setup_lock:
+            if self._session is None:
+                import apprise  # on the first send, not at import: a twentieth of a server's start
+
+                from konenut.notify import keepalive
+
+                self._session = keepalive.new_session(self._pool_size)
+                # service_timeout=0: Apprise calls the plugin on this thread instead of handing
+                # it to its shared pool of cpu_count + 4 threads (6 sends in flight on 2 cores,
+                # not 64); bounded_send keeps the time limit.
+                self._asset = apprise.AppriseAsset(async_mode=False, service_timeout=0)
+            return self._session, self._asset
+
+    def _notify(self, url: str, title: str, body: str) -> DeliveryResult:
+        """Blocking Apprise call, run in a worker thread; its own warnings become the reason."""
+        import apprise
+
+        from konenut.notify import keepalive
+
+        session, asset = self._setup()
+        notifier = apprise.Apprise(asset=asset)
         if not notifier.add(url):
             return DeliveryResult(
                 sent=False,
@@ -152,13 +281,14 @@ class AppriseChannel:
         apprise_log = logging.getLogger(APPRISE_LOGGER_NAME)
         apprise_log.addHandler(capture)
         try:
-            ok = notifier.notify(body=message.body, title=message.title)
+            with keepalive.through(session):
+                ok = notifier.notify(body=body, title=title)
         finally:
             apprise_log.removeHandler(capture)
         if ok:
             return DeliveryResult(sent=True, detail="accepted", channel=self._name)
-        # Apprise 2 collects each call's warnings in its result (they are logged from its worker
-        # threads); Apprise 1 logs them on this thread, where the capture reads them.
+        # Apprise 2 collects each call's warnings in its result; Apprise 1 logs them on this
+        # thread, where the capture reads them.
         logs = getattr(ok, "logs", None)
         lines = [str(entry.message) for entry in logs()] if callable(logs) else capture.lines
         reason = "; ".join(lines) or "provider refused the message"
