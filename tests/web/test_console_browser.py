@@ -202,15 +202,18 @@ def test_a_commander_makes_a_guest_poster_and_a_liaison_pass_from_the_console(
         dialog.locator("#pass-another").click()
         expect(dialog.locator("#pass-liaison-box")).to_be_visible()
         before = web.head()
+        dialog.locator("#pass-unit").fill("Police, Sderot station")
         dialog.locator("#pass-liaison").click()
         expect(shown).to_be_visible(timeout=APPEARS_WITHIN_MS)
         expect(shown).to_contain_text(words["operator.pass.liaison_title"])
-        expect(shown.locator("#pass-note")).to_contain_text(ISOLATE.format(12))
+        expect(shown).to_contain_text("Police, Sderot station")
+        expect(shown.locator("#pass-note")).to_contain_text(ISOLATE.format(3))  # devices
         expect(shown.locator("[data-pass=qr]")).to_have_attribute(
             "src", re.compile(r"^data:image/png;base64,")
         )
+        expect(shown.locator("[data-pass=radio]")).to_have_text(re.compile(r"^\d{4} \d{4} \d{4}$"))
         link = shown.locator("[data-pass=link]").inner_text()
-        assert re.search(r"/en/enroll#[A-Z2-7]{8}$", link), link
+        assert re.search(r"/en/p#[A-Z2-7]{16}$", link), link
         page.screenshot(path=artifacts / "console-liaison-pass-en.png")
         dialog.locator("button[value=cancel]").click()
         expect(shown.locator("[data-pass=link]")).to_have_text("")  # the code left the page

@@ -78,7 +78,7 @@ COMMON_KEYS = ("app.", "common.", "conn.", "outbox.", "role.", "view.", "lang.")
 PAGES: dict[str, Page] = {
     "landing": Page("landing", ("app.", "landing.", "lang.")),
     "enroll": Page("enroll", ("app.", "enroll.", "role.", "lang.")),
-    "join": Page("join", ("app.", "join.", "lang.", "guest.")),
+    "join": Page("join", ("app.", "join.", "lang.", "guest.", "liaison.")),
     "cards": Page("cards", ("app.", "card.", "common.")),
     "operator": Page(
         "operator",
@@ -95,6 +95,7 @@ PAGES: dict[str, Page] = {
             "guest.",
             "hostage.",
             "caution.",
+            "liaison.",
         ),
         uses_map=True,
         edge_to_edge=True,

@@ -1,11 +1,13 @@
 // @ts-check
 // The pass page's other purposes: a household card enrols this phone for its household and
 // opens the resident page; a guest poster asks "how many, which building, a phone" and opens
-// the resident page in guest mode. The volunteer's form stays in join.js.
+// the resident page in guest mode; a liaison pass enrols the arriving unit's device
+// (liaison-join.js). The volunteer's form stays in join.js.
 import { getToken, uuid } from "./api.js";
 import { $, field } from "./dom.js";
 import { lang, num, t } from "./i18n.js";
 import { HOME_KEY, TOKEN_KEY } from "./storage.js";
+import { RADIO_CODE, joinAsLiaison } from "./liaison-join.js";
 
 const SQUAD_ROLES = ["admin", "commander", "operator", "responder", "medic", "volunteer", "liaison"];
 
@@ -84,22 +86,30 @@ function guestForm(code, poster, { show, refusal }) {
   }
 }
 
-/** Handles a card or a poster; false when the code is for the volunteer's form (or unknown). */
+/** What a pass's code is for (a 12-digit code is a liaison pass's radio code); null if unknown. */
+async function purposeOf(code) {
+  if (RADIO_CODE.test(code)) return { purpose: "liaison" };
+  const { response, answer } = await post("/api/v1/passes/inspect", { code }, uuid());
+  return response.ok ? answer : null;
+}
+
+/** Handles a card, a poster or a liaison pass (its radio code too); false when the code is for
+ * the volunteer's form (or unknown). */
 export async function passPurpose(code, ui) {
   let found;
   try {
-    const { response, answer } = await post("/api/v1/passes/inspect", { code }, uuid());
-    found = response.ok ? answer : null;
+    found = await purposeOf(code);
   } catch {
     found = null;
   }
-  if (!found || !["household_card", "guest_poster"].includes(found.purpose)) return false;
+  if (!found || !["household_card", "guest_poster", "liaison"].includes(found.purpose)) return false;
   if (await squadDevice()) {
     ui.show(t("join.already"), "ok");
     $("#next").hidden = false;
     return true;
   }
   if (found.purpose === "household_card") redeemCard(code, ui);
+  else if (found.purpose === "liaison") joinAsLiaison(code, ui);
   else if (!found.incident_open) ui.show(t("guest.no_incident"), "wait");
   else guestForm(code, found, ui);
   return true;

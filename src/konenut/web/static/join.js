@@ -7,6 +7,7 @@ import { $, $$, field, h } from "./dom.js";
 import { config, lang, t } from "./i18n.js";
 import { HOME_KEY, JOIN_KEY, LANG_KEY, TOKEN_KEY, readJson, writeJson } from "./storage.js";
 import { passPurpose } from "./guest.js";
+import { RADIO_CODE } from "./liaison-join.js";
 
 const POLL_MS = 3000;
 const RETRY_MS = 3000;
@@ -153,8 +154,8 @@ async function wait() {
 }
 
 async function start() {
-  // A household card or a guest poster has its own short way in (guest.js).
-  if (code.length === CODE_CHARS && (await passPurpose(code, { show, refusal }))) return;
+  // A household card, a guest poster or a liaison pass has its own short way in (guest.js).
+  if ((code.length === CODE_CHARS || RADIO_CODE.test(code)) && (await passPurpose(code, { show, refusal }))) return;
   const token = getToken();
   if (!token) {
     showForm();

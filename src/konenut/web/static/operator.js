@@ -15,6 +15,7 @@ import { guestsBoard } from "./guests-board.js";
 import { householdsBoard } from "./households.js";
 import { householdRows, householdsSummary } from "./households-summary.js";
 import { mapLayers } from "./layers.js";
+import { liaisonPanel } from "./liaison-panel.js";
 import { createSiteMap } from "./map.js";
 import { boardFeed, shareTokenWithServiceWorker, subscribePush } from "./muster.js";
 import { musterBoard } from "./muster-board.js";
@@ -64,6 +65,7 @@ async function main() {
   showHeader(me, canCommand);
   musterBoard(store);
   const volunteers = volunteersPanel(store, { canCommand });
+  const liaison = liaisonPanel(store, me); // the arriving unit's first questions, read-only
   householdsSummary(store, { map });
   const lines = timeline(store, { map });
   activation(store);
@@ -115,6 +117,7 @@ async function main() {
     store.set({ board: null });
     feed.refresh();
     volunteers.refresh();
+    liaison.refresh();
     lines.seenAll();
     snapshot.save("operator", { plan: store.plan, incident, people, households, timeline: events }, head);
     store.render();
@@ -149,6 +152,7 @@ async function main() {
     if (event.type === "site.configured" && event.payload.plan) showPlan(map, event.payload.plan);
     feed.onEvent(event);
     volunteers.onEvent(event);
+    liaison.onEvent(event);
     for (const board of boards) board.onEvent?.(event);
     store.changed();
   }

@@ -1,21 +1,18 @@
 // @ts-check
 // Posters and passes from the console: a guest poster for a building's door (commanders,
 // operators, admins) and a liaison pass for the arriving police or army unit (commanders,
-// admins), each shown as a QR, a code read out in fours and a link, ready to print. Issued
-// online, not through the outbox: a code is shown once, and means nothing until it is seen.
+// admins), each shown as a QR, a code read out in fours and a link, ready to print; a liaison
+// pass also has a 12-digit code to read out over the radio, and the incident's liaison passes
+// are listed with a button to withdraw each (docs/liaison.md). Issued online, not through the
+// outbox: a code is shown once, and means nothing until it is seen.
 import { api, bareCode, uuid } from "./api.js";
 import { $, field, h } from "./dom.js";
-import { config, lang, num, t } from "./i18n.js";
+import { config, lang, num, shortTime, t } from "./i18n.js";
 import { featureName } from "./map.js";
 
 const GUEST_ROLES = ["commander", "operator", "admin"];
-const LIAISON_ROLES = ["commander", "admin"]; // who may issue incident enrollment codes
-// The arriving unit's device sees the picture this long at most (and never after the
-// incident closes): a shift, not a standing account.
-const LIAISON_ACCESS_HOURS = 12;
+const LIAISON_ROLES = ["commander", "admin"]; // who may make liaison passes
 const byRef = (a, b) => String(a.properties.ref).localeCompare(String(b.properties.ref), lang, { numeric: true });
-
-const hoursUntil = (stamp) => Math.max(1, Math.round((Date.parse(stamp) - Date.now()) / (3600 * 1000)));
 
 /** Fill a pass's QR, code (in groups of four, to read out) and link into `box`. */
 export function showPass(box, pass) {
@@ -25,6 +22,11 @@ export function showPass(box, pass) {
   const link = /** @type {HTMLAnchorElement} */ ($("[data-pass=link]", box));
   link.textContent = pass.link;
   link.href = pass.link;
+  const radio = $("[data-pass=radio]", box);
+  if (radio) {
+    radio.textContent = pass.radio_code || "";
+    /** @type {HTMLElement} */ (radio.parentElement).hidden = !pass.radio_code;
+  }
 }
 
 /** `roles`: the device's; `plan()`: the site plan; `incident()`: the incident shown. */
@@ -47,6 +49,30 @@ export function passesDialog({ roles, plan, incident }) {
     $("#pass-another").hidden = true;
     $("#pass-error").textContent = "";
     $("#pass-liaison-box").hidden = !mayLiaison || !openIncident();
+    if (mayLiaison && openIncident()) listLiaisonPasses();
+  }
+
+  /** The incident's liaison passes: unit, devices used of the cap, until when; withdraw each. */
+  async function listLiaisonPasses() {
+    const shown = openIncident();
+    if (!shown) return;
+    const passes = await api(`/api/v1/incidents/${shown.incident_id}/liaison-passes`).catch(() => []);
+    $("#liaison-passes-box").hidden = !passes.length;
+    $("#liaison-passes").replaceChildren(...passes.map((pass) => h("li", null,
+      h("span", { dir: "auto" }, `${pass.unit_name} · `, pass.revoked_at ? t("operator.pass.withdrawn")
+        : t("operator.pass.devices_used", { used: num(pass.redeemed), max: num(pass.max_devices), until: shortTime(pass.expires_at) })),
+      pass.revoked_at ? null : h("button", { type: "button", class: "small danger", onclick: (/** @type {Event} */ e) => withdraw(e.currentTarget, pass) }, t("operator.pass.withdraw")),
+    )));
+  }
+
+  async function withdraw(button, pass) {
+    button.disabled = true;
+    try {
+      await api(`/api/v1/passes/${pass.pass_id}/revoke`, { method: "POST", body: { reason: "withdrawn from the console" }, key: uuid() });
+    } catch (err) {
+      $("#pass-error").textContent = err.message;
+    }
+    listLiaisonPasses();
   }
 
   function fillBuildings() {
@@ -98,15 +124,20 @@ export function passesDialog({ roles, plan, incident }) {
   $("#pass-liaison").addEventListener("click", (e) => {
     const shown = openIncident();
     if (!shown) return;
-    const body = {
-      subject_kind: "liaison", incident_id: shown.incident_id, language: lang,
-      token_ttl_secs: LIAISON_ACCESS_HOURS * 3600,
-    };
-    issue(e.currentTarget, "/api/v1/site/enrollment-codes", body, (pass) => ({
-      title: `${t("operator.pass.liaison_title")} · ${shown.title}`,
-      intro: t("operator.pass.liaison_help"),
-      note: t("operator.pass.liaison_note", { code_hours: num(hoursUntil(pass.expires_at)), hours: num(LIAISON_ACCESS_HOURS) }),
+    const unit = field("#pass-unit").value.trim();
+    if (!unit) {
+      $("#pass-error").textContent = t("operator.pass.need_unit");
+      $("#pass-unit").focus();
+      return;
+    }
+    const devices = Math.max(1, Math.min(20, Number(field("#pass-devices").value) || 1));
+    const body = { unit_name: unit, max_devices: devices, language: lang };
+    issue(e.currentTarget, `/api/v1/incidents/${shown.incident_id}/liaison-passes`, body, (pass) => ({
+      title: `${t("operator.pass.liaison_title")} · ${pass.unit_name}`,
+      intro: shown.title,
+      note: t("operator.pass.liaison_note", { devices: num(pass.max_devices), until: shortTime(pass.expires_at) }),
     }));
+    field("#pass-unit").value = "";
   });
   $("#pass-another").addEventListener("click", choosing);
   $("#pass-print").addEventListener("click", () => print());
@@ -120,7 +151,7 @@ export function passesDialog({ roles, plan, incident }) {
     const box = $("#pass-shown");
     box.hidden = true;
     $("[data-pass=qr]", box).removeAttribute("src");
-    for (const el of [$("[data-pass=code]", box), $("[data-pass=link]", box)]) el.textContent = "";
+    for (const el of [$("[data-pass=code]", box), $("[data-pass=link]", box), $("[data-pass=radio]", box)]) el.textContent = "";
     $("[data-pass=link]", box).removeAttribute("href");
   });
 }
