@@ -57,7 +57,7 @@ typecheck: $(STAMP)
 # Every bench, small (--quick): under 5 minutes in all; each one's full figures come from
 # running it on its own (bench/README.md). A bench that misses its target fails the run, after
 # the others have run.
-BENCHES := append checkins fanout flood muster positions registry_import rebuild
+BENCHES := append checkins fanout flood muster positions registry_import rebuild town
 
 bench: $(STAMP)
 	@missed=""; for b in $(BENCHES); do \

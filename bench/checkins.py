@@ -55,7 +55,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -218,15 +218,24 @@ class Server:
             self.process.wait()
 
 
-def start_server(data_dir: Path, log: Path, profile: Path | None, poll_secs: float = 0.1) -> Server:
-    """`konenut serve` on `data_dir` (escalation off), returned once /readyz answers 200 (asked
-    every `poll_secs`)."""
+def start_server(
+    data_dir: Path,
+    log: Path,
+    profile: Path | None,
+    poll_secs: float = 0.1,
+    extra_env: Mapping[str, str] | None = None,
+    extra_argv: Sequence[str] = (),
+) -> Server:
+    """`konenut serve` on `data_dir` (escalation off; `extra_env` KONENUT_* settings and
+    `extra_argv` options added), returned once /readyz answers 200 (asked every `poll_secs`)."""
     port = free_port()
     argv = [KONENUT, "serve", "--data-dir", str(data_dir), "--host", HOST, "--port", str(port)]
+    argv += extra_argv
     if profile is not None:  # the main thread: the event loop, HTTP, auth, validation
         argv = [sys.executable, __file__, "--serve-profiled", str(profile), *argv[1:]]
     env = {k: v for k, v in os.environ.items() if not k.startswith("KONENUT_")}
     env["KONENUT_ESCALATE"] = "false"
+    env.update(extra_env or {})
     with log.open("ab") as out:
         process = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=REPO

@@ -201,19 +201,20 @@ async def read_answer(reader: asyncio.StreamReader) -> int:
 
 
 def device_process(conn: multiprocessing.connection.Connection) -> None:
-    """Receives (port, incident, tokens, seconds, rate), says ready, gets t0 (wall clock);
+    """Receives (port, incident, tokens, seconds, rate, (lat, lon) the phones are around), says
+    ready, gets t0 (wall clock);
     returns (status, seconds from due to answered) per report (status 0: none).
 
     Each phone has its own keep-alive connection (hand-written HTTP/1.1: an HTTP client
     library's pool cost more CPU than the server at this rate); a report is stamped when it
     leaves, and one that is over REQUEST_TIMEOUT_SECS late is counted as an error unsent."""
-    port, incident_id, tokens, seconds, rate = conn.recv()
+    port, incident_id, tokens, seconds, rate, base = conn.recv()
     conn.send("ready")
     t0: float = conn.recv()
     path = f"/api/v1/incidents/{incident_id}/positions"
     rng = random.Random(7)
     spots = [
-        [BASE[0] + rng.uniform(-2e-3, 2e-3), BASE[1] + rng.uniform(-2e-3, 2e-3)] for _ in tokens
+        [base[0] + rng.uniform(-2e-3, 2e-3), base[1] + rng.uniform(-2e-3, 2e-3)] for _ in tokens
     ]
 
     def request(i: int) -> bytes:
@@ -432,7 +433,7 @@ def measure(site: Site, tmp: Path, coalesce_ms: int, seconds: float, rate: float
         viewers, viewer_proc = spawn(viewer_process)
         devices, device_proc = spawn(device_process)
         viewers.send((server.port, site.viewers))
-        devices.send((server.port, site.incident_id, site.devices, seconds, rate))
+        devices.send((server.port, site.incident_id, site.devices, seconds, rate, BASE))
         expect(viewers, "live viewers")
         expect(devices, "device process")
         t0 = time.time() + 0.2

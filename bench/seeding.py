@@ -16,10 +16,11 @@ from konenut.store.eventstore import Decide
 
 
 class Seeder:
-    """A site's store, started on `data_dir`'s database; close it when done."""
+    """A site's store, started on `data_dir`'s database (or on `database_url`); close it when
+    done."""
 
-    def __init__(self, data_dir: Path) -> None:
-        settings = Settings(data_dir=data_dir)
+    def __init__(self, data_dir: Path, database_url: str | None = None) -> None:
+        settings = Settings(data_dir=data_dir, database_url=database_url)
         data_dir.mkdir(parents=True, exist_ok=True)
         self.store = bootstrap.open_store(settings.resolved_database_url)
         self.site = settings.site_id
