@@ -196,6 +196,29 @@ REQUESTS: dict[str, Callable[[Site, Role], Request]] = {
         site, {"text": "phone contact"}, situation_id=_hostage_situation(site)
     ),
     "list_hostages": lambda site, role: _inc(site),
+    "list_supplies": lambda site, role: _inc(site),
+    "request_supply": lambda site, role: _inc(
+        site, {"kind": "water", "quantity": 6, "location": HERE}
+    ),
+    "assign_supply_runner": lambda site, role: _inc(
+        site,
+        {"runner_person_id": site.seeded.subjects[Role.COMMANDER]},
+        supply_id=_supply(site, Role.COMMANDER),
+    ),
+    "deliver_supply": lambda site, role: _inc(
+        site, {}, supply_id=_supply(site, Role.COMMANDER, runner=_own_person(site, role))
+    ),
+    "cancel_supply": lambda site, role: _inc(site, {}, supply_id=_supply(site, _asker(role))),
+    "get_inventory": lambda site, role: Request({}),
+    "set_inventory": lambda site, role: Request({}, {"kind": "water", "quantity": 40}),
+    "list_tasks": lambda site, role: _inc(site),
+    "create_task": lambda site, role: _inc(
+        site, {"title": "Open gate 3", "assignee_ids": [site.seeded.subjects[Role.COMMANDER]]}
+    ),
+    **{
+        op: lambda site, role: _inc(site, {}, task_id=_task(site, _own_person(site, role)))
+        for op in ("accept_task", "complete_task", "fail_task")
+    },
     "get_occupancy": lambda site, role: _inc(site),
     "mark_entering": lambda site, role: _inc(site, {"building_ref": "14"}),
     "list_cautions": lambda site, role: _inc(site),
@@ -295,6 +318,18 @@ OTHERS: dict[str, Callable[[Site, Role], Request]] = {
         {"person_id": site.seeded.subjects[Role.COMMANDER], "channel": "telegram"},
         {"address": "123456789"},
     ),
+    "deliver_supply": lambda site, role: _inc(
+        site,
+        {},
+        supply_id=_supply(site, Role.COMMANDER, runner=site.seeded.subjects[Role.COMMANDER]),
+    ),
+    "cancel_supply": lambda site, role: _inc(site, {}, supply_id=_supply(site, Role.COMMANDER)),
+    **{
+        op: lambda site, role: _inc(
+            site, {}, task_id=_task(site, site.seeded.subjects[Role.COMMANDER])
+        )
+        for op in ("accept_task", "complete_task", "fail_task")
+    },
 }
 
 PUSH_SUBSCRIPTION = {
@@ -334,6 +369,32 @@ def _pending_volunteer(site: Site) -> str:
     joining = volunteers.RedeemPass.model_validate({**VOLUNTEER, "code": _fresh_pass(site)[1]})
     joined = site.store.execute(SITE, volunteers.redeem_volunteer_pass(joining, new_token()))
     return str(joined.body["volunteer_id"])
+
+
+def _supply(site: Site, asker: Role, runner: str | None = None) -> str:
+    """Water asked for by `asker`'s device; sent with `runner`, if named."""
+    supplies = f"/api/v1/incidents/{site.incident_id}/supplies"
+    asked = site.post(supplies, asker, json={"kind": "water", "quantity": 6, "location": HERE})
+    assert asked.status_code == 201, asked.text
+    supply_id = str(asked.json()["supply_id"])
+    if runner is not None:
+        body = {"runner_person_id": runner}
+        sent = site.post(f"{supplies}/{supply_id}/runner", Role.COMMANDER, json=body)
+        assert sent.status_code == 201, sent.text
+    return supply_id
+
+
+def _asker(role: Role) -> Role:
+    """The caller itself when it may ask for supplies as itself, else the commander."""
+    return role if role in (Role.RESPONDER, Role.MEDIC) else Role.COMMANDER
+
+
+def _task(site: Site, assignee: str) -> str:
+    """A task the commander gives `assignee`."""
+    body = {"title": "Check house 22", "assignee_ids": [assignee]}
+    given = site.post(f"/api/v1/incidents/{site.incident_id}/tasks", Role.COMMANDER, json=body)
+    assert given.status_code == 201, given.text
+    return str(given.json()["task_id"])
 
 
 def _hostage_situation(site: Site) -> str:

@@ -20,6 +20,7 @@ from konenut.domain.state.site import APPLIERS
 SHARED_SHAPES = {
     "NotificationSettledPayload": ("notification.delivered", "notification.failed"),
     "VolunteerDecidedPayload": ("volunteer.approved", "volunteer.declined"),
+    "TaskStepPayload": ("task.accepted", "task.completed", "task.failed"),
 }
 
 

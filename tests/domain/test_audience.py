@@ -291,6 +291,28 @@ DECISIONS: dict[str, dict[Role, Seen | None]] = {
     "intruder.cleared": PICTURE,
     # issue 11 item 10: someone is guessing codes; those who run the squad hear of it.
     "code_guessing.detected": RUNS_SQUAD,
+    # issue 14: a supply request says where a defender is short of what: the squad (the
+    # liaison and volunteers in their incident), never residents, guests or the admin desk;
+    # the armory's count is for those who run the squad.
+    **dict.fromkeys(
+        ("supply.requested", "supply.assigned", "supply.delivered", "supply.cancelled"), POSITIONS
+    ),
+    "inventory.set": RUNS_SQUAD,
+    # issue 14: a task reaches its assignees and those who run the squad, like an order.
+    **dict.fromkeys(
+        ("task.created", "task.accepted", "task.completed", "task.failed"),
+        row(
+            admin=ALL,
+            commander=ALL,
+            operator=ALL,
+            responder=TARGETED,
+            medic=TARGETED,
+            resident=NO,
+            guest=NO,
+            volunteer=TARGETED,
+            liaison=INC,
+        ),
+    ),
 }
 
 # Never for a resident or a guest, whatever the event is about.
@@ -317,6 +339,15 @@ NEVER_FOR_HOUSEHOLDS = {
     "caution.failed",
     "intruder.cleared",
     "code_guessing.detected",
+    "supply.requested",
+    "supply.assigned",
+    "supply.delivered",
+    "supply.cancelled",
+    "inventory.set",
+    "task.created",
+    "task.accepted",
+    "task.completed",
+    "task.failed",
 }
 
 # --- one sample event per type, and whom it is about -------------------------------------
@@ -600,6 +631,28 @@ SAMPLES: dict[str, Sample] = {
         actor=VOLUNTEER,
         subject=VOLUNTEER,
     ),
+    "supply.requested": Sample(
+        {"supply_id": "s1", "kind": "ammunition", "calibre": "5.56", "quantity": 120},
+        actor=PERSON,
+    ),
+    "supply.assigned": Sample({"supply_id": "s1", "runner_person_id": PERSON}),
+    "supply.delivered": Sample({"supply_id": "s1"}, actor=PERSON),
+    "supply.cancelled": Sample({"supply_id": "s1", "text": "found some"}),
+    "inventory.set": Sample(
+        {"kind": "ammunition", "calibre": "5.56", "quantity": 500, "low_below": 100},
+        incident=False,
+    ),
+    "task.created": Sample(
+        {"task_id": "k1", "title": "Open gate 3", "assignee_ids": [PERSON]}, subject=PERSON
+    ),
+    **{
+        type_: Sample(
+            {"task_id": "k1", "person_id": PERSON, "assignee_ids": [PERSON]},
+            actor=PERSON,
+            subject=PERSON,
+        )
+        for type_ in ("task.accepted", "task.completed", "task.failed")
+    },
 }
 
 

@@ -87,6 +87,8 @@ class Model:
     broadcasts: dict[str, list[str]] = field(default_factory=dict)  # incident -> broadcasts
     # incident -> (broadcast, delivery, household)
     deliveries: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
+    supplies: dict[str, list[str]] = field(default_factory=dict)  # incident -> requests
+    tasks: dict[str, list[tuple[str, list[str]]]] = field(default_factory=dict)  # (id, assignees)
 
     def new(self, prefix: str) -> str:
         self.count += 1
@@ -171,6 +173,15 @@ class Model:
             kinds += ["broadcast.delivery_sent", "broadcast.read"]
         if any(self.deliveries.get(i) for i in self.open):
             kinds.append("broadcast.delivery_settled")
+        kinds.append("inventory.set")
+        if self.open:
+            kinds.append("supply.requested")
+        if any(self.supplies.get(i) for i in self.open):
+            kinds += ["supply.assigned", "supply.delivered", "supply.cancelled"]
+        if self.open and self.persons:
+            kinds.append("task.created")
+        if any(self.tasks.get(i) for i in self.open):
+            kinds += ["task.accepted", "task.completed", "task.failed"]
         return kinds
 
 
@@ -412,6 +423,63 @@ def _broadcast_step(draw: st.DrawFn, model: Model, kind: str, offset: int) -> Dr
     return Draft(kind, payload, offset, incident, model.open[incident], None)
 
 
+SUPPLY_TASK_KINDS = {
+    "inventory.set",
+    "supply.requested",
+    "supply.assigned",
+    "supply.delivered",
+    "supply.cancelled",
+    "task.created",
+    "task.accepted",
+    "task.completed",
+    "task.failed",
+}
+AMMUNITION = st.sampled_from([("ammunition", "5.56"), ("ammunition", "9mm"), ("water", None)])
+
+
+def _supply_task_step(
+    draw: st.DrawFn, model: Model, kind: str, offset: int, actor: str | None
+) -> Draft:
+    """Supply requests in any order of steps (the fold does not judge them), the inventory
+    they draw on, and tasks (issue 14)."""
+    if kind == "inventory.set":
+        item, calibre = draw(AMMUNITION)
+        payload = {"kind": item, "quantity": draw(st.integers(0, 1000))}
+        payload |= {"low_below": draw(st.integers(0, 500))}
+        return Draft(kind, payload | ({"calibre": calibre} if calibre else {}), offset, actor=actor)
+    if kind in ("supply.requested", "task.created"):
+        incident = draw(st.sampled_from(sorted(model.open)))
+    elif kind.startswith("supply."):
+        incident = draw(st.sampled_from(sorted(i for i in model.open if model.supplies.get(i))))
+    else:
+        incident = draw(st.sampled_from(sorted(i for i in model.open if model.tasks.get(i))))
+    drill = model.open[incident]
+    if kind == "supply.requested":
+        supply = model.new("s")
+        model.supplies.setdefault(incident, []).append(supply)
+        item, calibre = draw(AMMUNITION)
+        payload = {"supply_id": supply, "kind": item, "quantity": draw(st.integers(1, 300))}
+        payload |= {"urgency": "urgent"} | ({"calibre": calibre} if calibre else {})
+        return Draft(kind, payload, offset, incident, drill, actor, draw(st.none() | LOCATION))
+    if kind.startswith("supply."):
+        payload = {"supply_id": draw(st.sampled_from(model.supplies[incident]))}
+        if kind == "supply.assigned":
+            payload["runner_person_id"] = draw(st.sampled_from(model.persons or ["p0"]))
+        return Draft(kind, payload, offset, incident, drill, actor)
+    if kind == "task.created":
+        task = model.new("k")
+        assignees = draw(st.lists(st.sampled_from(model.persons), min_size=1, max_size=2))
+        model.tasks.setdefault(incident, []).append((task, assignees))
+        payload = {"task_id": task, "title": draw(NAME), "assignee_ids": assignees}
+        if draw(st.booleans()):
+            payload["deadline"] = STAMP
+        return Draft(kind, payload, offset, incident, drill, actor)
+    task, assignees = draw(st.sampled_from(model.tasks[incident]))
+    person = draw(st.sampled_from(assignees))
+    payload = {"task_id": task, "person_id": person, "assignee_ids": assignees}
+    return Draft(kind, payload, offset, incident, drill, person)
+
+
 def _step(draw: st.DrawFn, model: Model, kind: str) -> Draft:
     offset = draw(OFFSETS)
     actor = draw(st.sampled_from(model.persons)) if model.persons else None
@@ -423,6 +491,8 @@ def _step(draw: st.DrawFn, model: Model, kind: str) -> Draft:
         return _guest_step(draw, model, kind, offset)
     if kind in BROADCAST_KINDS:
         return _broadcast_step(draw, model, kind, offset)
+    if kind in SUPPLY_TASK_KINDS:
+        return _supply_task_step(draw, model, kind, offset, actor)
     if kind == "site.configured":
         payload: dict[str, Any] = {
             "name": draw(NAME),
@@ -822,6 +892,8 @@ def test_histories_reach_every_event_type() -> None:
         guests={"i": ["g"]},
         broadcasts={"i": ["b"]},
         deliveries={"i": [("b", "d", "h")]},
+        supplies={"i": ["s"]},
+        tasks={"i": [("k", ["p"])]},
     )
     generated |= set(model.kinds())
     assert generated == set(REGISTRY), sorted(set(REGISTRY) ^ generated)

@@ -39,6 +39,8 @@ from konenut.api.routes import liaison as liaison_routes
 from konenut.api.routes import photos as photo_routes
 from konenut.api.routes import picture as picture_routes
 from konenut.api.routes import registry as registry_routes
+from konenut.api.routes import supplies as supply_routes
+from konenut.api.routes import tasks as task_routes
 from konenut.api.routes.system import DOCS_ASSETS, SWAGGER_UI_DIR
 from konenut.api.runtime import Runtime
 from konenut.api.strict import StrictRequests
@@ -99,6 +101,8 @@ def create_api(settings: Settings, store: EventStore | None = None) -> FastAPI:
     for module in (system, identity, site, incidents, muster, volunteers, residents):
         app.include_router(module.router)
     app.include_router(hostage_routes.router)
+    app.include_router(supply_routes.router)
+    app.include_router(task_routes.router)
     app.include_router(liaison_routes.router)
     app.include_router(challenge_routes.router)
     app.include_router(picture_routes.router)

@@ -174,6 +174,23 @@ MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     "report_hostages": COMMAND,
     "update_hostages": COMMAND,
     "list_hostages": _m(admin=ALL, commander=ALL, operator=ALL, liaison=INC),
+    # supplies (docs/supplies-and-tasks.md): a request is not an order, so the squad may ask;
+    # those who run the squad send a runner; the runner says it arrived, the asker may call it
+    # off (OWN: the request's runner, its asker), and those who run the squad may do both
+    "list_supplies": {r: s for r, s in PICTURE.items() if r is not Role.ADMIN},
+    "request_supply": SELF_ACTS,
+    "assign_supply_runner": COMMAND,
+    "deliver_supply": {**COMMAND, Role.RESPONDER: OWN, Role.MEDIC: OWN},
+    "cancel_supply": {**COMMAND, Role.RESPONDER: OWN, Role.MEDIC: OWN},
+    "get_inventory": _m(admin=ALL, commander=ALL, operator=ALL),
+    "set_inventory": _m(admin=ALL, commander=ALL),
+    # tasks: given by those who run the squad, answered by their assignees (OWN: a task given
+    # to the caller); an assignee lists only their own (the audience of task.*)
+    "list_tasks": PICTURE,
+    "create_task": COMMAND,
+    "accept_task": {**COMMAND, Role.RESPONDER: OWN, Role.MEDIC: OWN},
+    "complete_task": {**COMMAND, Role.RESPONDER: OWN, Role.MEDIC: OWN},
+    "fail_task": {**COMMAND, Role.RESPONDER: OWN, Role.MEDIC: OWN},
     # civilians in hiding and caution warnings: the squad, never residents or guests
     "get_occupancy": _m(commander=ALL, operator=ALL, responder=ALL, medic=ALL, liaison=INC),
     "mark_entering": SELF_ACTS,

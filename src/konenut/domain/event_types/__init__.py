@@ -125,6 +125,14 @@ from konenut.domain.event_types.site import (
     MusterTemplate,
     SiteConfigured,
 )
+from konenut.domain.event_types.supplies import (
+    InventorySet,
+    SupplyAssigned,
+    SupplyCancelled,
+    SupplyDelivered,
+    SupplyRequested,
+)
+from konenut.domain.event_types.tasks import TaskAccepted, TaskCompleted, TaskCreated, TaskFailed
 from konenut.domain.event_types.vocabulary import (
     ClockTime,
     CountryCode,
@@ -231,6 +239,7 @@ __all__ = [
     "IncidentClosed",
     "IncidentOpened",
     "IntruderCleared",
+    "InventorySet",
     "Lang",
     "LogExported",
     "MusterCalled",
@@ -271,6 +280,14 @@ __all__ = [
     "SightingUpdated",
     "SiteConfigured",
     "Stamp",
+    "SupplyAssigned",
+    "SupplyCancelled",
+    "SupplyDelivered",
+    "SupplyRequested",
+    "TaskAccepted",
+    "TaskCompleted",
+    "TaskCreated",
+    "TaskFailed",
     "Text",
     "TokenRevoked",
     "VolunteerApproved",
@@ -279,5 +296,4 @@ __all__ = [
     "VolunteerJoined",
     "Word",
     "address_problem",
-    "event_type",
-]
+    "event_type",]

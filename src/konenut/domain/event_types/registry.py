@@ -78,6 +78,8 @@ from konenut.domain.event_types.responders import (
 )
 from konenut.domain.event_types.sightings import SightingReported, SightingUpdated
 from konenut.domain.event_types.site import SiteConfigured
+from konenut.domain.event_types.supplies import SUPPLY_EVENT_TYPES
+from konenut.domain.event_types.tasks import TASK_EVENT_TYPES
 from konenut.domain.event_types.volunteers import (
     VolunteerApproved,
     VolunteerDeclined,
@@ -364,6 +366,8 @@ EVENT_TYPES: tuple[EventType, ...] = (
     ),
     # An alarm for those who run the squad (api/passes.py): enrolling by code stops for a while.
     EventType("code_guessing.detected", 1, CodeGuessingDetected, COMMAND_AUDIENCE),
+    *SUPPLY_EVENT_TYPES,  # supply requests and the inventory (issue 14)
+    *TASK_EVENT_TYPES,
 )
 
 REGISTRY: dict[str, EventType] = {etype.name: etype for etype in EVENT_TYPES}

@@ -25,6 +25,8 @@ from konenut.domain.state.people import HouseholdView, PersonView
 from konenut.domain.state.positions import PositionView
 from konenut.domain.state.sightings import SightingView
 from konenut.domain.state.site import NOT_PROJECTED, STATE_VERSION, CodeKey, SiteState
+from konenut.domain.state.supplies import InventoryView, SupplyView
+from konenut.domain.state.tasks import TaskView
 from konenut.domain.state.volunteers import VolunteerView
 
 __all__ = [
@@ -45,6 +47,7 @@ __all__ = [
     "HostageView",
     "HouseholdView",
     "IncidentView",
+    "InventoryView",
     "NotificationView",
     "OrderView",
     "PassView",
@@ -54,6 +57,7 @@ __all__ = [
     "ResponderView",
     "SightingView",
     "SiteState",
+    "SupplyView",
+    "TaskView",
     "TokenView",
-    "VolunteerView",
-]
+    "VolunteerView",]

@@ -17,6 +17,8 @@ from konenut.domain.state.notifications import NotificationView
 from konenut.domain.state.orders import OrderView
 from konenut.domain.state.positions import PositionView
 from konenut.domain.state.sightings import SightingView
+from konenut.domain.state.supplies import SupplyView
+from konenut.domain.state.tasks import TaskView
 from konenut.domain.state.view import Applier, View, at, incident_of
 
 if TYPE_CHECKING:
@@ -44,6 +46,8 @@ class IncidentView(View):
     seen: dict[str, dict[str, str]] = Field(default_factory=dict)  # muster -> person -> time
     asset_requests: list[JsonDict] = Field(default_factory=list)
     hostages: dict[str, HostageView] = Field(default_factory=dict)
+    supplies: dict[str, SupplyView] = Field(default_factory=dict)
+    tasks: dict[str, TaskView] = Field(default_factory=dict)
     # When each household was last asked (a broadcast to it, or to all): an SMS reply 1-5
     # answers it, and proof of life asks again only after `recheck_every_mins` of silence.
     asked: dict[str, str] = Field(default_factory=dict)  # household -> latest broadcast to it

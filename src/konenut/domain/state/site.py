@@ -31,6 +31,8 @@ from konenut.domain.state import (
     people,
     positions,
     sightings,
+    supplies,
+    tasks,
     volunteers,
 )
 from konenut.domain.state.assets import AssetView
@@ -40,10 +42,11 @@ from konenut.domain.state.guests import GuestView, guest_place
 from konenut.domain.state.incidents import IncidentView
 from konenut.domain.state.passes import PassView
 from konenut.domain.state.people import HouseholdView, PersonView
+from konenut.domain.state.supplies import InventoryView
 from konenut.domain.state.view import Applier, View, file_under
 from konenut.domain.state.volunteers import VolunteerView
 
-STATE_VERSION = 8  # bump when the shape changes: older snapshots are then ignored
+STATE_VERSION = 9  # bump when the shape changes: older snapshots are then ignored
 
 
 class CodeKey:
@@ -84,6 +87,7 @@ class SiteState(View):
     passes: dict[str, PassView] = Field(default_factory=dict)
     volunteers: dict[str, VolunteerView] = Field(default_factory=dict)
     guests: dict[str, GuestView] = Field(default_factory=dict)
+    inventory: dict[str, InventoryView] = Field(default_factory=dict)  # by item (supplies)
     _token_by_hash: dict[str, str] = PrivateAttr(default_factory=dict)
     _tokens_of_subject: dict[str, list[str]] = PrivateAttr(default_factory=dict)
     _code_by_hash: dict[str, str] = PrivateAttr(default_factory=dict)
@@ -254,6 +258,8 @@ APPLIERS: dict[str, Applier] = {
     **orders.APPLIERS,
     **challenge.APPLIERS,
     **cautions.APPLIERS,
+    **supplies.APPLIERS,
+    **tasks.APPLIERS,
 }
 # Registered types the projection leaves to the log: nothing the API reads from the state
 # changes with them (tests/domain/test_projection.py holds every type to one list or the other).
