@@ -290,3 +290,23 @@ def test_a_slow_provider_gets_every_send_in_flight_at_once(
     results = run_async(run())
     assert [r.sent for r in results] == [True] * in_flight
     assert provider.most_held == in_flight
+
+
+def test_a_proxy_set_in_the_environment_still_carries_every_send(
+    receiver_factory: Callable[..., Receiver], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The channel's session reads HTTP_PROXY once per provider, and still obeys it."""
+    proxy = receiver_factory(keep_alive=True)
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
+    channel = AppriseChannel("sms", "json://gateway.invalid/sms/{phone}")
+    phones = ["+972500000001", "+972500000002"]
+
+    async def run() -> list[DeliveryResult]:
+        return [await channel.send(_to(phone, "Muster", "en")) for phone in phones]
+
+    assert [r.sent for r in run_async(run())] == [True, True]
+    assert [unquote(r.path) for r in proxy.requests] == [
+        f"http://gateway.invalid/sms/{p}" for p in phones
+    ]
