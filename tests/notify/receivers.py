@@ -70,6 +70,7 @@ class Receiver:
 
     status: int = 200
     hang: bool = False
+    hang_secs: float = HANG_RELEASE_SECS  # how long a hanging receiver holds each request
     body: bytes = b""  # what it answers
     headers: dict[str, str] = field(default_factory=dict)
     requests: list[Received] = field(default_factory=list)
@@ -96,12 +97,15 @@ def receiver_factory() -> Iterator[Callable[..., Receiver]]:
     def start(
         status: int = 200,
         hang: bool = False,
+        hang_secs: float = HANG_RELEASE_SECS,
         body: bytes = b"",
         headers: dict[str, str] | None = None,
         keep_alive: bool = False,
     ) -> Receiver:
         """`keep_alive`: HTTP/1.1 with persistent connections, as a provider's API speaks."""
-        state = Receiver(status=status, hang=hang, body=body, headers=headers or {})
+        state = Receiver(
+            status=status, hang=hang, hang_secs=hang_secs, body=body, headers=headers or {}
+        )
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
@@ -116,7 +120,7 @@ def receiver_factory() -> Iterator[Callable[..., Receiver]]:
                     with state.lock:
                         state.held += 1
                         state.most_held = max(state.most_held, state.held)
-                    state.release.wait(HANG_RELEASE_SECS)
+                    state.release.wait(state.hang_secs)
                     with state.lock:
                         state.held -= 1
                 self.send_response(state.status)

@@ -273,7 +273,7 @@ def test_a_slow_provider_gets_every_send_in_flight_at_once(
     """Apprise does not hold the sends back to its own small pool (cpu_count + 4 threads, at most
     32): a gateway answering slowly still gets the whole muster at once, not in rounds."""
     in_flight = 40
-    provider = receiver_factory(hang=True)
+    provider = receiver_factory(hang=True, hang_secs=2 * HELD_WAIT_SECS)  # until released
     channel = AppriseChannel("sms", f"json://127.0.0.1:{provider.port}/sms/{{phone}}")
     messages = [_to(f"+9725000000{i:02}", "Muster", "en") for i in range(in_flight)]
 
