@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
 import multiprocessing
 import multiprocessing.connection
@@ -202,10 +203,20 @@ class Server:
         return f"http://{HOST}:{self.port}"
 
     def cpu_secs(self) -> float:
-        """User + system CPU time of the server process, all its threads."""
-        with open(f"/proc/{self.process.pid}/stat", encoding="ascii") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time of the server process and its HTTP workers (`--workers`),
+        all their threads."""
+        return sum(_cpu_ticks(pid) for pid in self.pids()) / os.sysconf("SC_CLK_TCK")
+
+    def pids(self) -> list[int]:
+        """The server process and every process under it."""
+        pids, pending = [], [self.process.pid]
+        while pending:
+            pid = pending.pop()
+            pids.append(pid)
+            with contextlib.suppress(FileNotFoundError):
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    pending += [int(c) for c in (task / "children").read_text().split()]
+        return pids
 
     def stop(self) -> None:
         """SIGINT, as Ctrl-C: uvicorn shuts down cleanly (and cProfile writes its file)."""
@@ -216,6 +227,16 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def _cpu_ticks(pid: int) -> int:
+    """utime + stime of a process, all its threads (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0
+    return int(fields[11]) + int(fields[12])
 
 
 def start_server(
@@ -469,7 +490,8 @@ def requests_for(site: Site, port: int, indices: range) -> list[bytes]:
 def measure_http(site: Site, args: argparse.Namespace, tmp: Path) -> HttpRun:
     n = args.households
     profile: Path | None = args.profile
-    server = start_server(site.data_dir, tmp / "serve.log", profile)
+    workers = ["--workers", str(args.workers)] if args.workers > 1 else []
+    server = start_server(site.data_dir, tmp / "serve.log", profile, extra_argv=workers)
     try:
         warm = Load()  # warm-up: the extra households, same path, not measured
         warmup = requests_for(site, server.port, range(n, n + WARMUP))
@@ -678,6 +700,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--profile", type=Path, default=None, help="cProfile the server's main thread into FILE"
     )
     parser.add_argument("--tmp-dir", type=Path, default=None, help="measure another disk")
+    parser.add_argument("--workers", type=int, default=1, help="konenut serve --workers N")
     parser.add_argument(
         "--hostile", action="store_true", help="a hostile sighting amid the households first"
     )

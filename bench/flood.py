@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import multiprocessing.connection
 import os
@@ -304,9 +305,10 @@ def rss_kib(pid: int) -> tuple[int, int]:
 
 @dataclass
 class RssWatch:
-    """Samples the server's RSS every RSS_SAMPLE_SECS from start() until stop()."""
+    """Samples the server's RSS (its HTTP workers' too) every RSS_SAMPLE_SECS from start()
+    until stop()."""
 
-    pid: int
+    server: cb.Server
     samples: list[tuple[float, int]] = field(default_factory=list)  # (monotonic, KiB)
     done: threading.Event = field(default_factory=threading.Event)
 
@@ -317,7 +319,11 @@ class RssWatch:
 
     def _run(self) -> None:
         while not self.done.is_set():
-            self.samples.append((time.monotonic(), rss_kib(self.pid)[0]))
+            kib = 0
+            for pid in self.server.pids():
+                with contextlib.suppress(FileNotFoundError):
+                    kib += rss_kib(pid)[0]
+            self.samples.append((time.monotonic(), kib))
             self.done.wait(RSS_SAMPLE_SECS)
 
     def before(self, t: float) -> int:
@@ -420,8 +426,9 @@ def flood_phase(
 
 
 def measure(site: Site, args: argparse.Namespace, tmp: Path) -> Results:
-    server = cb.start_server(site.data_dir, tmp / "serve.log", None)
-    watch = RssWatch(server.process.pid)
+    workers = ["--workers", str(args.workers)] if args.workers > 1 else []
+    server = cb.start_server(site.data_dir, tmp / "serve.log", None, extra_argv=workers)
+    watch = RssWatch(server)
     try:
         warm_lanes = squad_lanes(site, server.port, WARMUP_SECS)
         _, (warmed,) = run_senders(
@@ -549,6 +556,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help=f"per phase: stop sending this long after its start (default: window + {LATE_SECS:g})",
     )
     parser.add_argument("--tmp-dir", type=Path, default=None)
+    parser.add_argument("--workers", type=int, default=1, help="konenut serve --workers N")
     args = parser.parse_args(argv)
     if args.quick:
         for name, value in QUICK.items():
