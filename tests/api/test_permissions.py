@@ -23,11 +23,13 @@ from helpers import SITE
 from konenut.api.permissions_doc import app_operations
 from konenut.app import cards, guests, hostages, liaison, passes, volunteers
 from konenut.app import commands as c
+from konenut.app.handlers import casualties
 from konenut.app.identity import new_token
 from konenut.app.muster import set_contact_point
 from konenut.app.permissions import MATRIX, PUBLIC_OPERATIONS
 from konenut.app.replies import InboundChannel
 from konenut.domain.events import Scope
+from konenut.domain.ids import format_time, utcnow
 from konenut.domain.roles import Role
 from konenut.notify.hooks import hook_secret
 
@@ -219,6 +221,17 @@ REQUESTS: dict[str, Callable[[Site, Role], Request]] = {
         op: lambda site, role: _inc(site, {}, task_id=_task(site, _own_person(site, role)))
         for op in ("accept_task", "complete_task", "fail_task")
     },
+    "report_casualty": lambda site, role: _inc(site, {"location": HERE, "count": 2}),
+    "list_casualties": lambda site, role: _inc(site),
+    "triage_casualty": lambda site, role: _on_casualty(site, {"category": "delayed"}),
+    "treat_casualty": lambda site, role: _on_casualty(
+        site, {"treatment": "tourniquet", "applied_at": format_time(utcnow())}
+    ),
+    "assign_casualty": lambda site, role: _on_casualty(
+        site, {"medic_id": site.seeded.subjects[Role.MEDIC]}
+    ),
+    "change_casualty_state": lambda site, role: _on_casualty(site, {"state": "treating"}),
+    "move_casualty": lambda site, role: _on_casualty(site, {"collection_point_ref": "C1"}),
     "get_occupancy": lambda site, role: _inc(site),
     "mark_entering": lambda site, role: _inc(site, {"building_ref": "14"}),
     "list_cautions": lambda site, role: _inc(site),
@@ -362,6 +375,13 @@ def _fresh_liaison_pass(site: Site) -> str:
     decide = liaison.issue_liaison_pass(None, site.incident_id, cmd, code, radio_code)
     site.store.execute(SITE, decide)
     return radio_code
+
+
+def _on_casualty(site: Site, body: dict[str, Any]) -> Request:
+    """A request about a casualty just reported, unassigned (any medic may treat it)."""
+    cmd = casualties.ReportCasualty(building_ref="12")
+    reported = site.store.execute(SITE, casualties.report_casualty(None, site.incident_id, cmd))
+    return _inc(site, body, casualty_id=str(reported.body["casualty_id"]))
 
 
 def _pending_volunteer(site: Site) -> str:

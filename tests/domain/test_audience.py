@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from konenut.domain.event_types import REGISTRY
+from konenut.domain.event_types.casualties import CASUALTY_PRIVATE_FIELDS
 from konenut.domain.events import Event, Scope, Viewer, view_for
 from konenut.domain.roles import Role
 
@@ -115,6 +116,26 @@ CONTACTS = row(
     volunteer=OWN,
     liaison=NO,
 )
+
+
+def casualty_row(type_: str, household_sees: bool) -> dict[Role, Seen | None]:
+    """Issue 14: names and injuries for those who run the squad, the medics (the unassigned and
+    their own) and the liaison; a responder sees where and how many; the household its own
+    casualty reported and a medic coming, nothing else."""
+    hide = CASUALTY_PRIVATE_FIELDS & set(REGISTRY[type_].payload.model_fields)
+    return row(
+        admin=NO,
+        commander=ALL,
+        operator=ALL,
+        responder=Seen(Scope.ALL, hide=hide),
+        medic=TARGETED,
+        resident=Seen(Scope.OWN, envelope=False, hide=hide) if household_sees else NO,
+        guest=NO,
+        volunteer=NO,
+        liaison=INC,
+    )
+
+
 NEWS = row(admin=ALL, resident=PUBLIC, guest=PUBLIC_INC, **SQUAD)
 PASSES = row(
     admin=ALL,
@@ -265,6 +286,19 @@ DECISIONS: dict[str, dict[Role, Seen | None]] = {
     # issue 5: hostages held — never residents or guests, not even the household concerned.
     "hostage.reported": HOSTAGES,
     "hostage.updated": HOSTAGES,
+    **{
+        type_: casualty_row(
+            type_, household_sees=type_ in ("casualty.reported", "casualty.assigned")
+        )
+        for type_ in (
+            "casualty.reported",
+            "casualty.triaged",
+            "casualty.treated",
+            "casualty.assigned",
+            "casualty.status_changed",
+            "casualty.moved",
+        )
+    },
     # issue 6: the challenge/password is the squad's (a captured resident's phone must not
     # answer it); the safe word is told to residents and guests, without who set it.
     "challenge.set": POSITIONS,
@@ -333,6 +367,10 @@ NEVER_FOR_HOUSEHOLDS = {
     "volunteer.declined",
     "hostage.reported",
     "hostage.updated",
+    "casualty.triaged",
+    "casualty.treated",
+    "casualty.status_changed",
+    "casualty.moved",
     "challenge.set",
     "caution.raised",
     "responder.entering",
@@ -504,6 +542,21 @@ SAMPLES: dict[str, Sample] = {
     "responder.entering": Sample(
         {"person_id": PERSON, "building_ref": "14"}, actor=PERSON, subject=PERSON
     ),
+    **{
+        type_: Sample(
+            {"casualty_id": "c1", "household_id": HOME, "medic_ids": [PERSON], **fields},
+            subject=PERSON,
+            household=HOME,
+        )
+        for type_, fields in {
+            "casualty.reported": {"tag": "C-01", "name": "Yael", "text": "leg", "count": 1},
+            "casualty.triaged": {"category": "immediate", "injuries": ["leg"]},
+            "casualty.treated": {"treatment": "tourniquet", "applied_at": WHEN},
+            "casualty.assigned": {"medic_id": PERSON, "medic_name": "Dana"},
+            "casualty.status_changed": {"state": "treating"},
+            "casualty.moved": {"collection_point_ref": "CP1"},
+        }.items()
+    },
     "caution.failed": Sample(
         {
             "reason": "InvalidEvent: invalid payload",

@@ -24,6 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import open_store
+from konenut.app.policies import CASUALTY
+from konenut.bootstrap import policies_of
 from konenut.domain.event_types import REGISTRY
 from konenut.domain.events import Event, NewEvent
 from konenut.domain.ids import format_time, new_id, utcnow
@@ -89,6 +91,7 @@ class Model:
     deliveries: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
     supplies: dict[str, list[str]] = field(default_factory=dict)  # incident -> requests
     tasks: dict[str, list[tuple[str, list[str]]]] = field(default_factory=dict)  # (id, assignees)
+    casualties: dict[str, list[str]] = field(default_factory=dict)  # incident -> casualties
 
     def new(self, prefix: str) -> str:
         self.count += 1
@@ -182,6 +185,10 @@ class Model:
             kinds.append("task.created")
         if any(self.tasks.get(i) for i in self.open):
             kinds += ["task.accepted", "task.completed", "task.failed"]
+        if self.open:
+            kinds.append("casualty.reported")
+        if any(self.casualties.get(i) for i in self.open):
+            kinds += [t for t in CASUALTY_KINDS if t != "casualty.reported"]
         return kinds
 
 
@@ -480,6 +487,46 @@ def _supply_task_step(
     return Draft(kind, payload, offset, incident, drill, person)
 
 
+CASUALTY_KINDS = (
+    "casualty.reported",
+    "casualty.triaged",
+    "casualty.treated",
+    "casualty.assigned",
+    "casualty.status_changed",
+    "casualty.moved",
+)
+
+
+def _casualty_step(
+    draw: st.DrawFn, model: Model, kind: str, offset: int, actor: str | None
+) -> Draft:
+    """Casualties and every step of theirs in any order (the fold does not judge them)."""
+    if kind == "casualty.reported":
+        incident = draw(st.sampled_from(sorted(model.open)))
+        casualty = model.new("c")
+        model.casualties.setdefault(incident, []).append(casualty)
+        household = draw(st.none() | st.sampled_from(model.households or ["h0"]))
+        payload = {
+            "casualty_id": casualty,
+            "tag": f"C-{model.count:02d}",
+            "household_id": household,
+        }
+        payload |= {"count": draw(st.integers(1, 100)), "name": draw(st.none() | NAME)}
+        location = draw(st.none() | LOCATION)
+        return Draft(kind, payload, offset, incident, model.open[incident], actor, location)
+    incident = draw(st.sampled_from(sorted(i for i in model.open if model.casualties.get(i))))
+    payload = {"casualty_id": draw(st.sampled_from(model.casualties[incident]))}
+    medic = draw(st.sampled_from(model.persons or ["p0"]))
+    payload |= {
+        "casualty.triaged": {"category": draw(st.sampled_from(["immediate", "minor", "dead"]))},
+        "casualty.treated": {"treatment": "tourniquet", "applied_at": STAMP},
+        "casualty.assigned": {"medic_id": medic, "medic_ids": [medic]},
+        "casualty.status_changed": {"state": draw(st.sampled_from(["treating", "died"]))},
+        "casualty.moved": {"collection_point_ref": "C1"},
+    }[kind]
+    return Draft(kind, payload, offset, incident, model.open[incident], actor)
+
+
 def _step(draw: st.DrawFn, model: Model, kind: str) -> Draft:
     offset = draw(OFFSETS)
     actor = draw(st.sampled_from(model.persons)) if model.persons else None
@@ -493,6 +540,8 @@ def _step(draw: st.DrawFn, model: Model, kind: str) -> Draft:
         return _broadcast_step(draw, model, kind, offset)
     if kind in SUPPLY_TASK_KINDS:
         return _supply_task_step(draw, model, kind, offset, actor)
+    if kind in CASUALTY_KINDS:
+        return _casualty_step(draw, model, kind, offset, actor)
     if kind == "site.configured":
         payload: dict[str, Any] = {
             "name": draw(NAME),
@@ -894,6 +943,7 @@ def test_histories_reach_every_event_type() -> None:
         deliveries={"i": [("b", "d", "h")]},
         supplies={"i": ["s"]},
         tasks={"i": [("k", ["p"])]},
+        casualties={"i": ["c"]},
     )
     generated |= set(model.kinds())
     assert generated == set(REGISTRY), sorted(set(REGISTRY) ^ generated)
@@ -1065,6 +1115,8 @@ def test_store_projection_equals_rebuild_and_restart(
     site = new_id()  # one site per example: examples share the database
     cut = min(cut, len(drafts))
     store = open_store(database_url)
+    # The generated history is the whole log: no casualty opened by a generated check-in.
+    policies_of(store).unbind(CASUALTY)
     restarted: EventStore | None = None
     try:
         _append(store, site, drafts[:cut], sizes)

@@ -32,6 +32,7 @@ from konenut.api.routes import (
     volunteers,
 )
 from konenut.api.routes import broadcasts as broadcast_routes
+from konenut.api.routes import casualties as casualty_routes
 from konenut.api.routes import challenge as challenge_routes
 from konenut.api.routes import hostages as hostage_routes
 from konenut.api.routes import household_editor as household_editor_routes
@@ -101,6 +102,7 @@ def create_api(settings: Settings, store: EventStore | None = None) -> FastAPI:
     for module in (system, identity, site, incidents, muster, volunteers, residents):
         app.include_router(module.router)
     app.include_router(hostage_routes.router)
+    app.include_router(casualty_routes.router)
     app.include_router(supply_routes.router)
     app.include_router(task_routes.router)
     app.include_router(liaison_routes.router)

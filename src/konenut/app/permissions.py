@@ -60,6 +60,8 @@ SQUAD_ACTS = _m(commander=ALL, operator=ALL, responder=OWN, medic=OWN, volunteer
 SELF_ACTS = _m(commander=ALL, operator=ALL, responder=ALL, medic=ALL, volunteer=INC)
 COMMAND = _m(commander=ALL, operator=ALL)
 ADMIN = _m(admin=ALL)
+# Who treats casualties: the medics and those who run the squad.
+CASUALTY_CARE = _m(commander=ALL, operator=ALL, medic=ALL)
 
 MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     # identity
@@ -195,6 +197,18 @@ MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     "get_occupancy": _m(commander=ALL, operator=ALL, responder=ALL, medic=ALL, liaison=INC),
     "mark_entering": SELF_ACTS,
     "clear_intruder": COMMAND,
+    # casualties: the squad reports; medics treat the unassigned and their own (domain/
+    # casualties.check_may_change); the list shows a household only its own casualty's status
+    # (api/routes/casualties.py, as the stream's audience does)
+    "report_casualty": _m(commander=ALL, operator=ALL, responder=ALL, medic=ALL),
+    "list_casualties": _m(
+        commander=ALL, operator=ALL, responder=ALL, medic=ALL, liaison=INC, resident=ALL
+    ),
+    "triage_casualty": CASUALTY_CARE,
+    "treat_casualty": CASUALTY_CARE,
+    "assign_casualty": COMMAND,
+    "change_casualty_state": CASUALTY_CARE,
+    "move_casualty": CASUALTY_CARE,
     # a unit gets the cautions that warned it (the stream's audience rule), commanders all
     "list_cautions": _m(
         commander=ALL, operator=ALL, responder=ALL, medic=ALL, volunteer=INC, liaison=INC

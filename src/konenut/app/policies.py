@@ -23,6 +23,7 @@ import structlog
 
 from konenut.app import accountability, caution
 from konenut.app.decisions import Decide, Decision, Outcome
+from konenut.app.handlers import casualties
 from konenut.app.sink import CommandSink
 from konenut.domain.events import Event
 from konenut.domain.state import SiteState
@@ -33,11 +34,13 @@ CAUTION = "caution"  # warn the units near a threat (app/caution.py)
 ESCALATION = "escalation"  # send a muster call down its chain (app/escalator.py)
 BROADCASTING = "broadcasting"  # bring a broadcast to its households (app/broadcaster.py)
 PROOF_OF_LIFE = "proof_of_life"  # ask again those silent too long (app/accountability.py)
+CASUALTY = "casualty"  # a "need a medic" check-in or a `wounded` status opens a casualty
 
 TABLE: dict[str, tuple[str, ...]] = {
     **{event_type: (CAUTION,) for event_type in caution.TRIGGERS},
     "muster.called": (ESCALATION,),
-    "responder.status_changed": (ESCALATION,),  # an answer to confirm, a chain to stop
+    "responder.status_changed": (ESCALATION, CASUALTY),  # an answer to confirm, a chain to stop
+    "household.checked_in": (CAUTION, CASUALTY),
     "push.subscribed": (ESCALATION,),  # a device that can now be reached by push
     "broadcast.sent": (BROADCASTING,),
     "accountability.recheck_set": (PROOF_OF_LIFE,),
@@ -61,7 +64,8 @@ class Policies:
     def __init__(self, sink: CommandSink) -> None:
         self.sink = sink
         # Replaced, never changed in place: the writer thread reads it while others bind.
-        self._bound: dict[str, Policy] = {}
+        # Opening casualties needs nothing but the store: bound wherever a store has policies.
+        self._bound: dict[str, Policy] = {CASUALTY: casualty_policy(sink)}
         self._failures: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -174,6 +178,20 @@ def _trigger(event: Event) -> caution.Trigger:
     """What the caution rules read of an event: not its whole body (`to_json` formats times, on
     the writer's thread, for every check-in)."""
     return {"type": event.type, "incident_id": event.incident_id, "payload": event.payload}
+
+
+def casualty_policy(sink: CommandSink) -> Policy:
+    """Open a casualty for a "need a medic" check-in or a `wounded` status, as a follow-up
+    decided again in the writer: a household or person with an open casualty gets no second one,
+    whether the repeat came in the same batch, a later one, by SMS or from another process."""
+
+    def run(site_id: str, events: list[Event]) -> Decide | None:
+        # A look first, on the state just committed: most check-ins ask for no medic.
+        if not casualties.casualties_due(sink.state(site_id), events):
+            return None
+        return casualties.open_casualties(events)
+
+    return Policy(run)
 
 
 def proof_of_life_policy() -> Policy:

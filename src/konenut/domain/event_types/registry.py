@@ -42,6 +42,7 @@ from konenut.domain.event_types.broadcasts import (
     BroadcastRead,
     BroadcastSent,
 )
+from konenut.domain.event_types.casualties import CASUALTY_EVENT_TYPES
 from konenut.domain.event_types.cautions import CautionFailed, CautionRaised, IntruderCleared
 from konenut.domain.event_types.challenge import ChallengeSet, SafeWordSet
 from konenut.domain.event_types.checkins import HouseholdCheckedIn
@@ -366,6 +367,8 @@ EVENT_TYPES: tuple[EventType, ...] = (
     ),
     # An alarm for those who run the squad (api/passes.py): enrolling by code stops for a while.
     EventType("code_guessing.detected", 1, CodeGuessingDetected, COMMAND_AUDIENCE),
+    *LIAISON_EVENT_TYPES,  # liaison access, audited (issue 15)
+    *CASUALTY_EVENT_TYPES,
     *SUPPLY_EVENT_TYPES,  # supply requests and the inventory (issue 14)
     *TASK_EVENT_TYPES,
 )

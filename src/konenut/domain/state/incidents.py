@@ -8,6 +8,7 @@ from pydantic import Field
 
 from konenut.domain.events import Event, JsonDict
 from konenut.domain.state.broadcasts import BroadcastView
+from konenut.domain.state.casualties import CasualtyView
 from konenut.domain.state.cautions import CautionView
 from konenut.domain.state.challenge import ChallengeView
 from konenut.domain.state.checkins import CheckInView
@@ -48,6 +49,7 @@ class IncidentView(View):
     hostages: dict[str, HostageView] = Field(default_factory=dict)
     supplies: dict[str, SupplyView] = Field(default_factory=dict)
     tasks: dict[str, TaskView] = Field(default_factory=dict)
+    casualties: dict[str, CasualtyView] = Field(default_factory=dict)
     # When each household was last asked (a broadcast to it, or to all): an SMS reply 1-5
     # answers it, and proof of life asks again only after `recheck_every_mins` of silence.
     asked: dict[str, str] = Field(default_factory=dict)  # household -> latest broadcast to it

@@ -15,6 +15,7 @@ from konenut.domain.site_plan import FeatureKind, feature_points
 from konenut.domain.state import (
     assets,
     broadcasts,
+    casualties,
     cautions,
     challenge,
     checkins,
@@ -46,7 +47,7 @@ from konenut.domain.state.supplies import InventoryView
 from konenut.domain.state.view import Applier, View, file_under
 from konenut.domain.state.volunteers import VolunteerView
 
-STATE_VERSION = 9  # bump when the shape changes: older snapshots are then ignored
+STATE_VERSION = 10  # bump when the shape changes: older snapshots are then ignored
 
 
 class CodeKey:
@@ -254,6 +255,7 @@ APPLIERS: dict[str, Applier] = {
     **checkins.APPLIERS,
     **intruders.APPLIERS,
     **hostages.APPLIERS,
+    **casualties.APPLIERS,
     **broadcasts.APPLIERS,
     **orders.APPLIERS,
     **challenge.APPLIERS,

@@ -59,7 +59,10 @@ async function load() {
     isGuest() ? api("/api/v1/guests/me").catch(() => null) : null,
   ]);
   const chosen = pickIncident(incidents);
-  const incident = chosen ? await api(`/api/v1/incidents/${chosen.incident_id}`) : null;
+  const [incident, casualties] = chosen ? await Promise.all([
+    api(`/api/v1/incidents/${chosen.incident_id}`),
+    me.household_id ? api(`/api/v1/incidents/${chosen.incident_id}/casualties`).catch(() => []) : [],
+  ]) : [null, []];
   state = {
     incident: incident && { incident_id: incident.incident_id, kind: incident.kind, drill: incident.drill, closed_at: incident.closed_at },
     household: household && { household_id: household.household_id, ref: household.building_ref || household.ref, name: household.name, languages: household.languages, members: (household.members || []).length },
@@ -67,6 +70,9 @@ async function load() {
     guest: guest && { building_ref: guest.building_ref, people_count: guest.people_count },
     broadcasts: (incident && incident.broadcasts) || [],
     safe_word: (incident && incident.safe_word) || null,
+    // The household's own casualty: only that a medic was asked for and is coming (the name
+    // when the commander allows it), never how it ended (docs/casualties.md).
+    casualty: casualties.length ? { state: casualties[0].state, medic_name: casualties[0].medic_name || null } : null,
   };
   snapshot.save("resident", state, head);
   render();
@@ -93,6 +99,10 @@ function apply(event) {
     if (!state.broadcasts.some((b) => b.broadcast_id === p.broadcast_id)) state.broadcasts.push({ ...p, sent_at: event.occurred_at });
   } else if (event.type === "guest.checked_in" && isGuest() && p.guest_id === me.subject_id) {
     if (!state.checkin || state.checkin.at <= event.occurred_at) state.checkin = { ...p, at: event.occurred_at };
+  } else if (event.type === "casualty.reported" && p.household_id === me.household_id) {
+    state.casualty = { state: "reported", medic_name: null };
+  } else if (event.type === "casualty.assigned" && p.household_id === me.household_id) {
+    state.casualty = { state: "assigned", medic_name: p.medic_name || null };
   } else if (event.type === "safe_word.set") {
     state.safe_word = p.word;
   } else if (event.type === "household.checked_in" && p.household_id === me.household_id) {
@@ -109,6 +119,16 @@ function inLanguage(texts) {
   const wanted = [lang, ...((state.household && state.household.languages) || []), "en", "he"];
   const code = wanted.find((c) => texts[c]) || Object.keys(texts)[0];
   return { code, text: texts[code] };
+}
+
+/** "A medic is coming" once the commander has sent one; until then, that the call was received. */
+function renderMedicStatus(open) {
+  const casualty = state.casualty;
+  const line = $("#medic-status");
+  line.hidden = !open || !casualty;
+  if (!casualty) return;
+  const coming = casualty.medic_name ? t("resident.medic_coming_named", { name: casualty.medic_name }) : t("resident.medic_coming");
+  line.textContent = casualty.state === "assigned" ? coming : t("resident.medic_asked");
 }
 
 function render() {
@@ -141,6 +161,7 @@ function render() {
   $("#safe-word-text").textContent = state.safe_word ? t("resident.safe_word", { word: `\u2068${state.safe_word}\u2069` }) : "";
   $("#report").hidden = !open || !(me.household_id || isGuest());
   $("#seen").hidden = !open || !me.household_id;
+  renderMedicStatus(open);
   // A guest's check-in (app/guests.py) has no place for how many are hurt.
   $("#medic").hidden = !open || isGuest() || (pending ? pending.body.status : checkin && checkin.status) !== "need_medic";
   if (!open && sightingSent) $("#seen-last").textContent = "";

@@ -4,6 +4,7 @@
 // while an incident is open (only the newest waiting position is kept).
 import { api } from "./api.js";
 import { onChallengeEvent, renderChallenge, setupChallenge } from "./challenge.js";
+import { casualtyList } from "./casualties.js";
 import { mountCautions } from "./caution.js";
 import { $, $$, h } from "./dom.js";
 import { duration, lang, num, t, time } from "./i18n.js";
@@ -38,6 +39,7 @@ let templates = {}; // muster templates by id
 let undo = null; // {status, timer}: what an "Undo" tap sends back
 let cautions = null; // the caution banner and "entering house N" (caution.js)
 let stream = null; // the live stream (stream.js)
+let casualties = null; // a medic's casualty list (casualties.js)
 const feed = boardFeed(() => (currentMuster() ? picture.incident.incident_id : null), (b) => {
   board = b;
   renderMuster();
@@ -67,6 +69,7 @@ async function main() {
   setupLocation();
   cautions = mountCautions({ me, incidentId: () => picture.incident && !picture.incident.closed_at && picture.incident.incident_id, anchor: $(".map-box") });
   setupChallenge(() => (picture.incident && !picture.incident.closed_at ? picture.incident.incident_id : null));
+  setupCasualties();
   const loaded = await loadOrRestore("responder", load, restore);
   if (!loaded) return;
   stream = startStream({ view: "responder", ...loaded, onEvent, onResync: reload });
@@ -118,6 +121,7 @@ function reload() {
 
 function onEvent(event) {
   cautions.onEvent(event);
+  casualties?.onEvent(event);
   onChallengeEvent(event);
   if (!picture.apply(event)) return;
   if (event.type === "incident.opened" && (!picture.incident || picture.incident.closed_at)) {
@@ -128,6 +132,18 @@ function onEvent(event) {
   render();
 }
 
+/** A medic's list of casualties: the unassigned and their own, most urgent first. */
+function setupCasualties() {
+  if (!(me.roles || []).includes("medic")) return;
+  $("#casualties").hidden = false;
+  casualties = casualtyList($("#casualty-list"), {
+    incidentId: () => (picture.incident && !picture.incident.closed_at ? picture.incident.incident_id : null),
+    canTreat: true,
+    canAssign: false,
+    people: () => picture.people,
+  });
+}
+
 function render() {
   const incident = picture.incident;
   const open = Boolean(incident && !incident.closed_at);
@@ -135,6 +151,7 @@ function render() {
   showDrill(incident);
   $("#standby").hidden = open;
   renderChallenge(open);
+  casualties?.show();
   $$("#status-buttons button, #report-sighting").forEach((b) => { /** @type {HTMLButtonElement} */ (b).disabled = !open; });
   renderMuster();
   renderStatus();
