@@ -7,7 +7,6 @@
 import { activation } from "./activation.js";
 import { api, readLog } from "./api.js";
 import { broadcastPanel } from "./broadcast-panel.js";
-import { casualtyList } from "./casualties.js";
 import { challengeConsole } from "./challenge-console.js";
 import { ConsoleStore } from "./console-store.js";
 import { $, $$, field } from "./dom.js";
@@ -21,6 +20,7 @@ import { createSiteMap } from "./map.js";
 import { boardFeed, shareTokenWithServiceWorker, subscribePush } from "./muster.js";
 import { musterBoard } from "./muster-board.js";
 import * as outbox from "./outbox.js";
+import { logisticsBoard } from "./logistics-board.js";
 import { ordersBoard } from "./orders-board.js";
 import { passesDialog } from "./passes-dialog.js";
 import { setupTabs, showTab } from "./tabs.js";
@@ -33,7 +33,6 @@ import { volunteersPanel } from "./volunteers-panel.js";
 const AGES_REDRAWN_MS = 30000; // lists that say "N min ago" are redrawn this often
 const COMMAND_ROLES = ["commander", "operator"];
 const OPEN_ROLES = ["commander", "operator", "admin"];
-const CASUALTY_ROLES = ["commander", "operator", "liaison"]; // never the admin desk (docs/casualties.md)
 // Who may read the registry (people, households); a liaison sees the picture only (contracts §4).
 const REGISTRY_ROLES = [...OPEN_ROLES, "responder", "medic"];
 
@@ -76,18 +75,14 @@ async function main() {
   });
   showMap(map, layers);
   const orders = ordersBoard({ picture });
+  const logistics = logisticsBoard({ picture, canCommand, incidentPath: (suffix) => store.incidentPath(suffix) });
   const boards = [
     guestsBoard(map),
     householdsBoard({ picture, canCommand, act: (sighting, status, mergedInto) => updateSighting(map, sighting, status, mergedInto) }),
     orders,
+    logistics,
     broadcastPanel({ map, picture, canCommand, showTab }),
     layers,
-    casualtyList($("#casualty-list"), {
-      incidentId: () => (holds(CASUALTY_ROLES) && picture.incident && !picture.incident.closed_at ? picture.incident.incident_id : null),
-      canTreat: false,
-      canAssign: canCommand,
-      people: () => picture.people,
-    }),
   ];
   store.subscribe(() => { for (const board of boards) board.show(picture.incident); });
   setupCommands(me, map, canCommand, orders);
@@ -125,6 +120,7 @@ async function main() {
     store.set({ board: null });
     feed.refresh();
     volunteers.refresh();
+    logistics.refresh();
     liaison.refresh();
     lines.seenAll();
     snapshot.save("operator", { plan: store.plan, incident, people, households, timeline: events }, head);

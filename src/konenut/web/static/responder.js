@@ -4,11 +4,11 @@
 // while an incident is open (only the newest waiting position is kept).
 import { api } from "./api.js";
 import { onChallengeEvent, renderChallenge, setupChallenge } from "./challenge.js";
-import { casualtyList } from "./casualties.js";
 import { mountCautions } from "./caution.js";
 import { $, $$, h } from "./dom.js";
 import { duration, lang, num, t, time } from "./i18n.js";
 import { RECHECK_MS, shouldSend, watchBattery, withHeading } from "./geo.js";
+import { fieldLogistics } from "./field-logistics.js";
 import { createSiteMap, featureName } from "./map.js";
 import { ARRIVING, boardFeed, shareTokenWithServiceWorker, squadLine, subscribePush, templateText } from "./muster.js";
 import * as outbox from "./outbox.js";
@@ -39,7 +39,7 @@ let templates = {}; // muster templates by id
 let undo = null; // {status, timer}: what an "Undo" tap sends back
 let cautions = null; // the caution banner and "entering house N" (caution.js)
 let stream = null; // the live stream (stream.js)
-let casualties = null; // a medic's casualty list (casualties.js)
+let logistics = null; // my tasks, my runs, my supply requests (field-logistics.js)
 const feed = boardFeed(() => (currentMuster() ? picture.incident.incident_id : null), (b) => {
   board = b;
   renderMuster();
@@ -69,7 +69,12 @@ async function main() {
   setupLocation();
   cautions = mountCautions({ me, incidentId: () => picture.incident && !picture.incident.closed_at && picture.incident.incident_id, anchor: $(".map-box") });
   setupChallenge(() => (picture.incident && !picture.incident.closed_at ? picture.incident.incident_id : null));
-  setupCasualties();
+  logistics = fieldLogistics({
+    me,
+    incidentId: () => (picture.incident && !picture.incident.closed_at ? picture.incident.incident_id : null),
+    here: async () => here() || (await freshFix()),
+    pick: pickAndReport,
+  });
   const loaded = await loadOrRestore("responder", load, restore);
   if (!loaded) return;
   stream = startStream({ view: "responder", ...loaded, onEvent, onResync: reload });
@@ -105,6 +110,7 @@ async function load() {
   picture.load({ incident });
   board = null;
   feed.refresh();
+  logistics.refresh();
   // Friends' positions are not kept on the phone: a lost phone must not tell where they were.
   const { positions, ...kept } = incident || {};
   snapshot.save("responder", { plan, incident: incident ? kept : null }, head);
@@ -121,8 +127,8 @@ function reload() {
 
 function onEvent(event) {
   cautions.onEvent(event);
-  casualties?.onEvent(event);
   onChallengeEvent(event);
+  logistics.onEvent(event);
   if (!picture.apply(event)) return;
   if (event.type === "incident.opened" && (!picture.incident || picture.incident.closed_at)) {
     reload();
@@ -132,18 +138,6 @@ function onEvent(event) {
   render();
 }
 
-/** A medic's list of casualties: the unassigned and their own, most urgent first. */
-function setupCasualties() {
-  if (!(me.roles || []).includes("medic")) return;
-  $("#casualties").hidden = false;
-  casualties = casualtyList($("#casualty-list"), {
-    incidentId: () => (picture.incident && !picture.incident.closed_at ? picture.incident.incident_id : null),
-    canTreat: true,
-    canAssign: false,
-    people: () => picture.people,
-  });
-}
-
 function render() {
   const incident = picture.incident;
   const open = Boolean(incident && !incident.closed_at);
@@ -151,7 +145,6 @@ function render() {
   showDrill(incident);
   $("#standby").hidden = open;
   renderChallenge(open);
-  casualties?.show();
   $$("#status-buttons button, #report-sighting").forEach((b) => { /** @type {HTMLButtonElement} */ (b).disabled = !open; });
   renderMuster();
   renderStatus();

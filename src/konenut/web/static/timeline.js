@@ -5,6 +5,7 @@
 import { $, h } from "./dom.js";
 import { isolate, lang, num, t, time } from "./i18n.js";
 import { cautionText } from "./caution.js";
+import { supplyLabel } from "./logistics.js";
 import { failureText } from "./muster.js";
 import { showTab } from "./tabs.js";
 import { HOUSEHOLD_TONE, STATUS_TONE } from "./tones.js";
@@ -39,6 +40,21 @@ export function timeline(store, { map }) {
   function assetName(assetId) {
     const asset = store.board && (store.board.assets || []).find((/** @type {Record<string, any>} */ a) => a.asset_id === assetId);
     return asset ? `${asset.name} (${asset.ref})` : "?";
+  }
+
+  /**
+   * What a supply request asked for, from its event in the timeline.
+   * @param {string} supplyId
+   */
+  function requested(supplyId) {
+    const asked = picture.timeline.find((e) => e.type === "supply.requested" && e.payload.supply_id === supplyId);
+    return asked ? supplyLabel(asked.payload) : "?";
+  }
+
+  /** @param {string} taskId */
+  function taskTitle(taskId) {
+    const given = picture.timeline.find((e) => e.type === "task.created" && e.payload.task_id === taskId);
+    return given ? given.payload.title : "?";
   }
 
   /** @param {string} volunteerId */
@@ -141,18 +157,6 @@ export function timeline(store, { map }) {
         };
       case "responder.entering":
         return { text: t("event.responder.entering", { who: who(p.person_id), place: t("caution.house", { ref: p.building_ref }) }), tone: "mid", focus: () => map.focusBuilding(p.building_ref) };
-      case "casualty.reported":
-        return { text: t("event.casualty.reported", { tag: p.tag, n: num(p.count || 1) }), tone: "high" };
-      case "casualty.triaged":
-        return { text: t("event.casualty.triaged", { category: t(`casualty.category.${p.category}`) }), tone: p.category === "immediate" ? "high" : "mid" };
-      case "casualty.treated":
-        return { text: t("event.casualty.treated", { treatment: t(`casualty.treatment.${p.treatment}`) }) };
-      case "casualty.assigned":
-        return { text: t("event.casualty.assigned", { who: who(p.medic_id) }), tone: "mid" };
-      case "casualty.status_changed":
-        return { text: t("event.casualty.status_changed", { state: t(`casualty.state.${p.state}`) }) };
-      case "casualty.moved":
-        return { text: t("event.casualty.moved", { ref: p.collection_point_ref }) };
       case "guest.checked_in":
         return {
           text: [
@@ -163,6 +167,20 @@ export function timeline(store, { map }) {
           tone: HOUSEHOLD_TONE[p.status] === "bad" ? "high" : null,
           focus: p.building_ref ? () => map.focusBuilding(p.building_ref) : null,
         };
+      case "supply.requested":
+        return { text: t("event.supply.requested", { what: supplyLabel(p) }), tone: p.urgency === "critical" ? "high" : "mid", focus: event.location ? () => map.focus(event.location) : null };
+      case "supply.assigned":
+        return { text: t("event.supply.assigned", { who: who(p.runner_person_id) }) };
+      case "supply.delivered":
+        return { text: t("event.supply.delivered", { what: requested(p.supply_id) }), tone: "ok" };
+      case "supply.cancelled":
+        return { text: t("event.supply.cancelled", { what: requested(p.supply_id) }) };
+      case "task.created":
+        return { text: t("event.task.created", { title: p.title }), tone: "mid" };
+      case "task.accepted":
+      case "task.completed":
+      case "task.failed":
+        return { text: t(`event.${event.type}`, { who: who(p.person_id), title: taskTitle(p.task_id) }), tone: event.type === "task.failed" ? "high" : event.type === "task.completed" ? "ok" : null };
       default: // every registered type has its words (tests/web/test_i18n.py)
         return { text: t(`event.${event.type}`) };
     }
