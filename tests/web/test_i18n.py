@@ -20,6 +20,8 @@ from konenut.domain.event_types import (
     SightingStatus,
 )
 from konenut.domain.roles import Role
+from konenut.domain.supplies import SupplyKind, SupplyState, Urgency
+from konenut.domain.tasks import TaskState
 from konenut.i18n import LANGUAGES, catalogue
 
 WEB = Path(web.__file__).parent
@@ -56,6 +58,11 @@ DYNAMIC_KEYS = {
     "map.found.": ["building", "household", "unit"],
     "operator.pass.purpose.": list(get_args(PassPurpose)),
     "operator.bc.sent_to.": list(get_args(BroadcastSent.model_fields["audience"].annotation)),
+    # Supplies and tasks (web/static/logistics*.js, field-logistics.js).
+    "supply.kind.": [k.value for k in SupplyKind],
+    "supply.urgency.": [u.value for u in Urgency],
+    "supply.state.": [s.value for s in SupplyState],
+    "task.state.": [s.value for s in TaskState],
 }
 # The operator's timeline (web/static/timeline.js: describe) words every event by its
 # `event.<type>` key; a key with placeholders needs the case that fills them.
