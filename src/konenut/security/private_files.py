@@ -24,19 +24,27 @@ def create_private_dir(path: Path) -> Path:
 def create_private_file(path: Path, content: bytes) -> bool:
     """Write `content` to a new file of mode 0600; False (and nothing written) if it exists.
 
-    Two processes starting together may both try: the first one's file wins, the other reads it.
+    Two processes starting together may both try (`konenut serve --workers`): the first one's
+    file wins and the other reads it. The file appears whole or not at all: it is written under
+    a temporary name, then linked into place, which fails if the name is taken.
     """
     if not path.parent.exists():
         create_private_dir(path.parent)
+    if path.exists():
+        return False
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+        with os.fdopen(descriptor, "wb") as handle:
+            os.fchmod(handle.fileno(), PRIVATE_FILE_MODE)  # the umask may have removed bits
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(draft, path)
     except FileExistsError:
         return False
-    with os.fdopen(descriptor, "wb") as handle:
-        os.fchmod(handle.fileno(), PRIVATE_FILE_MODE)  # the umask may have removed bits
-        handle.write(content)
-        handle.flush()
-        os.fsync(handle.fileno())
+    finally:
+        draft.unlink(missing_ok=True)
     return True
 
 
