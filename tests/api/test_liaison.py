@@ -214,3 +214,29 @@ def test_revoking_the_pass_closes_every_device_of_it_within_a_second(server: Ser
     assert_problem(_redeem(server, issued["radio_code"]), 409, "pass-revoked")
     auth = {"Authorization": f"Bearer {token}"}
     assert_problem(server.http.get("/api/v1/me", headers=auth), 401, "token-revoked")
+
+
+def test_each_look_at_the_picture_is_audited_for_the_admins(server: Server) -> None:
+    issued = _issue(server)
+    redeemed = _redeem(server, issued["radio_code"]).json()
+    head = server.head()
+    with stream(server, redeemed["token"]) as unit:
+        unit.until("live")
+    with stream(server, redeemed["token"]) as unit:  # a reconnect is the same look
+        unit.until("live")
+    _issue(server)  # answered once the writer took what the streams queued before it
+    viewed = [e for e in server.store.read("site", head) if e.type == "audit.liaison_viewed"]
+    assert [(e.payload, e.device, e.incident_id) for e in viewed] == [
+        (
+            {"token_id": redeemed["token_id"], "pass_id": issued["pass_id"]},
+            redeemed["token_id"],
+            server.seeded.incident_id,
+        )
+    ]
+    for role, sees in ((Role.ADMIN, True), (Role.COMMANDER, False)):
+        read = server.http.get(
+            "/api/v1/site/events",
+            params={"since": head},
+            headers={"Authorization": f"Bearer {server.seeded.tokens[role]}"},
+        ).json()["events"]
+        assert ("audit.liaison_viewed" in {e["type"] for e in read}) is sees, role

@@ -242,6 +242,7 @@ DECISIONS: dict[str, dict[Role, Seen | None]] = {
     "accountability.recheck_set": RUNS_SQUAD,
     "audit.access_denied": ADMIN_ONLY,
     "audit.log_exported": ADMIN_ONLY,
+    "audit.liaison_viewed": ADMIN_ONLY,
     # An SMS/Telegram reply that answered nothing: not even the person it came from sees it.
     "audit.inbound_rejected": ADMIN_ONLY,
     "audit.registry_exported": ADMIN_ONLY,
@@ -578,6 +579,7 @@ SAMPLES: dict[str, Sample] = {
         subject=HOME,
     ),
     "audit.log_exported": Sample({"event_count": 3}, incident=False),
+    "audit.liaison_viewed": Sample({"token_id": "t-liaison"}),
     "audit.registry_exported": Sample(
         {"format": "csv", "households": 2, "people": 5}, incident=False
     ),

@@ -112,6 +112,7 @@ class Model:
             "audit.registry_exported",
             "audit.inbound_rejected",
             "code_guessing.detected",
+            "audit.liaison_viewed",
         ]
         if self.persons or self.households or self.open:
             kinds.append("enrollment.code_issued")
@@ -698,10 +699,12 @@ def _step(draw: st.DrawFn, model: Model, kind: str) -> Draft:
         "audit.registry_exported",
         "audit.inbound_rejected",
         "code_guessing.detected",
+        "audit.liaison_viewed",
     ):
         payload = {
             "audit.access_denied": {"operation": "list_people", "reason": draw(TEXT)},
             "audit.log_exported": {"event_count": draw(st.integers(0, 10_000))},
+            "audit.liaison_viewed": {"token_id": model.new("t")},
             "audit.registry_exported": {"format": "xlsx", "households": 1, "people": 3},
             "audit.inbound_rejected": {
                 "channel": "sms",

@@ -102,6 +102,7 @@ def sample_payload(
         "order.acknowledged": {"order_id": "o1", "person_id": subject},
         "audit.access_denied": {"operation": "list_people", "reason": "not allowed"},
         "audit.log_exported": {"event_count": 3},
+        "audit.liaison_viewed": {"token_id": "t-liaison", "pass_id": "pass1"},
         "audit.registry_exported": {"format": "csv", "households": 2, "people": 5},
         "pass.issued": {"pass_id": "pass1", "purpose": "volunteer_join", "role": "volunteer",
                         "incident_id": incident, "code_hash": HASH},

@@ -175,3 +175,21 @@ def my_liaison_pass(state: SiteState, actor: Actor) -> dict[str, Any]:
         "incident_id": actor.incident_id,
         "expires_at": token.expires_at if token else None,
     }
+
+
+def record_view(actor: Actor) -> Decide:
+    """`audit.liaison_viewed`: a liaison device opened the live picture (contracts §4: liaison
+    access is audited; api/routes/stream.py records it)."""
+
+    def decide(state: SiteState, now: datetime) -> Decision:
+        found = state.passes.get(actor.subject_id)
+        payload = {"token_id": actor.token_id}
+        if found is not None:
+            payload["pass_id"] = found.pass_id
+        incident = state.incidents.get(actor.incident_id or "")
+        viewed = new_event(
+            "audit.liaison_viewed", payload, actor=actor, cmd=None, now=now, incident=incident
+        )
+        return Decision([viewed])
+
+    return decide

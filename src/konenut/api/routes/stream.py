@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -13,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from konenut.api.deps import actor_for_token, checked_actor
 from konenut.api.problems import ApiProblem
 from konenut.api.runtime import Runtime
+from konenut.app import liaison
 from konenut.app.broadcaster import broadcast_counts
 from konenut.app.identity import Actor
 from konenut.bus.hub import (
@@ -25,6 +27,7 @@ from konenut.bus.hub import (
     control,
 )
 from konenut.domain.events import Event, Viewer
+from konenut.domain.roles import Role
 
 STREAM_PATH = "/api/v1/stream"
 AUTH_TIMEOUT_SECS = 5.0  # contracts §6: the first message, the token, within 5 s
@@ -34,6 +37,9 @@ MAX_CLOSE_REASON_BYTES = 123  # RFC 6455 §5.5: a close frame's body is at most 
 # A client sends only its auth message (a 43-character token) and pongs; the server (uvicorn's
 # ws_max_size) closes with 1009 a frame announcing more, before reading it.
 MAX_CLIENT_MESSAGE_BYTES = 4 * 1024
+# A liaison device opening the picture is audited once in this long: a phone on a bad network
+# that reconnects every minute is one look at the picture, not sixty lines of audit.
+LIAISON_VIEW_AUDIT_SECS = 600.0
 
 
 class StreamClosed(Exception):
@@ -92,6 +98,7 @@ class StreamEndpoint:
     def __init__(self, runtime: Runtime, hub: StreamHub) -> None:
         self.runtime = runtime
         self.hub = hub
+        self._liaison_seen_at: dict[str, float] = {}  # token id -> when its view was audited
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (await receive())["type"] != "websocket.connect":
@@ -114,6 +121,7 @@ class StreamEndpoint:
         actor = await self._authenticate(receive, sink)
         if actor is None:
             return
+        self._audit_liaison(actor)
         client = self.hub.join(actor.token_id, actor.viewer, sink, expires=self._expires(actor))
         try:
             await sink.send(self._hello(actor, since))
@@ -140,6 +148,18 @@ class StreamEndpoint:
         except ApiProblem as problem:
             await sink.close(CLOSE_UNAUTHORISED, problem.detail)
             return None
+
+    def _audit_liaison(self, actor: Actor) -> None:
+        """Liaison access is audited (contracts §4): `audit.liaison_viewed`, at most once per
+        device in LIAISON_VIEW_AUDIT_SECS."""
+        if Role.LIAISON not in actor.roles:
+            return
+        now = time.monotonic()
+        last = self._liaison_seen_at.get(actor.token_id)
+        if last is not None and now - last < LIAISON_VIEW_AUDIT_SECS:
+            return
+        self._liaison_seen_at[actor.token_id] = now
+        self.runtime.submit_quietly(self.runtime.site_id, liaison.record_view(actor))
 
     def _expires(self, actor: Actor) -> bool:
         token = self.runtime.store.state(self.runtime.site_id).tokens.get(actor.token_id)

@@ -57,6 +57,7 @@ from konenut.domain.event_types.devices import (
 from konenut.domain.event_types.guests import GuestCheckedIn, GuestMerged, GuestsVoided
 from konenut.domain.event_types.hostages import HostageReported, HostageUpdated
 from konenut.domain.event_types.incidents import IncidentClosed, IncidentOpened, RecheckSet
+from konenut.domain.event_types.liaison import LIAISON_EVENT_TYPES
 from konenut.domain.event_types.muster import MusterCalled, MusterSeen
 from konenut.domain.event_types.notifications import (
     EscalationPolicySet,
@@ -367,6 +368,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
     ),
     # An alarm for those who run the squad (api/passes.py): enrolling by code stops for a while.
     EventType("code_guessing.detected", 1, CodeGuessingDetected, COMMAND_AUDIENCE),
+    *LIAISON_EVENT_TYPES,  # liaison access, audited (issue 15)
     *LIAISON_EVENT_TYPES,  # liaison access, audited (issue 15)
     *CASUALTY_EVENT_TYPES,
     *SUPPLY_EVENT_TYPES,  # supply requests and the inventory (issue 14)

@@ -274,5 +274,6 @@ NOT_PROJECTED = frozenset(
         "responder.entering",  # answered at once (app/entering.py); the timeline keeps it
         "caution.failed",  # an alarm on the timeline, nothing to keep
         "code_guessing.detected",  # an alarm on the timeline; the guard counts in memory
+        "audit.liaison_viewed",  # the audit trail (admins)
     }
 )
