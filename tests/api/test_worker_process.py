@@ -12,6 +12,7 @@ import dataclasses
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
@@ -30,8 +31,8 @@ from .test_caution import HOUSE_14, at, cautions_after, household_in, inc, posit
 READY_WAIT_SECS = 10.0
 
 
-@pytest.fixture
-def worker(site: Site) -> Iterator[Site]:
+@contextmanager
+def worker_of(site: Site) -> Iterator[Site]:
     """The seeded site as a worker process serves it: same store underneath, another app."""
     with tempfile.TemporaryDirectory(prefix="konenut-") as run_dir:
         link = WriterLink(site.store, Path(run_dir) / "writer.sock")
@@ -46,6 +47,12 @@ def worker(site: Site) -> Iterator[Site]:
         finally:
             replica.close()
             link.close()
+
+
+@pytest.fixture
+def worker(site: Site) -> Iterator[Site]:
+    with worker_of(site) as serving:
+        yield serving
 
 
 def _wait_ready(client: TestClient) -> None:
@@ -141,3 +148,15 @@ def test_each_process_refuses_at_its_share_of_a_code_limit(worker: Site) -> None
     assert runtime.guessing.throttle.share_of(runtime.settings.code_guesses_per_min) == (
         runtime.settings.code_guesses_per_min // 2
     )
+
+
+def test_refusals_a_worker_counted_are_recorded_when_it_stops(site: Site) -> None:
+    """A clean stop records the refusals still being counted (api/denials.py), from a worker
+    too: its last commands reach the writer before it lets go of the link."""
+    seq = site.head()
+    with worker_of(site) as worker:
+        for _ in range(3):
+            assert worker.get("/api/v1/site/people", Role.RESIDENT).status_code == 403
+    site.flush()
+    denied = [e for e in site.events_after(seq) if e.type == "audit.access_denied"]
+    assert sum(e.payload.get("count", 1) for e in denied) == 3

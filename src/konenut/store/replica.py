@@ -14,6 +14,7 @@ import itertools
 import queue
 import socket
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from datetime import datetime
@@ -37,6 +38,7 @@ from konenut.store.writer_link import COMMAND, DONE, EVENTS, HELLO, WELCOME
 log = structlog.get_logger(__name__)
 
 CONNECT_TIMEOUT_SECS = 10.0
+CLOSE_WAIT_SECS = 5.0
 LINK_LOST = "the link to the writer process was lost; try again in a moment"
 
 
@@ -89,6 +91,11 @@ class ReplicaStore(EventStore):
         return sock
 
     def close(self) -> None:
+        """After the commands in flight are answered (a clean stop records the refusals still
+        being counted, api/denials.py), or CLOSE_WAIT_SECS."""
+        deadline = time.monotonic() + CLOSE_WAIT_SECS
+        while self._pending and not self._lost and time.monotonic() < deadline:
+            time.sleep(0.01)
         sock, self._socket = self._socket, None
         if sock is not None:
             self._lost = True  # closing on purpose: not a lost link
