@@ -76,6 +76,9 @@ def test_need_a_medic_reaches_the_medic_and_the_household_hears_one_is_coming(
             for c in web.state.incidents[web.incident_id].casualties.values()
             if c.household_id == household.household_id and c.state == "reported"
         ]
+        # On the maps, by its tag.
+        for page in (medic, commander):
+            expect(page.locator(".mk-casualty", has_text=opened.tag)).to_have_count(1)
         # The commander sends the medic from the console.
         row = commander.locator(f"#casualty-list li[data-casualty='{opened.casualty_id}']")
         expect(row).to_be_visible(timeout=APPEARS_WITHIN_MS)

@@ -1,8 +1,9 @@
 // @ts-check
 // The casualty list: on a medic's phone the unassigned and their own, on the console every
 // casualty with "send a medic". Most urgent first (the server's order: category, then time
-// waiting); a tourniquet shows the minutes since it was applied. Read over REST and read again
-// when a casualty event arrives on the stream; every tap goes through the outbox.
+// waiting); a tourniquet shows the minutes since it was applied; the open ones on the map by
+// their tag. Read over REST and read again when a casualty event arrives on the stream; every
+// tap goes through the outbox.
 import { api } from "./api.js";
 import { h } from "./dom.js";
 import { ageSecs, num, t } from "./i18n.js";
@@ -12,16 +13,21 @@ const CATEGORIES = ["immediate", "delayed", "minor", "expectant", "dead"];
 const ENDINGS = ["treating", "handed_over", "died"]; // what a medic marks (evacuated: item 3)
 const AGES_REDRAWN_MS = 30000; // "waiting N min" and a tourniquet's minutes move on
 const minutesSince = (when) => num(Math.max(0, Math.floor(ageSecs(when) / 60)));
+const isOpen = (c) => !["handed_over", "evacuated", "died"].includes(c.state);
 
 /**
  * @param {HTMLElement} list where the rows go
  * @param {{incidentId: () => string | null, canTreat: boolean, canAssign: boolean,
- *   people?: () => Map<string, any>, onCount?: (n: number) => void}} options
+ *   listed?: boolean, people?: () => Map<string, any>, siteMap?: any, here?: () => Promise<any>}} options
+ *   `siteMap`: the page's map (map.js) to mark the open casualties on; `here`: where this phone
+ *   is, for "a casualty here" (the squad's one-tap report); `listed` false: the map and that
+ *   button only (a responder's phone keeps its own things first).
  */
-export function casualtyList(list, { incidentId, canTreat, canAssign, people = () => new Map(), onCount }) {
+export function casualtyList(list, { incidentId, canTreat, canAssign, listed = true, people = () => new Map(), siteMap = null, here = null }) {
   /** @type {any[]} */
   let rows = [];
   let shownFor = null;
+  let layer = null; // the map's casualty markers
 
   async function reload() {
     const id = incidentId();
@@ -63,7 +69,7 @@ export function casualtyList(list, { incidentId, canTreat, canAssign, people = (
     const tourniquet = (c.treatments || []).filter((x) => x.treatment === "tourniquet").pop();
     const place = c.collection_point_ref ? t("casualty.at_point", { ref: c.collection_point_ref })
       : c.building_ref ? t("casualty.house", { ref: c.building_ref }) : "";
-    const open = !["handed_over", "evacuated", "died"].includes(c.state);
+    const open = isOpen(c);
     return h("li", { class: `casualty cat-${c.category || "none"}${open ? "" : " done"}`, dataset: { casualty: c.casualty_id } },
       h("p", { class: "cas-head" },
         h("strong", { class: "cas-tag" }, c.tag),
@@ -78,9 +84,37 @@ export function casualtyList(list, { incidentId, canTreat, canAssign, people = (
       open && canTreat ? treat(c) : null);
   }
 
+  /** "A casualty here": one tap, at this phone's position (details follow from the medic). */
+  async function reportHere() {
+    const id = incidentId();
+    const location = here ? await here() : null;
+    if (!id || !location) return;
+    outbox.send({ path: `/api/v1/incidents/${id}/casualties`, body: { location, count: 1 }, label: t("casualty.report_here"), kind: "casualty" });
+  }
+
+  function marker(c) {
+    const L = siteMap.L;
+    const at = c.location ? [c.location.lat, c.location.lon] : c.building_ref ? siteMap.buildingCentre(c.building_ref) : null;
+    if (!at) return null;
+    return L.marker(at, {
+      icon: L.divIcon({ className: `mk mk-casualty cat-${c.category || "none"}`, html: h("span", { class: "mk-cas" }, c.tag), iconSize: [44, 24] }),
+      zIndexOffset: 800,
+      title: [c.tag, c.category ? t(`casualty.category.${c.category}`) : t("casualty.untriaged"), t(`casualty.state.${c.state}`)].join(" · "),
+    });
+  }
+
+  function drawOnMap() {
+    if (!siteMap) return;
+    layer = layer || siteMap.L.layerGroup().addTo(siteMap.map);
+    layer.clearLayers();
+    for (const c of rows.filter(isOpen)) marker(c)?.addTo(layer);
+  }
+
   function render() {
-    list.replaceChildren(...(rows.length ? rows.map(row) : [h("li", { class: "muted" }, t("casualty.none"))]));
-    onCount?.(rows.filter((c) => !["handed_over", "evacuated", "died"].includes(c.state)).length);
+    const report = here && incidentId() ? [h("li", { class: "cas-report" }, h("button", { type: "button", class: "danger", onclick: reportHere }, t("casualty.report_here")))] : [];
+    const shown = !listed ? [] : rows.length ? rows.map(row) : [h("li", { class: "muted" }, t("casualty.none"))];
+    list.replaceChildren(...report, ...shown);
+    drawOnMap();
   }
 
   setInterval(render, AGES_REDRAWN_MS);

@@ -7,6 +7,7 @@
 import { activation } from "./activation.js";
 import { api, readLog } from "./api.js";
 import { broadcastPanel } from "./broadcast-panel.js";
+import { casualtyList } from "./casualties.js";
 import { challengeConsole } from "./challenge-console.js";
 import { ConsoleStore } from "./console-store.js";
 import { $, $$, field } from "./dom.js";
@@ -33,6 +34,7 @@ import { volunteersPanel } from "./volunteers-panel.js";
 const AGES_REDRAWN_MS = 30000; // lists that say "N min ago" are redrawn this often
 const COMMAND_ROLES = ["commander", "operator"];
 const OPEN_ROLES = ["commander", "operator", "admin"];
+const CASUALTY_ROLES = ["commander", "operator", "liaison"]; // never the admin desk (docs/casualties.md)
 // Who may read the registry (people, households); a liaison sees the picture only (contracts §4).
 const REGISTRY_ROLES = [...OPEN_ROLES, "responder", "medic"];
 
@@ -83,6 +85,13 @@ async function main() {
     logistics,
     broadcastPanel({ map, picture, canCommand, showTab }),
     layers,
+    casualtyList($("#casualty-list"), {
+      incidentId: () => (holds(CASUALTY_ROLES) && picture.incident && !picture.incident.closed_at ? picture.incident.incident_id : null),
+      canTreat: false,
+      canAssign: canCommand,
+      people: () => picture.people,
+      siteMap: map,
+    }),
   ];
   store.subscribe(() => { for (const board of boards) board.show(picture.incident); });
   setupCommands(me, map, canCommand, orders);

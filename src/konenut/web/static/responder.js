@@ -4,6 +4,7 @@
 // while an incident is open (only the newest waiting position is kept).
 import { api } from "./api.js";
 import { onChallengeEvent, renderChallenge, setupChallenge } from "./challenge.js";
+import { casualtyList } from "./casualties.js";
 import { mountCautions } from "./caution.js";
 import { $, $$, h } from "./dom.js";
 import { duration, lang, num, t, time } from "./i18n.js";
@@ -39,6 +40,7 @@ let templates = {}; // muster templates by id
 let undo = null; // {status, timer}: what an "Undo" tap sends back
 let cautions = null; // the caution banner and "entering house N" (caution.js)
 let stream = null; // the live stream (stream.js)
+let casualties = null; // a medic's casualty list (casualties.js)
 let logistics = null; // my tasks, my runs, my supply requests (field-logistics.js)
 const feed = boardFeed(() => (currentMuster() ? picture.incident.incident_id : null), (b) => {
   board = b;
@@ -69,6 +71,7 @@ async function main() {
   setupLocation();
   cautions = mountCautions({ me, incidentId: () => picture.incident && !picture.incident.closed_at && picture.incident.incident_id, anchor: $(".map-box") });
   setupChallenge(() => (picture.incident && !picture.incident.closed_at ? picture.incident.incident_id : null));
+  setupCasualties();
   logistics = fieldLogistics({
     me,
     incidentId: () => (picture.incident && !picture.incident.closed_at ? picture.incident.incident_id : null),
@@ -127,7 +130,7 @@ function reload() {
 
 function onEvent(event) {
   cautions.onEvent(event);
-  onChallengeEvent(event);
+  casualties?.onEvent(event);
   logistics.onEvent(event);
   if (!picture.apply(event)) return;
   if (event.type === "incident.opened" && (!picture.incident || picture.incident.closed_at)) {
@@ -138,6 +141,23 @@ function onEvent(event) {
   render();
 }
 
+/** A medic's list of casualties (the unassigned and their own, most urgent first); for the
+ * squad, "a casualty here" in one tap and the open casualties on the map (no names). */
+function setupCasualties() {
+  const roles = me.roles || [];
+  if (!roles.includes("medic") && !roles.includes("responder")) return;
+  $("#casualties").hidden = false;
+  casualties = casualtyList($("#casualty-list"), {
+    incidentId: () => (picture.incident && !picture.incident.closed_at ? picture.incident.incident_id : null),
+    canTreat: roles.includes("medic"),
+    listed: roles.includes("medic"),
+    canAssign: false,
+    people: () => picture.people,
+    siteMap: map,
+    here: async () => here() || (await freshFix()),
+  });
+}
+
 function render() {
   const incident = picture.incident;
   const open = Boolean(incident && !incident.closed_at);
@@ -145,6 +165,7 @@ function render() {
   showDrill(incident);
   $("#standby").hidden = open;
   renderChallenge(open);
+  casualties?.show();
   $$("#status-buttons button, #report-sighting").forEach((b) => { /** @type {HTMLButtonElement} */ (b).disabled = !open; });
   renderMuster();
   renderStatus();

@@ -157,6 +157,18 @@ export function timeline(store, { map }) {
         };
       case "responder.entering":
         return { text: t("event.responder.entering", { who: who(p.person_id), place: t("caution.house", { ref: p.building_ref }) }), tone: "mid", focus: () => map.focusBuilding(p.building_ref) };
+      case "casualty.reported":
+        return { text: t("event.casualty.reported", { tag: p.tag, n: num(p.count || 1) }), tone: "high" };
+      case "casualty.triaged":
+        return { text: t("event.casualty.triaged", { category: t(`casualty.category.${p.category}`) }), tone: p.category === "immediate" ? "high" : "mid" };
+      case "casualty.treated":
+        return { text: t("event.casualty.treated", { treatment: t(`casualty.treatment.${p.treatment}`) }) };
+      case "casualty.assigned":
+        return { text: t("event.casualty.assigned", { who: who(p.medic_id) }), tone: "mid" };
+      case "casualty.status_changed":
+        return { text: t("event.casualty.status_changed", { state: t(`casualty.state.${p.state}`) }) };
+      case "casualty.moved":
+        return { text: t("event.casualty.moved", { ref: p.collection_point_ref }) };
       case "guest.checked_in":
         return {
           text: [
