@@ -132,6 +132,7 @@ function onEvent(event) {
   cautions.onEvent(event);
   casualties?.onEvent(event);
   logistics.onEvent(event);
+  onChallengeEvent(event);
   if (!picture.apply(event)) return;
   if (event.type === "incident.opened" && (!picture.incident || picture.incident.closed_at)) {
     reload();
