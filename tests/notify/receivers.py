@@ -169,6 +169,7 @@ class Delivered:
     vapid_key: str
     headers: dict[str, str]
     payload: dict[str, Any]
+    peer: tuple[str, int] = ("", 0)  # the push sender's end of the connection it came on
 
 
 def verify_vapid(authorization: str, origin: str) -> tuple[dict[str, Any], str]:
@@ -208,6 +209,8 @@ def push_service() -> Iterator[PushService]:
         delivered: list[Delivered] = []
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # persistent connections, as push services keep
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 if status != 201:
@@ -230,6 +233,7 @@ def push_service() -> Iterator[PushService]:
                         key,
                         {k.lower(): v for k, v in self.headers.items()},
                         json.loads(plaintext),
+                        (self.client_address[0], self.client_address[1]),
                     )
                 )
                 self.send_response(201)
@@ -240,8 +244,7 @@ def push_service() -> Iterator[PushService]:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
+        server = LoopbackServer(("127.0.0.1", 0), Handler)
         endpoint = f"http://127.0.0.1:{server.server_port}{PUSH_PATH}"
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)

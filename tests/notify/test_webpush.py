@@ -91,6 +91,25 @@ def test_push_verified_and_decrypted(
     assert push.headers["topic"] == "muster-42"
 
 
+def test_pushes_to_one_push_service_share_one_connection(
+    tmp_path: Path, push_service: Callable[[Browser, int], tuple[str, list[Delivered]]]
+) -> None:
+    """Pushes to one push service (most phones are on one of two or three) do not each pay a
+    new connection and TLS handshake."""
+    browser = Browser()
+    endpoint, delivered = push_service(browser, 201)
+    channel = WebPushChannel(load_or_create_vapid_keys(tmp_path), SUBJECT, endpoints=LOCAL_PUSH)
+    tags = ["muster-1", "muster-2", "muster-3"]
+
+    async def run() -> list[bool]:
+        subscription = browser.subscription(endpoint)
+        return [(await channel.send(_message(subscription, tag))).sent for tag in tags]
+
+    assert run_async(run()) == [True, True, True]
+    assert [push.payload["tag"] for push in delivered] == tags
+    assert len({push.peer for push in delivered}) == 1
+
+
 def test_subscription_gone(
     tmp_path: Path, push_service: Callable[[Browser, int], tuple[str, list[Delivered]]]
 ) -> None:

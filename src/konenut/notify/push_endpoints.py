@@ -11,7 +11,7 @@ from ipaddress import IPv4Address, IPv6Address, IPv6Network, ip_address
 from urllib.parse import SplitResult, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
+from requests.adapters import DEFAULT_POOLSIZE, HTTPAdapter
 from urllib3.connection import HTTPSConnection
 from urllib3.connectionpool import HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError
@@ -119,16 +119,20 @@ class PushEndpointPolicy:
         """`refusal` for a request handler: on the resolver threads, never on the event loop."""
         return await asyncio.get_running_loop().run_in_executor(_RESOLVERS, self.refusal, endpoint)
 
-    def session(self, endpoint: str) -> requests.Session:
-        """A session for one send: no redirects, no proxy from the environment; unless the
-        endpoint is allow-listed, every connection it opens is checked again where it lands
-        (a name may resolve to a public address for the check and a private one for the
-        connection)."""
+    def session(self, endpoint: str, pool_size: int = DEFAULT_POOLSIZE) -> requests.Session:
+        """A session for sends to endpoints like this one: no redirects, no proxy from the
+        environment; unless the endpoint is allow-listed, every connection it opens is checked
+        again where it lands (a name may resolve to a public address for the check and a private
+        one for the connection). It keeps up to `pool_size` connections per push service."""
         session = requests.Session()
         session.max_redirects = 0  # a redirect could point anywhere: it fails the send
         session.trust_env = False
-        if not self.allow_listed(endpoint):
-            session.mount("https://", _PublicOnlyAdapter())
+        if self.allow_listed(endpoint):
+            adapter = HTTPAdapter(pool_maxsize=pool_size)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+        else:
+            session.mount("https://", _PublicOnlyAdapter(pool_maxsize=pool_size))
         return session
 
 

@@ -6,10 +6,12 @@ import asyncio
 import base64
 import json
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import requests
 import structlog
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -20,6 +22,7 @@ from konenut.app.channels import (
     OutboundMessage,
     bounded_send,
 )
+from konenut.app.sending import MAX_CONCURRENT_SENDS
 from konenut.notify.push_endpoints import PushEndpointPolicy
 from konenut.security.private_files import create_private_file
 
@@ -100,6 +103,8 @@ class WebPushChannel:
         self._name = name
         self._ttl_secs = ttl_secs
         self._timeout_secs = timeout_secs
+        self._sessions: dict[bool, requests.Session] = {}  # allow-listed or not -> its session
+        self._sessions_lock = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -158,17 +163,16 @@ class WebPushChannel:
             headers["Topic"] = message.tag
         origin = _origin(subscription.endpoint)
         try:
-            with self._endpoints.session(subscription.endpoint) as session:
-                response = webpush(
-                    subscription_info=subscription.as_info(),
-                    data=payload,
-                    vapid_private_key=Vapid02(private_key=self._keys.private_key),
-                    vapid_claims={"sub": self._subject},  # fresh dict: pywebpush adds aud, exp
-                    ttl=self._ttl_secs,
-                    timeout=self._timeout_secs,
-                    headers=headers,
-                    requests_session=session,
-                )
+            response = webpush(
+                subscription_info=subscription.as_info(),
+                data=payload,
+                vapid_private_key=Vapid02(private_key=self._keys.private_key),
+                vapid_claims={"sub": self._subject},  # fresh dict: pywebpush adds aud, exp
+                ttl=self._ttl_secs,
+                timeout=self._timeout_secs,
+                headers=headers,
+                requests_session=self._session(subscription.endpoint),
+            )
         except WebPushException as exc:
             status = getattr(exc.response, "status_code", None)
             if status in GONE_STATUSES:
@@ -195,6 +199,18 @@ class WebPushChannel:
             provider_message_id=location,
             channel=self._name,
         )
+
+    def _session(self, endpoint: str) -> requests.Session:
+        """The channel's session for endpoints of this kind (allow-listed, or public only), kept
+        for its life: a push reuses a connection to its push service instead of a new TCP
+        connection and TLS handshake each (each connection was checked where it landed)."""
+        allow_listed = self._endpoints.allow_listed(endpoint)
+        with self._sessions_lock:
+            session = self._sessions.get(allow_listed)
+            if session is None:
+                session = self._endpoints.session(endpoint, pool_size=MAX_CONCURRENT_SENDS)
+                self._sessions[allow_listed] = session
+            return session
 
 
 def _origin(url: str) -> str:
