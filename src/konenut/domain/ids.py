@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import os
+import time
 from datetime import UTC, datetime
 
-import uuid6
+# UUIDv7 (RFC 9562 §5.7): 48 bits of Unix milliseconds, version 7, 12 random bits, variant
+# 0b10, 62 random bits. Built here rather than with uuid6.uuid7(): its UUID object took twice
+# the time, and every event appended takes an id (the writer's hot path).
+_VERSION_7 = 0x7 << 76
+_VARIANT_RFC = 0x2 << 62
+_RANDOM_A = 0xFFF << 64
+_RANDOM_B = (1 << 62) - 1
+_last_ms = 0
 
 
 def new_id() -> str:
-    """A new time-ordered UUIDv7 string (contracts §1)."""
-    return str(uuid6.uuid7())
+    """A new time-ordered UUIDv7 string (contracts §1): each later than the one before in this
+    process (a millisecond that came already is moved on by one, as uuid6.uuid7 does)."""
+    global _last_ms
+    ms = time.time_ns() // 1_000_000
+    if ms <= _last_ms:
+        ms = _last_ms + 1
+    _last_ms = ms
+    random = int.from_bytes(os.urandom(10))
+    value = ms << 80 | _VERSION_7 | random & _RANDOM_A | _VARIANT_RFC | random & _RANDOM_B
+    text = f"{value:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def utcnow() -> datetime:
