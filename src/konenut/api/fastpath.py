@@ -57,6 +57,13 @@ class LeanRoute(Route):
             return Match.NONE, {}
         return match, child_scope
 
+    async def answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The route as a plain ASGI app under LeanRoutes' ExceptionMiddleware: one Request and
+        one exception wrapper (Starlette's Route.handle and request_response added a second of
+        each, about a tenth of a check-in's CPU on the event loop; bench/RESULTS.md)."""
+        response = await self.serve(Request(scope, receive, send))
+        await response(scope, receive, send)
+
     async def serve(self, request: Request) -> Response:
         runtime = await get_runtime(request)
         actor = await authenticate(await bearer(request), runtime)
@@ -122,7 +129,7 @@ class LeanRoutes:
             if isinstance(route, APIRoute) and route.operation_id in HOT_OPERATIONS
         ]
         handled = {kind: h for kind, h in handlers.items() if kind not in (500, Exception)}
-        self.answering = [(r, ExceptionMiddleware(r.handle, handled)) for r in self.routes]
+        self.answering = [(r, ExceptionMiddleware(r.answer, handled)) for r in self.routes]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         for route, answer in self.answering:

@@ -119,9 +119,12 @@ class Event:
     location: JsonDict | None
     payload: JsonDict
     drill: bool
-    # occurred_at as the log holds it, for an event read from the log: views keep times as this
-    # text, and formatting every event's time back was a tenth of a rebuild (bench/rebuild.py)
+    # The times as the log holds them (RFC 3339 text), given by the store for an event it reads
+    # or appends: views keep times as this text, and formatting every event's time back was a
+    # tenth of a rebuild (bench/rebuild.py) and ran several times per appended event (its row,
+    # its answer, each policy and each audience shape on the stream).
     stored_occurred_at: str | None = field(default=None, compare=False, repr=False)
+    stored_recorded_at: str | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_log(cls, fields: JsonDict) -> Event:
@@ -137,6 +140,11 @@ class Event:
         """occurred_at in RFC 3339, as stored and as views keep it."""
         return self.stored_occurred_at or format_time(self.occurred_at)
 
+    @property
+    def recorded_text(self) -> str:
+        """recorded_at in RFC 3339, as stored."""
+        return self.stored_recorded_at or format_time(self.recorded_at)
+
     def to_json(self) -> JsonDict:
         return {
             "site_id": self.site_id,
@@ -146,7 +154,7 @@ class Event:
             "version": self.version,
             "incident_id": self.incident_id,
             "occurred_at": self.occurred_text,
-            "recorded_at": format_time(self.recorded_at),
+            "recorded_at": self.recorded_text,
             "actor": self.actor,
             "device": self.device,
             "location": self.location,

@@ -29,7 +29,7 @@ from konenut.app.decisions import Decision as Decision
 from konenut.app.decisions import IdempotencyKey as IdempotencyKey
 from konenut.app.decisions import Outcome as Outcome
 from konenut.config import CODE_KEY_NAME
-from konenut.domain.errors import DomainError, IdempotencyConflict
+from konenut.domain.errors import Conflict, DomainError, IdempotencyConflict
 from konenut.domain.event_types import event_type
 from konenut.domain.events import Event, JsonDict, NewEvent
 from konenut.domain.ids import format_time, parse_time, utcnow
@@ -168,11 +168,12 @@ def _row_to_event(row: sa.Row[Any]) -> Event:
             "payload": payload,
             "drill": bool(drill),
             "stored_occurred_at": occurred_at,
+            "stored_recorded_at": recorded_at,
         }
     )
 
 
-def _event_row(event: Event, recorded_at: str) -> dict[str, Any]:
+def _event_row(event: Event) -> dict[str, Any]:
     return {
         "site_id": event.site_id,
         "seq": event.seq,
@@ -180,8 +181,8 @@ def _event_row(event: Event, recorded_at: str) -> dict[str, Any]:
         "type": event.type,
         "version": event.version,
         "incident_id": event.incident_id,
-        "occurred_at": format_time(event.occurred_at),
-        "recorded_at": recorded_at,
+        "occurred_at": event.occurred_text,
+        "recorded_at": event.recorded_text,
         "actor": event.actor,
         "device": event.device,
         "location": event.location,
@@ -266,6 +267,22 @@ class EventStore:
         events = list(new_events)
         outcome = self.execute(site_id, lambda _state, _now: Decision(events), idem)
         return list(outcome.events)
+
+    def import_log(self, site_id: str, events: Sequence[Event]) -> None:
+        """Store a site's whole log as given (seq, ids, times and actors kept), checked by the
+        caller (app/exports.read_export), in one transaction, into a store that holds no event.
+        Only before `start()`: the import is then the store's one writer. Conflict when the
+        store is not empty; nothing is stored then."""
+        if self.started:
+            raise RuntimeError("import_log runs before EventStore.start()")
+        with self.writer_engine.begin() as connection:
+            head = self._lock_head(connection, site_id)  # a second import waits, then refuses
+            if connection.execute(sa.select(_e.seq).limit(1)).first() is not None:
+                raise Conflict("the store already holds a log: import into an empty data dir")
+            for start in range(0, len(events), READ_PAGE_EVENTS):
+                page = events[start : start + READ_PAGE_EVENTS]
+                connection.execute(INSERT_EVENTS, [event.to_json() for event in page])  # columns
+            self._set_head(connection, site_id, events[-1].seq if events else 0, head == -1)
 
     # --- reads -------------------------------------------------------------------------------
     def state(self, site_id: str) -> SiteState:
@@ -561,10 +578,12 @@ class EventStore:
                     location=new.location,
                     payload=new.payload,
                     drill=new.drill,
+                    stored_occurred_at=format_time(new.occurred_at),
+                    stored_recorded_at=recorded_at,
                 )
                 state.apply(event)
                 events.append(event)
-        rows.extend(_event_row(event, recorded_at) for event in events)
+        rows.extend(_event_row(event) for event in events)
         status = decision.status or (201 if events else 200)
         # A command that answers with its own "events" field (the registry import: a count)
         # would throw away thousands of event bodies built here.
