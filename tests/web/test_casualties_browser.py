@@ -95,3 +95,32 @@ def test_need_a_medic_reaches_the_medic_and_the_household_hears_one_is_coming(
     finally:
         for context in (medic_context, commander_context, home_context):
             context.close()
+
+
+def test_a_responder_reports_a_casualty_here_in_one_tap(web: WebSite, browser: Any) -> None:
+    """The squad's one-tap report, at the phone's position: on the console's list and map."""
+    en = catalogue("en")
+    _hand_over_open_casualties(web)
+    responder_context, commander_context = phone_context(browser), desktop_context(browser)
+    try:
+        responder = enrol(
+            responder_context,
+            web.url,
+            web.person_code(squad_member("responder")["person_ref"], [Role.RESPONDER]),
+        )
+        commander = enrol(
+            commander_context,
+            web.url,
+            web.person_code(squad_member("commander")["person_ref"], [Role.COMMANDER]),
+        )
+        expect(responder.locator("#casualty-list li.casualty")).to_have_count(0)
+        responder.get_by_role("button", name=en["casualty.report_here"]).click()
+        row = commander.locator("#casualty-list li.casualty:not(.done)")
+        expect(row).to_have_count(1, timeout=APPEARS_WITHIN_MS)
+        expect(row).to_contain_text(en["casualty.untriaged"])
+        expect(responder.locator(".mk-casualty")).to_have_count(1, timeout=APPEARS_WITHIN_MS)
+        for page in (responder, commander):
+            assert page.errors == [], page.errors
+    finally:
+        for context in (responder_context, commander_context):
+            context.close()
