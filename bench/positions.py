@@ -231,9 +231,18 @@ def device_process(conn: multiprocessing.connection.Connection) -> None:
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
         ).encode() + body
 
+    async def connect() -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+        """A new connection, or None when the server does not take one in time (overloaded:
+        the report counts as unanswered, and the next one tries again)."""
+        try:
+            opening = asyncio.open_connection(HOST, port)
+            return await asyncio.wait_for(opening, REQUEST_TIMEOUT_SECS)
+        except (OSError, TimeoutError):
+            return None
+
     async def device(i: int, answers: list[tuple[int, float, float]]) -> None:
         """One phone: its own keep-alive connection, a report when each is due."""
-        reader, writer = await asyncio.open_connection(HOST, port)
+        connection = await connect()
         n = len(tokens)
         for k in range(int(seconds * rate)):
             due = t0 + (k + i / n) / rate
@@ -242,16 +251,20 @@ def device_process(conn: multiprocessing.connection.Connection) -> None:
                 answers.append((0, time.time() - due, float("nan")))
                 continue
             sent = time.time()
-            try:
-                writer.write(request(i))
-                status = await asyncio.wait_for(read_answer(reader), REQUEST_TIMEOUT_SECS)
-            except (OSError, asyncio.IncompleteReadError, TimeoutError):
-                status = 0
-                writer.close()
-                reader, writer = await asyncio.open_connection(HOST, port)
+            status = 0
+            connection = connection or await connect()
+            if connection is not None:
+                try:
+                    connection[1].write(request(i))
+                    answer = read_answer(connection[0])
+                    status = await asyncio.wait_for(answer, REQUEST_TIMEOUT_SECS)
+                except (OSError, asyncio.IncompleteReadError, TimeoutError):
+                    connection[1].close()
+                    connection = None
             answered = time.time()
             answers.append((status, answered - due, answered - sent))
-        writer.close()
+        if connection is not None:
+            connection[1].close()
 
     async def main() -> list[tuple[int, float, float]]:
         answers: list[tuple[int, float, float]] = []

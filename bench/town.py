@@ -85,6 +85,7 @@ REQUEST_TIMEOUT_SECS = 30.0  # a check-in unanswered by then counts as lost
 BASELINE_COUNT = 3_000  # appends per bare baseline (bench/append.py's default)
 BASELINE_MAX_SECS = 20.0
 RSS_SAMPLE_SECS = 0.2
+READ_TIMEOUT_SECS = 120.0  # the positions read after the load, behind whatever the server owes
 FD_MARGIN = 1_000  # beyond one per page and per check-in in flight
 BROADCAST_ROUND = 1  # the measured broadcast's text is fanout's round_text(1); the warm-up's 0
 # Targets (issue 13, "Benchmark"); "bounded" RSS: what the minute adds, with everyone connected
@@ -382,20 +383,18 @@ def measure(town: Town, args: argparse.Namespace, tmp: Path) -> Run:
             posted = broadcast(http, town, BROADCAST_ROUND)
             post_ms = (time.monotonic() - posted) * 1e3
         arrivals, resyncs = pool.collect([BROADCAST_ROUND], posted + BROADCAST_TIMEOUT_SECS)
+        print(f"broadcast: POST answered in {post_ms:.0f} ms, on"
+              f" {len(arrivals[BROADCAST_ROUND])} pages", flush=True)  # fmt: skip
         check_ins = load.answers(seconds + REQUEST_TIMEOUT_SECS + 30)
         positions = pb.expect(devices, "the units' answers")
+        print(f"check-ins and positions answered, {time.monotonic() - began:.1f} s", flush=True)
         elapsed = time.monotonic() - began
         cpu = tree_cpu_secs(server.process.pid) - cpu0
         wait = tree_wait_secs(server.process.pid) - wait0
         rss["peak"] = watch.peak(began)
-        held = httpx.get(
-            f"{server.url}/api/v1/incidents/{town.incident_id}/positions",
-            headers={"Authorization": f"Bearer {town.commander}"},
-            timeout=30.0,
-        ).json()
-        viewers.send({p["subject_id"]: p["seq"] for p in held})
+        newest = newest_positions(server, town)
+        viewers.send(newest)
         seen, position_ms, last = pb.expect(viewers, "the viewers' figures")
-        newest = {p["subject_id"]: p["seq"] for p in held}
         rss["end"] = tree_rss_kib(server.process.pid)
         pool.close()
         for process in (viewer_process, device_process):
@@ -416,6 +415,21 @@ def measure(town: Town, args: argparse.Namespace, tmp: Path) -> Run:
     if args.profile is not None:
         cb.print_profile(args.profile)
     return run
+
+
+def newest_positions(server: cb.Server, town: Town) -> dict[str, int]:
+    """Each unit's newest position seq as the server holds it; empty (every viewer counts as
+    stale) when the server cannot say within READ_TIMEOUT_SECS."""
+    try:
+        held = httpx.get(
+            f"{server.url}/api/v1/incidents/{town.incident_id}/positions",
+            headers={"Authorization": f"Bearer {town.commander}"},
+            timeout=READ_TIMEOUT_SECS,
+        ).json()
+    except httpx.TimeoutException:
+        print(f"GET /positions unanswered within {READ_TIMEOUT_SECS:g} s", flush=True)
+        return {}
+    return {p["subject_id"]: p["seq"] for p in held}
 
 
 def stored_check_ins(town: Town, n: int) -> int:
