@@ -69,6 +69,13 @@ def test_need_a_medic_reaches_the_medic_and_the_household_hears_one_is_coming(
         place = en["casualty.house"].replace("{ref}", f"\u2068{household.building_ref}\u2069")
         expect(top).to_contain_text(place, timeout=APPEARS_WITHIN_MS)
         expect(top).to_contain_text(en["casualty.untriaged"])
+        # The medic triages it: what they see, then the category, in one tap.
+        top.locator(".cas-injuries").fill("bleeding, left thigh")
+        top.get_by_role("button", name=en["casualty.category.immediate"]).click()
+        expect(top.locator(".cas-cat")).to_have_text(
+            en["casualty.category.immediate"], timeout=APPEARS_WITHIN_MS
+        )
+        expect(top).to_contain_text("bleeding, left thigh")
         medic.screenshot(path=artifacts / "casualty-medic-list.png", full_page=True)
         web.flush()
         [opened] = [

@@ -55,11 +55,18 @@ export function casualtyList(list, { incidentId, canTreat, canAssign, listed = t
       h("button", { type: "button", class: "primary", onclick: () => send(c, "assignment", { medic_id: select.value, tell_household: tell.checked }) }, t("casualty.send_medic")));
   }
 
+  /** START in one tap; what the medic typed of the injuries goes with it. */
   function treat(c) {
+    const seen = (c.triage || []).at(-1);
+    const injuries = h("input", {
+      type: "text", class: "cas-injuries", maxlength: 200, dir: "auto",
+      placeholder: t("casualty.injuries"), "aria-label": t("casualty.injuries"), value: seen ? seen.injuries.join(", ") : "",
+    });
+    const triage = (cat) => send(c, "triage", { category: cat, injuries: injuries.value.trim() ? [injuries.value.trim()] : [] });
     return h("div", { class: "cas-actions" },
+      injuries,
       h("div", { class: "cas-cats", role: "group" }, ...CATEGORIES.map((cat) => h("button", {
-        type: "button", class: `cat-${cat}`, "aria-pressed": String(c.category === cat),
-        onclick: () => send(c, "triage", { category: cat }),
+        type: "button", class: `cat-${cat}`, "aria-pressed": String(c.category === cat), onclick: () => triage(cat),
       }, t(`casualty.category.${cat}`)))),
       h("button", { type: "button", class: "danger", onclick: () => send(c, "treatments", { treatment: "tourniquet", applied_at: new Date().toISOString() }) }, t("casualty.tourniquet_now")),
       ...ENDINGS.filter((s) => s !== c.state).map((s) => h("button", { type: "button", onclick: () => send(c, "state", { state: s }) }, t(`casualty.state.${s}`))));
@@ -78,6 +85,7 @@ export function casualtyList(list, { incidentId, canTreat, canAssign, listed = t
         h("span", { class: "cas-state" }, t(`casualty.state.${c.state}`))),
       h("p", { class: "cas-where" }, [place, c.name, open ? t("casualty.waiting", { n: minutesSince(c.reported_at) }) : ""].filter(Boolean).join(" · ")),
       c.text ? h("p", { class: "cas-text", dir: "auto" }, c.text) : null,
+      (c.triage || []).length && c.triage.at(-1).injuries.length ? h("p", { class: "cas-text", dir: "auto" }, c.triage.at(-1).injuries.join(", ")) : null,
       tourniquet ? h("p", { class: "cas-tourniquet" }, t("casualty.tourniquet_since", { n: minutesSince(tourniquet.applied_at) })) : null,
       h("p", { class: "cas-medic" }, c.medic_id ? t("casualty.medic", { name: nameOf(c.medic_id) }) : t("casualty.unassigned")),
       open && canAssign ? assign(c) : null,
