@@ -9,11 +9,12 @@ import sys
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
+from itertools import takewhile
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 from urllib.parse import urlsplit
 
-import orjson
 import typer
 from pydantic import TypeAdapter, ValidationError
 
@@ -24,10 +25,14 @@ from konenut.app.identity import enrollment_link, links_url, new_code
 from konenut.config import Settings
 from konenut.domain.errors import DomainError
 from konenut.domain.event_types import PublicUrl
+from konenut.domain.ids import utcnow
 from konenut.domain.roles import Role, SubjectKind
 from konenut.domain.state import IncidentView, SiteState
 from konenut.logs import configure_logging
-from konenut.store.eventstore import Decide, EventStore, Outcome, event_body
+from konenut.store.eventstore import Decide, EventStore, Outcome
+
+if TYPE_CHECKING:
+    from konenut.app.exports import ExportKind
 
 app = typer.Typer(
     help="Konenut: coordination for a community's own emergency-response squad.",
@@ -681,6 +686,15 @@ def _find_incident(state: SiteState, key: str) -> IncidentView:
 
 
 # --- log -------------------------------------------------------------------------------------
+class ExportFormat(StrEnum):
+    """What `konenut log export` writes (docs/exports.md)."""
+
+    JSONL = "jsonl"
+    CSV = "csv"
+    GEOJSON = "geojson"
+    KML = "kml"
+
+
 @log_app.command("export")
 def log_export(
     incident: Annotated[
@@ -689,29 +703,76 @@ def log_export(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File (default: standard output)")
     ] = None,
+    fmt: Annotated[
+        ExportFormat,
+        typer.Option("--format", help="jsonl: the log; csv, geojson, kml: positions and sightings"),
+    ] = ExportFormat.JSONL,
+    redacted: Annotated[
+        bool,
+        typer.Option("--redacted", help="For publishing: names become roles, phones are left out"),
+    ] = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Export the log as JSON Lines, one event per line, in seq order (audited)."""
+    """Export the log (audited): JSON Lines with a header and a checksum line, or positions and
+    sightings as CSV, GeoJSON or KML (docs/exports.md)."""
+    from konenut.app.exports import LogExport, export_header, geo_rows, render_geo
+
     settings = settings_for(data_dir)
+    site_id = settings.site_id
+    kind: ExportKind = "redacted" if redacted else "full"
     with opened_store(settings) as store:
         incident_id = (
-            _find_incident(store.state(settings.site_id), incident).incident_id
-            if incident
-            else None
+            _find_incident(store.state(site_id), incident).incident_id if incident else None
         )
-        count = 0
+        last_seq = store.head(site_id)
+        events = (
+            event
+            for event in takewhile(lambda e: e.seq <= last_seq, store.iter_all(site_id))
+            if incident_id is None or event.incident_id == incident_id
+        )
         with _output(output) as out:
-            since = 0
-            while True:
-                page = store.read(settings.site_id, since, incident_id=incident_id, limit=10_000)
-                for event in page:
-                    out.write(orjson.dumps(event_body(event)) + b"\n")
-                count += len(page)
-                if len(page) < 10_000:
-                    break
-                since = page[-1].seq
-        run(store, settings, handlers.record_export(None, incident_id, count, "cli"))
-        typer.echo(f"Exported {count} events.", err=True)
+            if fmt is ExportFormat.JSONL:
+                header = export_header(site_id, kind, incident_id, last_seq, utcnow())
+                export = LogExport(out, header)
+                for event in events:
+                    export.add(event)
+                export.finish()
+                count, what = export.count, "events"
+            else:
+                rows = list(geo_rows(events, kind))
+                out.write(render_geo(rows, fmt.value))
+                count, what = len(rows), "positions and sightings"
+        audit = handlers.record_export(
+            None, incident_id, count, "cli", fmt=fmt.value, redacted=redacted
+        )
+        run(store, settings, audit)
+        typer.echo(f"Exported {count} {what}.", err=True)
+
+
+@log_app.command("import")
+def log_import(
+    path: Annotated[
+        Path,
+        typer.Argument(help="A full export (`konenut log export`)", exists=True, dir_okay=False),
+    ],
+    data_dir: DataDir = None,
+) -> None:
+    """Load a full export into an empty data dir: the same log (seq, ids, times, actors), so
+    the same projections; secrets stay placeholders, so no device can sign in against it."""
+    from konenut.app.exports import read_export
+
+    settings = settings_for(data_dir)
+    site_id = settings.site_id
+    try:
+        with path.open("rb") as lines:
+            events = read_export(lines, site_id).events
+        with opened_store(settings, create=True, start=False) as store:
+            store.import_log(site_id, events)
+            store.load_projections()
+            store.write_snapshot(site_id)
+    except DomainError as exc:
+        fail(f"{path}: {exc.detail}; nothing was stored")
+    typer.echo(f"Imported {len(events)} events (seq 1-{len(events)}) of site {site_id}.")
 
 
 @app.command()

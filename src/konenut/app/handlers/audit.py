@@ -72,11 +72,23 @@ def record_registry_export(
     return decide
 
 
-def record_export(actor: Actor | None, incident_id: str | None, count: int, via: str) -> Decide:
+def record_export(
+    actor: Actor | None,
+    incident_id: str | None,
+    count: int,
+    via: str,
+    *,
+    fmt: str = "jsonl",
+    redacted: bool = False,
+) -> Decide:
+    """`audit.log_exported`: `count` events (or positions and sightings) left the system."""
+
     def decide(state: SiteState, now: datetime) -> Decision:
-        payload: dict[str, Any] = {"format": "jsonl", "event_count": count, "via": via}
+        payload: dict[str, Any] = {"format": fmt, "event_count": count, "via": via}
         if incident_id:
             payload["incident_id"] = incident_id
+        if redacted:
+            payload["redacted"] = True
         return Decision([new_event("audit.log_exported", payload, actor=actor, cmd=None, now=now)])
 
     return decide

@@ -25,6 +25,7 @@ class LogExported(Payload):
     format: Literal["jsonl", "csv", "geojson", "kml", "html", "pdf"] = "jsonl"
     event_count: int = Field(ge=0)
     via: Literal["api", "cli"] = "api"
+    redacted: bool = False  # names became roles, phones left out (docs/exports.md)
 
 
 class RegistryExported(Payload):
