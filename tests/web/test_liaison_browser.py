@@ -31,6 +31,7 @@ from .conftest import (
 
 pytestmark = pytest.mark.browser
 UNIT = "צנחנים 890"  # the unit's name as the commander types it
+TASK = "Open the north gate for the unit"
 NEAR_THE_GATE = {"lat": 30.4301, "lon": 34.9702}
 COMMANDS = ("#cmd-passes", "#cmd-broadcast", "#cmd-order", "#cmd-sighting", "#cmd-muster")
 
@@ -86,6 +87,11 @@ def _reads_the_picture(page: Any, lang: str) -> None:
     expect(page.locator("#liaison-occupied-box li").first).to_contain_text(
         words["household.need_medic"], timeout=APPEARS_WITHIN_MS
     )
+    casualties = page.locator("#liaison-casualties-box")
+    expect(casualties).to_contain_text(words["casualty.state.reported"])
+    expect(casualties).to_be_attached()
+    assert casualties.get_attribute("hidden") is None  # the slot shows once the server has them
+    expect(page.locator("#liaison-tasks-box")).to_contain_text(TASK)
     for command in COMMANDS:
         expect(page.locator(command)).to_be_hidden()
     assert page.errors == []
@@ -104,6 +110,9 @@ def test_the_arriving_unit_types_the_radio_code_and_reads_the_picture(
     )
     home = next(iter(web.state.households.values()))
     post(operator, f"{inc}/households/{home.household_id}/check-ins", {"status": "need_medic"})
+    post(operator, f"{inc}/casualties", {"location": NEAR_THE_GATE, "count": 2})
+    responder = web.person_id(squad_member("responder")["person_ref"])
+    post(operator, f"{inc}/tasks", {"title": TASK, "assignee_ids": [responder]})
     commander, said = _make_pass(web, browser)
     contexts = [commander]
     try:
@@ -121,6 +130,8 @@ def test_the_arriving_unit_types_the_radio_code_and_reads_the_picture(
         page = _type_the_code(english, web.url, "en", said.replace(" ", "-"))
         _reads_the_picture(page, "en")
         assert page.evaluate("document.documentElement.dir") == "ltr"
+        page.click("nav.tabs [data-tab=muster]")  # on a phone the boards are tabs
+        expect(page.locator("#liaison-board")).to_be_visible()
         page.screenshot(path=artifacts / "liaison-en.png")
 
         # A third device: the pass was for two.

@@ -12,6 +12,7 @@ import { featureName } from "./map.js";
 const REREAD_MS = 30000; // the reads below are refreshed this often, and after their events
 const REREAD_AFTER = /^(household\.checked_in|guest\.|hostage\.|intruder\.|asset\.|casualty\.|task\.)/;
 const GONE = ["merged", "dismissed", "neutralised"]; // a sighting no longer standing
+const LIVE_TASKS = ["open", "accepted"]; // domain/tasks.py LIVE
 
 /** Hide `box` or fill its list with `rows` (an empty array shows the `none` text). */
 function fill(box, rows, none) {
@@ -99,14 +100,15 @@ export function liaisonPanel(store, me) {
 
   function casualties() {
     if (!Array.isArray(reads.casualties)) return null;
-    return reads.casualties.map((c) => h("li", null,
-      [c.tag || c.ref, c.building_ref || c.collection_point_ref].filter(Boolean).join(" · ")));
+    return reads.casualties.map((c) => h("li", null, [
+      c.tag, c.category && t(`casualty.category.${c.category}`), t(`casualty.state.${c.state}`),
+      c.collection_point_ref || c.building_ref,
+    ].filter(Boolean).join(" · ")));
   }
 
   function tasks() {
     if (!Array.isArray(reads.tasks)) return null;
-    return reads.tasks.filter((task) => !["done", "failed", "completed", "cancelled"].includes(task.status))
-      .map((task) => h("li", null, [task.title || task.text, task.status].filter(Boolean).join(" · ")));
+    return reads.tasks.filter((task) => LIVE_TASKS.includes(task.state)).map((task) => h("li", { dir: "auto" }, task.title));
   }
 
   function show() {
