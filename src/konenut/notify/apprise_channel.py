@@ -7,7 +7,7 @@ import logging
 import re
 import string
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
 import structlog
@@ -22,6 +22,7 @@ from konenut.app.channels import (
 from konenut.app.sending import MAX_CONCURRENT_SENDS
 
 if TYPE_CHECKING:
+    import apprise
     import requests
 
 log = structlog.get_logger(__name__)
@@ -137,10 +138,9 @@ class AppriseChannel:
         self._pool_size = pool_size
         self._joinable = _joinable_field(url_template, self._fields)
         self._batch_size: int | None = None if self._joinable else 1
-        # Made on the first send (Apprise and requests are imported then, not at start).
+        # Made on the first send (Apprise is imported then, not at start).
         self._setup_lock = threading.Lock()
-        self._session: requests.Session | None = None
-        self._asset: Any = None
+        self._kept: tuple[requests.Session, apprise.AppriseAsset] | None = None
         self._batches: dict[tuple[str, str], list[tuple[str, asyncio.Future[DeliveryResult]]]]
         self._batches = {}
         self._requests: set[asyncio.Task[None]] = set()
@@ -248,20 +248,20 @@ class AppriseChannel:
                 future.set_result(result)
 
     # --- the blocking part, on a worker thread ---------------------------------------------------
-    def _setup(self) -> tuple[requests.Session, Any]:
+    def _setup(self) -> tuple[requests.Session, apprise.AppriseAsset]:
         """The channel's HTTP session and AppriseAsset, made once."""
         with self._setup_lock:
-            if self._session is None:
+            if self._kept is None:
                 import apprise  # on the first send, not at import: a twentieth of a server's start
 
                 from konenut.notify import keepalive
 
-                self._session = keepalive.new_session(self._pool_size)
                 # service_timeout=0: Apprise calls the plugin on this thread instead of handing
                 # it to its shared pool of cpu_count + 4 threads (6 sends in flight on 2 cores,
                 # not 64); bounded_send keeps the time limit.
-                self._asset = apprise.AppriseAsset(async_mode=False, service_timeout=0)
-            return self._session, self._asset
+                asset = apprise.AppriseAsset(async_mode=False, service_timeout=0)
+                self._kept = (keepalive.new_session(self._pool_size), asset)
+            return self._kept
 
     def _notify(self, url: str, title: str, body: str) -> DeliveryResult:
         """Blocking Apprise call, run in a worker thread; its own warnings become the reason."""
