@@ -25,6 +25,7 @@ from konenut.i18n import catalogue
 
 from .conftest import (
     APPEARS_WITHIN_MS,
+    HERE,
     WebSite,
     desktop_context,
     enrol,
@@ -36,6 +37,7 @@ from .conftest import (
 pytestmark = pytest.mark.browser
 EN = catalogue("en")
 ISOLATE = "\u2068{}\u2069"  # how a page's text wraps a placeholder's value
+POINT = {"lat": HERE["latitude"], "lon": HERE["longitude"]}  # near the secretariat
 TASKS_REREAD_SECS = 15  # web/static/logistics.js TASKS_REREAD_MS
 
 
@@ -92,7 +94,7 @@ def test_ammunition_requested_sent_delivered_and_the_stock_runs_low(
     village: ClockedVillage, browser: Any, artifacts: Path
 ) -> None:
     web = village.web
-    asker, runner = plain_responders()[:2]
+    asker, runner = plain_responders()[0], plain_responders()[-1]  # not the list's first
     commander = web.token(
         c.IssueEnrollmentCode(
             subject_id=web.person_id(squad_member("commander")["person_ref"]),
@@ -128,6 +130,19 @@ def test_ammunition_requested_sent_delivered_and_the_stock_runs_low(
         expect(row).to_contain_text(EN["supply.urgency.critical"])
         expect(console.locator("#inventory-low li")).to_have_count(0)
         row.locator("select.runner").select_option(web.person_id(runner["person_ref"]))
+        # The console redraws as the picture moves; the runner chosen stays chosen.
+        with web.api(commander) as api:
+            seen = api.post(
+                f"/api/v1/incidents/{web.incident_id}/sightings",
+                json={"location": POINT, "category": "unknown", "text": "movement by the fence"},
+                headers={"Idempotency-Key": uuid.uuid4().hex},
+            )
+            assert seen.status_code == 201, seen.text
+        expect(console.locator("#timeline")).to_contain_text(
+            "movement by the fence", timeout=APPEARS_WITHIN_MS
+        )
+        runner_id = web.person_id(runner["person_ref"])
+        expect(row.locator("select.runner")).to_have_value(runner_id)
         console.screenshot(path=str(artifacts / "logistics-console-open-en.png"))
         row.locator("button.send").click()
 

@@ -18,6 +18,8 @@ const SHOWN = 12;
 export function logisticsBoard({ picture, canCommand, incidentPath }) {
   /** @type {Record<string, any[]>} */
   let data = {};
+  /** @type {[Record<string, any[]>, any] | null} what was drawn last, and for which incident */
+  let drawn = null;
   const name = (/** @type {string | null | undefined} */ id) => (id ? personName(picture.people.get(id)) || "?" : "");
   const reader = logisticsReader(() => {
     const incident = picture.incident;
@@ -73,6 +75,7 @@ export function logisticsBoard({ picture, canCommand, incidentPath }) {
   }
 
   function show() {
+    drawn = [data, picture.incident];
     const open = Boolean(picture.incident && !picture.incident.closed_at);
     $("#logistics").hidden = !picture.incident || !(data.supplies || data.tasks);
     $("#task-new").hidden = !open || !canCommand;
@@ -107,8 +110,15 @@ export function logisticsBoard({ picture, canCommand, incidentPath }) {
 
   setupDialog();
   return {
-    /** @param {any} _incident */
-    show(_incident) { show(); },
+    /**
+     * Redraw when the lists or the incident changed, not on every change of the store (a
+     * stream of positions must not reset a runner being chosen).
+     * @param {any} incident
+     */
+    show(incident) {
+      if (drawn && drawn[0] === data && drawn[1] === incident) return;
+      show();
+    },
     refresh: reader.refresh,
     onEvent: reader.onEvent,
   };
