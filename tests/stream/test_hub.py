@@ -142,6 +142,16 @@ def sample_payload(
         "hostage.updated": {"situation_id": "x1", "text": "phone contact", "status": "ongoing"},
         "code_guessing.detected": {"code_space": "enrollment_code", "failures": 300,
                                    "window_secs": 60},
+        **{type_: {"casualty_id": "c1", "household_id": household or None,
+                   "medic_ids": [subject], **fields} for type_, fields in {
+            "casualty.reported": {"tag": "C-01", "name": "Yael", "text": "leg"},
+            "casualty.triaged": {"category": "immediate", "injuries": ["leg"]},
+            "casualty.treated": {"treatment": "tourniquet",
+                                 "applied_at": "2026-01-01T00:00:00.000Z"},
+            "casualty.assigned": {"medic_id": subject},
+            "casualty.status_changed": {"state": "treating"},
+            "casualty.moved": {"collection_point_ref": "C1"},
+        }.items()},
     }[type_]
 
 
