@@ -173,7 +173,9 @@ class AppriseChannel:
                 sent=False, detail=f"recipient has no {', '.join(missing)}", channel=self._name
             )
         if self._batch_size is None:
-            self._batch_size = await asyncio.to_thread(self._probe_batch_size)
+            # Here, not on a worker thread: the sends started together must all wait in one
+            # batch (the probe imports Apprise, which every first send waits for anyway).
+            self._batch_size = self._probe_batch_size()
         if self._batch_size > 1 and self._joinable is not None:
             address = _recipient_fields(message.recipient)[self._joinable] or ""
             result = await self._send_in_batch(message, address)
