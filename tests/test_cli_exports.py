@@ -20,7 +20,7 @@ from konenut.app import handlers
 from konenut.app.identity import hash_secret
 from konenut.config import Settings
 from konenut.domain.events import NewEvent
-from konenut.domain.ids import utcnow
+from konenut.domain.ids import new_id, utcnow
 from konenut.domain.roles import Role
 from konenut.store.eventstore import event_body
 from server import KonenutServer, run_konenut
@@ -91,6 +91,12 @@ def seed(source: Place) -> Seeded:
             SITE,
             [
                 NewEvent(
+                    "casualty.reported",
+                    {"casualty_id": new_id(), "tag": "C-01", "name": "Yossi Levi"},
+                    utcnow(),
+                    incident_id=incident,
+                ),
+                NewEvent(
                     "position.reported",
                     {"subject_id": seeded.subjects[Role.COMMANDER], "callsign": "commander-1"},
                     utcnow(),
@@ -99,7 +105,7 @@ def seed(source: Place) -> Seeded:
                 ),
                 NewEvent(
                     "sighting.reported",
-                    {"sighting_id": seeded.incident_id, "category": "hostile", "count": 3},
+                    {"sighting_id": new_id(), "category": "hostile", "count": 3},
                     utcnow(),
                     incident_id=incident,
                     location={"lat": 31.41, "lon": 34.51},
@@ -261,6 +267,7 @@ def test_a_redacted_export_names_roles_not_people_and_holds_no_phone(tmp_path: P
 
     text = export.read_text()
     assert PHONE not in text and "Dana Cohen" not in text and "Commander Person" not in text
+    assert "Yossi Levi" not in text  # a casualty's name
     events = lines_of(export)[1:-1]
     names = {
         e["payload"]["ref"]: e["payload"]["name"] for e in events if e["type"] == "person.added"

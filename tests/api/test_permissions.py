@@ -159,6 +159,7 @@ REQUESTS: dict[str, Callable[[Site, Role], Request]] = {
     ),
     "list_incident_events": lambda site, role: _inc(site),
     "export_incident_log": lambda site, role: _inc(site),
+    "export_incident_places": lambda site, role: _inc(site, fmt="csv"),
     "call_muster": lambda site, role: _inc(site, {"rally_point_ref": "R1"}),
     "get_muster": lambda site, role: _inc(site),
     "change_responder_status": lambda site, role: _inc(site, {"status": "coming"}),

@@ -34,6 +34,7 @@ from konenut.api.routes import (
 from konenut.api.routes import broadcasts as broadcast_routes
 from konenut.api.routes import casualties as casualty_routes
 from konenut.api.routes import challenge as challenge_routes
+from konenut.api.routes import exports as export_routes
 from konenut.api.routes import hostages as hostage_routes
 from konenut.api.routes import household_editor as household_editor_routes
 from konenut.api.routes import liaison as liaison_routes
@@ -99,6 +100,7 @@ def create_api(settings: Settings, store: EventStore | None = None) -> FastAPI:
     # Before site's: /site/households/export.csv is not a household id.
     app.include_router(registry_routes.router)
     app.include_router(household_editor_routes.router)
+    app.include_router(export_routes.router)
     for module in (system, identity, site, incidents, muster, volunteers, residents):
         app.include_router(module.router)
     app.include_router(hostage_routes.router)

@@ -33,7 +33,10 @@ TRAILER_KEY = "konenut_export_end"
 PLACEHOLDER_ZEROS = "0" * 40
 # Redacted exports (docs/exports.md): payload fields dropped from every event that has them,
 # and who a name becomes, per event type.
-DROPPED_FIELDS = frozenset({"phone", "callsign", "special_needs", "address"})
+DROPPED_FIELDS = frozenset(
+    {"phone", "callsign", "special_needs", "address", "contact_channel", "medic_name"}
+)
+NAMELESS_TYPES_PREFIX = "casualty."  # a casualty's name is left out, not replaced
 NAME_BECOMES = {
     "person.added": "roles",
     "person.updated": "roles",
@@ -83,7 +86,8 @@ def export_payload(event: Event, kind: ExportKind) -> JsonDict:
 
 
 def _redacted(type_name: str, payload: JsonDict) -> JsonDict:
-    kept = {k: v for k, v in payload.items() if k not in DROPPED_FIELDS}
+    dropped = DROPPED_FIELDS | ({"name"} if type_name.startswith(NAMELESS_TYPES_PREFIX) else set())
+    kept = {k: v for k, v in payload.items() if k not in dropped}
     becomes = NAME_BECOMES.get(type_name)
     if becomes == "roles":
         kept["name"] = ", ".join(payload.get("roles") or ["resident"])

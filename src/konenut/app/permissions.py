@@ -95,6 +95,7 @@ MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     "close_incident": _m(commander=ALL, admin=ALL),
     "list_incident_events": EVERYONE,
     "export_incident_log": _m(admin=ALL, commander=ALL),
+    "export_incident_places": _m(admin=ALL, commander=ALL),
     # muster
     "activate_squad": COMMAND,
     "list_muster_templates": PICTURE,
