@@ -138,6 +138,7 @@ class AppriseChannel:
         self._pool_size = pool_size
         self._joinable = _joinable_field(url_template, self._fields)
         self._batch_size: int | None = None if self._joinable else 1
+        self._probe: asyncio.Task[int] | None = None
         # Made on the first send (Apprise is imported then, not at start).
         self._setup_lock = threading.Lock()
         self._kept: tuple[requests.Session, apprise.AppriseAsset] | None = None
@@ -173,9 +174,7 @@ class AppriseChannel:
                 sent=False, detail=f"recipient has no {', '.join(missing)}", channel=self._name
             )
         if self._batch_size is None:
-            # Here, not on a worker thread: the sends started together must all wait in one
-            # batch (the probe imports Apprise, which every first send waits for anyway).
-            self._batch_size = self._probe_batch_size()
+            self._batch_size = await self._probed_batch_size()
         if self._batch_size > 1 and self._joinable is not None:
             address = _recipient_fields(message.recipient)[self._joinable] or ""
             result = await self._send_in_batch(message, address)
@@ -201,6 +200,14 @@ class AppriseChannel:
         )
 
     # --- several recipients in one request -----------------------------------------------------
+    async def _probed_batch_size(self) -> int:
+        """The probe's answer, one probe for all the first sends (on a worker thread: it imports
+        Apprise). They resume together, so those started together still make one batch."""
+        loop = asyncio.get_running_loop()
+        if self._probe is None or self._probe.get_loop() is not loop:
+            self._probe = loop.create_task(asyncio.to_thread(self._probe_batch_size))
+        return await asyncio.shield(self._probe)
+
     def _probe_batch_size(self) -> int:
         """How many targets the provider takes in one request with this template (1: none)."""
         import apprise
