@@ -97,6 +97,10 @@ def test_need_a_medic_reaches_the_medic_and_the_household_hears_one_is_coming(
         )
         home.screenshot(path=artifacts / "casualty-medic-coming.png", full_page=True)
         expect(top).to_contain_text(en["casualty.state.assigned"], timeout=APPEARS_WITHIN_MS)
+        medic_name = web.state.persons[medic_id].name
+        expect(top).to_contain_text(
+            en["casualty.medic"].replace("{name}", f"\u2068{medic_name}\u2069")
+        )
         for page in (medic, commander, home):
             assert page.errors == [], page.errors
     finally:

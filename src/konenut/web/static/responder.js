@@ -153,7 +153,7 @@ function setupCasualties() {
     canTreat: roles.includes("medic"),
     listed: roles.includes("medic"),
     canAssign: false,
-    people: () => picture.people,
+    people: () => new Map([...picture.people, [me.subject_id, me]]), // "Medic: <me>" on my own
     siteMap: map,
     here: async () => here() || (await freshFix()),
   });
