@@ -273,6 +273,8 @@ class Run:
     seen: list[pb.Seen]
     stale_viewers: int
     stored: int = 0  # measured households whose check-in is in the log
+    logged_positions: int = 0  # position reports in the log (one whose answer the unit gave
+    # up waiting for may be there too: it was not lost)
     elapsed_secs: float = 0.0  # from the units' first report to the last answer
     server_cpu_secs: float = 0.0
     server_wait_secs: float = 0.0
@@ -288,9 +290,9 @@ class Run:
         return sum(1 for status, _, _ in self.positions if status != 201)
 
     def positions_accounted(self) -> bool:
-        """Each viewer got every position, or was told a newer one of its unit replaced it."""
-        sent = len(self.positions) - self.position_errors
-        return all(s.positions + s.dropped == sent for s in self.seen)
+        """Each viewer got every position in the log, or was told a newer one of its unit
+        replaced it."""
+        return all(s.positions + s.dropped == self.logged_positions for s in self.seen)
 
 
 def ms_quantile(values: Sequence[float], q: float) -> float:
@@ -406,7 +408,7 @@ def measure(town: Town, args: argparse.Namespace, tmp: Path) -> Run:
     page_ms = [(t - posted) * 1e3 for t in arrivals[BROADCAST_ROUND]]
     run = Run(post_ms, pages, connected, page_ms, resyncs, check_ins, positions,
               list(position_ms), seen, sum(1 for mine in last if mine != newest))  # fmt: skip
-    run.stored = stored_check_ins(town, n)
+    run.stored, run.logged_positions = read_log(town, n)
     run.elapsed_secs, run.server_cpu_secs, run.server_wait_secs = elapsed, cpu, wait
     run.generator_cpu_secs = (
         generators1.ru_utime + generators1.ru_stime - generators0.ru_utime - generators0.ru_stime
@@ -432,21 +434,26 @@ def newest_positions(server: cb.Server, town: Town) -> dict[str, int]:
     return {p["subject_id"]: p["seq"] for p in held}
 
 
-def stored_check_ins(town: Town, n: int) -> int:
-    """Measured households with exactly one check-in in the log, read after the server stopped."""
+def read_log(town: Town, n: int) -> tuple[int, int]:
+    """Read after the server stopped: the measured households with exactly one check-in in the
+    log, and the position reports in it."""
     engine = sa.create_engine(town.database_url)
+    counts: dict[str, int] = {}
     try:
         with engine.connect() as db:
             payloads = db.execute(
                 sa.text("SELECT payload FROM events WHERE type = 'household.checked_in'")
             ).scalars()
-            counts: dict[str, int] = {}
             for payload in payloads:
                 data = orjson.loads(payload) if isinstance(payload, str | bytes) else payload
                 counts[data["household_id"]] = counts.get(data["household_id"], 0) + 1
+            positions = db.execute(
+                sa.text("SELECT count(*) FROM events WHERE type = 'position.reported'")
+            ).scalar_one()
     finally:
         engine.dispose()
-    return sum(1 for household in town.households[:n] if counts.get(household) == 1)
+    stored = sum(1 for household in town.households[:n] if counts.get(household) == 1)
+    return stored, int(positions)
 
 
 # --- the baselines ---------------------------------------------------------------------------
@@ -462,6 +469,13 @@ def measure_baselines(tmp: Path, pg_url: str | None, pages: int) -> Baselines:
     if pg_url is None:
         bare, burst = cb.measure_baselines(tmp, n, budget)
     else:
+        from konenut.store import migrate
+
+        engine = sa.create_engine(pg_url)  # the store's schema first: the bare rows need it
+        try:
+            migrate.upgrade(engine)
+        finally:
+            engine.dispose()
         warmup = max(appendbench.MIN_WARMUP, round(n * appendbench.WARMUP_FRACTION))
         bare = appendbench.bare_pg(pg_url, 1, n, warmup, appendbench.Budget(budget))
         with appendbench.opened_store(pg_url, "town") as (store, site):
@@ -544,9 +558,9 @@ def report(args: argparse.Namespace, base: Baselines, run: Run) -> bool:
         f" {len(run.check_ins):,} answered 2xx, {run.stored:,} in the log; broadcast on {got} of"
         f" {run.pages} pages ({run.connected} connected, {run.resyncs} resyncs); positions"
         f" {len(run.positions) - run.position_errors:,} of {len(run.positions):,} answered 201,"
-        f" per viewer {received:,.0f} received + {dropped:,.0f} replaced by a newer one"
-        f" (coalesced), {run.stale_viewers} of {VIEWERS} viewers stale; HTTP statuses"
-        f" {dict(sorted(statuses.items()))} (0: no answer)"
+        f" {run.logged_positions:,} in the log, per viewer {received:,.0f} received +"
+        f" {dropped:,.0f} replaced by a newer one (coalesced), {run.stale_viewers} of"
+        f" {VIEWERS} viewers stale; HTTP statuses {dict(sorted(statuses.items()))} (0: no answer)"
     )
     lost = not (
         run.check_in_errors == 0
