@@ -243,14 +243,19 @@ def serve_site(
     clock: Callable[[], datetime] = utcnow,
     url: str | None = None,
     escalate: bool = False,
+    **more_settings: Any,
 ) -> Iterator[Site]:
-    """A seeded site behind the real app, on `url` (default: a SQLite file in `data_dir`)."""
+    """A seeded site behind the real app, on `url` (default: a SQLite file in `data_dir`);
+    `more_settings` are more Settings fields (an outbound channel's Apprise URL, ...)."""
     store = open_store(url or f"sqlite:///{data_dir / 'konenut.db'}", clock)
     try:
         # No background senders by default: these tests count what each request appends, and
         # notification attempts would land in between (tests/notify drives them on a clock).
         settings = Settings(
-            data_dir=data_dir, escalate=escalate, push_allow_hosts=[PUSH_SERVICE_HOST]
+            data_dir=data_dir,
+            escalate=escalate,
+            push_allow_hosts=[PUSH_SERVICE_HOST],
+            **more_settings,
         )
         with TestClient(create_app(settings, store)) as client:
             yield _seed_for_api(store, client)

@@ -236,6 +236,11 @@ REQUESTS: dict[str, Callable[[Site, Role], Request]] = {
     "get_occupancy": lambda site, role: _inc(site),
     "mark_entering": lambda site, role: _inc(site, {"building_ref": "14"}),
     "list_cautions": lambda site, role: _inc(site),
+    "get_sitrep_text": lambda site, role: _inc(site),
+    "get_sitrep_page": lambda site, role: _inc(site),
+    "get_sitrep_pdf": lambda site, role: _inc(site),
+    "get_sitrep_map": lambda site, role: _inc(site),
+    "send_sitrep": lambda site, role: _inc(site, {"channel": "sms"}),
     "clear_intruder": lambda site, role: _inc(site, {"building_ref": "14"}),
     "activate_squad": lambda site, role: Request(
         {}, {"incident_id": site.incident_id, "template": "fire"}

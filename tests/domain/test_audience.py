@@ -246,6 +246,9 @@ DECISIONS: dict[str, dict[Role, Seen | None]] = {
     # An SMS/Telegram reply that answered nothing: not even the person it came from sees it.
     "audit.inbound_rejected": ADMIN_ONLY,
     "audit.registry_exported": ADMIN_ONLY,
+    # issue 15: a SITREP produced or sent is on the admins' audit trail
+    "audit.sitrep_produced": ADMIN_ONLY,
+    "audit.sitrep_sent": ADMIN_ONLY,
     # issue 4: the muster
     "muster.seen": PICTURE,
     "escalation_policy.set": RUNS_SQUAD,
@@ -580,6 +583,10 @@ SAMPLES: dict[str, Sample] = {
     ),
     "audit.log_exported": Sample({"event_count": 3}, incident=False),
     "audit.liaison_viewed": Sample({"token_id": "t-liaison"}),
+    "audit.sitrep_produced": Sample({"format": "pdf", "lang": "he"}),
+    "audit.sitrep_sent": Sample(
+        {"channel": "sms", "to": "•••567", "lang": "en", "sent": True, "detail": "200"}
+    ),
     "audit.registry_exported": Sample(
         {"format": "csv", "households": 2, "people": 5}, incident=False
     ),

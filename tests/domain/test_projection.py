@@ -151,7 +151,7 @@ class Model:
         if any(self.orders.get(i) for i in self.open):
             kinds.append("order.acknowledged")
         if self.open:
-            kinds.append("hostage.reported")
+            kinds += ["hostage.reported", "audit.sitrep_produced", "audit.sitrep_sent"]
         if any(self.hostages.get(i) for i in self.open):
             kinds.append("hostage.updated")
         if self.open:
@@ -831,6 +831,13 @@ def _step(draw: st.DrawFn, model: Model, kind: str) -> Draft:
         )
     if kind == "accountability.recheck_set":
         return inside({"every_mins": draw(st.integers(0, 240))})
+    if kind == "audit.sitrep_produced":
+        return inside(
+            {"format": draw(st.sampled_from(["html", "pdf", "text", "png"])), "lang": "he"}
+        )
+    if kind == "audit.sitrep_sent":
+        sent = draw(st.booleans())
+        return inside({"channel": "sms", "to": "•••567", "lang": "en", "sent": sent})
     if kind == "hostage.reported":
         situation = model.new("x")
         model.hostages.setdefault(incident, []).append(situation)

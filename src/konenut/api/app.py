@@ -41,6 +41,7 @@ from konenut.api.routes import liaison as liaison_routes
 from konenut.api.routes import photos as photo_routes
 from konenut.api.routes import picture as picture_routes
 from konenut.api.routes import registry as registry_routes
+from konenut.api.routes import sitrep as sitrep_routes
 from konenut.api.routes import supplies as supply_routes
 from konenut.api.routes import tasks as task_routes
 from konenut.api.routes.system import DOCS_ASSETS, SWAGGER_UI_DIR
@@ -107,6 +108,7 @@ def create_api(settings: Settings, store: EventStore | None = None) -> FastAPI:
     app.include_router(casualty_routes.router)
     app.include_router(supply_routes.router)
     app.include_router(task_routes.router)
+    app.include_router(sitrep_routes.router)
     app.include_router(liaison_routes.router)
     app.include_router(challenge_routes.router)
     app.include_router(picture_routes.router)

@@ -62,6 +62,10 @@ COMMAND = _m(commander=ALL, operator=ALL)
 ADMIN = _m(admin=ALL)
 # Who treats casualties: the medics and those who run the squad.
 CASUALTY_CARE = _m(commander=ALL, operator=ALL, medic=ALL)
+# The situation report: those who run the squad make it, and the arriving unit's liaison reads
+# its incident's; who may be sent one by a channel (api/routes/sitrep.py, app/handlers/sitrep.py).
+SITREP_READERS = _m(admin=ALL, commander=ALL, operator=ALL, liaison=INC)
+SITREP_RECIPIENTS: frozenset[Role] = frozenset({Role.ADMIN, Role.COMMANDER, Role.OPERATOR})
 
 MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     # identity
@@ -198,6 +202,13 @@ MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     "get_occupancy": _m(commander=ALL, operator=ALL, responder=ALL, medic=ALL, liaison=INC),
     "mark_entering": SELF_ACTS,
     "clear_intruder": COMMAND,
+    # the SITREP (issue 15): a page, a PDF, its map and its short text; sent by those who run
+    # the squad to a person holding a role of SITREP_RECIPIENTS or a channel's fixed target
+    "get_sitrep_text": SITREP_READERS,
+    "get_sitrep_page": SITREP_READERS,
+    "get_sitrep_pdf": SITREP_READERS,
+    "get_sitrep_map": SITREP_READERS,
+    "send_sitrep": COMMAND,
     # casualties: the squad reports; medics treat the unassigned and their own (domain/
     # casualties.check_may_change); the list shows a household only its own casualty's status
     # (api/routes/casualties.py, as the stream's audience does)

@@ -80,6 +80,7 @@ from konenut.domain.event_types.responders import (
 )
 from konenut.domain.event_types.sightings import SightingReported, SightingUpdated
 from konenut.domain.event_types.site import SiteConfigured
+from konenut.domain.event_types.sitrep import SITREP_EVENT_TYPES
 from konenut.domain.event_types.supplies import SUPPLY_EVENT_TYPES
 from konenut.domain.event_types.tasks import TASK_EVENT_TYPES
 from konenut.domain.event_types.volunteers import (
@@ -369,10 +370,10 @@ EVENT_TYPES: tuple[EventType, ...] = (
     # An alarm for those who run the squad (api/passes.py): enrolling by code stops for a while.
     EventType("code_guessing.detected", 1, CodeGuessingDetected, COMMAND_AUDIENCE),
     *LIAISON_EVENT_TYPES,  # liaison access, audited (issue 15)
-    *LIAISON_EVENT_TYPES,  # liaison access, audited (issue 15)
     *CASUALTY_EVENT_TYPES,
     *SUPPLY_EVENT_TYPES,  # supply requests and the inventory (issue 14)
     *TASK_EVENT_TYPES,
+    *SITREP_EVENT_TYPES,  # the situation report's audit trail (issue 15)
 )
 
 REGISTRY: dict[str, EventType] = {etype.name: etype for etype in EVENT_TYPES}
