@@ -76,6 +76,10 @@ def test_need_a_medic_reaches_the_medic_and_the_household_hears_one_is_coming(
             en["casualty.category.immediate"], timeout=APPEARS_WITHIN_MS
         )
         expect(top).to_contain_text("bleeding, left thigh")
+        # Carried to the clinic's collection point (the demo plan's C1).
+        at_point = en["casualty.at_point"].replace("{ref}", "\u2068C1\u2069")
+        top.locator(".cas-point").click()
+        expect(top.locator(".cas-where")).to_contain_text(at_point, timeout=APPEARS_WITHIN_MS)
         medic.screenshot(path=artifacts / "casualty-medic-list.png", full_page=True)
         web.flush()
         [opened] = [

@@ -18,12 +18,14 @@ const isOpen = (c) => !["handed_over", "evacuated", "died"].includes(c.state);
 /**
  * @param {HTMLElement} list where the rows go
  * @param {{incidentId: () => string | null, canTreat: boolean, canAssign: boolean,
- *   listed?: boolean, people?: () => Map<string, any>, siteMap?: any, here?: () => Promise<any>}} options
+ *   listed?: boolean, people?: () => Map<string, any>, siteMap?: any, here?: () => Promise<any>,
+ *   collectionPoints?: () => string[]}} options
  *   `siteMap`: the page's map (map.js) to mark the open casualties on; `here`: where this phone
  *   is, for "a casualty here" (the squad's one-tap report); `listed` false: the map and that
- *   button only (a responder's phone keeps its own things first).
+ *   button only (a responder's phone keeps its own things first); `collectionPoints`: the site
+ *   plan's collection points a medic may say a casualty was carried to.
  */
-export function casualtyList(list, { incidentId, canTreat, canAssign, listed = true, people = () => new Map(), siteMap = null, here = null }) {
+export function casualtyList(list, { incidentId, canTreat, canAssign, listed = true, people = () => new Map(), siteMap = null, here = null, collectionPoints = () => [] }) {
   /** @type {any[]} */
   let rows = [];
   let shownFor = null;
@@ -69,7 +71,10 @@ export function casualtyList(list, { incidentId, canTreat, canAssign, listed = t
         type: "button", class: `cat-${cat}`, "aria-pressed": String(c.category === cat), onclick: () => triage(cat),
       }, t(`casualty.category.${cat}`)))),
       h("button", { type: "button", class: "danger", onclick: () => send(c, "treatments", { treatment: "tourniquet", applied_at: new Date().toISOString() }) }, t("casualty.tourniquet_now")),
-      ...ENDINGS.filter((s) => s !== c.state).map((s) => h("button", { type: "button", onclick: () => send(c, "state", { state: s }) }, t(`casualty.state.${s}`))));
+      ...ENDINGS.filter((s) => s !== c.state).map((s) => h("button", { type: "button", onclick: () => send(c, "state", { state: s }) }, t(`casualty.state.${s}`))),
+      ...collectionPoints().filter((ref) => ref !== c.collection_point_ref).map((ref) => h("button", {
+        type: "button", class: "cas-point", onclick: () => send(c, "place", { collection_point_ref: ref }),
+      }, t("casualty.at_point", { ref }))));
   }
 
   function row(c) {

@@ -156,6 +156,7 @@ function setupCasualties() {
     people: () => new Map([...picture.people, [me.subject_id, me]]), // "Medic: <me>" on my own
     siteMap: map,
     here: async () => here() || (await freshFix()),
+    collectionPoints: () => ((plan && plan.features) || []).filter((f) => f.properties.kind === "collection_point").map((f) => f.properties.ref),
   });
 }
 
