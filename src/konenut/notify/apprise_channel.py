@@ -37,6 +37,8 @@ REDACTED = "***"
 TARGETS_SEPARATOR = "/"
 SAMPLE_TARGETS = ("+15550000001", "+15550000002")  # to ask the plugin how it sends two
 
+_Waiting = tuple[str, "asyncio.Future[DeliveryResult]"]  # a recipient's address, its outcome
+
 
 def _recipient_fields(recipient: Recipient) -> dict[str, str | None]:
     """Template placeholder name -> the recipient's address for it."""
@@ -142,8 +144,8 @@ class AppriseChannel:
         # Made on the first send (Apprise is imported then, not at start).
         self._setup_lock = threading.Lock()
         self._kept: tuple[requests.Session, apprise.AppriseAsset] | None = None
-        self._batches: dict[tuple[str, str], list[tuple[str, asyncio.Future[DeliveryResult]]]]
-        self._batches = {}
+        # Per event loop: the escalator and the broadcaster share the channels, each on its own.
+        self._batches: dict[asyncio.AbstractEventLoop, dict[tuple[str, str], list[_Waiting]]] = {}
         self._requests: set[asyncio.Task[None]] = set()
 
     @property
@@ -222,16 +224,15 @@ class AppriseChannel:
         """Wait for the request that carries this message with the others sent with it."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[DeliveryResult] = loop.create_future()
-        key = (message.title, message.body)
-        if not self._batches:
-            loop.call_soon(self._send_batches)  # once every send started with this one is here
-        self._batches.setdefault(key, []).append((address, done))
+        batches = self._batches.setdefault(loop, {})
+        if not batches:  # once every send started with this one is here
+            loop.call_soon(self._send_batches, loop)
+        batches.setdefault((message.title, message.body), []).append((address, done))
         return await done
 
-    def _send_batches(self) -> None:
-        batches, self._batches = self._batches, {}
+    def _send_batches(self, loop: asyncio.AbstractEventLoop) -> None:
+        batches = self._batches.pop(loop, {})
         size = self._batch_size or 1
-        loop = asyncio.get_running_loop()
         for (title, body), waiting in batches.items():
             addresses = list(dict.fromkeys(address for address, _ in waiting))
             for start in range(0, len(addresses), size):
