@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from helpers import SITE
+from konenut.app.site_file import SiteFileError, site_file_command
 from konenut.domain.roles import Role
 
 from .conftest import HERE, Site, assert_problem, serve_site
@@ -165,3 +167,40 @@ def test_never_residents_or_guests(site: Site) -> None:
         events = site.get(f"/api/v1/incidents/{site.incident_id}/events", role)
         assert events.status_code == 200, events.text
         assert not any(e["type"].startswith("supply.") for e in events.json()["events"])
+
+
+def test_the_site_file_counts_the_stock_and_applying_it_again_restocks_nothing(site: Site) -> None:
+    stock_file = {
+        "site": {"name": "Tel Kinamon"},
+        "inventory": [
+            {"kind": "ammunition", "calibre": "5.56", "quantity": 500, "low_below": 400},
+            {"kind": "water", "quantity": 40},
+        ],
+    }
+    site.store.execute(SITE, site_file_command(stock_file, None))
+    assert stock(site)["ammunition:5.56"]["quantity"] == 500
+    assert stock(site)["water"]["quantity"] == 40
+    supply_id = ask(site)
+    runner = site.seeded.subjects[Role.RESPONDER]
+    assert (
+        step(site, supply_id, "runner", Role.COMMANDER, runner_person_id=runner).status_code == 201
+    )
+    assert step(site, supply_id, "delivered", Role.RESPONDER).status_code == 201
+    assert stock(site)["ammunition:5.56"]["quantity"] == 380
+
+    # The same file again, mid-incident: nothing is counted again.
+    head = site.head()
+    site.store.execute(SITE, site_file_command(stock_file, None))
+    assert "inventory.set" not in [e.type for e in site.events_after(head)]
+    assert stock(site)["ammunition:5.56"]["quantity"] == 380
+    # A new count (after a restock) is stored.
+    stock_file["inventory"][0]["quantity"] = 600
+    site.store.execute(SITE, site_file_command(stock_file, None))
+    assert stock(site)["ammunition:5.56"] == {**stock(site)["ammunition:5.56"], "quantity": 600}
+    assert stock(site)["ammunition:5.56"]["low"] is False
+
+    twice = {**stock_file, "inventory": [{"kind": "water", "quantity": 1}] * 2}
+    with pytest.raises(SiteFileError, match="counted twice"):
+        site_file_command(twice, None)
+    with pytest.raises(SiteFileError, match=r"\[\[inventory\]\] #1: quantity"):
+        site_file_command({**stock_file, "inventory": [{"kind": "water", "quantity": -1}]}, None)

@@ -1,4 +1,5 @@
-"""The site TOML file as one command: site, escalation policy, muster templates and assets.
+"""The site TOML file as one command: site, escalation policy, muster templates, assets and
+the inventory.
 
 `konenut site apply` reads the file; this module checks all of it before anything is stored
 and turns only what differs from the log into events, appended together or not at all.
@@ -14,6 +15,7 @@ from pydantic import ValidationError
 from konenut.app import commands as c
 from konenut.app import handlers, muster
 from konenut.app.decisions import Decide, Decision
+from konenut.app.handlers.supplies import SetInventory, set_inventory
 from konenut.domain.errors import InvalidEvent
 from konenut.domain.events import NewEvent
 from konenut.domain.state import SiteState
@@ -54,6 +56,13 @@ def site_file_command(data: dict[str, Any], plan: dict[str, Any] | None) -> Deci
     refs = [ref for ref, _ in assets]
     if len(set(refs)) != len(refs):
         raise SiteFileError("[[assets]]: the same ref is used twice")
+    stock = [
+        _parse(SetInventory, entry, f"[[inventory]] #{i}")
+        for i, entry in enumerate(data.get("inventory", []), start=1)
+    ]
+    items = [(line.kind, line.calibre) for line in stock]
+    if len(set(items)) != len(items):
+        raise SiteFileError("[[inventory]]: the same item (kind and calibre) is counted twice")
 
     def decide(state: SiteState, now: datetime) -> Decision:
         events = list(handlers.configure_site(None, configure)(state, now).events)
@@ -61,6 +70,8 @@ def site_file_command(data: dict[str, Any], plan: dict[str, Any] | None) -> Deci
             events += muster.set_escalation_policy(None, policy)(state, now).events
         for ref, entry in assets:
             events += _asset_events(state, now, ref, entry)
+        for line in stock:
+            events += set_inventory(None, line)(state, now).events
         return Decision(events)
 
     return decide

@@ -146,12 +146,15 @@ def cancel_supply(actor: Actor, incident_id: str, supply_id: str, cmd: CancelSup
     return _step(actor, incident_id, supply_id, cmd, SupplyState.CANCELLED, **fields)
 
 
-def set_inventory(actor: Actor, cmd: SetInventory) -> Decide:
+def set_inventory(actor: Actor | None, cmd: SetInventory) -> Decide:
+    """Count one item. The same count and threshold as last set change nothing, even after
+    deliveries drew on it: applying an unchanged site file mid-incident restocks nothing."""
+
     def decide(state: SiteState, now: datetime) -> Decision:
         check_calibre(cmd.kind, cmd.calibre)
         payload = cmd.model_dump(exclude={"occurred_at", "location"}, exclude_none=True)
         current = state.inventory.get(item_key(cmd.kind, cmd.calibre))
-        if current is not None and (current.quantity, current.low_below) == (
+        if current is not None and (current.counted, current.low_below) == (
             cmd.quantity,
             cmd.low_below,
         ):

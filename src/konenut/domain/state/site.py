@@ -47,7 +47,7 @@ from konenut.domain.state.supplies import InventoryView
 from konenut.domain.state.view import Applier, View, file_under
 from konenut.domain.state.volunteers import VolunteerView
 
-STATE_VERSION = 10  # bump when the shape changes: older snapshots are then ignored
+STATE_VERSION = 11  # bump when the shape changes: older snapshots are then ignored
 
 
 class CodeKey:
@@ -271,8 +271,6 @@ NOT_PROJECTED = frozenset(
         "audit.log_exported",
         "audit.inbound_rejected",
         "audit.registry_exported",
-        "audit.sitrep_produced",
-        "audit.sitrep_sent",
         "responder.entering",  # answered at once (app/entering.py); the timeline keeps it
         "caution.failed",  # an alarm on the timeline, nothing to keep
         "code_guessing.detected",  # an alarm on the timeline; the guard counts in memory

@@ -39,6 +39,7 @@ class InventoryView(View):
     kind: str
     calibre: str | None = None
     quantity: int
+    counted: int  # the count as last set, before deliveries drew on it
     low_below: int = 0
     set_at: str
 
@@ -133,6 +134,7 @@ def _inventory_set(state: SiteState, event: Event) -> None:
         kind=p["kind"],
         calibre=p.get("calibre"),
         quantity=p["quantity"],
+        counted=p["quantity"],
         low_below=p["low_below"],
         set_at=at(event),
     )
