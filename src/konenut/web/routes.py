@@ -99,6 +99,7 @@ PAGES: dict[str, Page] = {
             "supply.",
             "task.",
             "liaison.",
+            "sitrep.",
         ),
         uses_map=True,
         edge_to_edge=True,

@@ -25,6 +25,7 @@ import { logisticsBoard } from "./logistics-board.js";
 import { ordersBoard } from "./orders-board.js";
 import { passesDialog } from "./passes-dialog.js";
 import { setupTabs, showTab } from "./tabs.js";
+import { sitrepDialog } from "./sitrep-dialog.js";
 import { timeline } from "./timeline.js";
 import { boot, loadOrRestore, pickIncident, showDrill, showOutbox, siteHead, snapshot, startStream } from "./ui.js";
 import { volunteersPanel } from "./volunteers-panel.js";
@@ -209,6 +210,7 @@ function showHeader(me, canCommand) {
     open: $("#cmd-open"),
     incidentCommands: ["#cmd-broadcast", "#cmd-order", "#cmd-sighting"].map((id) => $(id)),
     challenge: $("#cmd-challenge"),
+    sitrep: $("#cmd-sitrep"),
     activate: $(".activate-group"),
   };
   store.subscribe(() => {
@@ -222,6 +224,8 @@ function showHeader(me, canCommand) {
     for (const button of el.incidentCommands) button.hidden = !open || !canCommand;
     // The arriving unit's liaison reads the challenge too (read-only): they must answer it.
     el.challenge.hidden = !open || !(canCommand || me.roles.includes("liaison"));
+    // The SITREP: those who run the squad, and the liaison reads its incident's.
+    el.sitrep.hidden = !open || !(canCommand || me.roles.includes("liaison"));
     // Calling the squad opens an incident when none is open (the API does).
     el.activate.hidden = !canCommand;
   });
@@ -279,6 +283,7 @@ function setupCommands(me, map, canCommand, orders) {
   });
   challengeConsole({ incidentPath: (/** @type {string} */ suffix) => store.incidentPath(suffix), isCommander: me.roles.includes("commander"), canCommand });
   passesDialog({ roles: me.roles, plan: () => store.plan, incident: () => picture.incident });
+  sitrepDialog({ incidentPath: (/** @type {string} */ suffix) => store.incidentPath(suffix), canSend: canCommand });
   $("#cmd-order").addEventListener("click", async () => {
     orders.fillTargets();
     const dialog = await ask("#dlg-order");
