@@ -6,6 +6,7 @@ Apprise URL to a local receiver; every SITREP on the audit trail."""
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,22 @@ def _pdf_text(pdf: bytes, tmp_path: Path) -> tuple[int, str]:
     return pages, text.stdout
 
 
+def test_a_server_starts_without_the_renderers() -> None:
+    """matplotlib and reportlab are loaded by the first SITREP, not by every server's start."""
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, konenut.server; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'matplotlib', 'reportlab'}))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.strip() == "[]"
+
+
 def test_the_pdf_is_one_page_with_the_figures(site: Site, tmp_path: Path) -> None:
     answer = _sitrep(site, ".pdf", lang="en")
     assert answer.status_code == 200, answer.text
@@ -66,6 +83,18 @@ def test_the_pdf_is_one_page_with_the_figures(site: Site, tmp_path: Path) -> Non
         "Open tasks",
     ):
         assert expected in text, (expected, text)
+
+
+def test_a_long_day_still_fits_one_page(site: Site, tmp_path: Path) -> None:
+    for n in range(25):
+        sighting = {"location": {"lat": 30.43 + n / 10_000, "lon": 34.97}, "category": "hostile"}
+        reported = site.post(
+            f"/api/v1/incidents/{site.incident_id}/sightings", Role.COMMANDER, json=sighting
+        )
+        assert reported.status_code == 201, reported.text
+    pages, text = _pdf_text(_sitrep(site, ".pdf", lang="en").content, tmp_path)
+    assert pages == 1
+    assert "+16" in text  # 26 threats: the first 10 are listed, and how many more
 
 
 def test_the_hebrew_pdf_reads_back_in_hebrew(site: Site, tmp_path: Path) -> None:

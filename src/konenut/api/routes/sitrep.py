@@ -19,9 +19,6 @@ from konenut.app.sitrep import Sitrep, gather, headline, short_text
 from konenut.domain.event_types import Id
 from konenut.i18n import LANGUAGES
 from konenut.notify.router import Router
-from konenut.reports.sitrep_map import render_map
-from konenut.reports.sitrep_page import render_html
-from konenut.reports.sitrep_pdf import render_pdf
 from konenut.store.eventstore import IdempotencyKey
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["sitrep"])
@@ -51,15 +48,28 @@ async def _produced(access: Access, incident_id: str, fmt: str, lang: str) -> Si
     await access.runtime.run(
         access.actor.site_id, record_produced(access.actor, incident_id, fmt, lang), None
     )
-    return gather(access.state, incident, access.runtime.store.clock())
+    # A town's households are ranked for the counts: a CPU worker's job, as the drawing is.
+    return await off_the_loop(gather, access.state, incident, access.runtime.store.clock())
+
+
+# The renderers are imported on first use: matplotlib alone would add seconds of CPU to every
+# server's start (docs/operations.md), for a report asked for a few times a day.
+def _map(sitrep: Sitrep) -> bytes:
+    from konenut.reports.sitrep_map import render_map
+
+    return render_map(sitrep)
 
 
 def _page(sitrep: Sitrep, lang: str) -> str:
-    return render_html(sitrep, lang, render_map(sitrep))
+    from konenut.reports.sitrep_page import render_html
+
+    return render_html(sitrep, lang, _map(sitrep))
 
 
 def _pdf(sitrep: Sitrep, lang: str) -> bytes:
-    return render_pdf(sitrep, lang, render_map(sitrep))
+    from konenut.reports.sitrep_pdf import render_pdf
+
+    return render_pdf(sitrep, lang, _map(sitrep))
 
 
 @router.get(
@@ -114,7 +124,7 @@ async def get_sitrep_map(
     """The SITREP's map: the site plan with the squad, the threats and the buildings that need
     help, drawn on the server (audited)."""
     sitrep = await _produced(access, incident_id, "png", "en")
-    return Response(await off_the_loop(render_map, sitrep), media_type="image/png")
+    return Response(await off_the_loop(_map, sitrep), media_type="image/png")
 
 
 @router.post("/{incident_id}/sitrep/send", operation_id="send_sitrep", status_code=201)
@@ -137,7 +147,7 @@ async def send_sitrep(
     if outcome.replayed:
         return command_response(outcome)
     now = access.runtime.store.clock()
-    sitrep = gather(access.state, incident, now)
+    sitrep = await off_the_loop(gather, access.state, incident, now)
     result, to = await _send(channels, access, body, sitrep, lang)
     await access.runtime.run(
         access.actor.site_id,
