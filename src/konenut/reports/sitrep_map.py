@@ -10,7 +10,7 @@ from typing import Any
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from konenut.app.sitrep import Sitrep
+from konenut.app.sitrep import Sitrep, Threat
 from konenut.domain.site_plan import POLYGONAL
 
 MAP_SIZE_IN = (6.4, 4.8)  # fits a column of an A4 page beside the figures
@@ -45,23 +45,32 @@ def render_map(sitrep: Sitrep) -> bytes:
     for feature in features:
         _draw_feature(axes, feature, sitrep.marked_buildings)
     for lon, lat in sitrep.units:
-        axes.plot(lon, lat, "o", color=UNIT_COLOUR, markersize=5, markeredgecolor="white")
+        axes.plot(lon, lat, "o", color=UNIT_COLOUR, markersize=5, markeredgecolor="white", zorder=5)
     for threat in sitrep.threats:
-        colour = THREAT_COLOUR.get(threat.category, "#d32f2f")
-        axes.plot(threat.lon, threat.lat, "v", color=colour, markersize=11, markeredgecolor="k")
-        axes.annotate(
-            str(threat.count),
-            (threat.lon, threat.lat),
-            fontsize=7,
-            color="white",
-            ha="center",
-            va="bottom",
-            fontweight="bold",
-        )
+        _draw_threat(axes, threat)
     _fit(axes, features, sitrep)
     out = io.BytesIO()
     figure.savefig(out, format="png")
     return out.getvalue()
+
+
+def _draw_threat(axes: Any, threat: Threat) -> None:
+    """A triangle where the group was last seen, its count beside it in a white box."""
+    colour = THREAT_COLOUR.get(threat.category, THREAT_COLOUR["hostile"])
+    where = (threat.lon, threat.lat)
+    axes.plot(*where, "v", color=colour, markersize=11, markeredgecolor="k", zorder=6)
+    box = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": colour, "lw": 0.6}
+    axes.annotate(
+        str(threat.count),
+        where,
+        xytext=(7, 4),
+        textcoords="offset points",
+        fontsize=8,
+        fontweight="bold",
+        color=colour,
+        bbox=box,
+        zorder=7,
+    )
 
 
 def _draw_feature(axes: Any, feature: dict[str, Any], marked: dict[str, str]) -> None:
