@@ -7,7 +7,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from konenut.app.permissions import MATRIX, PENDING_VOLUNTEER_OPERATIONS, PUBLIC_OPERATIONS
+from konenut.app.permissions import (
+    MATRIX,
+    PENDING_VOLUNTEER_OPERATIONS,
+    PUBLIC_OPERATIONS,
+    SITREP_RECIPIENTS,
+)
 from konenut.domain.event_types import EVENT_TYPES
 from konenut.domain.events import EventType, Visibility
 from konenut.domain.roles import Role
@@ -39,7 +44,8 @@ ROUTES_INTRO = """\
 
 Every operation of the OpenAPI document. **public** routes take no token (a one-time code, a
 pass or a webhook's secret path stands for it). A volunteer who joined by a pass may call only
-{pending} until a commander approves them.
+{pending} until a commander approves them. A SITREP is sent (`send_sitrep`) only to a person
+holding a role of {sitrep_recipients}, or to a configured channel's own fixed target.
 """
 
 EVENTS_INTRO = """\
@@ -149,9 +155,10 @@ def _secrets(types: Iterable[EventType] = EVENT_TYPES) -> str:
 def render(operations: Mapping[str, tuple[str, str]]) -> str:
     """The whole page, for the given operations (app_operations() in use)."""
     pending = ", ".join(f"`{op}`" for op in sorted(PENDING_VOLUNTEER_OPERATIONS))
+    recipients = ", ".join(f"`{role}`" for role in sorted(SITREP_RECIPIENTS))
     parts = [
         HEADER,
-        ROUTES_INTRO.format(pending=pending),
+        ROUTES_INTRO.format(pending=pending, sitrep_recipients=recipients),
         *_table(["route", "operation", *ROLES], route_rows(operations)),
         "",
         EVENTS_INTRO.format(secrets=_secrets()),
