@@ -273,6 +273,7 @@ class Run:
     seen: list[pb.Seen]
     stale_viewers: int
     stored: int = 0  # measured households whose check-in is in the log
+    answered_missing: int = 0  # check-ins answered 2xx whose household has none in the log
     logged_positions: int = 0  # position reports in the log (one whose answer the unit gave
     # up waiting for may be there too: it was not lost)
     elapsed_secs: float = 0.0  # from the units' first report to the last answer
@@ -408,7 +409,13 @@ def measure(town: Town, args: argparse.Namespace, tmp: Path) -> Run:
     page_ms = [(t - posted) * 1e3 for t in arrivals[BROADCAST_ROUND]]
     run = Run(post_ms, pages, connected, page_ms, resyncs, check_ins, positions,
               list(position_ms), seen, sum(1 for mine in last if mine != newest))  # fmt: skip
-    run.stored, run.logged_positions = read_log(town, n)
+    in_log, run.logged_positions = read_log(town)
+    run.stored = sum(1 for household in town.households[:n] if in_log.get(household) == 1)
+    run.answered_missing = sum(
+        1
+        for household, (status, _, _) in zip(town.households, check_ins, strict=False)
+        if 200 <= status < 300 and in_log.get(household) != 1
+    )
     run.elapsed_secs, run.server_cpu_secs, run.server_wait_secs = elapsed, cpu, wait
     run.generator_cpu_secs = (
         generators1.ru_utime + generators1.ru_stime - generators0.ru_utime - generators0.ru_stime
@@ -434,9 +441,9 @@ def newest_positions(server: cb.Server, town: Town) -> dict[str, int]:
     return {p["subject_id"]: p["seq"] for p in held}
 
 
-def read_log(town: Town, n: int) -> tuple[int, int]:
-    """Read after the server stopped: the measured households with exactly one check-in in the
-    log, and the position reports in it."""
+def read_log(town: Town) -> tuple[dict[str, int], int]:
+    """Read after the server stopped: check-ins in the log per household, and the position
+    reports in it."""
     engine = sa.create_engine(town.database_url)
     counts: dict[str, int] = {}
     try:
@@ -452,8 +459,7 @@ def read_log(town: Town, n: int) -> tuple[int, int]:
             ).scalar_one()
     finally:
         engine.dispose()
-    stored = sum(1 for household in town.households[:n] if counts.get(household) == 1)
-    return stored, int(positions)
+    return counts, int(positions)
 
 
 # --- the baselines ---------------------------------------------------------------------------
@@ -555,7 +561,8 @@ def report(args: argparse.Namespace, base: Baselines, run: Run) -> bool:
     dropped = sum(s.dropped for s in run.seen) / max(1, len(run.seen))
     print(
         f"nothing lost: check-ins {len(run.check_ins) - run.check_in_errors:,} of"
-        f" {len(run.check_ins):,} answered 2xx, {run.stored:,} in the log; broadcast on {got} of"
+        f" {len(run.check_ins):,} answered 2xx, {run.stored:,} in the log (answered but not in"
+        f" it: {run.answered_missing}); broadcast on {got} of"
         f" {run.pages} pages ({run.connected} connected, {run.resyncs} resyncs); positions"
         f" {len(run.positions) - run.position_errors:,} of {len(run.positions):,} answered 201,"
         f" {run.logged_positions:,} in the log, per viewer {received:,.0f} received +"
@@ -565,6 +572,7 @@ def report(args: argparse.Namespace, base: Baselines, run: Run) -> bool:
     lost = not (
         run.check_in_errors == 0
         and run.stored == len(run.check_ins)
+        and run.answered_missing == 0
         and run.connected == run.pages
         and got == run.connected
         and run.position_errors == 0
