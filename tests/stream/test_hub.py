@@ -152,6 +152,19 @@ def sample_payload(
             "casualty.status_changed": {"state": "treating"},
             "casualty.moved": {"collection_point_ref": "C1"},
         }.items()},
+        "supply.requested": {"supply_id": "s1", "kind": "ammunition", "calibre": "5.56",
+                             "quantity": 120},
+        "supply.assigned": {"supply_id": "s1", "runner_person_id": subject},
+        "supply.delivered": {"supply_id": "s1"},
+        "supply.cancelled": {"supply_id": "s1", "text": "found some"},
+        "inventory.set": {"kind": "ammunition", "calibre": "5.56", "quantity": 500,
+                          "low_below": 100},
+        "task.created": {"task_id": "k1", "title": "Open gate 3", "assignee_ids": [subject]},
+        **{type_: {"task_id": "k1", "person_id": subject, "assignee_ids": [subject]}
+           for type_ in ("task.accepted", "task.completed", "task.failed")},
+        "audit.sitrep_produced": {"format": "pdf", "lang": "he"},
+        "audit.sitrep_sent": {"channel": "sms", "to": "•••567", "lang": "en", "sent": True,
+                              "detail": "200"},
     }[type_]
 
 
