@@ -60,4 +60,5 @@ __all__ = [
     "SupplyView",
     "TaskView",
     "TokenView",
-    "VolunteerView",]
+    "VolunteerView",
+]

@@ -271,6 +271,8 @@ NOT_PROJECTED = frozenset(
         "audit.log_exported",
         "audit.inbound_rejected",
         "audit.registry_exported",
+        "audit.sitrep_produced",
+        "audit.sitrep_sent",
         "responder.entering",  # answered at once (app/entering.py); the timeline keeps it
         "caution.failed",  # an alarm on the timeline, nothing to keep
         "code_guessing.detected",  # an alarm on the timeline; the guard counts in memory
