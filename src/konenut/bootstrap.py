@@ -220,10 +220,13 @@ async def serving(runtime: Runtime, hub: StreamHub, *, owns_store: bool) -> Asyn
     store.subscribe(bus.publish)
     bus.subscribe(runtime.site_id, hub.publish)
     senders = Senders(runtime)
-    tasks = [
-        asyncio.create_task(_start_stream(store, loading, hub)),
-        asyncio.create_task(senders.run(loading)),
-    ]
+    tasks = [asyncio.create_task(senders.run(loading))]
+    if isinstance(store, ReplicaStore):
+        # A worker takes its first connection ready: it joins a node that already answers, and
+        # a stream client it accepted early would be turned away (1013) meanwhile.
+        await hub.start()
+    else:
+        tasks.append(asyncio.create_task(_start_stream(store, loading, hub)))
     if not isinstance(store, ReplicaStore):  # a worker's writer process refreshes and feeds it
         tasks.append(asyncio.create_task(_refresh_forever(runtime)))
     try:

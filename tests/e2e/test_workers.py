@@ -10,6 +10,7 @@ import signal
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import orjson
@@ -21,9 +22,12 @@ from konenut.api.routes.stream import STREAM_PATH
 from konenut.api.throttle import MAX_FAILURES_PER_WINDOW
 from konenut.domain.roles import Role
 from server import KonenutServer
+from stream.test_ready_after_restart import _first_frame as first_frame
+from stream.test_ready_after_restart import _seed as seed_long_log
 
 WAIT_SECS = 20.0
 CHECK_INS = 60
+WORKER_START_SECS = 8.0  # a worker loads this test's long log well within it
 
 
 @pytest.fixture
@@ -114,8 +118,11 @@ def test_viewers_on_either_process_see_a_sighting_reported_on_either(
     server, seeded = node
     url = f"ws://{server.host}:{server.port}{STREAM_PATH}"
     auth = orjson.dumps({"type": "auth", "token": seeded.tokens[Role.OPERATOR]}).decode()
-    viewers = [connect(url, compression=None, open_timeout=WAIT_SECS) for _ in range(6)]
-    try:
+    with ExitStack() as stack:
+        viewers = [
+            stack.enter_context(connect(url, compression=None, open_timeout=WAIT_SECS))
+            for _ in range(6)
+        ]
         for ws in viewers:
             ws.send(auth)
             assert orjson.loads(ws.recv(timeout=WAIT_SECS))["type"] == "hello"
@@ -136,9 +143,6 @@ def test_viewers_on_either_process_see_a_sighting_reported_on_either(
                 if frame["type"] == "sighting.reported":
                     seen.append(frame["payload"]["count"])
             assert seen == counts
-    finally:
-        for ws in viewers:
-            ws.close()
 
 
 def test_a_worker_that_dies_is_started_again_and_the_node_keeps_answering(
@@ -201,3 +205,18 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except FileNotFoundError:
         return "gone"
+
+
+def test_a_worker_takes_stream_clients_only_once_it_can_serve_them(tmp_path: Path) -> None:
+    """A log longer than the stream's ring: a worker that took connections before its stream
+    had loaded turned stream clients away (1013) while the node already said ready."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    token = seed_long_log(data_dir)
+    with KonenutServer(data_dir, flags=["--workers", "2"]) as server:
+        # Ready is the writer's word: the worker is still starting. Clients keep coming.
+        until = time.monotonic() + WORKER_START_SECS
+        frames = []
+        while time.monotonic() < until:
+            frames.append(first_frame(server, token)["type"])
+    assert set(frames) == {"hello"}, frames
