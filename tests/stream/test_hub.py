@@ -21,6 +21,8 @@ from konenut.bus import hub as hub_module
 from konenut.bus.hub import (
     CLOSE_IDLE,
     CLOSE_UNAUTHORISED,
+    Entry,
+    Span,
     StreamClient,
     StreamHub,
     StreamLimits,
@@ -783,3 +785,25 @@ def test_a_live_client_gets_what_follows_more_events_than_a_turn_holds_that_it_m
         await hub.close()
 
     run(scenario)
+
+
+def test_residents_a_batch_does_not_concern_share_one_filtering_of_it() -> None:
+    """Issue 13 item 1: a batch of check-ins is filtered once per household it names plus once
+    for every other resident (counted, not timed), and each resident still gets exactly what
+    view_for gives them."""
+    log = Log()
+    named = [f"h-{n}" for n in range(3)]
+    events = [
+        log.add("household.checked_in", {"household_id": h, "status": "safe"}, actor=h)
+        for h in named
+    ] + [log.add("position.reported", {"subject_id": "p-responder", "callsign": "alpha-1"})]
+    span = Span([Entry(e) for e in events], log.head)
+    residents = [
+        Viewer(frozenset({Role.RESIDENT}), subject_id=h, household_id=h)
+        for h in named + [f"h-other-{n}" for n in range(200)]
+    ]
+    for viewer in residents:
+        got = [orjson.loads(frame) for frame in span.frames_for(viewer)]
+        expected = [view_for(e, REGISTRY[e.type], viewer) for e in events]
+        assert got == [body for body in expected if body is not None]
+    assert len(span._frames) == len(named) + 1

@@ -176,11 +176,55 @@ def viewer_fields(event_type: str) -> tuple[str, ...]:
     return tuple(sorted({name for scope in scopes for name in SCOPE_FIELDS[scope]}))
 
 
+# A viewer's own id that no entry of a span names: every such viewer sees the same of it.
+_NAMED_BY_NONE = ("named by no entry",)
+_OWN_IDS = ("household_id", "subject_id")
+
+
 def audience_key(entries: Iterable[Entry]) -> Callable[[Viewer], Hashable]:
     """A viewer's audience shape for these entries: viewers with one key get the same frames,
-    so a batch is filtered and encoded once per shape (role x scope), not once per client."""
-    names = {name for entry in entries for name in viewer_fields(entry.event.type)}
-    return operator.attrgetter("roles", *sorted(names))
+    so a batch is filtered and encoded once per shape (role x scope), not once per client.
+
+    A household's or person's own id counts only if some entry names it (domain/events.py
+    `_in_scope` compares it with those names and nothing else): the thousands of residents a
+    batch of check-ins does not concern share one shape, not one each.
+    """
+    entries = list(entries)
+    names = sorted({name for entry in entries for name in viewer_fields(entry.event.type)})
+    if not set(_OWN_IDS) & set(names):
+        return operator.attrgetter("roles", *names)
+    named = ids_named(entries)
+    plain = operator.attrgetter(*[n for n in names if n not in _OWN_IDS] or ["roles"])
+
+    def key(viewer: Viewer) -> Hashable:
+        household, subject = viewer.household_id, viewer.subject_id
+        return (
+            viewer.roles,
+            plain(viewer),
+            household if household is None or household in named else _NAMED_BY_NONE,
+            subject if subject is None or subject in named else _NAMED_BY_NONE,
+        )
+
+    return key
+
+
+def ids_named(entries: Iterable[Entry]) -> frozenset[str]:
+    """Every household or person id the entries' own-or-targeted audience rules compare a
+    viewer's ids with (the targets, the subject, the household)."""
+    named: set[str] = set()
+    for entry in entries:
+        event = entry.event
+        etype = REGISTRY.get(event.type)
+        if etype is None:
+            continue
+        scopes = {seen.scope for seen in etype.audience.values()}
+        if Scope.TARGETED in scopes:
+            named.update(str(t) for t in event.payload.get(etype.targets_field or "") or [])
+        if Scope.OWN in scopes:
+            subject = event.payload.get(etype.subject_field) if etype.subject_field else event.actor
+            household = event.payload.get(etype.household_field) if etype.household_field else None
+            named.update(str(v) for v in (subject, household) if v is not None)
+    return frozenset(named)
 
 
 def coalesce_key(event: Event) -> tuple[str | None, Any] | None:
