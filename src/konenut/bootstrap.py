@@ -85,7 +85,8 @@ def replica_store(
     settings: Settings, link_path: Path, on_link_lost: Callable[[], None] | None = None
 ) -> ReplicaStore:
     """An HTTP worker process's store: its writer is the process listening on `link_path`
-    (konenut/processes.py). Not started: `serving` starts it."""
+    (konenut/processes.py). Not started: start it before serving, so that the worker takes no
+    connection it could only turn away."""
     return ReplicaStore(
         settings.resolved_database_url,
         link_path,
@@ -223,11 +224,11 @@ async def serving(runtime: Runtime, hub: StreamHub, *, owns_store: bool) -> Asyn
     tasks = [asyncio.create_task(senders.run(loading))]
     if isinstance(store, ReplicaStore):
         # A worker takes its first connection ready: it joins a node that already answers, and
-        # a stream client it accepted early would be turned away (1013) meanwhile.
+        # a stream client it accepted early would be turned away (1013) meanwhile. Its writer
+        # process refreshes from the log and feeds it.
         await hub.start()
     else:
         tasks.append(asyncio.create_task(_start_stream(store, loading, hub)))
-    if not isinstance(store, ReplicaStore):  # a worker's writer process refreshes and feeds it
         tasks.append(asyncio.create_task(_refresh_forever(runtime)))
     try:
         yield

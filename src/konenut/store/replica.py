@@ -15,7 +15,7 @@ import queue
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from datetime import datetime
 from pathlib import Path
@@ -122,9 +122,6 @@ class ReplicaStore(EventStore):
         self._outbox.put((COMMAND, request_id, site_id, decide, idem))
         return future
 
-    def refresh(self, site_id: str) -> None:
-        """Nothing to do: the writer catches up with other processes' appends and feeds them."""
-
     def _send_forever(self) -> None:
         """Pickles commands off the event loop; writes what is queued in one call."""
         while (sock := self._socket) is not None:
@@ -138,9 +135,9 @@ class ReplicaStore(EventStore):
                 return
 
     # --- events and outcomes: from the writer ------------------------------------------------
-    def _receive_forever(self, messages: object) -> None:
+    def _receive_forever(self, messages: Iterator[object]) -> None:
         try:
-            for message in messages:  # type: ignore[attr-defined]
+            for message in messages:
                 self._receive(message)
         except (LinkClosed, OSError):
             pass
