@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +135,24 @@ def household_speaking(lang: str) -> str:
     """The ref of a demo household whose first language is `lang`."""
     households: list[dict[str, Any]] = load_residents()["households"]
     return next(h["ref"] for h in households if h["languages"][0] == lang)
+
+
+@dataclass
+class Clock:
+    """The real time, moved on by `offset` when the test says so (a village's store clock)."""
+
+    offset: timedelta = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return utcnow() + self.offset
+
+
+@dataclass
+class ClockedVillage:
+    """A village served on its own clock."""
+
+    web: WebSite
+    clock: Clock
 
 
 class ThreadServer:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +18,14 @@ from playwright.sync_api import expect
 
 from konenut.app import commands as c
 from konenut.demo import load_residents
-from konenut.domain.ids import utcnow
 from konenut.domain.roles import Role
 from konenut.i18n import catalogue
 
 from .conftest import (
     APPEARS_WITHIN_MS,
     HERE,
+    Clock,
+    ClockedVillage,
     WebSite,
     desktop_context,
     enrol,
@@ -39,22 +39,6 @@ EN = catalogue("en")
 ISOLATE = "\u2068{}\u2069"  # how a page's text wraps a placeholder's value
 POINT = {"lat": HERE["latitude"], "lon": HERE["longitude"]}  # near the secretariat
 TASKS_REREAD_SECS = 15  # web/static/logistics.js TASKS_REREAD_MS
-
-
-@dataclass
-class Clock:
-    """The real time, moved on by `offset` when the test says so."""
-
-    offset: timedelta = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return utcnow() + self.offset
-
-
-@dataclass
-class ClockedVillage:
-    web: WebSite
-    clock: Clock
 
 
 @pytest.fixture(scope="module")

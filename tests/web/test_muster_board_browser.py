@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +23,13 @@ from helpers import SITE
 from konenut.app import commands as c
 from konenut.app import handlers
 from konenut.domain.escalation import DEFAULT_POLICY, NOT_REACHED_GRACE_SECS
-from konenut.domain.ids import utcnow
 from konenut.domain.roles import Role
 from konenut.i18n import catalogue
 
 from .conftest import (
     APPEARS_WITHIN_MS,
+    Clock,
+    ClockedVillage,
     WebSite,
     enrol,
     phone_context,
@@ -41,22 +41,6 @@ from .test_muster_browser import add_key, big, commander_page, responders
 pytestmark = pytest.mark.browser
 EN = catalogue("en")
 ISOLATE = "\u2068{}\u2069"  # how a page's text wraps a placeholder's value
-
-
-@dataclass
-class Clock:
-    """The real time, moved on by `offset` when the test says so."""
-
-    offset: timedelta = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return utcnow() + self.offset
-
-
-@dataclass
-class ClockedVillage:
-    web: WebSite
-    clock: Clock
 
 
 @pytest.fixture(scope="module")
